@@ -1,0 +1,158 @@
+/**
+ * The one HTTP client every CRM connector uses: pooled keep-alive connections, certificates
+ * verified (plus an optional private CA), redirects never followed, a timeout and a body cap on
+ * every request, and the call's AbortSignal honoured at every step. Failures become CrmErrors.
+ */
+import { rootCertificates } from 'node:tls';
+import { Agent, errors as undiciErrors, request } from 'undici';
+import { CrmError } from './crm-error';
+
+export interface HttpClientOptions {
+  /** PEM of a private CA to trust in addition to the system's roots (and NODE_EXTRA_CA_CERTS). */
+  ca?: string | string[];
+  /** Connections kept per origin. Default 64. */
+  connectionsPerOrigin?: number;
+  /** How long an idle keep-alive connection is kept. Default 30 s. */
+  keepAliveMs?: number;
+  /** TCP + TLS connect timeout. Default 5 s. */
+  connectTimeoutMs?: number;
+  /** Allow http:// URLs (tests of the client itself only). Default false. */
+  allowPlainHttp?: boolean;
+}
+
+export interface HttpRequest {
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  url: string | URL;
+  headers?: Record<string, string>;
+  body?: string;
+  /** The call's deadline or hang-up; aborting it ends the request at once. */
+  signal: AbortSignal;
+  /** This request's own limit, in addition to `signal`. Default 10 s. */
+  timeoutMs?: number;
+  /** Largest answer accepted, in bytes. Default 64 KiB. */
+  maxBodyBytes?: number;
+  /** Names what is being called, for error messages ("Zoho CRM", "the Custom CRM URL"). */
+  what?: string;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+export const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
+const DEFAULT_TIMEOUT_MS = 10_000;
+
+export class HttpClient {
+  private readonly agent: Agent;
+
+  constructor(private readonly options: HttpClientOptions = {}) {
+    const extraCa = options.ca === undefined ? [] : Array.isArray(options.ca) ? options.ca : [options.ca];
+    this.agent = new Agent({
+      connections: options.connectionsPerOrigin ?? 64,
+      keepAliveTimeout: options.keepAliveMs ?? 30_000,
+      connect: {
+        timeout: options.connectTimeoutMs ?? 5_000,
+        rejectUnauthorized: true,
+        // Node's `ca` replaces the default roots, so the roots are passed along with the private CA.
+        ...(extraCa.length > 0 ? { ca: [...rootCertificates, ...extraCa] } : {}),
+      },
+    });
+  }
+
+  async request(req: HttpRequest): Promise<HttpResponse> {
+    const what = req.what ?? 'The CRM';
+    const url = typeof req.url === 'string' ? new URL(req.url) : req.url;
+    if (url.protocol !== 'https:' && !(this.options.allowPlainHttp && url.protocol === 'http:')) {
+      throw new CrmError('CONFIG', `${what} URL must start with https:// (got ${url.protocol}//).`);
+    }
+    const timeoutMs = req.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const signal = AbortSignal.any([req.signal, timeout]);
+    const maxBodyBytes = req.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+    try {
+      const res = await request(url, {
+        dispatcher: this.agent,
+        method: req.method,
+        headers: req.headers,
+        body: req.body,
+        signal,
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+      });
+      const body = await readCapped(res.body, maxBodyBytes, what);
+      const headers: Record<string, string> = {};
+      for (const [name, value] of Object.entries(res.headers)) {
+        if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+      }
+      if (res.statusCode >= 300 && res.statusCode < 400) {
+        throw new CrmError('BAD_RESPONSE', `${what} answered with a redirect (${res.statusCode}) to ${headers.location ?? 'nowhere'}; redirects are not followed, use the final URL.`, { status: res.statusCode });
+      }
+      return { status: res.statusCode, headers, body };
+    } catch (err) {
+      throw toCrmError(err, what, req.signal, timeoutMs);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.agent.close();
+  }
+}
+
+async function readCapped(body: AsyncIterable<Buffer> & { destroy(err?: Error): unknown }, cap: number, what: string): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += chunk.length;
+    if (size > cap) {
+      body.destroy();
+      throw new CrmError('TOO_LARGE', `${what} sent more than ${Math.round(cap / 1024)} KiB; only the field's value is expected.`);
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+const TLS_CODES = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID', 'ERR_TLS_CERT_ALTNAME_INVALID',
+  'CERT_SIGNATURE_FAILURE', 'CERT_REVOKED', 'ERR_SSL_WRONG_VERSION_NUMBER', 'EPROTO',
+]);
+
+/** Turns whatever undici or the network threw into a CrmError with a specific code. */
+export function toCrmError(err: unknown, what: string, callSignal: AbortSignal, timeoutMs: number): CrmError {
+  if (err instanceof CrmError) return err;
+  if (callSignal.aborted) {
+    const reason = callSignal.reason as { name?: string } | undefined;
+    return reason?.name === 'TimeoutError'
+      ? new CrmError('TIMEOUT', `${what} did not answer before the rule's deadline.`, { cause: err })
+      : new CrmError('ABORTED', `The request to ${what} was cancelled (caller hung up).`, { cause: err });
+  }
+  const code = errorCode(err);
+  if (code === 'ABORT_ERR' || code === 'UND_ERR_ABORTED' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || (err as Error)?.name === 'TimeoutError' || (err as Error)?.name === 'AbortError') {
+    return new CrmError('TIMEOUT', `${what} did not answer within ${timeoutMs} ms.`, { cause: err });
+  }
+  if (code === 'UND_ERR_CONNECT_TIMEOUT') return new CrmError('TIMEOUT', `Connecting to ${what} timed out.`, { cause: err });
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return new CrmError('DNS', `${what}'s host name could not be resolved (${code}): check the URL.`, { cause: err });
+  if (code !== undefined && (TLS_CODES.has(code) || code.startsWith('ERR_SSL') || code.startsWith('ERR_TLS'))) {
+    return new CrmError('TLS', `${what}'s certificate was not accepted (${code}): it must be valid for the host name and signed by a trusted CA.`, { cause: err });
+  }
+  if (code === 'ECONNREFUSED') return new CrmError('CONNECTION', `${what} refused the connection: nothing listens at that address and port.`, { cause: err });
+  if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'EPIPE' || code === 'UND_ERR_CLOSED') {
+    return new CrmError('CONNECTION', `${what} closed the connection before answering.`, { cause: err });
+  }
+  if (err instanceof undiciErrors.UndiciError) return new CrmError('BAD_RESPONSE', `${what} sent an answer that is not valid HTTP (${code ?? err.message}).`, { cause: err });
+  return new CrmError('CONNECTION', `Could not reach ${what}: ${(err as Error)?.message ?? String(err)}`, { cause: err });
+}
+
+/** The most specific error code in an error and its causes (undici wraps socket errors). */
+function errorCode(err: unknown): string | undefined {
+  let e = err as { code?: unknown; cause?: unknown } | undefined;
+  let found: string | undefined;
+  for (let depth = 0; e && depth < 5; depth += 1) {
+    if (typeof e.code === 'string') found = e.code;
+    e = e.cause as typeof e;
+  }
+  return found;
+}

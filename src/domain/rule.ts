@@ -1,0 +1,63 @@
+/**
+ * A routing rule as the call path and the pages see it. Secrets are plain text in memory only:
+ * the store seals them on write and opens them on read; the pages never render them.
+ */
+import type { CrmKind } from './crm-kinds';
+import type { DefaultVoicemail, DestinationRef } from './destination';
+import type { Operator } from './operators';
+
+export type Location = 'did' | 'ivr';
+
+/** "Greeting Instructions" of an IVR rule: a prompt, then digits collected with GET DATA. */
+export interface Greeting {
+  /** Recording name from the host's catalog. */
+  recording: string;
+  maxDigits: number;
+  /** Seconds to wait for the caller to type, after the prompt. */
+  timeoutSeconds: number;
+  /** Extra attempts after no or invalid input. */
+  retries: number;
+  /** Regular expression the digits must match in full; empty accepts any digits. */
+  pattern: string;
+}
+
+export interface RuleRow {
+  operator: Operator;
+  /** Compared against the CRM value; ignored by "is empty". */
+  value: string;
+  destination: DestinationRef;
+}
+
+export interface CustomHeader {
+  name: string;
+  value: string;
+  /** Sealed in storage and never shown again (API keys, tokens). */
+  secret: boolean;
+}
+
+export type CrmSource =
+  | { kind: 'integration'; crm: CrmKind; module: string; username: string; password: string }
+  | { kind: 'custom'; url: string; post: boolean; headers: CustomHeader[] };
+
+export interface Rule {
+  id: number;
+  tenantId: string;
+  name: string;
+  /** CRM field API name, e.g. Account_Name. */
+  fieldName: string;
+  location: Location;
+  /** Only for location IVR; optional there. */
+  greeting: Greeting | null;
+  source: CrmSource;
+  /** Hard limit for the lookup and the move, in seconds (1..10). */
+  deadlineSeconds: number;
+  defaultDestination: DestinationRef;
+  defaultVoicemail: DefaultVoicemail;
+  /** Evaluation order: the first matching row wins. */
+  rows: RuleRow[];
+  /** Bumped on every save; lets caches and forms detect stale copies. */
+  version: number;
+}
+
+export const DEADLINE_DEFAULT_SECONDS = 3;
+export const DEADLINE_MAX_SECONDS = 10;

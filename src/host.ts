@@ -1,0 +1,155 @@
+/**
+ * The host contract: everything the plugin needs from the PBX web admin arrives in a
+ * HostContext, and everything the host needs back leaves in a PluginHandle. Nothing in src/
+ * reaches for a global; tests pass fakes, a real host passes its own.
+ */
+import type { Express, Request, RequestHandler } from 'express';
+import type { Knex } from 'knex';
+import type { DestinationRef, DefaultVoicemail } from './domain/destination';
+
+/** The tenant and user a request acts for; returned by `HostAuth.currentUser`. */
+export interface HostUser {
+  id: string;
+  name: string;
+  /** Every row the plugin stores carries this; every query filters by it. */
+  tenantId: string;
+}
+
+export interface HostAuth {
+  /** The host's login check; runs before every plugin route. The plugin has no login of its own. */
+  middleware: RequestHandler;
+  /** The signed-in user of a request that passed `middleware`. */
+  currentUser(req: Request): HostUser;
+}
+
+export interface HostLicense {
+  /** Asked on every request and every call, so switching the feature takes effect at once. */
+  isEnabled(feature: string): boolean;
+}
+
+export interface MenuEntry {
+  /** Top-level menu, e.g. "CRM". */
+  section: string;
+  /** Entry under it, e.g. "Routing". */
+  label: string;
+  /** Absolute path of the page. */
+  href: string;
+  /** License feature the entry needs; the host marks the entry "not licensed" while it is off. */
+  feature: string;
+}
+
+export interface HostMenu {
+  add(entry: MenuEntry): void;
+}
+
+export interface LayoutPage {
+  req: Request;
+  title: string;
+  /** Already escaped HTML of the page body. */
+  body: string;
+}
+
+/** Wraps a plugin page in the host's chrome (header, menu, footer); returns a whole HTML document. */
+export type HostLayout = (page: LayoutPage) => string;
+
+export type DestinationKind = 'extension' | 'queue' | 'ivr' | 'recording' | 'voicemail' | 'hangup';
+
+/** One entry of the host's destination catalog, as offered in dropdowns. */
+export interface CatalogEntry {
+  kind: DestinationKind;
+  /** Number or name the host knows it by: "103", "welcome-en". */
+  id: string;
+  /** What an administrator sees: "100 - Test", "103 - Sales queue". */
+  label: string;
+}
+
+/** Where a call goes in the dialplan, plus channel variables to set before it moves. */
+export interface DialplanTarget {
+  context: string;
+  exten: string;
+  priority: number;
+  variables?: Record<string, string>;
+}
+
+export interface HostDestinations {
+  /** The tenant's catalog: extensions, queues, IVRs, recordings, voicemail boxes. */
+  list(tenantId: string): CatalogEntry[];
+  /**
+   * Turns a destination into the dialplan location a call is sent to; `undefined` when the
+   * destination no longer exists (renamed or deleted). `voicemail` is the rule's
+   * "Default Destination Voicemail" and only applies to the default destination.
+   */
+  target(tenantId: string, dest: DestinationRef, options?: { voicemail?: DefaultVoicemail }): DialplanTarget | undefined;
+}
+
+/** AMI connection settings; without them the plugin moves calls with AGI alone. */
+export interface AmiSettings {
+  host: string;
+  port: number;
+  username: string;
+  secret: string;
+}
+
+export interface HostLogger {
+  debug(message: string, fields?: Record<string, unknown>): void;
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+/** FastAGI listener settings (defaults in plugin.json, overridable by the host). */
+export interface AgiSettings {
+  /** TCP port; 0 picks a free one (tests). Default 4573. */
+  port: number;
+  /** Address to bind; default 127.0.0.1. */
+  bind: string;
+  /** Asterisk addresses allowed to connect; empty allows any that reach `bind`. */
+  allow: string[];
+  /** Host name Asterisk uses to reach the plugin, shown in the dialplan line. */
+  publicHost: string;
+}
+
+export interface HostContext {
+  /** Mounts the plugin's Express sub-app at `basePath` inside the host's app. */
+  mount(basePath: string, app: Express): void;
+  /** Absolute URL path the plugin lives under, e.g. "/crm". */
+  basePath: string;
+  /** A knex instance on the host's database (MySQL/MariaDB in production, SQLite for demos). */
+  db: Knex;
+  /** Prefix of every table the plugin creates, including its migrations table. Default "crm_routing_". */
+  tablePrefix?: string;
+  license: HostLicense;
+  auth: HostAuth;
+  menu: HostMenu;
+  layout: HostLayout;
+  destinations: HostDestinations;
+  /** AMI settings, or undefined to move calls with AGI `SET CONTEXT/EXTENSION/PRIORITY` only. */
+  ami?: AmiSettings;
+  /** Overrides of plugin.json's AGI defaults. */
+  agi?: Partial<AgiSettings>;
+  logger: HostLogger;
+  /** Key material for sealing stored CRM secrets (AES-256-GCM); at least 32 bytes of entropy. */
+  secretKey: string | Buffer;
+}
+
+/** A rule as the host offers it on the DID / IVR destination pickers. */
+export interface RoutingDestination {
+  ruleId: number;
+  name: string;
+  location: 'did' | 'ivr';
+  /** Dialplan lines to place where the DID or IVR option points, fallback included. */
+  dialplan: string[];
+}
+
+export interface PluginHealth {
+  agi: { listening: boolean; port: number; activeCalls: number };
+  ami: { configured: boolean; connected: boolean; lastError?: string };
+}
+
+export interface PluginHandle {
+  /** The tenant's rules, for the host's DID and IVR destination pickers. */
+  routingDestinations(tenantId: string): Promise<RoutingDestination[]>;
+  health(): PluginHealth;
+  /** Stops accepting calls, sends calls still waiting to their default destination, ends AMI. */
+  stop(): Promise<void>;
+}
