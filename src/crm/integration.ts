@@ -1,0 +1,76 @@
+/**
+ * How a CRM of CRM > Integration is declared: its settings (rendered as the Integration page's
+ * section and validated with zod from the same declaration), what CRM Username / CRM Password
+ * mean for it, and a factory for its connector. One file per CRM exports one `CrmDefinition`.
+ */
+import type { z } from 'zod';
+import type { HostLogger } from '../host';
+import type { CrmKind } from '../domain/crm-kinds';
+import type { CrmConnector, LookupRequest } from './connector';
+import type { CrmErrorCode } from './crm-error';
+import type { HttpClient } from './http-client';
+import type { TokenCache } from './token-cache';
+
+export interface SettingOption {
+  value: string;
+  label: string;
+}
+
+/** One setting of a CRM's section on the Integration page. */
+export interface SettingField {
+  /** Key in the integration's settings object. */
+  name: string;
+  label: string;
+  /** One sentence shown under the field. */
+  help: string;
+  type: 'text' | 'url' | 'select' | 'secret' | 'textarea' | 'number';
+  /** Secrets are sealed at rest and never rendered back (an empty field keeps the stored value). */
+  secret: boolean;
+  required: boolean;
+  options?: SettingOption[];
+  placeholder?: string;
+  defaultValue?: string;
+}
+
+/** What a connector needs besides its settings; shared by every integration of a host. */
+export interface ConnectorServices {
+  http: HttpClient;
+  tokens: TokenCache;
+  logger: HostLogger;
+}
+
+export type Credentials = LookupRequest['credentials'];
+
+export type TestReport =
+  | { ok: true; message: string }
+  | { ok: false; code: CrmErrorCode; message: string; retryAfterMs?: number };
+
+export interface CrmField {
+  /** API name, what a rule's CRM Field Name holds. */
+  name: string;
+  label: string;
+  type: string;
+}
+
+/** A configured CRM: the call-path lookup plus the Integration page's tools. */
+export interface IntegrationConnector extends CrmConnector {
+  /** A real authentication and a sample lookup; reports precisely what went wrong. */
+  testConnection(credentials: Credentials, signal: AbortSignal): Promise<TestReport>;
+  /** Modules / entities a rule can search (Contacts, Leads, Accounts...). */
+  listModules(credentials: Credentials, signal: AbortSignal): Promise<string[]>;
+  /** Field API names of a module, from the CRM's metadata endpoint. */
+  listFields(module: string, credentials: Credentials, signal: AbortSignal): Promise<CrmField[]>;
+}
+
+export interface CrmDefinition<Settings extends Record<string, unknown> = Record<string, unknown>> {
+  kind: CrmKind;
+  label: string;
+  /** One line: what CRM Username and CRM Password mean for this CRM. */
+  credentialsHelp: string;
+  /** Suggested modules for the rule form; the first is the default. */
+  modules: string[];
+  fields: SettingField[];
+  /** Validates the settings as stored (secrets included, already opened). */
+  schema: z.ZodType<Settings>;
+  create(settings: Settings, services: ConnectorServices): IntegrationConnector;
+}
