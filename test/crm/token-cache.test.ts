@@ -32,7 +32,7 @@ describe('TokenCache', () => {
       await new Promise((r) => setTimeout(r, 20));
       return { value: 'shared', expiresAt: Date.now() + 60_000 * 10 };
     };
-    const tokens = await Promise.all(Array.from({ length: 50 }, () => cache.get<Token>('k', fetch, never)));
+    const tokens = await Promise.all(Array.from({ length: 50 }, () => cache.get<Token>('k', fetch, new AbortController().signal)));
     assert.equal(logins, 1);
     assert.ok(tokens.every((t) => t.value === 'shared'));
   });
