@@ -19,6 +19,8 @@ export interface LookupRequest {
   module: string;
   /** The rule's CRM Username / CRM Password, over the integration's defaults when set. */
   credentials: { username: string; password: string };
+  /** Epoch ms when the call's deadline passes; a wait (429 Retry-After) never goes past it. */
+  deadlineAt: number;
 }
 
 export type LookupResult =

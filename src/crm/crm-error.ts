@@ -47,3 +47,11 @@ export function errorForStatus(status: number, what: string, retryAfterMs?: numb
       return new CrmError('HTTP_ERROR', `${what} answered HTTP ${status}.`, { status });
   }
 }
+
+/** The error for a request cut short by the call's signal: its deadline passed, or the caller left. */
+export function abortedError(what: string, signal: AbortSignal, cause?: unknown): CrmError {
+  const reason = signal.reason as { name?: string } | undefined;
+  return reason?.name === 'TimeoutError'
+    ? new CrmError('TIMEOUT', `${what} did not answer before the rule's deadline.`, { cause })
+    : new CrmError('ABORTED', `The request to ${what} was cancelled (caller hung up).`, { cause });
+}

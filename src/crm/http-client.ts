@@ -5,7 +5,7 @@
  */
 import { rootCertificates } from 'node:tls';
 import { Agent, errors as undiciErrors, request } from 'undici';
-import { CrmError } from './crm-error';
+import { abortedError, CrmError } from './crm-error';
 
 export interface HttpClientOptions {
   /** PEM of a private CA to trust in addition to the system's roots (and NODE_EXTRA_CA_CERTS). */
@@ -123,12 +123,7 @@ const TLS_CODES = new Set([
 /** Turns whatever undici or the network threw into a CrmError with a specific code. */
 export function toCrmError(err: unknown, what: string, callSignal: AbortSignal, timeoutMs: number): CrmError {
   if (err instanceof CrmError) return err;
-  if (callSignal.aborted) {
-    const reason = callSignal.reason as { name?: string } | undefined;
-    return reason?.name === 'TimeoutError'
-      ? new CrmError('TIMEOUT', `${what} did not answer before the rule's deadline.`, { cause: err })
-      : new CrmError('ABORTED', `The request to ${what} was cancelled (caller hung up).`, { cause: err });
-  }
+  if (callSignal.aborted) return abortedError(what, callSignal, err);
   const code = errorCode(err);
   if (code === 'ABORT_ERR' || code === 'UND_ERR_ABORTED' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || (err as Error)?.name === 'TimeoutError' || (err as Error)?.name === 'AbortError') {
     return new CrmError('TIMEOUT', `${what} did not answer within ${timeoutMs} ms.`, { cause: err });

@@ -5,6 +5,7 @@
  */
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { testCa } from './test-ca';
 
 export interface RecordedRequest {
@@ -33,7 +34,7 @@ export type FakeHandler = (req: RecordedRequest) => FakeReply | Promise<FakeRepl
 
 export class FakeHttpsServer {
   readonly requests: RecordedRequest[] = [];
-  private readonly sockets = new Set<import('node:net').Socket>();
+  private readonly sockets = new Set<Duplex>();
 
   private constructor(private readonly server: https.Server, public handler: FakeHandler) {}
 
