@@ -21,7 +21,7 @@ export const OPERATOR_INFO: Record<Operator, OperatorInfo> = {
   gt: { symbol: '>', label: 'greater than', ordering: true, unary: false,
     help: 'Both are numbers and the CRM value is larger.' },
   eq: { symbol: '=', label: 'equals', ordering: false, unary: false,
-    help: 'Numbers compare as numbers (5 = 5.0); otherwise the trimmed text, ignoring case.' },
+    help: 'Numbers compare as numbers (5 = 5.0); otherwise the trimmed text, ignoring case. Never matches an empty value: use "is empty".' },
   le: { symbol: '<=', label: 'at most', ordering: true, unary: false,
     help: 'Both are numbers and the CRM value is smaller or equal.' },
   ge: { symbol: '>=', label: 'at least', ordering: true, unary: false,
