@@ -61,3 +61,13 @@ export interface Rule {
 
 export const DEADLINE_DEFAULT_SECONDS = 3;
 export const DEADLINE_MAX_SECONDS = 10;
+
+/**
+ * A rule as a form submits it: no id, tenant or version yet, and secrets that may be `null`,
+ * meaning "keep the stored one" (a form never receives a secret back).
+ */
+export type RuleDraft = Omit<Rule, 'id' | 'tenantId' | 'version' | 'source'> & {
+  source:
+    | { kind: 'integration'; crm: CrmKind; module: string; username: string; password: string | null }
+    | { kind: 'custom'; url: string; post: boolean; headers: Array<Omit<CustomHeader, 'value'> & { value: string | null }> };
+};
