@@ -4,7 +4,7 @@
  * every request, and the call's AbortSignal honoured at every step. Failures become CrmErrors.
  */
 import { rootCertificates } from 'node:tls';
-import { Agent, errors as undiciErrors, request } from 'undici';
+import { Agent, Client, errors as undiciErrors, request, type Dispatcher } from 'undici';
 import { abortedError, CrmError } from './crm-error';
 
 export interface HttpClientOptions {
@@ -33,6 +33,12 @@ export interface HttpRequest {
   maxBodyBytes?: number;
   /** Names what is being called, for error messages ("Zoho CRM", "the Custom CRM URL"). */
   what?: string;
+  /**
+   * Hand a 3xx answer back (its Location in `headers.location`) instead of failing, for the rare
+   * flow where the redirect itself carries the answer (an OAuth code) or a move to follow once by
+   * hand (a data centre). Default false: redirects are errors.
+   */
+  returnRedirects?: boolean;
 }
 
 export interface HttpResponse {
@@ -46,19 +52,30 @@ const DEFAULT_TIMEOUT_MS = 10_000;
 
 export class HttpClient {
   private readonly agent: Agent;
+  private readonly connectOptions: { timeout: number; rejectUnauthorized: true; ca?: string[] };
 
   constructor(private readonly options: HttpClientOptions = {}) {
     const extraCa = options.ca === undefined ? [] : Array.isArray(options.ca) ? options.ca : [options.ca];
+    this.connectOptions = {
+      timeout: options.connectTimeoutMs ?? 5_000,
+      rejectUnauthorized: true,
+      // Node's `ca` replaces the default roots, so the roots are passed along with the private CA.
+      ...(extraCa.length > 0 ? { ca: [...rootCertificates, ...extraCa] } : {}),
+    };
     this.agent = new Agent({
       connections: options.connectionsPerOrigin ?? 64,
       keepAliveTimeout: options.keepAliveMs ?? 30_000,
-      connect: {
-        timeout: options.connectTimeoutMs ?? 5_000,
-        rejectUnauthorized: true,
-        // Node's `ca` replaces the default roots, so the roots are passed along with the private CA.
-        ...(extraCa.length > 0 ? { ca: [...rootCertificates, ...extraCa] } : {}),
-      },
+      connect: this.connectOptions,
     });
+  }
+
+  /**
+   * ONE keep-alive connection to `origin` with this client's TLS settings, for protocols that
+   * authenticate the connection rather than each request (NTLM). Pass it as `dispatcher`; the
+   * caller closes it. It reconnects by itself after a close (emitting 'disconnect').
+   */
+  pinnedConnection(origin: string | URL): Client {
+    return new Client(origin, { pipelining: 1, keepAliveTimeout: this.options.keepAliveMs ?? 30_000, connect: this.connectOptions });
   }
 
   async request(req: HttpRequest): Promise<HttpResponse> {
@@ -73,7 +90,7 @@ export class HttpClient {
     const maxBodyBytes = req.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
     try {
       const res = await request(url, {
-        dispatcher: this.agent,
+        dispatcher: req.dispatcher ?? this.agent,
         method: req.method,
         headers: req.headers,
         body: req.body,
@@ -86,7 +103,7 @@ export class HttpClient {
       for (const [name, value] of Object.entries(res.headers)) {
         if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
       }
-      if (res.statusCode >= 300 && res.statusCode < 400) {
+      if (res.statusCode >= 300 && res.statusCode < 400 && !req.returnRedirects) {
         throw new CrmError('BAD_RESPONSE', `${what} answered with a redirect (${res.statusCode}) to ${headers.location ?? 'nowhere'}; redirects are not followed, use the final URL.`, { status: res.statusCode });
       }
       return { status: res.statusCode, headers, body };
