@@ -39,6 +39,8 @@ export interface HttpRequest {
    * hand (a data centre). Default false: redirects are errors.
    */
   returnRedirects?: boolean;
+  /** Send over this connection instead of the shared pool (one from `pinnedConnection`). */
+  dispatcher?: Dispatcher;
 }
 
 export interface HttpResponse {
