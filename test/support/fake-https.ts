@@ -15,6 +15,8 @@ export interface RecordedRequest {
   query: URLSearchParams;
   headers: Record<string, string | string[] | undefined>;
   body: string;
+  /** Which TCP connection carried the request (1, 2, ...): keep-alive reuse and NTLM show in it. */
+  connectionId: number;
 }
 
 export interface FakeReply {
@@ -35,6 +37,8 @@ export type FakeHandler = (req: RecordedRequest) => FakeReply | Promise<FakeRepl
 export class FakeHttpsServer {
   readonly requests: RecordedRequest[] = [];
   private readonly sockets = new Set<Duplex>();
+  private readonly connectionIds = new WeakMap<object, number>();
+  private connections = 0;
 
   private constructor(private readonly server: https.Server, public handler: FakeHandler) {}
 
@@ -51,7 +55,9 @@ export class FakeHttpsServer {
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
         const url = new URL(req.url ?? '/', 'https://fake');
-        const recorded: RecordedRequest = { method: req.method ?? '', path: url.pathname, query: url.searchParams, headers: req.headers, body: Buffer.concat(chunks).toString('utf8') };
+        let connectionId = fake.connectionIds.get(req.socket);
+        if (connectionId === undefined) fake.connectionIds.set(req.socket, (connectionId = fake.connections += 1));
+        const recorded: RecordedRequest = { method: req.method ?? '', path: url.pathname, query: url.searchParams, headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), connectionId };
         fake.requests.push(recorded);
         Promise.resolve()
           .then(() => fake.handler(recorded))
