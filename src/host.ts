@@ -130,6 +130,8 @@ export interface HostContext {
   logger: HostLogger;
   /** Key material for sealing stored CRM secrets (AES-256-GCM); at least 32 bytes of entropy. */
   secretKey: string | Buffer;
+  /** Mark the plugin's cookies Secure (default true). Only a host on plain http, like the demo, turns it off. */
+  secureCookies?: boolean;
 }
 
 /** A rule as the host offers it on the DID / IVR destination pickers. */

@@ -1,0 +1,76 @@
+/**
+ * The plugin's Express sub-app: security headers, the host's auth, the license gate, CSRF on
+ * every post, static assets, then the CRM > Routing and CRM > Integration routes.
+ */
+import path from 'node:path';
+import cookieParser from 'cookie-parser';
+import express, { type ErrorRequestHandler, type Express, type Request, type Response } from 'express';
+import helmet from 'helmet';
+import type { HostContext } from '../host';
+import { createCsrf, CSRF_FAILED_MESSAGE } from './csrf';
+import { licenseGate, UNLICENSED_MESSAGE } from './license-gate';
+import { createPageRenderer, VIEWS_DIR, type PageRenderer } from './page';
+import { routingRoutes, type RoutingRoutesDeps } from './routing-routes';
+
+export interface WebAppDeps extends Omit<RoutingRoutesDeps, 'pages'> {
+  host: HostContext;
+  /** Mark the CSRF cookie Secure. Default true; the demo host on plain http passes false. */
+  secureCookies?: boolean;
+  /** Extra routers mounted under the app (CRM > Integration, rule tools), built with the same page renderer. */
+  extraRoutes?: (pages: PageRenderer) => Array<{ path: string; router: express.Router }>;
+}
+
+export function createWebApp(deps: WebAppDeps): Express {
+  const { host } = deps;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+
+  const csrf = createCsrf({
+    secretKey: host.secretKey,
+    sessionOf: (req) => {
+      const user = host.auth.currentUser(req);
+      return `${user.tenantId}\u0000${user.id}`;
+    },
+    secureCookie: deps.secureCookies ?? true,
+  });
+  const pages = createPageRenderer(host.layout, (req: Request, res: Response) => ({ base: req.baseUrl, csrfToken: csrf.token(req, res) }));
+
+  app.use(helmet({
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"], scriptSrc: ["'self'"], styleSrc: ["'self'"], imgSrc: ["'self'", 'data:'],
+        formAction: ["'self'"], frameAncestors: ["'none'"], objectSrc: ["'none'"], baseUri: ["'self'"],
+      },
+    },
+    strictTransportSecurity: false, // the host decides HSTS for its own origin
+  }));
+  app.use('/assets', express.static(path.join(VIEWS_DIR, 'assets'), { fallthrough: false, index: false, maxAge: '1h' }));
+  app.use(host.auth.middleware);
+  app.use(licenseGate(host.license, async (req, res) => {
+    if (req.accepts(['html', 'json']) === 'json') return void res.status(403).json({ ok: false, message: UNLICENSED_MESSAGE });
+    await pages.render(req, res, 'error', 'Not licensed', { message: UNLICENSED_MESSAGE }, 403);
+  }));
+  app.use(express.urlencoded({ extended: false, limit: '200kb', parameterLimit: 2000 }));
+  app.use(express.json({ limit: '50kb' }));
+  app.use(cookieParser());
+  app.use(csrf.protect);
+  app.get('/', (req, res) => res.redirect(303, `${req.baseUrl}/routing`));
+  app.use('/routing', routingRoutes({ ...deps, pages }));
+  for (const extra of deps.extraRoutes?.(pages) ?? []) app.use(extra.path, extra.router);
+
+  const onError: ErrorRequestHandler = async (err, req, res, _next) => {
+    const e = err as { code?: string; status?: number; type?: string };
+    if (res.headersSent) return void res.end();
+    const status = e.code === 'EBADCSRFTOKEN' ? 403 : e.type === 'entity.too.large' ? 413 : e.status && e.status < 500 ? e.status : 500;
+    const message = e.code === 'EBADCSRFTOKEN' ? CSRF_FAILED_MESSAGE
+      : status === 413 ? 'The form is too large to save.'
+      : status < 500 ? 'The request could not be read.'
+      : 'Something went wrong on the server; nothing was changed. Try again, and tell your administrator if it persists.';
+    if (status >= 500) host.logger.error('crm-routing page failed', { path: req.originalUrl, error: (err as Error)?.stack ?? String(err) });
+    if (req.accepts(['html', 'json']) === 'json') return void res.status(status).json({ ok: false, message });
+    await pages.render(req, res, 'error', status === 403 ? 'Forbidden' : 'Error', { message }, status).catch(() => res.status(status).type('text').send(message));
+  };
+  app.use(onError);
+  return app;
+}

@@ -1,0 +1,47 @@
+/**
+ * The choices the Routing form offers, built once per render from the host's catalog, the
+ * tenant's enabled integrations and the operator table.
+ */
+import type { CatalogEntry } from '../host';
+import type { CrmKind } from '../domain/crm-kinds';
+import { DESTINATION_TYPES, DESTINATION_TYPE_LABELS, type DestinationType } from '../domain/destination';
+import { OPERATORS, OPERATOR_INFO, type OperatorInfo } from '../domain/operators';
+
+/** An enabled integration as the rule form offers it. */
+export interface IntegrationChoice {
+  crm: CrmKind;
+  label: string;
+  modules: string[];
+  /** What CRM Username / CRM Password mean for this CRM. */
+  credentialsHelp: string;
+  /** Default credentials stored in CRM > Integration: the rule's may be left blank. */
+  hasDefaultCredentials: boolean;
+}
+export type IntegrationChoices = IntegrationChoice[];
+
+export interface FormOptions {
+  operators: Array<{ value: string } & OperatorInfo>;
+  destinationTypes: Array<{ value: DestinationType; label: string }>;
+  /** Catalog entries per destination type (hang up has none). */
+  targets: Record<DestinationType, CatalogEntry[]>;
+  /** Every catalog entry, for the Default Destination select ("kind:id"). */
+  defaults: Array<{ group: string; entries: Array<{ value: string; label: string }> }>;
+  recordings: CatalogEntry[];
+  integrations: IntegrationChoices;
+}
+
+export function formOptions(catalog: CatalogEntry[], integrations: IntegrationChoices): FormOptions {
+  const targets = Object.fromEntries(DESTINATION_TYPES.map((t) => [t, catalog.filter((e) => e.kind === t)])) as Record<DestinationType, CatalogEntry[]>;
+  const defaults = DESTINATION_TYPES.map((t) => ({
+    group: DESTINATION_TYPE_LABELS[t],
+    entries: t === 'hangup' ? [{ value: 'hangup:', label: 'Hang up' }] : targets[t].map((e) => ({ value: `${e.kind}:${e.id}`, label: e.label })),
+  })).filter((g) => g.entries.length > 0);
+  return {
+    operators: OPERATORS.map((value) => ({ value, ...OPERATOR_INFO[value] })),
+    destinationTypes: DESTINATION_TYPES.map((value) => ({ value, label: DESTINATION_TYPE_LABELS[value] })),
+    targets,
+    defaults,
+    recordings: targets.recording,
+    integrations,
+  };
+}

@@ -1,0 +1,91 @@
+// Progressive enhancement for the CRM Routing pages. Every page works without it: the server
+// asks before deleting, keeps the form in one piece and moves rows with its own buttons.
+(function () {
+  'use strict';
+
+  // Delete: ask exactly the server's question; only OK posts, with the answer attached.
+  document.querySelectorAll('form[data-confirm]').forEach(function (form) {
+    form.addEventListener('submit', function (event) {
+      if (!window.confirm(form.getAttribute('data-confirm'))) { event.preventDefault(); return; }
+      var confirmed = document.createElement('input');
+      confirmed.type = 'hidden'; confirmed.name = 'confirmed'; confirmed.value = 'yes';
+      form.appendChild(confirmed);
+    });
+  });
+
+  var form = document.getElementById('rule-form');
+  if (!form) return;
+
+  // Sections that apply to one choice only (greeting for IVR; integration vs custom fields).
+  function toggleSections() {
+    form.querySelectorAll('[data-show-when]').forEach(function (section) {
+      var rule = section.getAttribute('data-show-when').split('=');
+      var control = form.elements.namedItem(rule[0]);
+      section.hidden = !!control && control.value !== rule[1];
+    });
+  }
+
+  // A row's destination list shows the entries of its chosen type only.
+  function filterTargets(row) {
+    var type = row.querySelector('select[name="row_dest_type"]').value;
+    var target = row.querySelector('select[name="row_dest_target"]');
+    target.hidden = type === 'hangup';
+    target.querySelectorAll('optgroup').forEach(function (group) {
+      var match = group.getAttribute('data-type') === type;
+      group.hidden = !match; group.disabled = !match;
+    });
+    var chosen = target.options[target.selectedIndex];
+    if (chosen && chosen.value && chosen.getAttribute('data-type') !== type) target.value = '';
+  }
+
+  function credentialsHelp() {
+    var crm = form.elements.namedItem('crm');
+    var help = document.getElementById('credentials-help');
+    if (!crm || !help) return;
+    var option = crm.options[crm.selectedIndex];
+    var line = option && option.getAttribute('data-help');
+    help.textContent = 'CRM specific, in the same way as for gloCOM' + (line ? ' (' + line + ').' : ': what it means depends on the CRM.');
+  }
+
+  form.addEventListener('change', function (event) {
+    var t = event.target;
+    if (t.name === 'location' || t.name === 'source') toggleSections();
+    if (t.name === 'row_dest_type') filterTargets(t.closest('tr'));
+    if (t.name === 'crm') { credentialsHelp(); showFetchFields(); }
+  });
+  toggleSections();
+  form.querySelectorAll('tr.crm-row').forEach(filterTargets);
+
+  // Field picker: lists the chosen CRM module's field API names; typing by hand still works.
+  var fetchButton = document.getElementById('fetch-fields');
+  var status = document.getElementById('fetch-fields-status');
+  function showFetchFields() {
+    var crm = form.elements.namedItem('crm');
+    if (fetchButton) fetchButton.hidden = !(crm && crm.value && form.elements.namedItem('source').value === 'integration');
+  }
+  showFetchFields();
+  if (fetchButton) {
+    fetchButton.addEventListener('click', function () {
+      var crm = form.elements.namedItem('crm').value;
+      var module = form.elements.namedItem('crmModule').value;
+      var base = form.getAttribute('data-base') || '';
+      status.textContent = 'Fetching fields...';
+      var body = new URLSearchParams({ module: module, username: form.elements.namedItem('crmUsername').value, password: form.elements.namedItem('crmPassword').value });
+      fetch(base + '/integration/' + encodeURIComponent(crm) + '/fields', {
+        method: 'POST', credentials: 'same-origin',
+        headers: { 'x-csrf-token': form.elements.namedItem('_csrf').value, 'content-type': 'application/json' },
+        body: JSON.stringify(Object.fromEntries(body)),
+      }).then(function (res) { return res.json(); }).then(function (answer) {
+        if (!answer.ok) { status.textContent = answer.message; return; }
+        var list = document.getElementById('crm-field-suggestions');
+        list.textContent = '';
+        answer.fields.forEach(function (field) {
+          var option = document.createElement('option');
+          option.value = field.name; option.textContent = field.label + ' (' + field.type + ')';
+          list.appendChild(option);
+        });
+        status.textContent = answer.fields.length + ' fields of ' + module + ': pick one in CRM Field Name, or type it.';
+      }).catch(function () { status.textContent = 'Could not fetch the fields; type the API name instead.'; });
+    });
+  }
+})();
