@@ -1,0 +1,192 @@
+/**
+ * Zoho CRM as its documentation describes it, in several data centres at once: per data centre
+ * an Accounts server (OAuth refresh) and an API server, each its own HTTPS server. A connector
+ * reaches them through `resolveOrigin` (https://accounts.zoho.eu -> the fake's port). Tokens are
+ * only valid in the data centre that issued them, so a connector talking to the wrong host fails.
+ * Every request is checked exactly (method, path, query, headers, body); a mismatch is answered
+ * 400 with what was wrong and kept in `violations`, which tests assert is empty.
+ */
+import { FakeHttpsServer, type FakeReply, type RecordedRequest } from '../fake-https';
+
+export type ZohoRecord = { id: string; Modified_Time: string } & Record<string, unknown>;
+
+export interface ZohoFieldMeta {
+  api_name: string;
+  field_label: string;
+  data_type: string;
+}
+
+interface Scripted {
+  when: (req: ZohoRequest) => boolean;
+  reply: FakeReply;
+}
+
+export interface ZohoRequest extends RecordedRequest {
+  dc: string;
+  role: 'accounts' | 'api';
+}
+
+const STANDARD_FIELDS: Record<string, ZohoFieldMeta[]> = {
+  Contacts: [
+    { api_name: 'Last_Name', field_label: 'Last Name', data_type: 'text' },
+    { api_name: 'Account_Name', field_label: 'Account Name', data_type: 'lookup' },
+    { api_name: 'Phone', field_label: 'Phone', data_type: 'phone' },
+    { api_name: 'Mobile', field_label: 'Mobile', data_type: 'phone' },
+    { api_name: 'Home_Phone', field_label: 'Home Phone', data_type: 'phone' },
+    { api_name: 'Other_Phone', field_label: 'Other Phone', data_type: 'phone' },
+    { api_name: 'Asst_Phone', field_label: 'Asst Phone', data_type: 'phone' },
+    { api_name: 'Tier', field_label: 'Tier', data_type: 'picklist' },
+  ],
+  Leads: [{ api_name: 'Phone', field_label: 'Phone', data_type: 'phone' }, { api_name: 'Mobile', field_label: 'Mobile', data_type: 'phone' }],
+  Accounts: [{ api_name: 'Phone', field_label: 'Phone', data_type: 'phone' }],
+  Vendors_X: [
+    { api_name: 'Name', field_label: 'Vendor Name', data_type: 'text' },
+    { api_name: 'Hotline', field_label: 'Hotline', data_type: 'phone' },
+  ],
+};
+
+export class ZohoFake {
+  readonly clientId = '1000.FAKECLIENT';
+  readonly clientSecret = 'fake-client-secret';
+  /** Valid refresh tokens, each bound to the data centre that issued it. */
+  readonly refreshTokens = new Map<string, string>();
+  /** Records per data centre and module. */
+  readonly records = new Map<string, Record<string, ZohoRecord[]>>();
+  readonly fields: Record<string, ZohoFieldMeta[]> = structuredClone(STANDARD_FIELDS);
+  readonly violations: string[] = [];
+  readonly requests: ZohoRequest[] = [];
+  private readonly scripted: Scripted[] = [];
+  private readonly accessTokens = new Map<string, string>();
+  private issued = 0;
+
+  private constructor(private readonly servers: Map<string, { dc: string; role: 'accounts' | 'api'; server: FakeHttpsServer }>) {}
+
+  static async start(dataCentres: Record<string, { accounts: string; api: string }>): Promise<ZohoFake> {
+    const servers = new Map<string, { dc: string; role: 'accounts' | 'api'; server: FakeHttpsServer }>();
+    const fake = new ZohoFake(servers);
+    for (const [dc, hosts] of Object.entries(dataCentres)) {
+      fake.records.set(dc, {});
+      fake.refreshTokens.set(`1000.refresh-${dc}`, dc);
+      for (const role of ['accounts', 'api'] as const) {
+        const server = await FakeHttpsServer.start((req) => fake.handle({ ...req, dc, role }));
+        servers.set(role === 'accounts' ? hosts.accounts : hosts.api, { dc, role, server });
+      }
+    }
+    return fake;
+  }
+
+  /** For ZohoServices.resolveOrigin: a real Zoho origin -> the fake server standing in for it. */
+  readonly resolveOrigin = (origin: string): string => {
+    const entry = this.servers.get(origin);
+    if (!entry) throw new Error(`the Zoho fake does not serve ${origin}`);
+    return entry.server.url;
+  };
+
+  add(dc: string, module: string, record: ZohoRecord): void {
+    const modules = this.records.get(dc)!;
+    (modules[module] ??= []).push(record);
+  }
+
+  /** Answers the next request matching `when` with `reply` (once), after the usual checks. */
+  script(when: (req: ZohoRequest) => boolean, reply: FakeReply): void {
+    this.scripted.push({ when, reply });
+  }
+
+  /** Every access token issued so far stops working (as after an hour). */
+  expireAccessTokens(): void {
+    this.accessTokens.clear();
+  }
+
+  tokenRequests(dc?: string): number {
+    return this.requests.filter((r) => r.role === 'accounts' && (dc === undefined || r.dc === dc)).length;
+  }
+
+  apiRequests(dc?: string): ZohoRequest[] {
+    return this.requests.filter((r) => r.role === 'api' && (dc === undefined || r.dc === dc));
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.servers.values()].map((s) => s.server.close()));
+  }
+
+  private handle(req: ZohoRequest): FakeReply {
+    this.requests.push(req);
+    const problem = req.role === 'accounts' ? this.checkAccounts(req) : this.checkApi(req);
+    if (problem) {
+      this.violations.push(`${req.method} ${req.path} (${req.dc} ${req.role}): ${problem}`);
+      return { status: 400, body: { code: 'FAKE_MISMATCH', message: problem, status: 'error' } };
+    }
+    const index = this.scripted.findIndex((s) => s.when(req));
+    if (index >= 0) return this.scripted.splice(index, 1)[0]!.reply;
+    return req.role === 'accounts' ? this.refresh(req) : this.api(req);
+  }
+
+  private checkAccounts(req: ZohoRequest): string | undefined {
+    if (req.method !== 'POST' || req.path !== '/oauth/v2/token') return 'expected POST /oauth/v2/token';
+    if ([...req.query.keys()].length > 0) return 'parameters belong in the form body, not the query string';
+    if (req.headers['content-type'] !== 'application/x-www-form-urlencoded') return `content-type must be application/x-www-form-urlencoded, got ${String(req.headers['content-type'])}`;
+    const form = new URLSearchParams(req.body);
+    const keys = [...form.keys()].sort().join(',');
+    if (keys !== 'client_id,client_secret,grant_type,refresh_token') return `form fields must be exactly client_id, client_secret, grant_type, refresh_token (got ${keys})`;
+    if (form.get('grant_type') !== 'refresh_token') return 'grant_type must be refresh_token';
+    return undefined;
+  }
+
+  private refresh(req: ZohoRequest): FakeReply {
+    const form = new URLSearchParams(req.body);
+    if (form.get('client_id') !== this.clientId || form.get('client_secret') !== this.clientSecret) return { body: { error: 'invalid_client' } };
+    if (this.refreshTokens.get(form.get('refresh_token') ?? '') !== req.dc) return { body: { error: 'invalid_code' } };
+    this.issued += 1;
+    const token = `1000.access-${req.dc}-${this.issued}`;
+    this.accessTokens.set(token, req.dc);
+    return { body: { access_token: token, api_domain: `https://www.zohoapis.${req.dc}`, token_type: 'Bearer', expires_in: 3600 } };
+  }
+
+  private checkApi(req: ZohoRequest): string | undefined {
+    if (req.method !== 'GET') return 'only GET is expected';
+    if (!/^Zoho-oauthtoken \S+$/.test(String(req.headers.authorization ?? ''))) return 'Authorization must be "Zoho-oauthtoken {token}"';
+    const keys = [...req.query.keys()].sort().join(',');
+    if (/^\/crm\/v8\/[A-Za-z0-9_]+\/search$/.test(req.path)) {
+      if (keys !== 'fields,page,per_page,phone') return `search takes exactly phone, fields, per_page, page (got ${keys})`;
+      if (req.query.get('per_page') !== '10' || req.query.get('page') !== '1') return 'per_page must be 10 and page 1';
+      if (!/^\+?\d+$/.test(req.query.get('phone') ?? '')) return `phone must be digits, got ${req.query.get('phone')}`;
+      const fields = (req.query.get('fields') ?? '').split(',');
+      if (!fields.includes('id') || fields.some((f) => !/^[A-Za-z][A-Za-z0-9_]*$/.test(f))) return `fields must be API names including id, got ${req.query.get('fields')}`;
+      if (fields.length > 50) return 'at most 50 fields';
+      return undefined;
+    }
+    if (req.path === '/crm/v8/settings/modules') return keys === '' ? undefined : 'settings/modules takes no parameters';
+    if (req.path === '/crm/v8/settings/fields') return keys === 'module' ? undefined : 'settings/fields takes exactly module';
+    return undefined; // other paths answer 404 below, as Zoho does
+  }
+
+  private api(req: ZohoRequest): FakeReply {
+    const token = String(req.headers.authorization).slice('Zoho-oauthtoken '.length);
+    if (this.accessTokens.get(token) !== req.dc) return { status: 401, body: { code: 'INVALID_TOKEN', details: {}, message: 'invalid oauth token', status: 'error' } };
+    const search = /^\/crm\/v8\/([A-Za-z0-9_]+)\/search$/.exec(req.path);
+    if (search) return this.search(req, search[1]!);
+    if (req.path === '/crm/v8/settings/modules') {
+      return { body: { modules: [...Object.keys(this.fields).map((api_name) => ({ api_name, api_supported: true })), { api_name: 'Home', api_supported: false }] } };
+    }
+    if (req.path === '/crm/v8/settings/fields') {
+      const fields = this.fields[req.query.get('module') ?? ''];
+      return fields ? { body: { fields } } : { status: 400, body: { code: 'INVALID_MODULE', details: {}, message: 'the module name given seems to be invalid', status: 'error' } };
+    }
+    return { status: 404, body: { code: 'INVALID_URL_PATTERN', details: {}, message: 'Please check if the URL trying to access is a correct one', status: 'error' } };
+  }
+
+  /** Zoho's phone search, as loosely as it might match: the digits anywhere in a phone field. */
+  private search(req: ZohoRequest, module: string): FakeReply {
+    const meta = this.fields[module];
+    if (!meta) return { status: 400, body: { code: 'INVALID_MODULE', details: {}, message: 'the module name given seems to be invalid', status: 'error' } };
+    const wanted = req.query.get('fields')!.split(',');
+    const unknown = wanted.filter((f) => f !== 'id' && f !== 'Modified_Time' && !meta.some((m) => m.api_name === f));
+    if (unknown.length) return { status: 400, body: { code: 'INVALID_DATA', details: { api_name: unknown[0] }, message: 'invalid field', status: 'error' } };
+    const digits = req.query.get('phone')!.replace(/\D/g, '');
+    const phoneFields = meta.filter((m) => m.data_type === 'phone').map((m) => m.api_name);
+    const found = (this.records.get(req.dc)![module] ?? []).filter((r) => phoneFields.some((f) => String(r[f] ?? '').replace(/\D/g, '').includes(digits)));
+    if (found.length === 0) return { status: 204 };
+    const data = found.slice(0, 10).map((r) => Object.fromEntries(wanted.filter((f) => f in r).map((f) => [f, r[f]])));
+    return { body: { data, info: { per_page: 10, count: data.length, page: 1, more_records: found.length > 10 } } };
+  }
+}
