@@ -170,7 +170,10 @@ export function toCrmError(err: unknown, what: string, callSignal: AbortSignal, 
   if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'EPIPE' || code === 'UND_ERR_CLOSED') {
     return new CrmError('CONNECTION', `${what} closed the connection before answering.`, { cause: err });
   }
-  if (err instanceof undiciErrors.UndiciError) return new CrmError('BAD_RESPONSE', `${what} sent an answer that is not valid HTTP (${code ?? err.message}).`, { cause: err });
+  // undici's HTTPParserError (garbage instead of HTTP) is not an UndiciError at run time, and has no code.
+  if (err instanceof undiciErrors.UndiciError || err instanceof undiciErrors.HTTPParserError) {
+    return new CrmError('BAD_RESPONSE', `${what} sent an answer that is not valid HTTP (${code ?? err.message}).`, { cause: err });
+  }
   return new CrmError('CONNECTION', `Could not reach ${what}: ${(err as Error)?.message ?? String(err)}`, { cause: err });
 }
 
