@@ -1,0 +1,95 @@
+/**
+ * AGI command lines and what their replies mean, without sockets. Every value that goes into a
+ * line passes `quoteAgiArgument`, which refuses CR, LF and NUL: a newline inside an argument
+ * would inject a second command.
+ */
+import type { AgiReply } from './agi-parser';
+import { AgiError } from './agi-error';
+
+const UNSAFE = /[\r\n\u0000]/;
+const APPLICATION_NAME = /^[A-Za-z0-9_]+$/;
+
+/** Throws AgiError('UNSAFE_ARGUMENT') when `value` holds CR, LF or NUL. */
+export function assertSafeAgiText(value: string, what: string): void {
+  if (UNSAFE.test(value)) {
+    throw new AgiError('UNSAFE_ARGUMENT', `${what} holds a CR, LF or NUL character; it was not sent to Asterisk.`);
+  }
+}
+
+/**
+ * One AGI argument in double quotes. res_agi's parse_args reads a backslash as "take the next
+ * character literally", so both `\` and `"` are escaped (measured: `"say \"hi\" now"` gives
+ * `say "hi" now`).
+ */
+export function quoteAgiArgument(value: string, what = 'An AGI argument'): string {
+  assertSafeAgiText(value, what);
+  return `"${value.replace(/[\\"]/g, (char) => `\\${char}`)}"`;
+}
+
+function wholeNumber(value: number, what: string, min: number): string {
+  if (!Number.isInteger(value) || value < min) throw new AgiError('UNSAFE_ARGUMENT', `${what} must be a whole number of at least ${min} (got ${value}).`);
+  return String(value);
+}
+
+export const agiCommandLine = {
+  setVariable: (name: string, value: string): string =>
+    `SET VARIABLE ${quoteAgiArgument(name, 'The variable name')} ${quoteAgiArgument(value, `The value of ${name}`)}`,
+  getVariable: (name: string): string => `GET VARIABLE ${quoteAgiArgument(name, 'The variable name')}`,
+  verbose: (message: string, level: number): string =>
+    `VERBOSE ${quoteAgiArgument(message, 'The verbose message')} ${wholeNumber(level, 'The verbose level', 1)}`,
+  getData: (file: string, timeoutMs: number, maxDigits: number): string =>
+    `GET DATA ${quoteAgiArgument(file, 'The prompt file')} ${wholeNumber(timeoutMs, 'The GET DATA timeout', 1)} ${wholeNumber(maxDigits, 'The maximum digits', 1)}`,
+  setContext: (context: string): string => `SET CONTEXT ${quoteAgiArgument(context, 'The context')}`,
+  setExtension: (exten: string): string => `SET EXTENSION ${quoteAgiArgument(exten, 'The extension')}`,
+  setPriority: (priority: number): string => `SET PRIORITY ${wholeNumber(priority, 'The priority', 1)}`,
+  exec: (application: string, args?: string): string => {
+    if (!APPLICATION_NAME.test(application)) throw new AgiError('UNSAFE_ARGUMENT', `The application name ${JSON.stringify(application)} is not a plain name.`);
+    return args === undefined ? `EXEC ${application}` : `EXEC ${application} ${quoteAgiArgument(args, `The arguments of ${application}`)}`;
+  },
+};
+
+/** What GET DATA gave, per the measured table in asterisk.md. */
+export interface GetDataResult {
+  /** Digits typed; '' when none (or `#` alone). */
+  digits: string;
+  /** The caller stopped typing before max digits (`(timeout)`), also with no digit at all. */
+  timedOut: boolean;
+  /** No digits could be collected: missing prompt file, hang-up or redirect (`-1`), dead channel (511). */
+  failed: boolean;
+}
+
+export function readGetDataReply(reply: AgiReply, command: string): GetDataResult {
+  if (reply.kind === 'dead-channel') return { digits: '', timedOut: false, failed: true };
+  const result = expectResult(reply, command);
+  if (result.result === '-1') return { digits: '', timedOut: false, failed: true };
+  return { digits: result.result, timedOut: result.data === 'timeout', failed: false };
+}
+
+/** The value of a variable: `200 result=1 (value)`, or undefined for `200 result=0` (not set). */
+export function readGetVariableReply(reply: AgiReply, command: string): string | undefined {
+  const result = expectResult(reply, command);
+  return result.result === '1' ? (result.data ?? '') : undefined;
+}
+
+/** A `200 result=<code>` whose code must be one of `accepted`; anything else throws. */
+export function expectResultCode(reply: AgiReply, command: string, accepted: readonly string[]): void {
+  const result = expectResult(reply, command);
+  if (!accepted.includes(result.result)) {
+    throw new AgiError('COMMAND_REJECTED', `Asterisk answered "${result.raw}" to ${command}.`, { reply });
+  }
+}
+
+/** The numeric result of a `200` reply (EXEC: 0 ran, -2 no such application). */
+export function readNumericResult(reply: AgiReply, command: string): number {
+  const result = expectResult(reply, command);
+  const value = Number.parseInt(result.result, 10);
+  if (Number.isNaN(value)) throw new AgiError('COMMAND_REJECTED', `Asterisk answered "${result.raw}" to ${command}.`, { reply });
+  return value;
+}
+
+export function expectResult(reply: AgiReply, command: string): Extract<AgiReply, { kind: 'result' }> {
+  if (reply.kind !== 'result') {
+    throw new AgiError('COMMAND_REJECTED', `Asterisk answered "${reply.raw.split('\n')[0]}" to ${command}.`, { reply });
+  }
+  return reply;
+}
