@@ -21,17 +21,19 @@
  * origin (https://accounts.zoho.eu, https://www.zohoapis.eu) to the server standing in for it, so
  * the per-data-centre choice of hosts is still what is tested. Production leaves it unset.
  */
-import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { phoneVariants, isSamePhone, type PhoneVariants } from '../domain/phone';
 import { regionField, regionSchema } from './common-settings';
 import type { LookupRequest, LookupResult } from './connector';
+import { runConnectionTest, SAMPLE_CALLER_ID } from './connection-test';
 import { CrmError, errorForStatus } from './crm-error';
 import { fieldValueToText } from './field-value';
 import type { HttpResponse } from './http-client';
 import type { ConnectorServices, CrmDefinition, CrmField, Credentials, IntegrationConnector, TestReport } from './integration';
+import { pickMostRecent } from './record-pick';
+import { sessionKey } from './session-key';
 import type { CachedToken } from './token-cache';
-import { asCrmError, lookupResult, parseJsonBody, retryAfterMs, withSession } from './vendor-call';
+import { lookupResult, parseJsonBody, retryAfterMs, withSession } from './vendor-call';
 
 export interface ZohoDataCentre {
   label: string;
@@ -63,7 +65,6 @@ const WHAT = 'Zoho CRM';
 const ACCOUNTS_WHAT = 'Zoho Accounts';
 const API = '/crm/v8';
 const META = { timeoutMs: 10_000, maxBodyBytes: 2 * 1024 * 1024 };
-const SAMPLE_CALLER = '+12025550143';
 /** Phone fields of the standard modules; other modules' come from field metadata. */
 const STANDARD_PHONE_FIELDS: Record<string, string[]> = {
   Contacts: ['Phone', 'Mobile', 'Home_Phone', 'Other_Phone', 'Asst_Phone'],
@@ -103,27 +104,17 @@ export class ZohoConnector implements IntegrationConnector {
   constructor(private readonly settings: ZohoSettings, private readonly services: ZohoServices) {}
 
   lookup(request: LookupRequest, signal: AbortSignal): Promise<LookupResult> {
-    return lookupResult(WHAT, signal, async () => {
-      const phone = phoneVariants(request.callerId, this.settings.region);
-      if (phone.national === '') return { kind: 'not_found' };
-      const module = apiName(request.module || 'Contacts', 'module');
-      const field = apiName(request.fieldName, 'field');
-      return this.session(request.credentials, signal, request.deadlineAt, (token) => this.search(token, module, field, phone, signal));
-    });
+    return lookupResult(WHAT, signal, () => this.find(request, signal));
   }
 
-  async testConnection(credentials: Credentials, signal: AbortSignal): Promise<TestReport> {
-    try {
+  testConnection(credentials: Credentials, signal: AbortSignal): Promise<TestReport> {
+    return runConnectionTest(WHAT, signal, async () => {
       this.services.tokens.invalidate(this.tokenKey(this.refreshToken(credentials)));
       const deadlineAt = Date.now() + META.timeoutMs;
-      const probe = { tenantId: '', ruleId: 0, callerId: SAMPLE_CALLER, did: '', dtmf: '', fieldName: 'Last_Name', module: 'Contacts', credentials, deadlineAt };
-      const result = await this.lookup(probe, AbortSignal.any([signal, AbortSignal.timeout(META.timeoutMs)]));
-      if (result.kind === 'error') return { ok: false, code: result.code, message: result.message, ...(result.retryAfterMs !== undefined ? { retryAfterMs: result.retryAfterMs } : {}) };
-      return { ok: true, message: `Signed in at ${this.dataCentre.accounts} and searched Contacts: Zoho CRM answered.` };
-    } catch (err) {
-      const error = asCrmError(err, WHAT, signal);
-      return { ok: false, code: error.code, message: error.message };
-    }
+      const probe = { tenantId: '', ruleId: 0, callerId: SAMPLE_CALLER_ID, did: '', dtmf: '', fieldName: 'Last_Name', module: 'Contacts', credentials, deadlineAt };
+      const result = await this.find(probe, AbortSignal.any([signal, AbortSignal.timeout(META.timeoutMs)]));
+      return `Signed in at ${this.dataCentre.accounts} and searched Contacts: ${result.kind === 'value' ? 'the sample number matched a record' : 'no record has the sample number, as expected'}.`;
+    });
   }
 
   listModules(credentials: Credentials, signal: AbortSignal): Promise<string[]> {
@@ -140,14 +131,24 @@ export class ZohoConnector implements IntegrationConnector {
     });
   }
 
+  /** The lookup itself; throws CrmErrors (lookup() turns them into results). */
+  private async find(request: LookupRequest, signal: AbortSignal): Promise<LookupResult> {
+    const phone = phoneVariants(request.callerId, this.settings.region);
+    if (phone.national === '') return { kind: 'not_found' };
+    const module = apiName(request.module || 'Contacts', 'module');
+    const field = apiName(request.fieldName, 'field');
+    return this.session(request.credentials, signal, request.deadlineAt, (token) => this.search(token, module, field, phone, signal));
+  }
+
   private async search(token: ZohoToken, module: string, field: string, phone: PhoneVariants, signal: AbortSignal): Promise<LookupResult> {
     const phoneFields = await this.phoneFields(token, module, signal);
     const fields = unique([field, ...phoneFields, 'Modified_Time', 'id']).join(',');
     const answer = await this.get(token, `${API}/${module}/search`, { phone: phone.national, fields, per_page: '10', page: '1' }, signal, searchAnswer);
     const matches = (answer?.data ?? []).filter((record) => phoneFields.some((f) => typeof record[f] === 'string' && isSamePhone(record[f], phone)));
-    const best = matches.sort(byRecency)[0];
+    // Zoho ids are long digit strings: padded, their text order is their number order.
+    const best = pickMostRecent(matches.map((record) => ({ record, modifiedAt: Date.parse(String(record.Modified_Time)), id: String(record.id ?? '').padStart(24, '0') })));
     if (!best) return { kind: 'not_found' };
-    return { kind: 'value', value: fieldValueToText(best[field]), matches: matches.length };
+    return { kind: 'value', value: fieldValueToText(best.record[field]), matches: matches.length };
   }
 
   private phoneFields(token: ZohoToken, module: string, signal: AbortSignal): Promise<string[]> {
@@ -206,8 +207,7 @@ export class ZohoConnector implements IntegrationConnector {
 
   /** Data centre, client and a SHA-256 of the secrets: never the secrets themselves. */
   private tokenKey(refreshToken: string): string {
-    const hash = createHash('sha256').update([this.settings.clientId, this.settings.clientSecret, refreshToken].join('\0')).digest('hex');
-    return `zoho|${this.dataCentre.accounts}|${hash}`;
+    return sessionKey('zoho', this.dataCentre.accounts, [this.settings.clientId], [this.settings.clientSecret, refreshToken]);
   }
 
   private get dataCentre(): ZohoDataCentre {
@@ -263,16 +263,6 @@ function zohoError(res: HttpResponse, what: string): CrmError {
     return new CrmError('NOT_FOUND_URL', `${what} does not know the module or field asked for (${detail.trim()}).`, { status: res.status });
   }
   return new CrmError(base.code, `${base.message}${detail ? ` Zoho said:${detail}` : ''}`, base.details);
-}
-
-function byRecency(a: Record<string, unknown>, b: Record<string, unknown>): number {
-  const time = (r: Record<string, unknown>) => (typeof r.Modified_Time === 'string' ? Date.parse(r.Modified_Time) || 0 : 0);
-  return time(b) - time(a) || compareIds(String(a.id ?? ''), String(b.id ?? ''));
-}
-
-/** Zoho ids are long digit strings: compare by length, then digits. */
-function compareIds(a: string, b: string): number {
-  return a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
 }
 
 function unique(values: string[]): string[] {
