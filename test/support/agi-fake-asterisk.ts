@@ -21,25 +21,28 @@ export class FakeAsterisk {
   private waiters: Array<(line: string) => void> = [];
   private endedFlag = false;
 
-  private constructor(readonly socket: Socket) {
+  private constructor(readonly socket: Socket, answerFin: boolean) {
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk.toString('utf8')));
     socket.on('error', () => undefined);
     this.serverEnded = new Promise((resolve) => socket.once('end', () => {
       this.endedFlag = true;
       resolve(performance.now());
+      // What Asterisk does when the server closes: a last HANGUP, then its own FIN.
+      if (answerFin) this.socket.end('HANGUP\n');
     }));
     this.closed = new Promise((resolve) => socket.once('close', () => resolve()));
   }
 
-  static connect(port: number, host = '127.0.0.1'): Promise<FakeAsterisk> {
+  /** `answerFin: false` keeps our side open after the server's FIN, unlike Asterisk. */
+  static connect(port: number, { host = '127.0.0.1', answerFin = true } = {}): Promise<FakeAsterisk> {
     return new Promise((resolve, reject) => {
       // allowHalfOpen: like Asterisk, we decide when to close after the server's FIN.
       const socket = connect({ port, host, allowHalfOpen: true });
       socket.once('error', reject);
       socket.once('connect', () => {
         socket.off('error', reject);
-        resolve(new FakeAsterisk(socket));
+        resolve(new FakeAsterisk(socket, answerFin));
       });
     });
   }
@@ -80,16 +83,6 @@ export class FakeAsterisk {
     const line = await this.nextLine();
     this.send(reply);
     return line;
-  }
-
-  /** What Asterisk does when the server closes: `HANGUP`, then its own FIN. */
-  async closeLikeAsterisk(): Promise<void> {
-    await this.serverEnded;
-    if (!this.socket.destroyed) {
-      this.socket.write('HANGUP\n');
-      this.socket.end();
-    }
-    await this.closed;
   }
 
   destroy(): void {
@@ -134,12 +127,16 @@ export interface SessionPair {
  * An AgiSession on the accepting side of a real TCP connection (port 0) and a FakeAsterisk on
  * the other, without the AgiServer around them. The header is sent unless `header` is null.
  */
-export async function sessionPair(options: Partial<AgiSessionOptions> = {}, header: string | null = FULL_HEADER): Promise<SessionPair> {
+export async function sessionPair(
+  options: Partial<AgiSessionOptions> = {},
+  header: string | null = FULL_HEADER,
+  fake: { answerFin?: boolean } = {},
+): Promise<SessionPair> {
   const server: Server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const accepted = new Promise<Socket>((resolve) => server.once('connection', resolve));
   const { port } = server.address() as { port: number };
-  const asterisk = await FakeAsterisk.connect(port);
+  const asterisk = await FakeAsterisk.connect(port, fake);
   const { logger, lines } = recordingLogger();
   const session = new AgiSession(await accepted, { logger, ...options });
   if (header !== null) asterisk.sendHeader(header);

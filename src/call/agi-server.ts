@@ -1,0 +1,228 @@
+/**
+ * The FastAGI TCP server: accepts Asterisk's connections, keeps a Set of live sessions and hands
+ * each call to the call flow. It never leaves a caller hanging: past the concurrency limit, on a
+ * bad header and while stopping it still hands the session to a handler that can send the call
+ * to its default destination, and it closes every session once its handler is done.
+ */
+import { BlockList, createServer, isIP, type AddressInfo, type Server, type Socket } from 'node:net';
+import type { HostLogger } from '../host';
+import { AgiError } from './agi-error';
+import type { AgiParserOptions } from './agi-parser';
+import type { AgiRequest } from './agi-request';
+import { AgiSession } from './agi-session';
+
+export type AgiHandler = (session: AgiSession, request: AgiRequest) => Promise<void> | void;
+
+export interface AgiServerOptions {
+  logger: HostLogger;
+  /** Runs one call. The session is closed when it settles (if the flow did not close it first). */
+  onSession: AgiHandler;
+  /** A valid call beyond `maxSessions`: send it to the rule's default destination. Default: close at once. */
+  onOverflow?: AgiHandler;
+  /**
+   * The header was malformed, too large, late or missed a field. When `session.headerComplete`
+   * commands still work (set CRM_ROUTING_STATUS); otherwise the session is already closed.
+   */
+  onBadRequest?: (session: AgiSession, reason: AgiError) => Promise<void> | void;
+  /** A call still running when `stop()` ran out of patience: send it to its default destination. */
+  onDrain?: (session: AgiSession) => Promise<void> | void;
+  /** TCP port; 0 picks a free one. Default 4573. */
+  port?: number;
+  /** Address to bind. Default 127.0.0.1. */
+  bind?: string;
+  /** Addresses or CIDR ranges allowed to connect ("10.0.0.5", "10.1.0.0/16", "::1"); empty allows any. */
+  allow?: string[];
+  /** Calls run by `onSession` at once; more go to `onOverflow`. Default 100. */
+  maxSessions?: number;
+  /** Open sockets of any kind (header, overflow, draining); more are closed at once. Default 2 x maxSessions. */
+  maxConnections?: number;
+  headerTimeoutMs?: number;
+  commandTimeoutMs?: number;
+  idleTimeoutMs?: number;
+  parser?: AgiParserOptions;
+}
+
+export interface AgiStopOptions {
+  /** How long running calls may finish by themselves. Default 5 s. */
+  timeoutMs?: number;
+  /** How long `onDrain` handlers get before every socket is closed. Default 2 s. */
+  drainTimeoutMs?: number;
+}
+
+export class AgiServer {
+  private readonly server: Server;
+  private readonly live = new Set<AgiSession>();
+  /** Sessions whose `onSession` is running: what `maxSessions` counts and `stop()` drains. */
+  private readonly running = new Set<AgiSession>();
+  /** `onDrain` handlers still running, so the end of `onSession` does not close under them. */
+  private readonly draining = new Map<AgiSession, Promise<void>>();
+  private readonly maxSessions: number;
+  private readonly maxConnections: number;
+  private stopping: Promise<void> | undefined;
+
+  static async create(options: AgiServerOptions): Promise<AgiServer> {
+    const agi = new AgiServer(options, allowListOf(options.allow ?? []));
+    await agi.listen(options.port ?? 4573, options.bind ?? '127.0.0.1');
+    return agi;
+  }
+
+  constructor(private readonly options: AgiServerOptions, private readonly allow: BlockList | undefined) {
+    this.maxSessions = options.maxSessions ?? 100;
+    this.maxConnections = options.maxConnections ?? this.maxSessions * 2;
+    this.server = createServer((socket) => this.accept(socket));
+    this.server.on('error', (err) => options.logger.error('AGI server error', { error: err.message }));
+  }
+
+  /** Every open session, from the first header byte to the socket's close. */
+  get sessions(): ReadonlySet<AgiSession> {
+    return this.live;
+  }
+
+  /** Calls currently run by `onSession`. */
+  get activeCalls(): number {
+    return this.running.size;
+  }
+
+  get listening(): boolean {
+    return this.server.listening;
+  }
+
+  address(): { address: string; port: number } {
+    const info = this.server.address() as AddressInfo | null;
+    if (!info) throw new Error('The AGI server is not listening.');
+    return { address: info.address, port: info.port };
+  }
+
+  /**
+   * Stops accepting, lets running calls finish for `timeoutMs`, hands the rest to `onDrain`,
+   * waits up to `drainTimeoutMs`, then closes every socket. Safe to call twice.
+   */
+  stop(options: AgiStopOptions = {}): Promise<void> {
+    this.stopping ??= this.drain(options.timeoutMs ?? 5_000, options.drainTimeoutMs ?? 2_000);
+    return this.stopping;
+  }
+
+  private async drain(timeoutMs: number, drainTimeoutMs: number): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.options.logger.info('AGI server stopping', { liveSessions: this.live.size });
+    await this.untilNoSessions(timeoutMs);
+    const left = [...this.running];
+    if (left.length > 0) {
+      this.options.logger.warn('AGI server draining calls still running', { calls: left.length });
+      for (const session of left) {
+        // Once the call is on its way to its default destination, the session ends, even if
+        // onSession is still waiting on something: its commands fail and hangupSignal aborts.
+        const drained = this.runHandler(session, 'onDrain', () => this.options.onDrain?.(session)).then(() => session.close());
+        this.draining.set(session, drained);
+      }
+      await this.untilNoSessions(drainTimeoutMs);
+    }
+    await Promise.all([...this.live].map((session) => session.close()));
+    await closed;
+  }
+
+  private async untilNoSessions(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.live.size > 0 && Date.now() < deadline) {
+      const each = [...this.live].map((session) => session.closed);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, deadline - Date.now());
+        void Promise.race(each).then(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  }
+
+  private listen(port: number, bind: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, bind, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+  }
+
+  private accept(socket: Socket): void {
+    const remote = normalizeAddress(socket.remoteAddress ?? '');
+    if (this.allow && !this.allow.check(remote, isIP(remote) === 6 ? 'ipv6' : 'ipv4')) {
+      this.options.logger.warn('AGI connection refused: address not allowed', { remote });
+      socket.destroy();
+      return;
+    }
+    if (this.stopping || this.live.size >= this.maxConnections) {
+      this.options.logger.warn('AGI connection refused: server stopping or full', { remote, open: this.live.size });
+      socket.destroy();
+      return;
+    }
+    const { logger, headerTimeoutMs, commandTimeoutMs, idleTimeoutMs, parser } = this.options;
+    const session = new AgiSession(socket, { logger, headerTimeoutMs, commandTimeoutMs, idleTimeoutMs, parser });
+    this.live.add(session);
+    void session.closed.then(() => this.live.delete(session));
+    void this.run(session);
+  }
+
+  private async run(session: AgiSession): Promise<void> {
+    let request: AgiRequest;
+    try {
+      request = await session.ready;
+    } catch (err) {
+      const reason = err as AgiError;
+      if (reason.code === 'SESSION_CLOSED') {
+        session.log.debug('AGI connection closed before its header');
+      } else {
+        await this.runHandler(session, 'onBadRequest', () => this.options.onBadRequest?.(session, reason));
+      }
+      await session.close();
+      return;
+    }
+    if (this.stopping) {
+      await this.runHandler(session, 'onDrain', () => this.options.onDrain?.(session));
+    } else if (this.running.size >= this.maxSessions) {
+      session.log.warn('AGI calls at their limit; overflow handler takes the call', { maxSessions: this.maxSessions });
+      await this.runHandler(session, 'onOverflow', () => this.options.onOverflow?.(session, request));
+    } else {
+      this.running.add(session);
+      try {
+        await this.runHandler(session, 'onSession', () => this.options.onSession(session, request));
+      } finally {
+        this.running.delete(session);
+      }
+      await this.draining.get(session);
+      this.draining.delete(session);
+    }
+    await session.close();
+  }
+
+  private async runHandler(session: AgiSession, name: string, handler: () => Promise<void> | void): Promise<void> {
+    try {
+      await handler();
+    } catch (err) {
+      session.log.error(`AGI ${name} handler failed`, { error: (err as Error)?.message ?? String(err) });
+    }
+  }
+}
+
+/** IPv4 clients of a dual-stack socket show as ::ffff:a.b.c.d. */
+function normalizeAddress(address: string): string {
+  return address.startsWith('::ffff:') && isIP(address.slice(7)) === 4 ? address.slice(7) : address;
+}
+
+function allowListOf(entries: string[]): BlockList | undefined {
+  if (entries.length === 0) return undefined;
+  const list = new BlockList();
+  for (const entry of entries) {
+    const [address = '', prefix] = entry.trim().split('/');
+    const family = isIP(address);
+    const bits = prefix === undefined ? undefined : Number(prefix);
+    if (family === 0 || (bits !== undefined && !(Number.isInteger(bits) && bits >= 0 && bits <= (family === 4 ? 32 : 128)))) {
+      throw new AgiError('CONFIG', `The AGI allow-list entry "${entry}" is not an IP address or CIDR range.`);
+    }
+    const type = family === 4 ? 'ipv4' : 'ipv6';
+    if (bits === undefined) list.addAddress(address, type);
+    else list.addSubnet(address, bits, type);
+  }
+  return list;
+}

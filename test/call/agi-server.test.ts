@@ -1,0 +1,230 @@
+import assert from 'node:assert/strict';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as delay } from 'node:timers/promises';
+import { AgiServer, type AgiServerOptions } from '../../src/call/agi-server';
+import type { AgiSession } from '../../src/call/agi-session';
+import type { AgiError } from '../../src/call/agi-error';
+import { FakeAsterisk, recordingLogger, type LogLine } from '../support/agi-fake-asterisk';
+import { headerWith } from '../support/agi-transcripts';
+
+/** A promise the test resolves by hand: keeps a call "running" until released. */
+function gate(): { promise: Promise<void>; open(): void } {
+  let open!: () => void;
+  const promise = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  return { promise, open };
+}
+
+async function until(condition: () => boolean, timeoutMs = 1_000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!condition()) {
+    if (performance.now() > deadline) throw new Error('condition not met in time');
+    await delay(2);
+  }
+}
+
+describe('AgiServer', () => {
+  let server: AgiServer | undefined;
+  let logs: LogLine[] = [];
+  const fakes: FakeAsterisk[] = [];
+
+  async function start(options: Partial<AgiServerOptions> = {}): Promise<AgiServer> {
+    const recorded = recordingLogger();
+    logs = recorded.lines;
+    server = await AgiServer.create({ port: 0, logger: recorded.logger, onSession: () => undefined, ...options });
+    return server;
+  }
+
+  async function call(header?: string | null): Promise<FakeAsterisk> {
+    assert.ok(server);
+    const asterisk = await FakeAsterisk.connect(server.address().port);
+    fakes.push(asterisk);
+    if (header !== null) asterisk.sendHeader(header);
+    return asterisk;
+  }
+
+  afterEach(async () => {
+    for (const fake of fakes.splice(0)) fake.destroy();
+    await server?.stop({ timeoutMs: 0, drainTimeoutMs: 0 });
+    server = undefined;
+  });
+
+  it('listens on 127.0.0.1 at a free port and runs a call with onSession', async () => {
+    const seen: string[] = [];
+    await start({
+      onSession: async (session, request) => {
+        seen.push(request.uniqueId);
+        await session.setVariable('CRM_ROUTING_STATUS', 'OK');
+      },
+    });
+    const { address, port } = server!.address();
+    assert.equal(address, '127.0.0.1');
+    assert.ok(port > 0);
+    const asterisk = await call();
+    assert.equal(await asterisk.answer('200 result=1\n'), 'SET VARIABLE "CRM_ROUTING_STATUS" "OK"');
+    await asterisk.closed;
+    assert.deepEqual(seen, ['1795556051.1']);
+    await until(() => server!.sessions.size === 0);
+  });
+
+  it('closes the session as soon as the flow closes it (a redirect waits for that)', async () => {
+    let closing = 0;
+    await start({
+      onSession: async (session) => {
+        closing = performance.now();
+        await session.close();
+        await delay(200); // the flow may go on logging; the caller must not wait for that
+      },
+    });
+    const asterisk = await call();
+    const endedAt = await asterisk.serverEnded;
+    assert.ok(endedAt - closing < 100, `FIN ${endedAt - closing} ms after close()`);
+  });
+
+  it('closes the session when onSession returns or throws', async () => {
+    await start({ onSession: () => { throw new Error('flow bug'); } });
+    const asterisk = await call();
+    await asterisk.serverEnded;
+    assert.ok(logs.some((line) => line.level === 'error' && line.message.includes('onSession') && line.fields.uniqueId === '1795556051.1'));
+  });
+
+  it('closes connections from addresses outside the allow-list at once', async () => {
+    let handled = 0;
+    await start({ allow: ['10.0.0.1', '192.168.0.0/16'], onSession: () => { handled += 1; } });
+    const asterisk = await call(null);
+    await asterisk.serverEnded;
+    assert.equal(handled, 0);
+    assert.ok(logs.some((line) => line.level === 'warn' && line.message.includes('not allowed') && line.fields.remote === '127.0.0.1'));
+  });
+
+  it('accepts addresses inside an allowed range', async () => {
+    let handled = 0;
+    await start({ allow: ['127.0.0.0/8'], onSession: () => { handled += 1; } });
+    const asterisk = await call();
+    await asterisk.serverEnded;
+    assert.equal(handled, 1);
+  });
+
+  it('refuses an allow-list entry that is no address', async () => {
+    await assert.rejects(AgiServer.create({ port: 0, logger: recordingLogger().logger, onSession: () => undefined, allow: ['asterisk.local'] }), { code: 'CONFIG' });
+  });
+
+  it('hands calls beyond maxSessions to onOverflow, which can still move them with AGI', async () => {
+    const running = gate();
+    const sessions: string[] = [];
+    const overflowed: string[] = [];
+    await start({
+      maxSessions: 1,
+      onSession: async (_session, request) => {
+        sessions.push(request.uniqueId);
+        await running.promise;
+      },
+      onOverflow: async (session, request) => {
+        overflowed.push(request.uniqueId);
+        await session.setVariable('CRM_ROUTING_STATUS', 'OVERFLOW');
+        await session.moveTo('dest-x', '103', 1);
+      },
+    });
+    const first = await call();
+    await until(() => server!.activeCalls === 1);
+    const second = await call(headerWith({ agi_uniqueid: '1795556051.2' }));
+    assert.equal(await second.answer('200 result=1\n'), 'SET VARIABLE "CRM_ROUTING_STATUS" "OVERFLOW"');
+    assert.equal(await second.answer('200 result=0\n'), 'SET CONTEXT "dest-x"');
+    assert.equal(await second.answer('200 result=0\n'), 'SET EXTENSION "103"');
+    assert.equal(await second.answer('200 result=0\n'), 'SET PRIORITY 1');
+    await second.serverEnded;
+    assert.deepEqual(sessions, ['1795556051.1']);
+    assert.deepEqual(overflowed, ['1795556051.2']);
+    assert.equal(first.serverHasEnded, false, 'the running call is untouched');
+    running.open();
+    await first.serverEnded;
+  });
+
+  it('calls onBadRequest for a header that misses a field, with commands still possible', async () => {
+    const reasons: string[] = [];
+    await start({
+      onBadRequest: async (session, reason) => {
+        reasons.push(reason.code);
+        if (session.headerComplete) await session.setVariable('CRM_ROUTING_STATUS', 'BAD_REQUEST');
+      },
+    });
+    const asterisk = await call(headerWith({ agi_uniqueid: null }));
+    assert.equal(await asterisk.answer('200 result=1\n'), 'SET VARIABLE "CRM_ROUTING_STATUS" "BAD_REQUEST"');
+    await asterisk.serverEnded;
+    assert.deepEqual(reasons, ['BAD_REQUEST']);
+  });
+
+  it('calls onBadRequest and closes on an oversize header', async () => {
+    const seen: Array<{ code: string; complete: boolean }> = [];
+    await start({
+      parser: { maxHeaderBytes: 256 },
+      onBadRequest: (session: AgiSession, reason: AgiError) => { seen.push({ code: reason.code, complete: session.headerComplete }); },
+    });
+    const asterisk = await call(null);
+    asterisk.send(`agi_network: yes\nagi_request: ${'x'.repeat(300)}\n`);
+    await asterisk.serverEnded;
+    await until(() => seen.length === 1);
+    assert.deepEqual(seen, [{ code: 'BAD_REQUEST', complete: false }]);
+  });
+
+  it('calls onBadRequest and closes when the header does not come in time', async () => {
+    const codes: string[] = [];
+    await start({ headerTimeoutMs: 40, onBadRequest: (_session, reason) => { codes.push(reason.code); } });
+    const asterisk = await call(null);
+    await asterisk.serverEnded;
+    await until(() => codes.length === 1);
+    assert.deepEqual(codes, ['HEADER_TIMEOUT']);
+  });
+
+  it('passes command and idle timeouts to its sessions', async () => {
+    const errors: string[] = [];
+    await start({
+      commandTimeoutMs: 40,
+      onSession: async (session) => {
+        await session.command('NOOP').catch((err: AgiError) => errors.push(err.code));
+      },
+    });
+    const asterisk = await call();
+    await asterisk.nextLine();
+    await asterisk.serverEnded;
+    assert.deepEqual(errors, ['COMMAND_TIMEOUT']);
+  });
+
+  it('stop() lets running calls finish, drains the rest to onDrain, then closes everything', async () => {
+    const slow = gate();
+    const drained: string[] = [];
+    const finished: string[] = [];
+    await start({
+      onSession: async (session, request) => {
+        if (request.uniqueId === 'quick') await delay(30);
+        else await Promise.race([slow.promise, new Promise((resolve) => session.hangupSignal.addEventListener('abort', resolve))]);
+        finished.push(request.uniqueId);
+      },
+      onDrain: async (session) => {
+        drained.push(session.request.uniqueId);
+        await session.moveTo('default-dest', '100', 1);
+      },
+    });
+    const quick = await call(headerWith({ agi_uniqueid: 'quick' }));
+    const stuck = await call(headerWith({ agi_uniqueid: 'stuck' }));
+    await until(() => server!.activeCalls === 2);
+    const { port } = server!.address();
+    const started = performance.now();
+    const stopping = server!.stop({ timeoutMs: 150, drainTimeoutMs: 1_000 });
+    assert.equal(await stuck.answer('200 result=0\n'), 'SET CONTEXT "default-dest"');
+    const waited = performance.now() - started;
+    assert.ok(waited >= 140, `onDrain came after ${waited} ms`);
+    await stuck.answer('200 result=0\n');
+    await stuck.answer('200 result=0\n');
+    await stopping;
+    assert.deepEqual(drained, ['stuck']);
+    assert.ok(finished.includes('quick'));
+    await quick.closed;
+    assert.equal(server!.sessions.size, 0);
+    assert.equal(server!.listening, false);
+    assert.equal(stuck.serverHasEnded, true);
+    assert.ok(performance.now() - started < 500, 'stop() did not wait out drainTimeoutMs');
+    await assert.rejects(FakeAsterisk.connect(port), { code: 'ECONNREFUSED' });
+  });
+});
