@@ -94,7 +94,7 @@ export class HttpClient {
     const signal = AbortSignal.any([req.signal, timeout]);
     const maxBodyBytes = req.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
     try {
-      const res = await request(url, {
+      const pending = request(url, {
         dispatcher: req.dispatcher ?? this.agent,
         method: req.method,
         headers: req.headers,
@@ -103,6 +103,7 @@ export class HttpClient {
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,
       });
+      const res = await untilAborted(pending, signal, (late) => late.body.destroy());
       const body = await readCapped(res.body, maxBodyBytes, what);
       const headers: Record<string, string> = {};
       for (const [name, value] of Object.entries(res.headers)) {
@@ -120,6 +121,26 @@ export class HttpClient {
   async close(): Promise<void> {
     await this.agent.close();
   }
+}
+
+/**
+ * undici notices an abort only once the request is on a connection: a connect that hangs (a
+ * firewall dropping packets, a stalled TLS handshake) would outlive the deadline and the hang-up
+ * by the whole connect timeout. So the signal is raced here; an answer arriving late is released.
+ */
+function untilAborted<T>(pending: Promise<T>, signal: AbortSignal, release: (late: T) => void): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => {
+      pending.then(release, () => undefined);
+      reject(signal.reason);
+    };
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    pending.then(
+      (value) => { signal.removeEventListener('abort', onAbort); resolve(value); },
+      (err: unknown) => { signal.removeEventListener('abort', onAbort); reject(err); },
+    );
+  });
 }
 
 /** NODE_EXTRA_CA_CERTS: Node adds it to its default roots only, which a `ca` option replaces. */
