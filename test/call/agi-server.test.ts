@@ -177,7 +177,33 @@ describe('AgiServer', () => {
     assert.deepEqual(codes, ['HEADER_TIMEOUT']);
   });
 
-  it('passes command and idle timeouts to its sessions', async () => {
+  it('passes the idle timeout to its sessions: a flow that forgets its call does not hold the caller', async () => {
+    const reasons: string[] = [];
+    await start({
+      idleTimeoutMs: 40,
+      onSession: (session) => new Promise<void>((resolve) => {
+        session.hangupSignal.addEventListener('abort', () => {
+          reasons.push((session.hangupSignal.reason as AgiError).code);
+          resolve();
+        });
+      }),
+    });
+    const asterisk = await call();
+    await asterisk.serverEnded;
+    assert.deepEqual(reasons, ['IDLE_TIMEOUT']);
+  });
+
+  it('closes connections beyond maxConnections at once', async () => {
+    await start({ maxConnections: 1, headerTimeoutMs: 5_000 });
+    const first = await call(null);
+    await until(() => server!.sessions.size === 1);
+    const second = await call(null);
+    await second.serverEnded;
+    assert.equal(first.serverHasEnded, false);
+    assert.ok(logs.some((line) => line.message.includes('full')));
+  });
+
+  it('passes the command timeout to its sessions', async () => {
     const errors: string[] = [];
     await start({
       commandTimeoutMs: 40,
