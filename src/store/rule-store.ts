@@ -1,11 +1,12 @@
 /**
  * Routing rules, per tenant. Every query filters by tenant id, so an id from another tenant
  * reads as "not found". Writes run in one transaction: the rule, its rows (replaced as a whole)
- * and the `rules` cache version, so a cache in another process never sees half a save.
+ * and the `rules` cache version, so a cache in another process never sees half a save. Rule
+ * writes take the `rules` cache-version row lock first, so they never deadlock each other.
  */
 import type { Knex } from 'knex';
 import type { Location, Rule, RuleDraft } from '../domain/rule';
-import { bumpCacheVersion, readCacheVersion, type CacheScope } from './cache-versions';
+import { bumpCacheVersion, lockCacheScope, readCacheVersion, type CacheScope } from './cache-versions';
 import { affectedRows, insertedId, isUniqueViolation, orWhereContains, toNumber, whereContains } from './db-values';
 import { RuleColumnMapper, type RuleColumns, type RuleRowColumns } from './rule-columns';
 import type { Sealer } from './sealing';
@@ -95,6 +96,7 @@ export class RuleStore {
   async create(tenantId: string, draft: RuleDraft): Promise<Rule> {
     return this.mapDuplicate(draft.name, () =>
       this.db.transaction(async (trx) => {
+        await lockCacheScope(trx, this.tables.cacheVersions, 'rules');
         if (await this.nameTakenIn(trx, tenantId, draft.name)) throw new DuplicateRuleNameError(draft.name);
         const rule = { ...draft, source: this.mapper.resolveSource(tenantId, draft.source, undefined) };
         const now = new Date();
@@ -116,7 +118,8 @@ export class RuleStore {
   async update(tenantId: string, id: number, draft: RuleDraft, expectedVersion?: number): Promise<Rule | undefined> {
     return this.mapDuplicate(draft.name, () =>
       this.db.transaction(async (trx) => {
-        const stored = await this.selectRule(trx, tenantId, id, { lock: true });
+        await lockCacheScope(trx, this.tables.cacheVersions, 'rules');
+        const stored = await this.selectRule(trx, tenantId, id);
         if (stored === undefined) return undefined;
         const storedVersion = toNumber(stored.version);
         if (expectedVersion !== undefined && expectedVersion !== storedVersion) {
@@ -125,7 +128,8 @@ export class RuleStore {
         if (await this.nameTakenIn(trx, tenantId, draft.name, id)) throw new DuplicateRuleNameError(draft.name);
         const rule = { ...draft, source: this.mapper.resolveSource(tenantId, draft.source, stored) };
         const version = storedVersion + 1;
-        // The version condition guards against a concurrent save where rows cannot be locked.
+        // Writes are serialized by the scope lock; the version condition is a second guard should
+        // a writer ever skip it (e.g. an SQLite host with several connections).
         const changed = await trx(this.tables.rules)
           .where({ tenant_id: tenantId, id, version: storedVersion })
           .update({ ...this.mapper.toColumns(tenantId, rule), version, updated_at: new Date() });
@@ -143,6 +147,7 @@ export class RuleStore {
   /** False when the id is not the tenant's. Rows are deleted here, not left to a cascade SQLite may not enforce. */
   async delete(tenantId: string, id: number): Promise<boolean> {
     return this.db.transaction(async (trx) => {
+      await lockCacheScope(trx, this.tables.cacheVersions, 'rules');
       await trx(this.tables.ruleRows).where({ tenant_id: tenantId, rule_id: id }).delete();
       const deleted = affectedRows(await trx(this.tables.rules).where({ tenant_id: tenantId, id }).delete());
       if (deleted > 0) await bumpCacheVersion(trx, this.tables.cacheVersions, 'rules');
@@ -189,16 +194,8 @@ export class RuleStore {
     return readCacheVersion(this.db, this.tables.cacheVersions, scope);
   }
 
-  private async selectRule(
-    db: Knex | Knex.Transaction,
-    tenantId: string,
-    id: number,
-    options: { lock?: boolean } = {},
-  ): Promise<RuleColumns | undefined> {
-    const query = db(this.tables.rules).where({ tenant_id: tenantId, id });
-    // SQLite has no row locks (a write transaction holds the whole database); knex would only warn.
-    if (options.lock === true && this.db.client.dialect === 'mysql') query.forUpdate();
-    return (await query.first()) as RuleColumns | undefined;
+  private async selectRule(db: Knex | Knex.Transaction, tenantId: string, id: number): Promise<RuleColumns | undefined> {
+    return (await db(this.tables.rules).where({ tenant_id: tenantId, id }).first()) as RuleColumns | undefined;
   }
 
   private async nameTakenIn(db: Knex | Knex.Transaction, tenantId: string, name: string, exceptId?: number): Promise<boolean> {

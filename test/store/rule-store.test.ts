@@ -214,12 +214,14 @@ describeEachDatabase('RuleStore', (database) => {
       assert.equal((await store.rules.update(tenantA, first.id, integrationDraft('Sales')))?.version, 2);
     });
 
-    it('let only one of several racing creates with one name win', async () => {
-      const tenant = newTenant();
-      const results = await Promise.allSettled(Array.from({ length: 5 }, () => store.rules.create(tenant, integrationDraft('Racy'))));
-      assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
-      for (const r of results) if (r.status === 'rejected') assert.ok(r.reason instanceof DuplicateRuleNameError, String(r.reason));
-      assert.equal((await store.rules.list(tenant, { offset: 0, limit: 10 })).total, 1);
+    it('let only one of several racing creates with one name win, without deadlocks', async () => {
+      for (let round = 0; round < 10; round += 1) {
+        const tenant = newTenant();
+        const results = await Promise.allSettled(Array.from({ length: 6 }, (_, i) => store.rules.create(tenant, integrationDraft(`Racy ${i % 2}`))));
+        assert.equal(results.filter((r) => r.status === 'fulfilled').length, 2);
+        for (const r of results) if (r.status === 'rejected') assert.ok(r.reason instanceof DuplicateRuleNameError, String(r.reason));
+        assert.equal((await store.rules.list(tenant, { offset: 0, limit: 10 })).total, 2);
+      }
     });
   });
 
