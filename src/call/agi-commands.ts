@@ -9,6 +9,22 @@ import { AgiError } from './agi-error';
 const UNSAFE = /[\r\n\u0000]/;
 const APPLICATION_NAME = /^[A-Za-z0-9_]+$/;
 
+/**
+ * Longest command line, LF excluded. res_agi reads a command with fgets() into a 2048-byte
+ * buffer (AGI_BUF_LEN): a longer line is cut there and its rest runs as a second command.
+ */
+export const AGI_MAX_COMMAND_BYTES = 2046;
+
+/** Throws AgiError('UNSAFE_ARGUMENT') unless `line` is one whole command res_agi reads as one. */
+export function assertSafeAgiCommand(line: string): void {
+  assertSafeAgiText(line, 'The AGI command');
+  if (line.trim() === '') throw new AgiError('UNSAFE_ARGUMENT', 'An AGI command cannot be empty.');
+  const bytes = Buffer.byteLength(line, 'utf8');
+  if (bytes > AGI_MAX_COMMAND_BYTES) {
+    throw new AgiError('UNSAFE_ARGUMENT', `The AGI command is ${bytes} bytes; Asterisk reads at most ${AGI_MAX_COMMAND_BYTES} as one command. It was not sent.`);
+  }
+}
+
 /** Throws AgiError('UNSAFE_ARGUMENT') when `value` holds CR, LF or NUL. */
 export function assertSafeAgiText(value: string, what: string): void {
   if (UNSAFE.test(value)) {

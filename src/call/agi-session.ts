@@ -13,7 +13,7 @@ import { AgiError } from './agi-error';
 import { AgiParser, type AgiParserEvent, type AgiParserOptions, type AgiReply } from './agi-parser';
 import { parseAgiRequest, type AgiRequest } from './agi-request';
 import {
-  agiCommandLine, assertSafeAgiText, expectResultCode, readGetDataReply, readGetVariableReply, readNumericResult,
+  agiCommandLine, assertSafeAgiCommand, expectResultCode, readGetDataReply, readGetVariableReply, readNumericResult,
   type GetDataResult,
 } from './agi-commands';
 
@@ -150,11 +150,10 @@ export class AgiSession {
   /**
    * Sends one raw command line and resolves with its reply, whatever its code (510/511/520
    * included). Queued behind an outstanding command, never written alongside it. Rejects with
-   * UNSAFE_ARGUMENT (nothing written), QUEUE_FULL, NOT_READY, COMMAND_TIMEOUT, SESSION_CLOSED.
+   * UNSAFE_ARGUMENT (CR/LF/NUL, empty, longer than AGI_MAX_COMMAND_BYTES; nothing written), QUEUE_FULL, NOT_READY, COMMAND_TIMEOUT, SESSION_CLOSED.
    */
   async command(line: string, options: AgiCommandOptions = {}): Promise<AgiReply> {
-    assertSafeAgiText(line, 'The AGI command');
-    if (line.trim() === '') throw new AgiError('UNSAFE_ARGUMENT', 'An AGI command cannot be empty.');
+    assertSafeAgiCommand(line);
     if (this.currentState === 'closed') throw new AgiError('SESSION_CLOSED', 'The AGI session is closed.');
     if (this.currentState === 'header') throw new AgiError('NOT_READY', 'The AGI header has not been read yet.');
     if (this.queue.length >= this.settings.maxQueuedCommands) {

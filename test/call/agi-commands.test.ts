@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import {
-  agiCommandLine, quoteAgiArgument, readGetDataReply, readGetVariableReply, readNumericResult, expectResultCode,
+  AGI_MAX_COMMAND_BYTES, agiCommandLine, assertSafeAgiCommand, quoteAgiArgument, readGetDataReply, readGetVariableReply, readNumericResult, expectResultCode,
 } from '../../src/call/agi-commands';
 import { AgiParser, type AgiReply } from '../../src/call/agi-parser';
 import { FULL_HEADER, USAGE_BLOCK } from '../support/agi-transcripts';
@@ -29,6 +29,13 @@ describe('AGI command lines', () => {
       assert.throws(() => agiCommandLine.setContext(bad), { code: 'UNSAFE_ARGUMENT' });
       assert.throws(() => agiCommandLine.exec('NoOp', bad), { code: 'UNSAFE_ARGUMENT' });
     }
+  });
+
+  it('refuses a command longer than res_agi reads as one line (it would run the rest as a second command)', () => {
+    assertSafeAgiCommand(`SET VARIABLE "A" "${'x'.repeat(AGI_MAX_COMMAND_BYTES - 19)}"`);
+    assert.throws(() => assertSafeAgiCommand(`SET VARIABLE "A" "${'x'.repeat(AGI_MAX_COMMAND_BYTES - 18)}"`), { code: 'UNSAFE_ARGUMENT' });
+    assert.throws(() => assertSafeAgiCommand(`VERBOSE "${'é'.repeat(1100)}" 1`), /bytes/, 'counted in bytes, not characters');
+    assert.throws(() => assertSafeAgiCommand('  '), { code: 'UNSAFE_ARGUMENT' });
   });
 
   it('builds the lines the measured commands use', () => {

@@ -98,6 +98,7 @@ describe('AgiSession', () => {
       await assert.rejects(session.verbose('a\u0000b'), { code: 'UNSAFE_ARGUMENT' });
       await assert.rejects(session.moveTo('dest-x', '103\n', 1), { code: 'UNSAFE_ARGUMENT' });
       await assert.rejects(session.command(''), { code: 'UNSAFE_ARGUMENT' });
+      await assert.rejects(session.setVariable('CRM_VALUE', `${'x'.repeat(2040)} NOOP`), { code: 'UNSAFE_ARGUMENT' });
       const answered = asterisk.answer('200 result=0\n');
       await session.command('NOOP');
       assert.equal(await answered, 'NOOP', 'the first line the server wrote is the NOOP');
