@@ -45,6 +45,12 @@ export interface UnreadableRule {
   error: unknown;
 }
 
+/** Every rule of every tenant as of one `rules` cache version. */
+export interface RuleSnapshot {
+  version: number;
+  rules: Rule[];
+}
+
 export const MAX_LIST_LIMIT = 500;
 
 export class RuleStore {
@@ -58,7 +64,7 @@ export class RuleStore {
     this.mapper = new RuleColumnMapper(sealer);
   }
 
-  /** One page in name order plus the total: both walk the (tenant_id, name) index. */
+  /** One page in name order plus the total, both read from the covering `rules_list` index; then the page's row counts. */
   async list(tenantId: string, query: RuleListQuery): Promise<RuleListPage> {
     const search = query.search?.trim() ?? '';
     const matching = () => {
@@ -83,13 +89,15 @@ export class RuleStore {
     };
   }
 
+  /** The rule and its rows from one transaction, so a concurrent save is seen whole or not at all. */
   async get(tenantId: string, id: number): Promise<Rule | undefined> {
-    const columns = await this.selectRule(this.db, tenantId, id);
-    if (columns === undefined) return undefined;
-    const rows = (await this.db(this.tables.ruleRows)
-      .where({ tenant_id: tenantId, rule_id: id })
-      .orderBy('position')) as RuleRowColumns[];
-    return this.mapper.fromColumns(columns, rows);
+    const found = await this.db.transaction(async (trx) => {
+      const columns = await this.selectRule(trx, tenantId, id);
+      if (columns === undefined) return undefined;
+      const rows = (await trx(this.tables.ruleRows).where({ tenant_id: tenantId, rule_id: id }).orderBy('position')) as RuleRowColumns[];
+      return { columns, rows };
+    });
+    return found === undefined ? undefined : this.mapper.fromColumns(found.columns, found.rows);
   }
 
   /** Throws DuplicateRuleNameError, or MissingSecretError for a secret header left null. */
@@ -166,10 +174,19 @@ export class RuleStore {
    * without `onUnreadable` the error is thrown.
    */
   async loadAll(onUnreadable?: (failure: UnreadableRule) => void): Promise<Rule[]> {
-    const [rules, rows] = await Promise.all([
-      this.db(this.tables.rules).select('*').orderBy('id') as Promise<RuleColumns[]>,
-      this.db(this.tables.ruleRows).select('*').orderBy(['rule_id', 'position']) as Promise<RuleRowColumns[]>,
-    ]);
+    return (await this.loadSnapshot(onUnreadable)).rules;
+  }
+
+  /**
+   * loadAll plus the `rules` cache version, read in one transaction: the rules are exactly those
+   * of that version, so a cache that polls for a newer version never keeps a half-applied save.
+   */
+  async loadSnapshot(onUnreadable?: (failure: UnreadableRule) => void): Promise<RuleSnapshot> {
+    const { version, rules, rows } = await this.db.transaction(async (trx) => ({
+      version: await readCacheVersion(trx, this.tables.cacheVersions, 'rules'),
+      rules: (await trx(this.tables.rules).select('*').orderBy('id')) as RuleColumns[],
+      rows: (await trx(this.tables.ruleRows).select('*').orderBy(['rule_id', 'position'])) as RuleRowColumns[],
+    }));
     const rowsByRule = new Map<number, RuleRowColumns[]>();
     for (const row of rows) {
       const ruleId = toNumber(row.rule_id);
@@ -187,7 +204,7 @@ export class RuleStore {
         onUnreadable({ ruleId, tenantId: columns.tenant_id, error });
       }
     }
-    return loaded;
+    return { version, rules: loaded };
   }
 
   async cacheVersion(scope: CacheScope = 'rules'): Promise<number> {

@@ -355,6 +355,9 @@ describeEachDatabase('RuleStore', (database) => {
       const all = await store.rules.loadAll();
       assert.deepEqual(all.find((r) => r.id === a.id), a);
       assert.deepEqual(all.find((r) => r.id === b.id), b);
+      const snapshot = await store.rules.loadSnapshot();
+      assert.equal(snapshot.version, await store.rules.cacheVersion());
+      assert.equal(snapshot.rules.length, all.length);
     });
   });
 });
