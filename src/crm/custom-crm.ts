@@ -57,19 +57,19 @@ const ACCEPT = 'application/json, text/plain;q=0.9';
 const OUR_PARAMS = ['field_name', 'dtmf', 'caller_id', 'did'] as const;
 
 /** Headers the request itself decides: the URL, the body, or the connection pool. */
-const RESERVED_HEADERS: Record<string, string> = {
-  host: 'the host comes from the Custom URL',
-  'content-length': 'the length comes from the body',
-  'content-type': 'a POST body is always JSON (application/json) and a GET has none',
-  'transfer-encoding': 'the length comes from the body',
-  connection: 'the plugin keeps connections alive itself',
-  'keep-alive': 'the plugin keeps connections alive itself',
-  'proxy-connection': 'the plugin keeps connections alive itself',
-  upgrade: 'the connection is not upgraded',
-  te: 'the transfer coding is not negotiated',
-  trailer: 'no trailers are sent',
-  expect: 'the body is sent at once',
-};
+const RESERVED_HEADERS = new Map<string, string>([
+  ['host', 'the host comes from the Custom URL'],
+  ['content-length', 'the length comes from the body'],
+  ['content-type', 'a POST body is always JSON (application/json) and a GET has none'],
+  ['transfer-encoding', 'the length comes from the body'],
+  ['connection', 'the plugin keeps connections alive itself'],
+  ['keep-alive', 'the plugin keeps connections alive itself'],
+  ['proxy-connection', 'the plugin keeps connections alive itself'],
+  ['upgrade', 'the connection is not upgraded'],
+  ['te', 'the transfer coding is not negotiated'],
+  ['trailer', 'no trailers are sent'],
+  ['expect', 'the body is sent at once'],
+]);
 /** RFC 9110 token: what a header name may be made of. */
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 /** RFC 9110 field-value octets: tab, printable ASCII, Latin-1; never CR, LF, NUL or controls. */
@@ -105,7 +105,7 @@ function checkHeader(header: CustomHeader, ctx: z.RefinementCtx): void {
     ctx.addIssue({ code: 'custom', message: name === '' ? 'Enter a name for each Custom HTTP Header.' : `Custom HTTP Header ${JSON.stringify(name)}: a name may only use letters, digits and !#$%&'*+-.^_\`|~ (no spaces or colons).` });
     return;
   }
-  const reserved = RESERVED_HEADERS[name.toLowerCase()];
+  const reserved = RESERVED_HEADERS.get(name.toLowerCase());
   if (reserved !== undefined) ctx.addIssue({ code: 'custom', message: `Custom HTTP Header ${name} cannot be set: ${reserved}.` });
   if (!FIELD_VALUE.test(header.value)) {
     ctx.addIssue({ code: 'custom', message: `Custom HTTP Header ${name}: the value contains a line break, NUL or another control character (or a character outside Latin-1); remove it.` });

@@ -142,6 +142,7 @@ describe('CustomCrmConnector', () => {
         { name: 'X-Tenant', value: 'acme  corp', secret: false },
         { name: 'X-Empty', value: '', secret: false },
         { name: 'X-Latin1', value: 'café\tau lait', secret: false },
+        { name: 'constructor', value: 'not a reserved name', secret: false }, // an Object.prototype key
       ];
       assert.deepEqual(await lookup({ headers }), { kind: 'value', value: 'Gold' });
       assert.deepEqual(await lookup({ headers: [{ name: 'ACCEPT', value: 'text/plain', secret: false }] }), { kind: 'value', value: 'Gold' });
