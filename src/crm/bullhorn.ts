@@ -204,7 +204,8 @@ class BullhornConnector implements IntegrationConnector {
   private async send(req: HttpRequest): Promise<HttpResponse> {
     const first = await this.services.http.request({ ...req, returnRedirects: true });
     if (first.status !== 307 && first.status !== 308) return first;
-    const moved = new URL(first.headers.location ?? '', req.url);
+    if (!first.headers.location) throw new CrmError('BAD_RESPONSE', `${req.what ?? WHAT} answered ${first.status} without a Location.`, { status: first.status });
+    const moved = new URL(first.headers.location, req.url);
     const second = await this.services.http.request({ ...req, url: moved, returnRedirects: true });
     if (second.status === 307 || second.status === 308) throw new CrmError('BAD_RESPONSE', `${req.what ?? WHAT} redirected twice (${moved.origin}, then again); check the login URL.`, { status: second.status });
     return second;
