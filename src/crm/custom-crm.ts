@@ -24,23 +24,25 @@
  *   private CA). Connections are kept alive and reused between calls. Redirects are not followed.
  *
  * Answer (UTF-8, at most 64 KiB)
- * - 200 with `Content-Type: text/plain` (any text/* but text/html) or no Content-Type: the body,
+ * - 2xx with `Content-Type: text/plain` (any text/* but text/html) or no Content-Type: the body,
  *   trimmed, is the value.
- * - 200 with `Content-Type: application/json` (or text/json, or any +json type):
+ * - 2xx with `Content-Type: application/json` (or text/json, or any +json type):
  *     {"found": false}                      -> no record for this caller (the rule's "not found")
  *     {"value": ...}                        -> the value ("value" is read first)
  *     {"<field_name>": ...}                 -> the value, e.g. {"Account_Name": "ACME"}
  *     a bare string, number, boolean, array -> the value ("Gold", 42, true; arrays join with "; ")
  *     null, {"value": null}                 -> the empty value ''
  *   Values may be objects like {"name": "ACME", "id": 7} (the name is used). Send ids longer than
- *   15 digits as strings: JSON numbers lose precision beyond that. Any other object is an error.
- * - 200 with an empty body, or 204: the empty value ''.
- * - 404 with the JSON body {"found": false} (and a JSON Content-Type): no record, as above. Any other 404 (a web server's page)
- *   means the URL is wrong: error NOT_FOUND_URL.
+ *   15 digits as strings: JSON numbers lose precision beyond that. Any other object is an error
+ *   (BAD_RESPONSE).
+ * - 2xx with an empty body, or 204: the empty value ''.
+ * - 404 with the JSON body {"found": false} (and a JSON Content-Type): no record, as above. Any
+ *   other 404 (a web server's page) means the URL is wrong: error NOT_FOUND_URL.
  * - 401 AUTH, 403 FORBIDDEN, 429 RATE_LIMITED (Retry-After reported, not waited for), any other
  *   status HTTP_ERROR; a redirect, an HTML page, another content type, or invalid JSON BAD_RESPONSE.
  *   Every error sends the call to the rule's default destination, as does a missed deadline.
- * The empty value and "not found" differ: rows such as "is empty" see the first, never the second.
+ * Rows see "no record" as the empty value too; the call's decision log records them apart
+ * (NOT_FOUND vs EMPTY_VALUE), so answer {"found": false} when the caller is unknown to you.
  */
 import { z } from 'zod';
 import type { CrmConnector, LookupRequest, LookupResult } from './connector';
@@ -147,7 +149,7 @@ export function customCrmGetUrl(base: string | URL, params: Record<(typeof OUR_P
   return url;
 }
 
-/** The request for one lookup (pure): method, URL, headers and body exactly as the contract says. */
+/** The request for one lookup (no I/O): method, URL, headers and body exactly as the contract says. */
 export function customCrmRequest(settings: CustomCrmSettings, request: LookupRequest, signal: AbortSignal): HttpRequest {
   const params = { field_name: request.fieldName, dtmf: request.dtmf, caller_id: request.callerId, did: request.did };
   const custom = Object.fromEntries(settings.headers.map((h) => [h.name, h.value]));
