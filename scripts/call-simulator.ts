@@ -1,0 +1,154 @@
+/**
+ * `npm run call -- --rule <id> --caller <number> [--did <number>] [--dtmf <digits>]
+ *                  [--agi host:port] [--ami-port 5038]`
+ *
+ * Plays one call into the running reference host as Asterisk would: it stands in for Asterisk's
+ * AMI (a fake AMI server the host's AMI client logs in to) and places the call over FastAGI,
+ * then prints the dialogue and where the call ended up.
+ */
+import { parseArgs } from 'node:util';
+import { parseAmiUrl } from '../src/ami/ami-url';
+import { AsteriskSimulator, type CallResult } from './lib/asterisk-simulator';
+import { FakeAmiServer } from './lib/fake-ami';
+
+const USAGE = `Usage: npm run call -- --rule <id> --caller <number> [options]
+
+  --rule <id>            the CRM Routing rule (AGI script crm-routing?rule=<id>)
+  --caller <number>      caller ID number; "none" for a call without caller ID
+  --caller-name <name>   caller ID name (default "Simulated Caller")
+  --did <number>         the dialled number (default 5551234)
+  --dtmf <digits>        keys the caller presses once the greeting starts (IVR rules)
+  --hangup-after <ms>    the caller hangs up this long into the call
+  --agi <host:port>      the host's FastAGI server (default 127.0.0.1:$AGI_PORT, else 4573)
+  --ami-port <port>      where the fake AMI listens (default: AMI_URL's port, else 5038)
+  --no-ami               do not start the fake AMI (the host then moves calls with AGI alone)
+  --ami-wait <ms>        how long to wait for the host's AMI login (default 12000)
+  --timeout <ms>         give the call up after this long (default 30000)`;
+
+function fail(message: string): never {
+  console.error(`${message}\n\n${USAGE}`);
+  process.exit(2);
+}
+
+function whole(text: string | undefined, name: string, fallback: number): number {
+  if (text === undefined) return fallback;
+  if (!/^\d+$/.test(text)) fail(`--${name} must be a whole number (got "${text}").`);
+  return Number(text);
+}
+
+async function main(): Promise<void> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      options: {
+        rule: { type: 'string' },
+        caller: { type: 'string' },
+        'caller-name': { type: 'string' },
+        did: { type: 'string' },
+        dtmf: { type: 'string' },
+        'hangup-after': { type: 'string' },
+        agi: { type: 'string' },
+        'ami-port': { type: 'string' },
+        'no-ami': { type: 'boolean' },
+        'ami-wait': { type: 'string' },
+        timeout: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (err) {
+    fail((err as Error).message);
+  }
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
+  if (!values.rule || !/^\d+$/.test(values.rule)) fail('--rule <id> is required: the rule id shown on CRM > Routing.');
+  if (values.caller === undefined) fail('--caller <number> is required ("none" for a call without caller ID).');
+  const did = values.did ?? '5551234';
+  if (!/^[0-9*#+]+$/.test(did)) fail(`--did must be a dialled number (got "${did}").`);
+  if (values.dtmf !== undefined && !/^[0-9*#A-D]+$/.test(values.dtmf)) fail('--dtmf takes keys 0-9 * # A-D.');
+  const [agiHost = '127.0.0.1', agiPortText] = (values.agi ?? `127.0.0.1:${process.env.AGI_PORT ?? 4573}`).split(/:(?=\d+$)/);
+  const agiPort = whole(agiPortText, 'agi port', 4573);
+  const amiSettings = process.env.AMI_URL ? parseAmiUrl(process.env.AMI_URL) : undefined;
+  const amiPort = whole(values['ami-port'], 'ami-port', amiSettings?.port ?? 5038);
+  const username = amiSettings?.username ?? 'crm';
+  const secret = amiSettings?.secret ?? 'crmsecret';
+
+  const asterisk = new AsteriskSimulator({ maxCallMs: whole(values.timeout, 'timeout', 30_000) });
+  let ami: FakeAmiServer | undefined;
+  const shutdown = async () => {
+    asterisk.close();
+    await ami?.close();
+  };
+  process.once('SIGINT', () => void shutdown().then(() => process.exit(130)));
+
+  if (!values['no-ami']) {
+    try {
+      ami = await FakeAmiServer.create({ port: amiPort, username, secret, channels: asterisk });
+    } catch (err) {
+      fail(`Cannot start the fake AMI on 127.0.0.1:${amiPort}: ${(err as Error).message}. Is a real Asterisk or another simulator using it? Try --ami-port or --no-ami.`);
+    }
+    const waitMs = whole(values['ami-wait'], 'ami-wait', 12_000);
+    console.log(`Fake AMI listening on 127.0.0.1:${amiPort} (user ${username}); waiting up to ${waitMs / 1000} s for the host to log in...`);
+    if (await ami.waitForLogin(waitMs)) {
+      // Login is not the end of a client's set-up (ours switches events off next).
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      console.log('The host logged in to AMI: it will move the call with AMI Redirect.');
+    } else {
+      // Never echo a secret that came from the environment.
+      const url = amiSettings ? '"$AMI_URL"' : `ami://${username}:${secret}@127.0.0.1:${amiPort}`;
+      console.log(
+        'The host did not log in to AMI. It probably runs without AMI_URL, so it moves calls with AGI alone (SET CONTEXT/EXTENSION/PRIORITY).\n' +
+          `To use AMI, start the host with:  AMI_URL=${url} npm start`,
+      );
+    }
+  }
+
+  const callerId = values.caller === 'none' || values.caller === '' ? undefined : values.caller;
+  console.log(`\nCalling agi://${agiHost}:${agiPort}/crm-routing?rule=${values.rule} from ${callerId ?? '(no caller ID)'} on DID ${did}...\n`);
+  const result = await asterisk.placeCall({
+    agiHost,
+    agiPort,
+    script: `crm-routing?rule=${values.rule}`,
+    callerId,
+    callerName: callerId ? (values['caller-name'] ?? 'Simulated Caller') : undefined,
+    did,
+    ...(values.dtmf ? { dtmf: { digits: values.dtmf } } : {}),
+    ...(values['hangup-after'] !== undefined ? { hangupAfterMs: whole(values['hangup-after'], 'hangup-after', 0) } : {}),
+  });
+  report(result, agiHost, agiPort, ami);
+  await shutdown();
+  process.exit(result.ended.kind === 'abandoned' || (result.agiStatus === 'FAILURE' && result.timings.firstCommandAtMs === undefined) ? 1 : 0);
+}
+
+function report(result: CallResult, agiHost: string, agiPort: number, ami: FakeAmiServer | undefined): void {
+  console.log(result.dialogue);
+  console.log('');
+  const { ended, timings } = result;
+  if (ended.kind === 'dialplan') {
+    const how = { redirect: 'moved by AMI Redirect', agi: 'moved with AGI SET CONTEXT/EXTENSION/PRIORITY', 'next-priority': 'the dialplan simply went on' }[ended.via];
+    console.log(`Ended up at: ${ended.context},${ended.exten},${ended.priority} (${how})`);
+  } else if (ended.kind === 'hungup') {
+    console.log(`Ended up: hung up (${ended.reason})`);
+  } else {
+    console.log(`Ended up: abandoned (${ended.reason})`);
+  }
+  console.log(`AGISTATUS: ${result.agiStatus ?? '(none)'}`);
+  if (result.agiStatus === 'FAILURE' && timings.firstCommandAtMs === undefined && ended.kind !== 'abandoned') {
+    console.log(`Nothing answered on ${agiHost}:${agiPort}. Is the host running (npm start)? AGI_PORT sets its FastAGI port.`);
+  }
+  const variables = Object.entries(result.variables).filter(([name]) => name !== 'AGIEXITONHANGUP');
+  if (variables.length > 0) console.log(`Channel variables: ${variables.map(([k, v]) => `${k}=${v}`).join(' ')}`);
+  const ms = (n: number | undefined) => (n === undefined ? '-' : `${n.toFixed(1)} ms`);
+  console.log(
+    `Timings: connect ${ms(timings.connectMs)}; first command ${ms(timings.firstCommandAtMs)}; redirect ${ms(timings.redirectAtMs)}; ` +
+      `server closed ${ms(timings.serverClosedAtMs)}; final move ${ms(timings.finalMoveAtMs)} after connect`,
+  );
+  const redirects = ami?.actionsNamed('redirect') ?? [];
+  for (const r of redirects) console.log(`AMI Redirect received: ${r.headers.channel} -> ${r.headers.context},${r.headers.exten},${r.headers.priority}`);
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});
