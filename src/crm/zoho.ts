@@ -10,9 +10,10 @@
  *
  * Lookup: `GET {api_domain}/crm/v8/{Module}/search?phone={digits}&fields=...&per_page=10&page=1`
  * (Zoho's `phone` search covers every phone field of the module). The national digits are sent:
- * only digits ever reach Zoho. 204 No Content is "not found". Every returned phone field is
- * re-checked; phone fields come from a built-in list for Leads/Contacts/Accounts and from
- * `GET /crm/v8/settings/fields` (cached) for other modules.
+ * only digits ever reach Zoho. `fields` holds the rule's field, the module's phone fields (for the
+ * re-check), Modified_Time (for the pick) and id. 204 No Content is "not found". Every returned
+ * phone field is re-checked; phone fields come from a built-in list for Leads/Contacts/Accounts
+ * and from `GET /crm/v8/settings/fields` (cached) for other modules.
  *
  * Several matches: the most recently modified record (Modified_Time), then the lowest id.
  *
