@@ -98,16 +98,17 @@ export class CachedLookup implements CrmConnector {
 
   private start(key: string, request: LookupRequest): InFlight {
     const controller = new AbortController();
-    const flight: InFlight = { controller, waiters: 0, promise: Promise.resolve({ kind: 'not_found' }) };
-    flight.promise = Promise.resolve()
+    const promise = Promise.resolve()
       .then(() => this.connector.lookup(request, controller.signal))
       // Connectors do not throw; if one does anyway, its waiters still get an answer.
       .catch((err: unknown): LookupResult => ({ kind: 'error', code: 'BAD_RESPONSE', message: `${this.options.what ?? 'The CRM'} lookup failed: ${(err as Error)?.message ?? String(err)}` }))
       .then((result) => {
+        // Runs after `flight` exists: the lookup above starts on a later tick.
         if (this.inFlight.get(key) === flight) this.inFlight.delete(key);
         this.keep(key, result);
         return result;
       });
+    const flight: InFlight = { controller, waiters: 0, promise };
     this.inFlight.set(key, flight);
     return flight;
   }
