@@ -130,6 +130,8 @@ export interface HostContext {
   logger: HostLogger;
   /** Key material for sealing stored CRM secrets (AES-256-GCM); at least 32 bytes of entropy. */
   secretKey: string | Buffer;
+  /** PEM of a private CA that signed CRM certificates (in addition to the system's and NODE_EXTRA_CA_CERTS). */
+  crmCa?: string;
   /** Mark the plugin's cookies Secure (default true). Only a host on plain http, like the demo, turns it off. */
   secureCookies?: boolean;
 }

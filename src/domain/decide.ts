@@ -32,7 +32,7 @@ export type LookupOutcome =
   | { kind: 'error'; timeout: boolean }
   | { kind: 'invalid_dtmf' };
 
-export interface Decision {
+export interface RoutingDecision {
   outcome: Outcome;
   /** 0-based index of the matched row, or null. */
   rowIndex: number | null;
@@ -41,8 +41,8 @@ export interface Decision {
   voicemail: DefaultVoicemail | undefined;
 }
 
-export function decide(rule: Pick<Rule, 'rows' | 'defaultDestination' | 'defaultVoicemail'>, lookup: LookupOutcome): Decision {
-  const fallback = (outcome: Outcome): Decision => ({ outcome, rowIndex: null, destination: rule.defaultDestination, voicemail: rule.defaultVoicemail });
+export function decide(rule: Pick<Rule, 'rows' | 'defaultDestination' | 'defaultVoicemail'>, lookup: LookupOutcome): RoutingDecision {
+  const fallback = (outcome: Outcome): RoutingDecision => ({ outcome, rowIndex: null, destination: rule.defaultDestination, voicemail: rule.defaultVoicemail });
   switch (lookup.kind) {
     case 'invalid_dtmf':
       return fallback('INVALID_DTMF');

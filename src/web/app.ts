@@ -41,6 +41,8 @@ export function createWebApp(deps: WebAppDeps): Express {
       directives: {
         defaultSrc: ["'self'"], scriptSrc: ["'self'"], styleSrc: ["'self'"], imgSrc: ["'self'", 'data:'],
         formAction: ["'self'"], frameAncestors: ["'none'"], objectSrc: ["'none'"], baseUri: ["'self'"],
+        // The host decides whether it is served over https; upgrading would break a plain-http host.
+        upgradeInsecureRequests: null,
       },
     },
     strictTransportSecurity: false, // the host decides HSTS for its own origin

@@ -21,7 +21,7 @@ export interface RoutingRoutesDeps {
   /** Enabled integrations of a tenant, for the form's CRM list. */
   integrations: (tenantId: string) => Promise<IntegrationChoices>;
   /** Called after every write so the call path's rule cache reloads. */
-  onRulesChanged: () => void;
+  onRulesChanged: () => Promise<void> | void;
 }
 
 export function routingRoutes(deps: RoutingRoutesDeps): Router {
@@ -63,7 +63,7 @@ export function routingRoutes(deps: RoutingRoutesDeps): Router {
       return;
     }
     await deps.rules.delete(tenantOf(req), rule.id);
-    deps.onRulesChanged();
+    await deps.onRulesChanged();
     res.redirect(303, `${req.baseUrl}?notice=${encodeURIComponent(`Rule '${rule.name}' was removed.`)}`);
   });
 
@@ -92,7 +92,7 @@ export function routingRoutes(deps: RoutingRoutesDeps): Router {
         ? await deps.rules.update(tenantId, existing.id, draft, Number(values.version) || undefined)
         : await deps.rules.create(tenantId, draft);
       if (!saved) return void (await findRule(req, res));
-      deps.onRulesChanged();
+      await deps.onRulesChanged();
       const verb = existing ? 'saved' : 'created';
       const notice = Object.keys(warnings).length > 0 ? ` with ${Object.keys(warnings).length} warning(s): open it to review` : '';
       res.redirect(303, `${req.baseUrl}?notice=${encodeURIComponent(`Rule '${saved.name}' was ${verb}${notice}.`)}`);
@@ -112,7 +112,7 @@ export function routingRoutes(deps: RoutingRoutesDeps): Router {
     const source = existing?.source;
     return {
       catalog: deps.host.destinations.list(tenantId),
-      integrations: integrations.map((i) => ({ crm: i.crm, hasDefaultCredentials: i.hasDefaultCredentials })),
+      integrations: integrations.map((i) => ({ crm: i.crm, hasDefaultCredentials: i.hasDefaultCredentials, usesUsername: i.usesUsername })),
       stored: existing && {
         hasPassword: source?.kind === 'integration' && source.password !== '',
         secretHeaders: source?.kind === 'custom' ? source.headers.filter((h) => h.secret).map((h) => h.name) : [],

@@ -16,6 +16,8 @@ export interface IntegrationChoice {
   credentialsHelp: string;
   /** Default credentials stored in CRM > Integration: the rule's may be left blank. */
   hasDefaultCredentials: boolean;
+  /** False for token-only CRMs: CRM Username means nothing there. */
+  usesUsername: boolean;
 }
 export type IntegrationChoices = IntegrationChoice[];
 

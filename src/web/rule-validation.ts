@@ -15,7 +15,7 @@ import { isDefaultVoicemail, isDestinationType, isOperator, MAX_HEADERS, MAX_ROW
 export interface RuleFormContext {
   catalog: CatalogEntry[];
   /** The tenant's enabled integrations, and whether each stores default credentials. */
-  integrations: Array<{ crm: CrmKind; hasDefaultCredentials: boolean }>;
+  integrations: Array<{ crm: CrmKind; hasDefaultCredentials: boolean; usesUsername: boolean }>;
   /** The rule being edited, for secrets left blank (kept). */
   stored?: { hasPassword: boolean; secretHeaders: string[] };
 }
@@ -110,7 +110,7 @@ function readSource(v: RuleFormValues, ctx: RuleFormContext, fail: Fail): RuleDr
   else if (!/^[A-Za-z][A-Za-z0-9_]{0,63}$/.test(module)) fail('crmModule', 'Use the module API name: letters, digits and underscores, e.g. Contacts.');
   const username = v.crmUsername.trim();
   const needsCredentials = !integration?.hasDefaultCredentials;
-  if (username === '' && needsCredentials) fail('crmUsername', "Enter the CRM username (or store default credentials in the CRM's Integration section).");
+  if (username === '' && needsCredentials && integration?.usesUsername !== false) fail('crmUsername', "Enter the CRM username (or store default credentials in the CRM's Integration section).");
   if (CONTROL.test(username)) fail('crmUsername', 'The username cannot contain line breaks.');
   const passwordTyped = v.crmPassword !== '';
   if (!passwordTyped && needsCredentials && !ctx.stored?.hasPassword) fail('crmPassword', 'Enter the CRM password or token.');

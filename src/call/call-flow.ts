@@ -1,0 +1,232 @@
+/**
+ * One call, from the FastAGI header to the move: rule out of the cache, license checked,
+ * greeting and digits for IVR rules, the CRM lookup within the rule's deadline, the rows
+ * evaluated, channel variables set, then an AMI Redirect (or, without AMI, AGI's own
+ * SET CONTEXT/EXTENSION/PRIORITY) and the socket closed at once: Asterisk holds the caller
+ * until we close. A caller who hangs up is never moved. Every call leaves a decision record.
+ */
+import type { HostDestinations, HostLicense, HostLogger } from '../host';
+import { decide, type LookupOutcome, type Outcome, type RoutingDecision } from '../domain/decide';
+import type { DestinationRef } from '../domain/destination';
+import type { Rule } from '../domain/rule';
+import type { LookupResult } from '../crm/connector';
+import type { AmiResult, RedirectRequest } from '../ami/ami-client';
+import type { Decision, MoveMethod } from '../store/decision-store';
+import { LICENSE_FEATURE } from '../web/license-gate';
+import type { AgiRequest } from './agi-request';
+import type { AgiSession } from './agi-session';
+import { collectDigits } from './dtmf';
+import { lookupWithin } from './lookup-within';
+import type { RuleConnectors } from '../crm/rule-connectors';
+import { ruleIdOf } from './rule-request';
+
+/** Early ends: the session closes at once and the dialplan goes on (its fallback line runs). */
+export type CallStatus = 'OK' | 'BAD_REQUEST' | 'UNKNOWN_RULE' | 'UNLICENSED' | 'NO_DESTINATION' | 'OVERLOADED';
+
+export interface CallFlowDeps {
+  rules: { get(id: number): Rule | undefined };
+  license: HostLicense;
+  destinations: HostDestinations;
+  connectors: RuleConnectors;
+  ami: { redirect(request: RedirectRequest): Promise<AmiResult> };
+  decisions: { record(decision: Decision): void };
+  logger: HostLogger;
+  /** The AGI path rules are reached at ("crm-routing"). */
+  agiPath: string;
+}
+
+interface RunningCall {
+  stop: AbortController;
+  done: Promise<void>;
+}
+
+const VALUE_VARIABLE_LIMIT = 255;
+
+export class CallFlow {
+  private readonly running = new Map<AgiSession, RunningCall>();
+
+  constructor(private readonly deps: CallFlowDeps) {}
+
+  get activeCalls(): number {
+    return this.running.size;
+  }
+
+  /** The AgiServer's onSession. */
+  handle = (session: AgiSession, request: AgiRequest): Promise<void> => {
+    const stop = new AbortController();
+    const done = this.run(session, request, stop.signal).finally(() => this.running.delete(session));
+    this.running.set(session, { stop, done });
+    return done;
+  };
+
+  /** Past the concurrency limit: the rule's default destination through AGI, no lookup. */
+  overflow = async (session: AgiSession, request: AgiRequest): Promise<void> => {
+    const started = performance.now();
+    const rule = this.ruleFor(request);
+    if (!rule || !this.deps.license.isEnabled(LICENSE_FEATURE)) return this.endEarly(session, rule ? 'UNLICENSED' : 'UNKNOWN_RULE');
+    const decision: RoutingDecision = { outcome: 'OVERLOADED', rowIndex: null, destination: rule.defaultDestination, voicemail: rule.defaultVoicemail };
+    await this.finish(session, request, rule, decision, { started, dtmf: '', value: null, error: null, lookupMs: null, useAmi: false });
+  };
+
+  /** A call still running when the plugin stops: cut its lookup short so it takes the default destination. */
+  drain = async (session: AgiSession): Promise<void> => {
+    const call = this.running.get(session);
+    if (!call) return;
+    call.stop.abort(new Error('The plugin is stopping.'));
+    await call.done;
+  };
+
+  badRequest = async (session: AgiSession): Promise<void> => {
+    if (session.headerComplete && !session.isClosed) await this.endEarly(session, 'BAD_REQUEST');
+  };
+
+  private async run(session: AgiSession, request: AgiRequest, stopping: AbortSignal): Promise<void> {
+    const started = performance.now();
+    const ruleId = ruleIdOf(request, this.deps.agiPath);
+    if (ruleId === undefined) return this.endEarly(session, 'BAD_REQUEST');
+    session.addLogFields({ ruleId });
+    const rule = this.ruleFor(request);
+    if (!rule) return this.endEarly(session, 'UNKNOWN_RULE');
+    if (!this.deps.license.isEnabled(LICENSE_FEATURE)) return this.endEarly(session, 'UNLICENSED');
+
+    let dtmf = '';
+    let lookup: LookupOutcome | undefined;
+    if (rule.location === 'ivr' && rule.greeting) {
+      const digits = await collectDigits(session, rule.greeting);
+      if (digits.kind === 'hangup') return this.hungUp(session, request, rule, started, '', null);
+      if (digits.kind === 'invalid') {
+        dtmf = digits.last;
+        lookup = { kind: 'invalid_dtmf' };
+      } else {
+        dtmf = digits.digits;
+      }
+    }
+
+    let value: string | null = null;
+    let error: { code: string; message: string } | null = null;
+    let lookupMs: number | null = null;
+    if (!lookup) {
+      const stop = AbortSignal.any([session.hangupSignal, stopping]);
+      const bounded = await lookupWithin(this.deps.connectors.forRule(rule), {
+        tenantId: rule.tenantId, ruleId: rule.id, callerId: request.callerId, did: request.dnid || request.extension, dtmf,
+        fieldName: rule.fieldName, module: rule.source.kind === 'integration' ? rule.source.module : '',
+        credentials: rule.source.kind === 'integration' ? { username: rule.source.username, password: rule.source.password } : { username: '', password: '' },
+      }, rule.deadlineSeconds * 1000, stop);
+      lookupMs = bounded.lookupMs;
+      if (session.hangupReceived || session.isClosed) return this.hungUp(session, request, rule, started, dtmf, lookupMs);
+      if (stopping.aborted) {
+        const decision: RoutingDecision = { outcome: 'STOPPING', rowIndex: null, destination: rule.defaultDestination, voicemail: rule.defaultVoicemail };
+        return this.finish(session, request, rule, decision, { started, dtmf, value: null, error: null, lookupMs, useAmi: true });
+      }
+      lookup = lookupOutcome(bounded.result, request.callerId);
+      if (bounded.result.kind === 'value') value = bounded.result.value;
+      if (bounded.result.kind === 'error') error = { code: bounded.result.code, message: bounded.result.message };
+    }
+    await this.finish(session, request, rule, decide(rule, lookup), { started, dtmf, value, error, lookupMs, useAmi: true });
+  }
+
+  /** Sets the variables, moves the call, closes, records. */
+  private async finish(
+    session: AgiSession, request: AgiRequest, rule: Rule, decision: RoutingDecision,
+    call: { started: number; dtmf: string; value: string | null; error: { code: string; message: string } | null; lookupMs: number | null; useAmi: boolean },
+  ): Promise<void> {
+    let { outcome, rowIndex, destination } = decision;
+    let target = this.deps.destinations.target(rule.tenantId, destination, decision.voicemail ? { voicemail: decision.voicemail } : {});
+    if (!target && rowIndex !== null) {
+      // The row's destination was deleted or renamed on the PBX: the default destination still works.
+      session.log.warn('Row destination no longer exists; using the default destination', { row: rowIndex + 1, destination });
+      ({ outcome, rowIndex, destination } = { outcome: 'DESTINATION_MISSING', rowIndex: null, destination: rule.defaultDestination });
+      target = this.deps.destinations.target(rule.tenantId, destination, { voicemail: rule.defaultVoicemail });
+    }
+    let method: MoveMethod = 'none';
+    try {
+      if (!target) {
+        session.log.error('Default destination no longer exists; the dialplan fallback takes the call', { destination });
+        await this.endEarly(session, 'NO_DESTINATION');
+        return;
+      }
+      await session.setVariable('CRM_ROUTING_STATUS', outcome === 'OVERLOADED' ? 'OVERLOADED' : 'OK');
+      await session.setVariable('CRM_ROUTING_OUTCOME', outcome);
+      await session.setVariable('CRM_ROUTING_VALUE', variableSafe(call.value ?? ''));
+      await session.setVariable('CRM_ROUTING_ROW', rowIndex === null ? '' : String(rowIndex + 1));
+      for (const [name, value] of Object.entries(target.variables ?? {})) await session.setVariable(name, variableSafe(value));
+      if (call.useAmi) {
+        await session.setVariable('CRM_ROUTING_METHOD', 'AMI');
+        const moved = await this.deps.ami.redirect({ channel: request.channel, context: target.context, exten: target.exten, priority: target.priority });
+        if (moved.ok) method = 'ami';
+        else if (moved.code !== 'NOT_CONFIGURED') session.log.warn('AMI Redirect failed; moving the call with AGI', { code: moved.code, message: moved.message });
+      }
+      if (method !== 'ami' && !session.hangupReceived) {
+        await session.setVariable('CRM_ROUTING_METHOD', 'AGI');
+        await session.moveTo(target.context, target.exten, target.priority);
+        method = 'agi';
+      }
+    } catch (err) {
+      // The session broke under us (caller gone, command refused); the dialplan's fallback line covers the rest.
+      session.log.warn('Could not finish moving the call', { error: (err as Error).message, outcome });
+    } finally {
+      await session.close();
+      this.deps.decisions.record(record(rule, request, call, { outcome, rowIndex, destination: target ? destination : null, method }));
+      session.log.info('Call routed', { outcome, row: rowIndex === null ? undefined : rowIndex + 1, destination, method, value: call.value, error: call.error?.code, totalMs: Math.round(performance.now() - call.started) });
+    }
+  }
+
+  private async hungUp(session: AgiSession, request: AgiRequest, rule: Rule, started: number, dtmf: string, lookupMs: number | null): Promise<void> {
+    await session.close();
+    this.deps.decisions.record(record(rule, request, { started, dtmf, value: null, error: null, lookupMs }, { outcome: 'HANGUP', rowIndex: null, destination: null, method: 'none' }));
+    session.log.info('Caller hung up; nothing moved');
+  }
+
+  private async endEarly(session: AgiSession, status: CallStatus): Promise<void> {
+    try {
+      await session.setVariable('CRM_ROUTING_STATUS', status);
+    } catch (err) {
+      session.log.debug('Could not set CRM_ROUTING_STATUS', { status, error: (err as Error).message });
+    }
+    session.log.warn('Call not routed; the dialplan continues', { status });
+    await session.close();
+  }
+
+  private ruleFor(request: AgiRequest): Rule | undefined {
+    const id = ruleIdOf(request, this.deps.agiPath);
+    const rule = id === undefined ? undefined : this.deps.rules.get(id);
+    const tenant = tenantOf(request);
+    // Another tenant's rule is answered exactly like a rule that does not exist.
+    return rule && (tenant === undefined || tenant === rule.tenantId) ? rule : undefined;
+  }
+}
+
+function lookupOutcome(result: LookupResult, callerId: string): LookupOutcome {
+  switch (result.kind) {
+    case 'value':
+      return { kind: 'value', value: result.value };
+    case 'not_found':
+      return callerId === '' ? { kind: 'no_caller_id' } : { kind: 'not_found' };
+    case 'error':
+      return { kind: 'error', timeout: result.code === 'TIMEOUT' };
+  }
+}
+
+function tenantOf(request: AgiRequest): string | undefined {
+  const query = request.networkScript.split('?')[1];
+  return query === undefined ? undefined : new URLSearchParams(query).get('tenant') ?? undefined;
+}
+
+/** Channel variables hold one line: control characters become spaces; long values are cut. */
+function variableSafe(value: string): string {
+  return value.replace(/[\u0000-\u001f\u007f]/g, ' ').slice(0, VALUE_VARIABLE_LIMIT);
+}
+
+function record(
+  rule: Rule, request: AgiRequest,
+  call: { started: number; dtmf: string; value: string | null; error: { code: string; message: string } | null; lookupMs: number | null },
+  moved: { outcome: Outcome; rowIndex: number | null; destination: DestinationRef | null; method: MoveMethod },
+): Decision {
+  return {
+    tenantId: rule.tenantId, ruleId: rule.id, callId: request.uniqueId, caller: request.callerId || null,
+    did: request.dnid || request.extension || null, dtmf: call.dtmf || null, value: call.value,
+    errorCode: call.error?.code ?? null, errorMessage: call.error?.message ?? null, outcome: moved.outcome,
+    rowIndex: moved.rowIndex, destination: moved.destination, method: moved.method,
+    lookupMs: call.lookupMs === null ? null : Math.round(call.lookupMs), totalMs: Math.round(performance.now() - call.started), createdAt: new Date(),
+  };
+}

@@ -1,0 +1,96 @@
+/**
+ * Puts the call path together: the in-memory rules and integrations, the CRM connectors, the
+ * AMI client, the decision log, the call flow and the FastAGI server; and takes it apart again
+ * in `stop()`, sending calls still waiting to their default destination.
+ */
+import type { HostContext, PluginHealth } from '../host';
+import type { PluginConfig } from '../config';
+import type { Rule } from '../domain/rule';
+import { AmiClient } from '../ami/ami-client';
+import { HttpClient } from '../crm/http-client';
+import { RuleConnectors } from '../crm/rule-connectors';
+import type { IntegrationRecord } from '../store/integration-store';
+import type { PluginStore } from '../store/plugin-store';
+import { AgiServer } from './agi-server';
+import { CallFlow } from './call-flow';
+import { DecisionLog } from './decision-log';
+import { RuleTester } from './rule-tester';
+import { SnapshotCache } from './snapshot-cache';
+
+export interface CallPath {
+  rules: SnapshotCache<Rule>;
+  connectors: RuleConnectors;
+  tester: RuleTester;
+  /** The pages saved a rule: resolves once the next call sees it. */
+  rulesChanged(): Promise<void>;
+  integrationsChanged(): Promise<void>;
+  health(): PluginHealth;
+  stop(): Promise<void>;
+}
+
+/** The AMI Redirect's own limit: past it the call is moved with AGI instead. */
+const REDIRECT_TIMEOUT_MS = 500;
+
+export async function startCallPath({ host, store, config }: { host: HostContext; store: PluginStore; config: PluginConfig }): Promise<CallPath> {
+  const logger = host.logger;
+  const http = new HttpClient(host.crmCa ? { ca: host.crmCa } : {});
+  const rules = await SnapshotCache.create<Rule>({
+    name: 'Rule cache', logger, key: (rule) => rule.id,
+    load: async () => {
+      const snapshot = await store.rules.loadSnapshot((failure) =>
+        logger.error('A rule could not be read (wrong secret key?) and is skipped', { ruleId: failure.ruleId, tenantId: failure.tenantId }));
+      return { version: snapshot.version, items: snapshot.rules };
+    },
+    version: () => store.rules.cacheVersion('rules'),
+  });
+  let connectors: RuleConnectors | undefined;
+  const integrationKey = (tenantId: string, crm: string) => `${tenantId}\u0000${crm}`;
+  const integrations = await SnapshotCache.create<IntegrationRecord>({
+    name: 'Integration cache', logger, key: (record) => integrationKey(record.tenantId, record.crm),
+    load: async () => {
+      const version = await store.integrations.cacheVersion();
+      const items = await store.integrations.loadAll((failure) =>
+        logger.error('An integration could not be read (wrong secret key?) and is skipped', { crm: failure.crm, tenantId: failure.tenantId }));
+      return { version, items };
+    },
+    version: () => store.integrations.cacheVersion(),
+    onReload: () => connectors?.integrationsChanged(),
+  });
+  connectors = new RuleConnectors({
+    http, logger, cacheTtlMs: config.lookupCacheTtlSeconds * 1000,
+    integration: (tenantId, crm) => integrations.get(integrationKey(tenantId, crm)),
+  });
+  const ami = await AmiClient.create(host.ami, { logger, actionTimeoutMs: REDIRECT_TIMEOUT_MS });
+  const decisions = new DecisionLog(store.decisions, { logger, retentionDays: config.decisionRetentionDays });
+  const flow = new CallFlow({
+    rules, license: host.license, destinations: host.destinations, connectors, ami, decisions, logger, agiPath: config.manifest.agiPath,
+  });
+  const limits = config.limits;
+  const agi = await AgiServer.create({
+    logger, port: config.agi.port, bind: config.agi.bind, allow: config.agi.allow,
+    maxSessions: limits.maxConcurrentCalls, commandTimeoutMs: limits.commandTimeoutMs, idleTimeoutMs: limits.idleTimeoutMs,
+    parser: { maxHeaderBytes: limits.headerBytes, maxHeaderLines: limits.headerLines },
+    onSession: flow.handle, onOverflow: flow.overflow, onDrain: flow.drain, onBadRequest: flow.badRequest,
+  });
+  logger.info('CRM Routing FastAGI listening', { address: agi.address() });
+
+  return {
+    rules,
+    connectors,
+    tester: new RuleTester(connectors, host.destinations),
+    rulesChanged: () => rules.reload(),
+    integrationsChanged: () => integrations.reload(),
+    health: () => ({
+      agi: { listening: agi.listening, port: agi.address().port, activeCalls: flow.activeCalls },
+      ami: ami.health(),
+    }),
+    async stop() {
+      await agi.stop({ timeoutMs: limits.stopTimeoutMs });
+      rules.stop();
+      integrations.stop();
+      await ami.close();
+      await decisions.stop();
+      await http.close();
+    },
+  };
+}

@@ -1,0 +1,92 @@
+/**
+ * Writes call decisions off the caller's path: records wait in a bounded buffer and go to the
+ * database in one batched insert every flush interval (or sooner when the batch fills). When the
+ * database is down, the oldest records are dropped past the bound (counted and logged), never
+ * the call. Old records are pruned once a day for bounded retention.
+ */
+import type { HostLogger } from '../host';
+import type { Decision, DecisionStore } from '../store/decision-store';
+
+export interface DecisionLogOptions {
+  logger: HostLogger;
+  /** Default 500 ms. */
+  flushMs?: number;
+  /** Records per insert. Default 200. */
+  batchSize?: number;
+  /** Records kept while the database is unreachable. Default 10 000. */
+  maxBuffered?: number;
+  retentionDays: number;
+  /** Default 24 h; 0 never. */
+  pruneEveryMs?: number;
+}
+
+export class DecisionLog {
+  private buffer: Decision[] = [];
+  private flushing: Promise<void> | undefined;
+  private dropped = 0;
+  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly batchSize: number;
+  private readonly maxBuffered: number;
+
+  constructor(private readonly store: DecisionStore, private readonly options: DecisionLogOptions) {
+    this.batchSize = options.batchSize ?? 200;
+    this.maxBuffered = options.maxBuffered ?? 10_000;
+    this.timers.push(setInterval(() => void this.flush(), options.flushMs ?? 500));
+    const pruneEveryMs = options.pruneEveryMs ?? 24 * 3600_000;
+    if (pruneEveryMs > 0) this.timers.push(setInterval(() => void this.prune(), pruneEveryMs));
+    for (const timer of this.timers) timer.unref();
+  }
+
+  /** Never waits and never throws: the caller has already been moved. */
+  record(decision: Decision): void {
+    this.buffer.push(decision);
+    if (this.buffer.length > this.maxBuffered) {
+      const excess = this.buffer.length - this.maxBuffered;
+      this.buffer.splice(0, excess);
+      this.dropped += excess;
+    }
+    if (this.buffer.length >= this.batchSize) void this.flush();
+  }
+
+  get pending(): number {
+    return this.buffer.length;
+  }
+
+  /** Writes everything buffered; one flush at a time. */
+  async flush(): Promise<void> {
+    if (this.flushing) return this.flushing;
+    this.flushing = this.drain().finally(() => { this.flushing = undefined; });
+    return this.flushing;
+  }
+
+  async stop(): Promise<void> {
+    for (const timer of this.timers) clearInterval(timer);
+    await this.flush();
+  }
+
+  private async drain(): Promise<void> {
+    if (this.dropped > 0) {
+      this.options.logger.warn('Decision log: records dropped while the database was unreachable', { dropped: this.dropped });
+      this.dropped = 0;
+    }
+    while (this.buffer.length > 0) {
+      const batch = this.buffer.slice(0, this.batchSize);
+      try {
+        await this.store.insertMany(batch);
+        this.buffer.splice(0, batch.length);
+      } catch (err) {
+        this.options.logger.warn('Decision log: write failed; will retry', { error: (err as Error).message, pending: this.buffer.length });
+        return;
+      }
+    }
+  }
+
+  private async prune(): Promise<void> {
+    try {
+      const report = await this.store.prune({ olderThanDays: this.options.retentionDays });
+      this.options.logger.info('Decision log: pruned old records', { ...report });
+    } catch (err) {
+      this.options.logger.warn('Decision log: prune failed', { error: (err as Error).message });
+    }
+  }
+}

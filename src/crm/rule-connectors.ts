@@ -1,0 +1,112 @@
+/**
+ * Which connector answers a rule's lookup: the Custom CRM connector for its URL, or the
+ * connector of the tenant's enabled integration, built once from the integration's settings
+ * (from memory, never the database) and wrapped in the lookup cache. Connectors are rebuilt
+ * when the integrations change.
+ */
+import type { HostLogger } from '../host';
+import { CRM_LABELS, type CrmKind } from '../domain/crm-kinds';
+import type { Rule } from '../domain/rule';
+import type { IntegrationRecord } from '../store/integration-store';
+import type { CrmConnector, LookupResult } from './connector';
+import { CustomCrmConnector } from './custom-crm';
+import type { HttpClient } from './http-client';
+import type { IntegrationConnector } from './integration';
+import { CachedLookup } from './lookup-cache';
+import { CRM_REGISTRY } from './registry';
+import { TokenCache } from './token-cache';
+
+export interface RuleConnectorsOptions {
+  http: HttpClient;
+  logger: HostLogger;
+  /** The tenant's integration of a kind, from the in-memory snapshot. */
+  integration: (tenantId: string, crm: CrmKind) => IntegrationRecord | undefined;
+  /** Lookup cache time for found values; 0 turns the cache off. */
+  cacheTtlMs: number;
+  /** Lookup cache time for "not found". */
+  notFoundTtlMs?: number;
+}
+
+/** A connector that always answers with the same error (an integration that cannot be used). */
+class FailingConnector implements CrmConnector {
+  constructor(private readonly result: LookupResult) {}
+  async lookup(): Promise<LookupResult> {
+    return this.result;
+  }
+}
+
+interface Built {
+  record: IntegrationRecord;
+  connector: IntegrationConnector;
+  cached: CrmConnector;
+}
+
+export class RuleConnectors {
+  private readonly tokens = new TokenCache();
+  private readonly custom = new WeakMap<Rule, CrmConnector>();
+  private built = new Map<string, Built>();
+
+  constructor(private readonly options: RuleConnectorsOptions) {}
+
+  forRule(rule: Rule): CrmConnector {
+    const source = rule.source;
+    if (source.kind === 'custom') {
+      let connector = this.custom.get(rule);
+      if (!connector) {
+        connector = new CustomCrmConnector({ url: source.url, post: source.post, headers: source.headers }, this.options.http);
+        this.custom.set(rule, connector);
+      }
+      return connector;
+    }
+    const built = this.integration(rule.tenantId, source.crm);
+    return built instanceof FailingConnector ? built : built.cached;
+  }
+
+  /** The tenant's integration connector (for Test connection and the field picker), or why there is none. */
+  integration(tenantId: string, crm: CrmKind): Built | FailingConnector {
+    const record = this.options.integration(tenantId, crm);
+    const label = CRM_LABELS[crm];
+    if (!record?.enabled) {
+      return new FailingConnector({ kind: 'error', code: 'CONFIG', message: `${label} is not enabled under CRM > Integration.` });
+    }
+    const key = `${tenantId}\u0000${crm}`;
+    const existing = this.built.get(key);
+    if (existing && existing.record.updatedAt.getTime() === record.updatedAt.getTime() && existing.record.id === record.id) return existing;
+    const { definition } = CRM_REGISTRY[crm];
+    const parsed = definition.schema.safeParse({ ...record.settings, ...record.secrets });
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      return new FailingConnector({ kind: 'error', code: 'CONFIG', message: `${label} settings are incomplete (${issue?.path.join('.') || 'settings'}: ${issue?.message ?? 'invalid'}). Fix them under CRM > Integration.` });
+    }
+    const connector = definition.create(parsed.data, { http: this.options.http, tokens: this.tokens, logger: this.options.logger });
+    const region = typeof record.settings.region === 'string' ? record.settings.region : 'US';
+    const cached = new CachedLookup(connector, {
+      integrationId: `${crm}:${record.id}`,
+      region: region as never,
+      ttlMs: this.options.cacheTtlMs,
+      ...(this.options.notFoundTtlMs !== undefined ? { notFoundTtlMs: this.options.notFoundTtlMs } : {}),
+      what: label,
+    });
+    const entry = { record, connector, cached };
+    this.built.set(key, entry);
+    return entry;
+  }
+
+  /**
+   * A connector from settings that may not be saved yet ("Test connection" before Save), with
+   * its own token cache so a test never disturbs live calls; or why the settings cannot be used.
+   */
+  probe(crm: CrmKind, settings: Record<string, unknown>): IntegrationConnector | { error: string; path: string } {
+    const parsed = CRM_REGISTRY[crm].definition.schema.safeParse(settings);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      return { error: issue?.message ?? 'These settings are not valid.', path: String(issue?.path[0] ?? '') };
+    }
+    return CRM_REGISTRY[crm].definition.create(parsed.data, { http: this.options.http, tokens: new TokenCache(), logger: this.options.logger });
+  }
+
+  /** Integrations changed: connectors are rebuilt on next use; tokens are kept (keyed by credentials). */
+  integrationsChanged(): void {
+    this.built = new Map();
+  }
+}

@@ -1,0 +1,51 @@
+/**
+ * The plugin's entry: `register(host)` runs the migrations, mounts CRM > Integration and
+ * CRM > Routing, starts the FastAGI endpoint and the AMI client, and hands back a PluginHandle.
+ */
+import type { HostContext, PluginHandle, RoutingDestination } from './host';
+import { pluginConfig } from './config';
+import { PluginStore } from './store/plugin-store';
+import { createWebApp } from './web/app';
+import { LICENSE_FEATURE } from './web/license-gate';
+import { dialplanFor } from './call/dialplan';
+import { startCallPath } from './call/call-path';
+import { integrationChoices, integrationRoutes } from './web/integration-routes';
+import { ruleToolRoutes } from './web/rule-tool-routes';
+
+export type { HostContext, PluginHandle } from './host';
+
+export async function register(host: HostContext): Promise<PluginHandle> {
+  const config = pluginConfig(host);
+  const store = await PluginStore.create(host.db, { tablePrefix: config.tablePrefix, secretKey: host.secretKey });
+  const callPath = await startCallPath({ host, store, config });
+
+  const app = createWebApp({
+    host,
+    rules: store.rules,
+    integrations: (tenantId) => integrationChoices(store, tenantId),
+    onRulesChanged: () => callPath.rulesChanged(),
+    secureCookies: host.secureCookies,
+    extraRoutes: (pages) => [
+      { path: '/integration', router: integrationRoutes({ host, store, pages, connectors: callPath.connectors, onChanged: () => callPath.integrationsChanged() }) },
+      { path: '/routing', router: ruleToolRoutes({ host, store, pages, tester: callPath.tester }) },
+    ],
+  });
+  host.mount(host.basePath, app);
+  for (const entry of config.manifest.menu) {
+    host.menu.add({ section: entry.section, label: entry.label, href: `${host.basePath}${entry.path}`, feature: LICENSE_FEATURE });
+  }
+
+  return {
+    async routingDestinations(tenantId: string): Promise<RoutingDestination[]> {
+      const { rules } = await store.rules.list(tenantId, { offset: 0, limit: 500 });
+      const destinations: RoutingDestination[] = [];
+      for (const summary of rules) {
+        const rule = callPath.rules.get(summary.id) ?? (await store.rules.get(tenantId, summary.id));
+        if (rule) destinations.push({ ruleId: rule.id, name: rule.name, location: rule.location, dialplan: dialplanFor(rule, config, host.destinations) });
+      }
+      return destinations;
+    },
+    health: () => callPath.health(),
+    stop: () => callPath.stop(),
+  };
+}
