@@ -5,7 +5,7 @@ import { validateRuleForm, type RuleFormContext } from '../../src/web/rule-valid
 
 const context: RuleFormContext = {
   catalog: SEEDED_CATALOG,
-  integrations: [{ crm: 'zoho', hasDefaultCredentials: false }],
+  integrations: [{ crm: 'zoho', hasDefaultCredentials: false, usesUsername: true }],
 };
 
 function validForm(overrides: Partial<RuleFormValues> = {}): RuleFormValues {
