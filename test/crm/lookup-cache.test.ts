@@ -188,6 +188,14 @@ describe('CachedLookup', () => {
     assert.equal(cache.size, 3);
   });
 
+  it('answers every waiter with an error if a connector throws after all', async () => {
+    const throwing: CrmConnector = { lookup: async () => { throw new Error('boom'); } };
+    const cache = new CachedLookup(throwing, { integrationId: 'i', region: 'US' });
+    const results = await Promise.all([cache.lookup(request('+12025550009'), never()), cache.lookup(request('+12025550009'), never())]);
+    assert.ok(results.every((r) => r.kind === 'error' && r.code === 'BAD_RESPONSE' && /boom/.test(r.message)));
+    assert.equal(cache.size, 0);
+  });
+
   it('hands each caller its own copy of a result', async () => {
     const cache = new CachedLookup(new CountingConnector(), { integrationId: 'i', region: 'US' });
     const first = await cache.lookup(request('+12025550008'), never());
