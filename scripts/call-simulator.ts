@@ -62,7 +62,8 @@ async function main(): Promise<void> {
     console.log(USAGE);
     return;
   }
-  if (!values.rule || !/^\d+$/.test(values.rule)) fail('--rule <id> is required: the rule id shown on CRM > Routing.');
+  if (values.rule === undefined) fail('--rule <id> is required: the rule id shown on CRM > Routing.');
+  if (!/^\d+$/.test(values.rule)) fail(`--rule must be a rule id, a whole number (got "${values.rule}").`);
   if (values.caller === undefined) fail('--caller <number> is required ("none" for a call without caller ID).');
   const did = values.did ?? '5551234';
   if (!/^[0-9*#+]+$/.test(did)) fail(`--did must be a dialled number (got "${did}").`);
