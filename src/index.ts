@@ -18,6 +18,8 @@ export async function register(host: HostContext): Promise<PluginHandle> {
   const config = pluginConfig(host);
   const store = await PluginStore.create(host.db, { tablePrefix: config.tablePrefix, secretKey: host.secretKey });
   const callPath = await startCallPath({ host, store, config });
+  // With port 0 (tests) the dialplan must show the port actually listened on.
+  const listening = { ...config, agi: { ...config.agi, port: callPath.health().agi.port } };
 
   const app = createWebApp({
     host,
@@ -41,7 +43,7 @@ export async function register(host: HostContext): Promise<PluginHandle> {
       const destinations: RoutingDestination[] = [];
       for (const summary of rules) {
         const rule = callPath.rules.get(summary.id) ?? (await store.rules.get(tenantId, summary.id));
-        if (rule) destinations.push({ ruleId: rule.id, name: rule.name, location: rule.location, dialplan: dialplanFor(rule, config, host.destinations) });
+        if (rule) destinations.push({ ruleId: rule.id, name: rule.name, location: rule.location, dialplan: dialplanFor(rule, listening, host.destinations) });
       }
       return destinations;
     },

@@ -64,7 +64,8 @@ export async function startReferenceHost(options: ReferenceHostOptions): Promise
 
   const session = (req: Request) => req.session as SessionData;
   const csrf = createCsrf({ secretKey: options.secretKey, sessionOf: (req) => session(req).sid ?? '', secureCookie: false, cookieName: 'pbx_csrf', purpose: 'host csrf' });
-  const hostBody = [express.urlencoded({ extended: false, limit: '20kb' }), cookieParser(), csrf.protect];
+  app.use(cookieParser());
+  const hostBody = [express.urlencoded({ extended: false, limit: '20kb' }), csrf.protect];
   const layout = (req: Request, title: string, body: string) =>
     renderLayout({ menu, isLicensed: () => licensed, userName: (r) => session(r).user, logoutToken: (r) => csrf.token(r, r.res!) }, { req, title, body });
   const page = async (req: Request, res: Response, view: string, title: string, locals: Record<string, unknown>, status = 200) => {

@@ -117,8 +117,8 @@ export class NtlmConnectionPool {
     for (const connection of this.all) void connection.client.close().catch(() => undefined);
   }
 
+  /** A caller still holding a replaced pool is served all the same; the connection closes after. */
   private async acquire(signal: AbortSignal): Promise<NtlmConnection> {
-    if (this.closed) throw new CrmError('CONNECTION', `The ${this.options.what} session was closed; retry.`);
     const ready = this.idle.pop();
     if (ready) return ready;
     if (this.all.length < (this.options.maxConnections ?? 8)) {

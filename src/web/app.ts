@@ -34,7 +34,7 @@ export function createWebApp(deps: WebAppDeps): Express {
     },
     secureCookie: deps.secureCookies ?? true,
   });
-  const pages = createPageRenderer(host.layout, (req: Request, res: Response) => ({ base: req.baseUrl, csrfToken: csrf.token(req, res) }));
+  const pages = createPageRenderer(host.layout, (req: Request, res: Response) => ({ base: host.basePath, csrfToken: csrf.token(req, res) }));
 
   app.use(helmet({
     contentSecurityPolicy: {
@@ -48,6 +48,7 @@ export function createWebApp(deps: WebAppDeps): Express {
     strictTransportSecurity: false, // the host decides HSTS for its own origin
   }));
   app.use('/assets', express.static(path.join(VIEWS_DIR, 'assets'), { fallthrough: false, index: false, maxAge: '1h' }));
+  app.use(cookieParser());
   app.use(host.auth.middleware);
   app.use(licenseGate(host.license, async (req, res) => {
     if (req.accepts(['html', 'json']) === 'json') return void res.status(403).json({ ok: false, message: UNLICENSED_MESSAGE });
@@ -55,7 +56,6 @@ export function createWebApp(deps: WebAppDeps): Express {
   }));
   app.use(express.urlencoded({ extended: false, limit: '200kb', parameterLimit: 2000 }));
   app.use(express.json({ limit: '50kb' }));
-  app.use(cookieParser());
   app.use(csrf.protect);
   app.get('/', (req, res) => res.redirect(303, `${req.baseUrl}/routing`));
   app.use('/routing', routingRoutes({ ...deps, pages }));

@@ -1,0 +1,83 @@
+/**
+ * The reference host, started for a test on a fresh database with its FastAGI endpoint on a free
+ * port, plus signed-in supertest agents that carry the CSRF token of the page they last read.
+ */
+import type { AddressInfo } from 'node:net';
+import request from 'supertest';
+import type { AmiSettings, HostLogger } from '../../src/host';
+import { startReferenceHost, type ReferenceHost } from '../../scripts/host/create-host';
+import { openTestDatabase, type Dialect, type OpenedDatabase } from './databases';
+
+export const ADMIN = { name: 'admin', password: 'admin-pass', tenantId: 'default' };
+export const OTHER_TENANT_USER = { name: 'bob', password: 'bob-pass', tenantId: 'tenant-b' };
+
+export interface TestHost {
+  host: ReferenceHost;
+  database: OpenedDatabase;
+  agiPort: number;
+  /** An agent signed in as `user` (the admin by default). */
+  signIn(user?: { name: string; password: string }): Promise<SignedInAgent>;
+  close(): Promise<void>;
+}
+
+export interface SignedInAgent {
+  agent: request.Agent;
+  /** GET a page and remember its CSRF token. */
+  get(path: string): Promise<request.Response>;
+  /** POST a form with the last token read (or `csrf` given). */
+  post(path: string, form: Record<string, string | string[]>, csrf?: string | null): Promise<request.Response>;
+  token: string;
+}
+
+export const silentLogger: HostLogger = { debug() {}, info() {}, warn() {}, error() {} };
+
+export async function startTestHost(options: { dialect?: Dialect; ami?: AmiSettings; logger?: HostLogger } = {}): Promise<TestHost> {
+  const database = await openTestDatabase(options.dialect ?? 'sqlite');
+  const host = await startReferenceHost({
+    db: database.db, port: 0, adminUser: ADMIN.name, adminPassword: ADMIN.password,
+    secretKey: 'test-secret-key-0123456789abcdef-0123456789', agi: { port: 0, bind: '127.0.0.1', publicHost: '127.0.0.1' },
+    ami: options.ami, logger: options.logger ?? silentLogger, extraUsers: [OTHER_TENANT_USER],
+  });
+  return {
+    host, database, agiPort: host.plugin.health().agi.port,
+    signIn: (user = ADMIN) => signIn(host.url, user),
+    async close() {
+      await host.close();
+      await database.close();
+    },
+  };
+}
+
+export function csrfTokenOf(html: string): string {
+  const match = /name="_csrf" value="([^"]+)"/.exec(html);
+  if (!match) throw new Error('The page has no CSRF token');
+  return match[1]!;
+}
+
+async function signIn(url: string, user: { name: string; password: string }): Promise<SignedInAgent> {
+  const agent = request.agent(url);
+  const login = await agent.get('/login');
+  const res = await agent.post('/login').type('form').send({ _csrf: csrfTokenOf(login.text), username: user.name, password: user.password, next: '/' });
+  if (res.status !== 303) throw new Error(`Sign-in as ${user.name} failed: ${res.status}`);
+  const signed: SignedInAgent = {
+    agent, token: '',
+    async get(path) {
+      const page = await agent.get(path);
+      // The host's logout form comes first; the page's own forms come last.
+      const tokens = [...page.text.matchAll(/name="_csrf" value="([^"]+)"/g)];
+      if (tokens.length > 0) signed.token = tokens.at(-1)![1]!;
+      return page;
+    },
+    post(path, form, csrf) {
+      const body = csrf === null ? form : { ...form, _csrf: csrf ?? signed.token };
+      return agent.post(path).type('form').send(new URLSearchParams(flatten(body)).toString());
+    },
+  };
+  return signed;
+}
+
+function flatten(form: Record<string, string | string[]>): Array<[string, string]> {
+  return Object.entries(form).flatMap(([k, v]) => (Array.isArray(v) ? v.map((x) => [k, x] as [string, string]) : [[k, v] as [string, string]]));
+}
+
+export type { AddressInfo };
