@@ -23,6 +23,7 @@ const env = z.object({
   ADMIN_USER: z.string().min(1).default('admin'),
   ADMIN_PASSWORD: z.string().min(1).default('admin'),
   SECRET_KEY: z.string().min(32, 'SECRET_KEY must be at least 32 characters').optional(),
+  CRM_CA_FILE: z.string().optional(),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
 });
 
@@ -49,6 +50,7 @@ async function main(): Promise<void> {
       publicHost: config.AGI_PUBLIC_HOST ?? config.AGI_BIND,
     },
     ami: config.AMI_URL ? parseAmiUrl(config.AMI_URL) : undefined,
+    crmCa: config.CRM_CA_FILE ? fs.readFileSync(config.CRM_CA_FILE, 'utf8') : undefined,
     logger,
   });
 

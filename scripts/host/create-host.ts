@@ -28,6 +28,8 @@ export interface ReferenceHostOptions {
   secretKey: string;
   agi: Partial<AgiSettings>;
   ami?: AmiSettings;
+  /** PEM of a private CA that signed the CRMs' certificates. */
+  crmCa?: string;
   logger: HostLogger;
   /** Users beyond the admin, each in its own tenant (tests of tenant isolation). */
   extraUsers?: Array<{ name: string; password: string; tenantId: string }>;
@@ -107,6 +109,7 @@ export async function startReferenceHost(options: ReferenceHostOptions): Promise
     logger: options.logger,
     secretKey: options.secretKey,
     secureCookies: false,
+    crmCa: options.crmCa,
   };
   const plugin = await register(hostContext);
 

@@ -31,12 +31,12 @@ export interface SignedInAgent {
 
 export const silentLogger: HostLogger = { debug() {}, info() {}, warn() {}, error() {} };
 
-export async function startTestHost(options: { dialect?: Dialect; ami?: AmiSettings; logger?: HostLogger } = {}): Promise<TestHost> {
+export async function startTestHost(options: { dialect?: Dialect; ami?: AmiSettings; logger?: HostLogger; crmCa?: string } = {}): Promise<TestHost> {
   const database = await openTestDatabase(options.dialect ?? 'sqlite');
   const host = await startReferenceHost({
     db: database.db, port: 0, adminUser: ADMIN.name, adminPassword: ADMIN.password,
     secretKey: 'test-secret-key-0123456789abcdef-0123456789', agi: { port: 0, bind: '127.0.0.1', publicHost: '127.0.0.1' },
-    ami: options.ami, logger: options.logger ?? silentLogger, extraUsers: [OTHER_TENANT_USER],
+    ami: options.ami, crmCa: options.crmCa, logger: options.logger ?? silentLogger, extraUsers: [OTHER_TENANT_USER],
   });
   return {
     host, database, agiPort: host.plugin.health().agi.port,
