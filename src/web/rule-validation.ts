@@ -4,6 +4,7 @@
  * Pure: the one check that needs the database (unique name) is done by the route.
  */
 import isSafeRegex from 'safe-regex2';
+import { customCrmSettingsSchema } from '../crm/custom-crm';
 import type { CatalogEntry } from '../host';
 import { isCrmKind, type CrmKind } from '../domain/crm-kinds';
 import { DESTINATION_TYPE_LABELS, type DefaultVoicemail, type DestinationRef } from '../domain/destination';
@@ -29,9 +30,7 @@ export interface RuleValidation {
 }
 
 export const FIELD_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/;
-const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const CONTROL = /[\r\n\0]/;
-const RESERVED_HEADERS = new Set(['host', 'content-length', 'content-type', 'transfer-encoding', 'connection']);
 
 export function validateRuleForm(v: RuleFormValues, ctx: RuleFormContext): RuleValidation {
   const errors: FieldErrors = {};
@@ -120,24 +119,22 @@ function readSource(v: RuleFormValues, ctx: RuleFormContext, fail: Fail): RuleDr
 
 function readCustomSource(v: RuleFormValues, ctx: RuleFormContext, fail: Fail): RuleDraft['source'] | undefined {
   const url = v.customUrl.trim();
-  let parsed: URL | undefined;
-  try { parsed = new URL(url); } catch { /* reported below */ }
   if (url === '') fail('customUrl', 'Enter the URL of your CRM middleware.');
-  else if (!url.toLowerCase().startsWith('https://')) fail('customUrl', 'The CRM URL must start with https://.');
-  else if (!parsed || parsed.hostname === '' || CONTROL.test(url)) fail('customUrl', 'Enter a complete URL, e.g. https://crm.example.com/lookup.');
   if (v.customPost !== 'yes' && v.customPost !== 'no') fail('customPost', 'Choose Yes or No.');
   if (v.headers.length > MAX_HEADERS) fail('headers', `At most ${MAX_HEADERS} custom headers.`);
   const headers = v.headers.slice(0, MAX_HEADERS).map((h, i) => {
-    const headerName = h.name.trim();
     const secret = h.secret === 'yes';
-    if (!HEADER_NAME.test(headerName)) fail(`headers.${i}.name`, 'Header names use letters, digits and - only, e.g. X-Api-Key.');
-    else if (RESERVED_HEADERS.has(headerName.toLowerCase())) fail(`headers.${i}.name`, `${headerName} is set by the plugin itself and cannot be overridden.`);
-    if (CONTROL.test(h.value)) fail(`headers.${i}.value`, 'Header values cannot contain line breaks.');
-    const kept = secret && h.value === '' && ctx.stored?.secretHeaders.includes(headerName);
+    const kept = secret && h.value === '' && ctx.stored?.secretHeaders.includes(h.name.trim());
     if (h.value === '' && !kept) fail(`headers.${i}.value`, 'Enter the header value.');
-    return { name: headerName, value: kept ? null : h.value, secret };
+    return { name: h.name.trim(), value: kept ? null : h.value, secret };
   });
-  if (!parsed) return undefined;
+  // The connector's own check, so the form never saves what every call would refuse.
+  const checked = customCrmSettingsSchema.safeParse({ url, post: v.customPost === 'yes', headers: headers.map((h) => ({ ...h, value: h.value ?? '' })) });
+  for (const issue of checked.success ? [] : checked.error.issues) {
+    if (issue.path[0] === 'url' && url !== '') fail('customUrl', issue.message);
+    if (issue.path[0] === 'headers') fail(issue.path.length > 1 ? `headers.${String(issue.path[1])}.name` : 'headers', issue.message);
+  }
+  if (url === '' || !checked.success) return undefined;
   return { kind: 'custom', url, post: v.customPost === 'yes', headers };
 }
 

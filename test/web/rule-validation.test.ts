@@ -69,8 +69,8 @@ describe('validateRuleForm', () => {
   it('checks custom headers and keeps a stored secret left blank', () => {
     const base = { source: 'custom', customUrl: 'https://crm.example.com/x', customPost: 'yes' };
     const bad = validateRuleForm(validForm({ ...base, headers: [{ name: 'Bad Name', value: 'v', secret: 'no' }, { name: 'Host', value: 'x', secret: 'no' }] }), context);
-    assert.match(bad.errors['headers.0.name'] ?? '', /letters, digits and -/);
-    assert.match(bad.errors['headers.1.name'] ?? '', /cannot be overridden/);
+    assert.match(bad.errors['headers.0.name'] ?? '', /may only use letters, digits/);
+    assert.match(bad.errors['headers.1.name'] ?? '', /Host cannot be set/);
     const kept = validateRuleForm(validForm({ ...base, headers: [{ name: 'X-Api-Key', value: '', secret: 'yes' }] }), { ...context, stored: { hasPassword: false, secretHeaders: ['X-Api-Key'] } });
     assert.deepEqual(kept.errors, {});
     assert.deepEqual(kept.draft?.source, { kind: 'custom', url: 'https://crm.example.com/x', post: true, headers: [{ name: 'X-Api-Key', value: null, secret: true }] });
