@@ -5,6 +5,7 @@
 import type { HostContext, PluginHandle, RoutingDestination } from './host';
 import { pluginConfig } from './config';
 import { PluginStore } from './store/plugin-store';
+import { MAX_LIST_LIMIT } from './store/rule-store';
 import { createWebApp } from './web/app';
 import { LICENSE_FEATURE } from './web/license-gate';
 import { dialplanFor } from './call/dialplan';
@@ -39,13 +40,15 @@ export async function register(host: HostContext): Promise<PluginHandle> {
 
   return {
     async routingDestinations(tenantId: string): Promise<RoutingDestination[]> {
-      const { rules } = await store.rules.list(tenantId, { offset: 0, limit: 500 });
       const destinations: RoutingDestination[] = [];
-      for (const summary of rules) {
-        const rule = callPath.rules.get(summary.id) ?? (await store.rules.get(tenantId, summary.id));
-        if (rule) destinations.push({ ruleId: rule.id, name: rule.name, location: rule.location, dialplan: dialplanFor(rule, listening, host.destinations) });
+      for (let offset = 0; ; offset += MAX_LIST_LIMIT) {
+        const { rules, total } = await store.rules.list(tenantId, { offset, limit: MAX_LIST_LIMIT });
+        for (const summary of rules) {
+          const rule = callPath.rules.get(summary.id) ?? (await store.rules.get(tenantId, summary.id));
+          if (rule) destinations.push({ ruleId: rule.id, name: rule.name, location: rule.location, dialplan: dialplanFor(rule, listening, host.destinations) });
+        }
+        if (offset + MAX_LIST_LIMIT >= total) return destinations;
       }
-      return destinations;
     },
     health: () => callPath.health(),
     stop: () => callPath.stop(),
