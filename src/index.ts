@@ -3,7 +3,7 @@
  * CRM > Routing, starts the FastAGI endpoint and the AMI client, and hands back a PluginHandle.
  */
 import type { HostContext, PluginHandle, RoutingDestination } from './host';
-import { pluginConfig } from './config';
+import { pluginConfig, type CallLimits } from './config';
 import { PluginStore } from './store/plugin-store';
 import { MAX_LIST_LIMIT } from './store/rule-store';
 import { createWebApp } from './web/app';
@@ -15,8 +15,14 @@ import { ruleToolRoutes } from './web/rule-tool-routes';
 
 export type { HostContext, PluginHandle } from './host';
 
-export async function register(host: HostContext): Promise<PluginHandle> {
-  const config = pluginConfig(host);
+/** Settings beyond HostContext, all optional: a host (or a test) may tighten plugin.json's limits. */
+export interface RegisterOptions {
+  /** Overrides of plugin.json's `defaults.limits` (e.g. a lower maxConcurrentCalls or stopTimeoutMs). */
+  limits?: Partial<CallLimits>;
+}
+
+export async function register(host: HostContext, options: RegisterOptions = {}): Promise<PluginHandle> {
+  const config = pluginConfig(host, options.limits);
   const store = await PluginStore.create(host.db, { tablePrefix: config.tablePrefix, secretKey: host.secretKey });
   const callPath = await startCallPath({ host, store, config });
   // With port 0 (tests) the dialplan must show the port actually listened on.

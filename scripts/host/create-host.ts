@@ -13,6 +13,7 @@ import ejs from 'ejs';
 import express, { type Request, type RequestHandler, type Response } from 'express';
 import type { Knex } from 'knex';
 import { register } from '../../src/index';
+import type { CallLimits } from '../../src/config';
 import type { AgiSettings, AmiSettings, HostContext, HostLogger, MenuEntry, PluginHandle } from '../../src/host';
 import { createCsrf } from '../../src/web/csrf';
 import { ReferenceCatalog } from './catalog';
@@ -33,6 +34,8 @@ export interface ReferenceHostOptions {
   logger: HostLogger;
   /** Users beyond the admin, each in its own tenant (tests of tenant isolation). */
   extraUsers?: Array<{ name: string; password: string; tenantId: string }>;
+  /** Overrides of the plugin's call limits (tests of overflow and stop use small ones). */
+  limits?: Partial<CallLimits>;
 }
 
 export interface ReferenceHost {
@@ -111,7 +114,7 @@ export async function startReferenceHost(options: ReferenceHostOptions): Promise
     secureCookies: false,
     crmCa: options.crmCa,
   };
-  const plugin = await register(hostContext);
+  const plugin = await register(hostContext, { limits: options.limits });
 
   app.get('/', requireLogin, (req, res) => page(req, res, 'home', 'Home', { health: plugin.health() }));
   app.get('/license', requireLogin, (req, res) => page(req, res, 'license', 'License', { enabled: licensed }));

@@ -5,6 +5,7 @@
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import type { AmiSettings, HostLogger } from '../../src/host';
+import type { CallLimits } from '../../src/config';
 import { startReferenceHost, type ReferenceHost } from '../../scripts/host/create-host';
 import { openTestDatabase, type Dialect, type OpenedDatabase } from './databases';
 
@@ -31,12 +32,21 @@ export interface SignedInAgent {
 
 export const silentLogger: HostLogger = { debug() {}, info() {}, warn() {}, error() {} };
 
-export async function startTestHost(options: { dialect?: Dialect; ami?: AmiSettings; logger?: HostLogger; crmCa?: string } = {}): Promise<TestHost> {
+export interface TestHostOptions {
+  dialect?: Dialect;
+  ami?: AmiSettings;
+  logger?: HostLogger;
+  crmCa?: string;
+  /** Lower call limits (maxConcurrentCalls, stopTimeoutMs...) than plugin.json's. */
+  limits?: Partial<CallLimits>;
+}
+
+export async function startTestHost(options: TestHostOptions = {}): Promise<TestHost> {
   const database = await openTestDatabase(options.dialect ?? 'sqlite');
   const host = await startReferenceHost({
     db: database.db, port: 0, adminUser: ADMIN.name, adminPassword: ADMIN.password,
     secretKey: 'test-secret-key-0123456789abcdef-0123456789', agi: { port: 0, bind: '127.0.0.1', publicHost: '127.0.0.1' },
-    ami: options.ami, crmCa: options.crmCa, logger: options.logger ?? silentLogger, extraUsers: [OTHER_TENANT_USER],
+    ami: options.ami, crmCa: options.crmCa, logger: options.logger ?? silentLogger, extraUsers: [OTHER_TENANT_USER], limits: options.limits,
   });
   return {
     host, database, agiPort: host.plugin.health().agi.port,
