@@ -1,0 +1,64 @@
+/**
+ * Real Chromium for a mocha suite: `const browser = useBrowser()` launches it before the suite
+ * (a fresh profile) and closes it after. Without Chromium the suite is skipped with a message
+ * saying how to install it; under CI (CI set) a missing Chromium fails instead, since .ci/run
+ * installs it and the suite must run there.
+ *
+ * Every page made with `browser.newPage()` records script errors and console errors (a CSP
+ * refusal shows there); `assertNoPageErrors()` fails a test that left any.
+ */
+import assert from 'node:assert/strict';
+import type { BrowserContextOptions, Page } from 'playwright-core';
+import { findChromium, launchChromium, type ChromiumSession } from '../../scripts/lib/chromium';
+import { ADMIN } from './test-host';
+
+export interface SuiteBrowser {
+  newPage(): Promise<Page>;
+  /** Script errors and console errors seen on this suite's pages since the last call. */
+  assertNoPageErrors(): void;
+}
+
+export const CHROMIUM_MISSING = 'Chromium not found at /usr/bin/chromium (or CHROMIUM_PATH): browser tests skipped. Install it with `apt-get update && apt-get install -y chromium`.';
+
+export function useBrowser(options: BrowserContextOptions = {}): SuiteBrowser {
+  let session: ChromiumSession | undefined;
+  const problems: string[] = [];
+
+  before(async function () {
+    this.timeout(60_000);
+    const executable = findChromium();
+    if (!executable) {
+      if (process.env.CI) throw new Error(`${CHROMIUM_MISSING.replace('browser tests skipped', 'CI must run the browser tests')}`);
+      console.warn(`      ${CHROMIUM_MISSING}`);
+      return this.skip();
+    }
+    session = await launchChromium(executable, { viewport: { width: 1280, height: 900 }, ...options });
+  });
+  after(async () => session?.close());
+
+  return {
+    async newPage() {
+      if (!session) throw new Error('The browser is not running (useBrowser() before hook did not run).');
+      const page = await session.context.newPage();
+      page.on('pageerror', (err) => problems.push(`script error on ${page.url()}: ${err.message}`));
+      page.on('console', (msg) => {
+        // Chromium asks for /favicon.ico on its own; the host has none.
+        if (msg.type() === 'error' && !msg.location().url.endsWith('/favicon.ico')) problems.push(`console error on ${page.url()}: ${msg.text()}`);
+      });
+      return page;
+    },
+    assertNoPageErrors() {
+      const seen = problems.splice(0);
+      assert.deepEqual(seen, [], 'the pages logged errors');
+    },
+  };
+}
+
+/** Signs in through the host's login page, as a person does, and lands on `next`. */
+export async function signInThroughLoginPage(page: Page, baseUrl: string, next = '/', user: { name: string; password: string } = ADMIN): Promise<void> {
+  await page.goto(`${baseUrl}${next}`);
+  assert.match(new URL(page.url()).pathname, /^\/login$/, 'an anonymous visit is sent to the login page');
+  await page.getByLabel('Username').fill(user.name);
+  await page.getByLabel('Password').fill(user.password);
+  await Promise.all([page.waitForURL((url) => url.pathname === next), page.getByRole('button', { name: 'Sign in' }).click()]);
+}
