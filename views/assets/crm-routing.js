@@ -50,6 +50,7 @@
   form.addEventListener('change', function (event) {
     var t = event.target;
     if (t.name === 'location' || t.name === 'source') toggleSections();
+    if (t.name === 'source') showFetchFields();
     if (t.name === 'row_dest_type') filterTargets(t.closest('tr'));
     if (t.name === 'crm') { credentialsHelp(); showFetchFields(); }
   });
