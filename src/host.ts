@@ -132,6 +132,12 @@ export interface HostContext {
   secretKey: string | Buffer;
   /** PEM of a private CA that signed CRM certificates (in addition to the system's and NODE_EXTRA_CA_CERTS). */
   crmCa?: string;
+  /**
+   * Sends the CRM hosts a connector does not take from its settings (Zoho's accounts.zoho.* and
+   * www.zohoapis.*) elsewhere: given the vendor's origin, returns the origin to call instead
+   * (an egress proxy; the reference host's fake CRMs in tests). Default: the vendor's own.
+   */
+  resolveCrmOrigin?: (origin: string) => string;
   /** Mark the plugin's cookies Secure (default true). Only a host on plain http, like the demo, turns it off. */
   secureCookies?: boolean;
 }

@@ -31,6 +31,8 @@ export interface ReferenceHostOptions {
   ami?: AmiSettings;
   /** PEM of a private CA that signed the CRMs' certificates. */
   crmCa?: string;
+  /** Where to send the CRM hosts a connector does not take from its settings (HostContext.resolveCrmOrigin). */
+  resolveCrmOrigin?: (origin: string) => string;
   logger: HostLogger;
   /** Users beyond the admin, each in its own tenant (tests of tenant isolation). */
   extraUsers?: Array<{ name: string; password: string; tenantId: string }>;
@@ -113,6 +115,7 @@ export async function startReferenceHost(options: ReferenceHostOptions): Promise
     secretKey: options.secretKey,
     secureCookies: false,
     crmCa: options.crmCa,
+    resolveCrmOrigin: options.resolveCrmOrigin,
   };
   const plugin = await register(hostContext, { limits: options.limits });
 

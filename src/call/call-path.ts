@@ -57,7 +57,7 @@ export async function startCallPath({ host, store, config }: { host: HostContext
     onReload: () => connectors?.integrationsChanged(),
   });
   connectors = new RuleConnectors({
-    http, logger, cacheTtlMs: config.lookupCacheTtlSeconds * 1000,
+    http, logger, cacheTtlMs: config.lookupCacheTtlSeconds * 1000, resolveOrigin: host.resolveCrmOrigin,
     integration: (tenantId, crm) => integrations.get(integrationKey(tenantId, crm)),
   });
   const ami = await AmiClient.create(host.ami, { logger, actionTimeoutMs: REDIRECT_TIMEOUT_MS });

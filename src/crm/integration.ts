@@ -37,6 +37,12 @@ export interface ConnectorServices {
   http: HttpClient;
   tokens: TokenCache;
   logger: HostLogger;
+  /**
+   * Maps a vendor origin the connector cannot take from its settings (Zoho's
+   * https://accounts.zoho.eu, https://www.zohoapis.eu) to the origin to call instead: the
+   * host's `resolveCrmOrigin` (an egress proxy, a test's fake servers). Unset: the vendor's own.
+   */
+  resolveOrigin?: (origin: string) => string;
 }
 
 export type Credentials = LookupRequest['credentials'];

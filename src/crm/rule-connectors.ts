@@ -11,7 +11,7 @@ import type { IntegrationRecord } from '../store/integration-store';
 import type { CrmConnector, LookupResult } from './connector';
 import { CustomCrmConnector } from './custom-crm';
 import type { HttpClient } from './http-client';
-import type { IntegrationConnector } from './integration';
+import type { ConnectorServices, IntegrationConnector } from './integration';
 import { CachedLookup } from './lookup-cache';
 import { CRM_REGISTRY } from './registry';
 import { TokenCache } from './token-cache';
@@ -25,6 +25,8 @@ export interface RuleConnectorsOptions {
   cacheTtlMs: number;
   /** Lookup cache time for "not found". */
   notFoundTtlMs?: number;
+  /** The host's `resolveCrmOrigin`, handed to every connector. */
+  resolveOrigin?: (origin: string) => string;
 }
 
 /** A connector that always answers with the same error (an integration that cannot be used). */
@@ -78,7 +80,7 @@ export class RuleConnectors {
       const issue = parsed.error.issues[0];
       return new FailingConnector({ kind: 'error', code: 'CONFIG', message: `${label} settings are incomplete (${issue?.path.join('.') || 'settings'}: ${issue?.message ?? 'invalid'}). Fix them under CRM > Integration.` });
     }
-    const connector = definition.create(parsed.data, { http: this.options.http, tokens: this.tokens, logger: this.options.logger });
+    const connector = definition.create(parsed.data, this.services(this.tokens));
     const region = typeof record.settings.region === 'string' ? record.settings.region : 'US';
     const cached = new CachedLookup(connector, {
       integrationId: `${crm}:${record.id}`,
@@ -102,7 +104,12 @@ export class RuleConnectors {
       const issue = parsed.error.issues[0];
       return { error: issue?.message ?? 'These settings are not valid.', path: String(issue?.path[0] ?? '') };
     }
-    return CRM_REGISTRY[crm].definition.create(parsed.data, { http: this.options.http, tokens: new TokenCache(), logger: this.options.logger });
+    return CRM_REGISTRY[crm].definition.create(parsed.data, this.services(new TokenCache()));
+  }
+
+  private services(tokens: TokenCache): ConnectorServices {
+    const { http, logger, resolveOrigin } = this.options;
+    return { http, tokens, logger, ...(resolveOrigin ? { resolveOrigin } : {}) };
   }
 
   /** Integrations changed: connectors are rebuilt on next use; tokens are kept (keyed by credentials). */

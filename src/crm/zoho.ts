@@ -18,9 +18,10 @@
  * Several matches: the most recently modified record (Modified_Time), then the lowest id.
  *
  * Data centres: `ZOHO_DATA_CENTRES` (com, eu, in, com.au, jp, ca, sa, com.cn; add a line for a new
- * one). Tests serve Zoho from fake servers through `ZohoServices.resolveOrigin`, which maps a real
- * origin (https://accounts.zoho.eu, https://www.zohoapis.eu) to the server standing in for it, so
- * the per-data-centre choice of hosts is still what is tested. Production leaves it unset.
+ * one). Tests serve Zoho from fake servers through `ConnectorServices.resolveOrigin` (the host's
+ * `resolveCrmOrigin`), which maps a real origin (https://accounts.zoho.eu, https://www.zohoapis.eu)
+ * to the server standing in for it, so the per-data-centre choice of hosts is still what is tested.
+ * Production leaves it unset.
  */
 import { z } from 'zod';
 import { phoneVariants, isSamePhone, type PhoneVariants } from '../domain/phone';
@@ -57,10 +58,8 @@ export const ZOHO_DATA_CENTRES = {
 export type ZohoDataCentreId = keyof typeof ZOHO_DATA_CENTRES;
 const DC_IDS = Object.keys(ZOHO_DATA_CENTRES) as [ZohoDataCentreId, ...ZohoDataCentreId[]];
 
-export interface ZohoServices extends ConnectorServices {
-  /** Tests only: maps a Zoho origin to the server standing in for it. Unset in production. */
-  resolveOrigin?: (origin: string) => string;
-}
+/** `resolveOrigin` maps a Zoho origin to the server standing in for it (a fake, a proxy). */
+export type ZohoServices = ConnectorServices;
 
 const WHAT = 'Zoho CRM';
 const ACCOUNTS_WHAT = 'Zoho Accounts';

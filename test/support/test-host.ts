@@ -39,6 +39,8 @@ export interface TestHostOptions {
   crmCa?: string;
   /** Lower call limits (maxConcurrentCalls, stopTimeoutMs...) than plugin.json's. */
   limits?: Partial<CallLimits>;
+  /** Vendor origin -> fake server origin, for connectors with fixed hosts (Zoho). */
+  resolveCrmOrigin?: (origin: string) => string;
 }
 
 export async function startTestHost(options: TestHostOptions = {}): Promise<TestHost> {
@@ -47,6 +49,7 @@ export async function startTestHost(options: TestHostOptions = {}): Promise<Test
     db: database.db, port: 0, adminUser: ADMIN.name, adminPassword: ADMIN.password,
     secretKey: 'test-secret-key-0123456789abcdef-0123456789', agi: { port: 0, bind: '127.0.0.1', publicHost: '127.0.0.1' },
     ami: options.ami, crmCa: options.crmCa, logger: options.logger ?? silentLogger, extraUsers: [OTHER_TENANT_USER], limits: options.limits,
+    resolveCrmOrigin: options.resolveCrmOrigin,
   });
   return {
     host, database, agiPort: host.plugin.health().agi.port,
