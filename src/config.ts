@@ -57,7 +57,9 @@ const agiOverrides = z.object({
   publicHost: z.string().regex(/^[A-Za-z0-9.:[\]-]+$/, 'publicHost must be a host name or address').optional(),
 });
 
-export function pluginConfig(host: Pick<HostContext, 'agi' | 'tablePrefix'>, overrides: Partial<CallLimits> = {}): PluginConfig {
+const cacheTtl = z.number({ message: 'lookupCacheTtlSeconds must be a number of seconds' }).int().min(0).max(3600);
+
+export function pluginConfig(host: Pick<HostContext, 'agi' | 'tablePrefix'>, overrides: Partial<CallLimits> = {}, lookupCacheTtlSeconds?: number): PluginConfig {
   const m = readManifest();
   const agi = agiOverrides.parse(host.agi ?? {});
   return {
@@ -65,7 +67,7 @@ export function pluginConfig(host: Pick<HostContext, 'agi' | 'tablePrefix'>, ove
     agi: { ...m.defaults.agi, ...stripUndefined(agi) },
     limits: limits.parse({ ...m.defaults.limits, ...overrides }),
     tablePrefix: host.tablePrefix ?? m.tablePrefix,
-    lookupCacheTtlSeconds: m.defaults.lookupCacheTtlSeconds,
+    lookupCacheTtlSeconds: lookupCacheTtlSeconds === undefined ? m.defaults.lookupCacheTtlSeconds : cacheTtl.parse(lookupCacheTtlSeconds),
     decisionRetentionDays: m.defaults.decisionRetentionDays,
   };
 }

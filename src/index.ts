@@ -19,10 +19,12 @@ export type { HostContext, PluginHandle } from './host';
 export interface RegisterOptions {
   /** Overrides of plugin.json's `defaults.limits` (e.g. a lower maxConcurrentCalls or stopTimeoutMs). */
   limits?: Partial<CallLimits>;
+  /** Overrides plugin.json's `lookupCacheTtlSeconds` (0 to 3600); 0 turns the lookup cache off. */
+  lookupCacheTtlSeconds?: number;
 }
 
 export async function register(host: HostContext, options: RegisterOptions = {}): Promise<PluginHandle> {
-  const config = pluginConfig(host, options.limits);
+  const config = pluginConfig(host, options.limits, options.lookupCacheTtlSeconds);
   const store = await PluginStore.create(host.db, { tablePrefix: config.tablePrefix, secretKey: host.secretKey });
   const callPath = await startCallPath({ host, store, config });
   // With port 0 (tests) the dialplan must show the port actually listened on.

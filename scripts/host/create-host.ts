@@ -33,6 +33,8 @@ export interface ReferenceHostOptions {
   crmCa?: string;
   /** Where to send the CRM hosts a connector does not take from its settings (HostContext.resolveCrmOrigin). */
   resolveCrmOrigin?: (origin: string) => string;
+  /** Over plugin.json's lookup cache time; 0 turns the cache off. */
+  lookupCacheTtlSeconds?: number;
   logger: HostLogger;
   /** Users beyond the admin, each in its own tenant (tests of tenant isolation). */
   extraUsers?: Array<{ name: string; password: string; tenantId: string }>;
@@ -117,7 +119,7 @@ export async function startReferenceHost(options: ReferenceHostOptions): Promise
     crmCa: options.crmCa,
     resolveCrmOrigin: options.resolveCrmOrigin,
   };
-  const plugin = await register(hostContext, { limits: options.limits });
+  const plugin = await register(hostContext, { limits: options.limits, lookupCacheTtlSeconds: options.lookupCacheTtlSeconds });
 
   app.get('/', requireLogin, (req, res) => page(req, res, 'home', 'Home', { health: plugin.health() }));
   app.get('/license', requireLogin, (req, res) => page(req, res, 'license', 'License', { enabled: licensed }));
