@@ -38,6 +38,7 @@ export class FakeHttpsServer {
   readonly requests: RecordedRequest[] = [];
   private readonly sockets = new Set<Duplex>();
   private readonly connectionIds = new WeakMap<object, number>();
+  private readonly connectionsClosed = new Map<number, Promise<void>>();
   private connections = 0;
 
   private constructor(private readonly server: https.Server, public handler: FakeHandler) {}
@@ -56,7 +57,11 @@ export class FakeHttpsServer {
       req.on('end', () => {
         const url = new URL(req.url ?? '/', 'https://fake');
         let connectionId = fake.connectionIds.get(req.socket);
-        if (connectionId === undefined) fake.connectionIds.set(req.socket, (connectionId = fake.connections += 1));
+        if (connectionId === undefined) {
+          fake.connectionIds.set(req.socket, (connectionId = fake.connections += 1));
+          const socket = req.socket;
+          fake.connectionsClosed.set(connectionId, socket.destroyed ? Promise.resolve() : new Promise((resolve) => socket.once('close', () => resolve())));
+        }
         const recorded: RecordedRequest = { method: req.method ?? '', path: url.pathname, query: url.searchParams, headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), connectionId };
         fake.requests.push(recorded);
         Promise.resolve()
@@ -81,6 +86,13 @@ export class FakeHttpsServer {
 
   get port(): number {
     return (this.server.address() as AddressInfo).port;
+  }
+
+  /** Resolves when the client (or this fake) closes the TCP connection that carried `connectionId`'s requests. */
+  connectionClosed(connectionId: number): Promise<void> {
+    const closed = this.connectionsClosed.get(connectionId);
+    if (!closed) throw new Error(`No connection ${connectionId} has carried a request`);
+    return closed;
   }
 
   /** Base URL by host name, so the certificate's name is checked. */
