@@ -53,13 +53,37 @@
     if (t.name === 'source') showFetchFields();
     if (t.name === 'row_dest_type') filterTargets(t.closest('tr'));
     if (t.name === 'crm') { credentialsHelp(); showFetchFields(); }
+    // Fields fetched for another CRM or module no longer apply.
+    if ((t.name === 'crm' || t.name === 'crmModule' || t.name === 'source') && picker) picker.hidden = true;
   });
   toggleSections();
   form.querySelectorAll('tr.crm-row').forEach(filterTargets);
 
-  // Field picker: lists the chosen CRM module's field API names; typing by hand still works.
+  // Field picker: lists the chosen CRM module's fields; picking one fills CRM Field Name with its
+  // API name (Pipedrive's are 40-character hashes). Typing by hand still works.
   var fetchButton = document.getElementById('fetch-fields');
   var status = document.getElementById('fetch-fields-status');
+  var picker = document.getElementById('crm-field-picker');
+  var fieldName = form.elements.namedItem('fieldName');
+  function showPicker(fields, module) {
+    if (!picker) return;
+    picker.textContent = '';
+    var prompt = document.createElement('option');
+    prompt.value = ''; prompt.textContent = 'Pick one of the ' + fields.length + ' fields of ' + module;
+    picker.appendChild(prompt);
+    fields.forEach(function (field) {
+      var option = document.createElement('option');
+      option.value = field.name; option.textContent = field.label + ' (' + (field.type ? field.type + ', ' : '') + field.name + ')';
+      option.selected = field.name === fieldName.value;
+      picker.appendChild(option);
+    });
+    picker.hidden = false;
+  }
+  if (picker) {
+    picker.addEventListener('change', function () {
+      if (picker.value) fieldName.value = picker.value;
+    });
+  }
   function showFetchFields() {
     var crm = form.elements.namedItem('crm');
     if (fetchButton) fetchButton.hidden = !(crm && crm.value && form.elements.namedItem('source').value === 'integration');
@@ -68,13 +92,18 @@
   if (fetchButton) {
     fetchButton.addEventListener('click', function () {
       var crm = form.elements.namedItem('crm').value;
-      var module = form.elements.namedItem('crmModule').value;
+      var module = form.elements.namedItem('crmModule').value.trim();
       var base = form.getAttribute('data-base') || '';
+      if (!module) {
+        status.textContent = 'Enter the CRM Module first: its fields are what is listed.';
+        form.elements.namedItem('crmModule').focus();
+        return;
+      }
       status.textContent = 'Fetching fields...';
       var body = new URLSearchParams({ module: module, username: form.elements.namedItem('crmUsername').value, password: form.elements.namedItem('crmPassword').value });
       fetch(base + '/integration/' + encodeURIComponent(crm) + '/fields', {
         method: 'POST', credentials: 'same-origin',
-        headers: { 'x-csrf-token': form.elements.namedItem('_csrf').value, 'content-type': 'application/json' },
+        headers: { 'x-csrf-token': form.elements.namedItem('_csrf').value, 'content-type': 'application/json', accept: 'application/json' },
         body: JSON.stringify(Object.fromEntries(body)),
       }).then(function (res) { return res.json(); }).then(function (answer) {
         if (!answer.ok) { status.textContent = answer.message; return; }
@@ -85,7 +114,8 @@
           option.value = field.name; option.textContent = field.label + ' (' + field.type + ')';
           list.appendChild(option);
         });
-        status.textContent = answer.fields.length + ' fields of ' + module + ': pick one in CRM Field Name, or type it.';
+        showPicker(answer.fields, module);
+        status.textContent = answer.fields.length + ' fields of ' + module + ': pick one in the list next to Fetch fields, or type its API name.';
       }).catch(function () { status.textContent = 'Could not fetch the fields; type the API name instead.'; });
     });
   }
