@@ -1,0 +1,54 @@
+/**
+ * Where the reference host keeps its data, read from the environment the same way by every
+ * script that touches it (`npm start`, `npm run seed`, the benchmarks): MySQL/MariaDB from
+ * DATABASE_URL, else an SQLite file in DATA_DIR; the secret key from SECRET_KEY, else one kept
+ * in DATA_DIR (so sealed CRM secrets written by one script open in the others).
+ */
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import knex, { type Knex } from 'knex';
+import { z } from 'zod';
+
+export const hostDataEnv = z.object({
+  DATABASE_URL: z.string().regex(/^mysql:\/\//, 'DATABASE_URL must be a mysql://user:password@host:port/database URL').optional(),
+  DATA_DIR: z.string().default('data'),
+  SECRET_KEY: z.string().min(32, 'SECRET_KEY must be at least 32 characters').optional(),
+});
+
+export type HostDataConfig = z.infer<typeof hostDataEnv>;
+
+/** The environment checked by `schema`; on a mistake, says which variable is wrong and exits 2. */
+export function readEnv<T extends z.ZodType>(schema: T, env: NodeJS.ProcessEnv = process.env): z.infer<T> {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) console.error(`Configuration: ${issue.path.join('.')}: ${issue.message}`);
+    process.exit(2);
+  }
+  return parsed.data;
+}
+
+/** A knex instance on the host's database; creates DATA_DIR for SQLite. */
+export function openHostDatabase(config: HostDataConfig): Knex {
+  if (config.DATABASE_URL) return knex({ client: 'mysql2', connection: config.DATABASE_URL, pool: { min: 0, max: 10 } });
+  fs.mkdirSync(config.DATA_DIR, { recursive: true });
+  return knex({ client: 'better-sqlite3', connection: { filename: sqliteFile(config) }, useNullAsDefault: true });
+}
+
+/** "MySQL (DATABASE_URL)" or "SQLite file data/pbx.sqlite", for what a script prints. */
+export function describeHostDatabase(config: HostDataConfig): string {
+  return config.DATABASE_URL ? 'MySQL (DATABASE_URL)' : `SQLite file ${sqliteFile(config)}`;
+}
+
+/** SECRET_KEY, or a random key kept in DATA_DIR so sealed secrets survive restarts. */
+export function hostSecretKey(config: HostDataConfig): string {
+  if (config.SECRET_KEY) return config.SECRET_KEY;
+  fs.mkdirSync(config.DATA_DIR, { recursive: true });
+  const file = path.join(config.DATA_DIR, 'secret.key');
+  if (!fs.existsSync(file)) fs.writeFileSync(file, randomBytes(32).toString('hex'), { mode: 0o600 });
+  return fs.readFileSync(file, 'utf8').trim();
+}
+
+function sqliteFile(config: HostDataConfig): string {
+  return path.join(config.DATA_DIR, 'pbx.sqlite');
+}
