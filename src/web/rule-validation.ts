@@ -30,6 +30,8 @@ export interface RuleValidation {
 }
 
 export const FIELD_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/;
+/** Pipedrive's custom field keys: 40 hex digits, which often begin with a digit. */
+const PIPEDRIVE_FIELD_KEY = /^[0-9a-f]{40}$/;
 const CONTROL = /[\r\n\0]/;
 
 export function validateRuleForm(v: RuleFormValues, ctx: RuleFormContext): RuleValidation {
@@ -44,7 +46,7 @@ export function validateRuleForm(v: RuleFormValues, ctx: RuleFormContext): RuleV
 
   const fieldName = v.fieldName.trim();
   if (fieldName === '') fail('fieldName', "Enter the CRM field's API name, e.g. Account_Name.");
-  else if (fieldName.length > 100 || !FIELD_NAME_PATTERN.test(fieldName)) {
+  else if (fieldName.length > 100 || !(FIELD_NAME_PATTERN.test(fieldName) || PIPEDRIVE_FIELD_KEY.test(fieldName))) {
     fail('fieldName', 'Use the API name: letters, digits and underscores (a dot reaches a related record, e.g. Account.Name).');
   }
 

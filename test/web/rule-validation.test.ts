@@ -58,6 +58,10 @@ describe('validateRuleForm', () => {
     assert.deepEqual(validateRuleForm(validForm({ fieldName: 'Account.Name' }), context).errors, {});
   });
 
+  it("accepts a Pipedrive custom field key, which may begin with a digit (as Fetch fields offers it)", () => {
+    assert.deepEqual(validateRuleForm(validForm({ fieldName: '0123456789abcdef0123456789abcdef01234567' }), context).errors, {});
+  });
+
   it('requires https for the Custom CRM URL', () => {
     const custom = { source: 'custom', customUrl: 'http://crm.example.com/x', customPost: 'no' };
     assert.match(validateRuleForm(validForm(custom), context).errors.customUrl ?? '', /must start with https:\/\//);
