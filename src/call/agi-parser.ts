@@ -42,7 +42,7 @@ export type AgiParserErrorCode =
   | 'USAGE_TOO_LARGE';
 
 export type AgiParserEvent =
-  /** The whole header, in the order received; a repeated key keeps its last value. */
+  /** The whole header, in the order received (a repeated key is MALFORMED_HEADER). */
   | { type: 'header'; fields: Map<string, string> }
   | { type: 'reply'; reply: AgiReply }
   /** A bare `HANGUP` line. It also comes after an AMI redirect and before Asterisk's FIN. */
@@ -159,6 +159,13 @@ export class AgiParser {
     const key = colon >= 0 ? line.slice(0, colon) : line.endsWith(':') ? line.slice(0, -1) : '';
     if (!HEADER_KEY.test(key)) {
       this.fail(events, 'MALFORMED_HEADER', `An AGI header line is not "key: value": ${JSON.stringify(line.slice(0, 80))}.`);
+      return;
+    }
+    // Asterisk writes each key once. A second one means a value held a newline (a caller ID name
+    // from an untrusted source, say) and the rest of it posed as a field: agi_channel or
+    // agi_network_script taken from it would redirect another caller's channel or pick the rule.
+    if (this.headerFields.has(key)) {
+      this.fail(events, 'MALFORMED_HEADER', `The AGI header repeats ${key}: a value held a line break.`);
       return;
     }
     this.headerFields.set(key, colon >= 0 ? line.slice(colon + 2) : '');

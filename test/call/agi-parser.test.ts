@@ -176,6 +176,13 @@ describe('AgiParser', () => {
       }
     });
 
+    it('refuses a header that repeats a key: a value with a newline posing as a field', () => {
+      const injected = FULL_HEADER.replace('agi_calleridname: Test Caller\n', 'agi_calleridname: Evil\nagi_channel: PJSIP/victim-00000001\n');
+      const events = parse(injected);
+      assert.deepEqual(events.map((e) => e.type === 'error' && e.code), ['MALFORMED_HEADER']);
+      assert.match(events[0]!.type === 'error' ? events[0]!.message : '', /repeats agi_channel/);
+    });
+
     it('refuses a reply line above maxLineBytes, even before its newline', () => {
       const parser = new AgiParser({ maxLineBytes: 64 });
       parser.push(FULL_HEADER);
