@@ -111,19 +111,10 @@ describe('Live call routing: CR/LF never reaches AGI or AMI', function () {
       deadlineSeconds: 1, defaultDestination: { type: 'extension', target: '100' }, defaultVoicemail: 'unset',
       rows: [{ operator: 'eq', value: 'gold', destination: { type: 'queue', target: '103' } }],
     });
-    const call = await within(untilRuleKnown(stored.id), 4000, 'the host loads the rule written beside it');
+    const call = await within(rig.firstCallOnceLoaded(stored.id), 4000, 'the host loads the rule written beside it');
     assert.deepEqual(commandsOf(call), defaultRouteCommands('CRM_ERROR', ''), call.dialogue);
     assert.equal(rig.requestsTo(path).length, 0, 'no request with the injected header');
     const decision = await rig.decision(stored.id, call.uniqueid);
     assert.equal(decision.errorCode, 'CONFIG');
   });
-
-  /** Calls the rule until the host knows it (UNKNOWN_RULE ends at once, so probing is cheap). */
-  async function untilRuleKnown(id: number): Promise<CallResult> {
-    for (;;) {
-      const call = await rig.call(id);
-      if (call.variables.CRM_ROUTING_STATUS !== 'UNKNOWN_RULE') return call;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
 });

@@ -123,6 +123,19 @@ export class CallRig {
     return this.asterisk.placeCall({ agiPort: this.agiPort, callerId: '+15550001111', callerName: 'Test Caller', ...(script ? { script } : {}), ...options });
   }
 
+  /**
+   * For a rule written beside the host (not through its pages): calls it until the host's rule
+   * cache has polled it in, and resolves with that first routed call. UNKNOWN_RULE ends a call at
+   * once, so probing is cheap; the caller bounds the wait.
+   */
+  async firstCallOnceLoaded(ruleId: number, options: Partial<PlaceCallOptions> = {}): Promise<CallResult> {
+    for (;;) {
+      const call = await this.call(ruleId, options);
+      if (call.variables.CRM_ROUTING_STATUS !== 'UNKNOWN_RULE') return call;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
   /** The next call's channel is one the fake AMI does not know: its Redirect answers Error. */
   unknownToAmi(channel: string): void {
     this.channels.unknown.add(channel);
