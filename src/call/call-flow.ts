@@ -27,7 +27,7 @@ export interface CallFlowDeps {
   rules: { get(id: number): Rule | undefined };
   license: HostLicense;
   destinations: HostDestinations;
-  connectors: RuleConnectors;
+  connectors: Pick<RuleConnectors, 'forRule'>;
   ami: { redirect(request: RedirectRequest): Promise<AmiResult> };
   decisions: { record(decision: Decision): void };
   logger: HostLogger;

@@ -31,7 +31,19 @@ export interface CallPath {
 /** The AMI Redirect's own limit: past it the call is moved with AGI instead. */
 const REDIRECT_TIMEOUT_MS = 500;
 
-export async function startCallPath({ host, store, config }: { host: HostContext; store: PluginStore; config: PluginConfig }): Promise<CallPath> {
+export interface CallPathOptions {
+  host: HostContext;
+  store: PluginStore;
+  config: PluginConfig;
+  /**
+   * Benchmarks and tests only: answers every call's lookup instead of the CRM connectors (an
+   * in-process stub, so a measurement of the call path is not one of a CRM). Test rule and the
+   * CRM > Integration page keep the real connectors.
+   */
+  lookups?: Pick<RuleConnectors, 'forRule'>;
+}
+
+export async function startCallPath({ host, store, config, lookups }: CallPathOptions): Promise<CallPath> {
   const logger = host.logger;
   const http = new HttpClient(host.crmCa ? { ca: host.crmCa } : {});
   const rules = await SnapshotCache.create<Rule>({
@@ -63,7 +75,7 @@ export async function startCallPath({ host, store, config }: { host: HostContext
   const ami = await AmiClient.create(host.ami, { logger, actionTimeoutMs: REDIRECT_TIMEOUT_MS });
   const decisions = new DecisionLog(store.decisions, { logger, retentionDays: config.decisionRetentionDays });
   const flow = new CallFlow({
-    rules, license: host.license, destinations: host.destinations, connectors, ami, decisions, logger, agiPath: config.manifest.agiPath,
+    rules, license: host.license, destinations: host.destinations, connectors: lookups ?? connectors, ami, decisions, logger, agiPath: config.manifest.agiPath,
   });
   const limits = config.limits;
   const agi = await AgiServer.create({
