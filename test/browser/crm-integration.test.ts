@@ -85,7 +85,8 @@ describe('CRM > Integration in Chromium (Pipedrive)', function () {
     assert.equal(await fetchFields.isVisible(), false, 'nothing to fetch before a CRM is chosen');
     await form.field('CRM').selectOption({ label: 'Pipedrive' });
     assert.equal(await fetchFields.isVisible(), true);
-    assert.match((await page.locator('#credentials-help').textContent()) ?? '', /a Pipedrive API token/);
+    const credentialsHelp = "CRM specific, in the same way as for gloCOM: Username: not used. Password: a Pipedrive API token (Personal preferences > API), used instead of the integration's.";
+    assert.equal(await page.locator('#credentials-help').textContent(), credentialsHelp);
 
     await fetchFields.click();
     assert.equal(await page.locator('#fetch-fields-status').textContent(), 'Enter the CRM Module first: its fields are what is listed.');
@@ -105,6 +106,10 @@ describe('CRM > Integration in Chromium (Pipedrive)', function () {
 
     await form.field('Default Destination').selectOption({ label: '101 - Reception' });
     await form.fillRow(1, { operator: '=', value: 'Gold', type: 'Queue', target: '105 - VIP queue' });
+    await form.addRow();
+    assert.equal(await page.locator('#credentials-help').textContent(), credentialsHelp, 'the server renders the same help');
+    assert.equal(await form.field('CRM Field Name').inputValue(), TIER_KEY);
+    await form.removeRow(2);
     await form.save();
     assert.equal(await page.getByRole('status').textContent(), "Rule 'Pipedrive tiers' was created.");
     assert.equal(await page.getByRole('row', { name: /Pipedrive tiers/ }).locator('code').textContent(), TIER_KEY);

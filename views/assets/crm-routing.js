@@ -44,7 +44,8 @@
     if (!crm || !help) return;
     var option = crm.options[crm.selectedIndex];
     var line = option && option.getAttribute('data-help');
-    help.textContent = 'CRM specific, in the same way as for gloCOM' + (line ? ' (' + line + ').' : ': what it means depends on the CRM.');
+    // The same words as the server renders (views/routing/form.ejs).
+    help.textContent = 'CRM specific, in the same way as for gloCOM: ' + (line || 'what it means depends on the CRM.');
   }
 
   form.addEventListener('change', function (event) {
