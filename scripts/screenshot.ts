@@ -1,0 +1,100 @@
+/**
+ * `npm run screenshot [-- out.png]`: the README's picture of CRM > Routing > Add rule, filled in.
+ * Starts the reference host on a throwaway SQLite file, enables Salesforce under CRM > Integration
+ * (saved only: nothing is sent to Salesforce), fills the Add rule form in headless Chromium as a
+ * person would and saves a full-page PNG, 1280 px wide (default docs/routing-form.png).
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import knex from 'knex';
+import type { Locator, Page } from 'playwright-core';
+import { startReferenceHost } from './host/create-host';
+import { findChromium, launchChromium } from './lib/chromium';
+import { RuleFormPage } from './lib/rule-form-page';
+
+const OUT = path.resolve(process.argv[2] ?? 'docs/routing-form.png');
+const WIDTH = 1280;
+const ADMIN = { name: 'admin', password: randomBytes(12).toString('hex') };
+const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+
+async function main(): Promise<void> {
+  const executable = findChromium();
+  if (!executable) throw new Error('Chromium not found at /usr/bin/chromium (or CHROMIUM_PATH): apt-get install -y chromium');
+  const dir = mkdtempSync(path.join(tmpdir(), 'crm-screenshot-'));
+  const db = knex({ client: 'better-sqlite3', connection: { filename: path.join(dir, 'pbx.sqlite') }, useNullAsDefault: true });
+  const host = await startReferenceHost({
+    db, port: 0, adminUser: ADMIN.name, adminPassword: ADMIN.password, secretKey: randomBytes(32).toString('hex'),
+    agi: { port: 0, bind: '127.0.0.1', publicHost: '127.0.0.1' }, logger: quiet,
+  });
+  const browser = await launchChromium(executable, { viewport: { width: WIDTH, height: 900 }, deviceScaleFactor: 1 });
+  try {
+    const page = await browser.context.newPage();
+    await signIn(page, host.url);
+    await enableSalesforce(page, host.url);
+    await fillRuleForm(page, host.url);
+    mkdirSync(path.dirname(OUT), { recursive: true });
+    await page.screenshot({ path: OUT, fullPage: true });
+    console.log(`Saved ${path.relative(process.cwd(), OUT)}`);
+  } finally {
+    await browser.close();
+    await host.close();
+    await db.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function signIn(page: Page, url: string): Promise<void> {
+  await page.goto(`${url}/login`);
+  await page.getByLabel('Username').fill(ADMIN.name);
+  await page.getByLabel('Password').fill(ADMIN.password);
+  await submit(page, page.getByRole('button', { name: 'Sign in' }));
+}
+
+async function enableSalesforce(page: Page, url: string): Promise<void> {
+  await page.goto(`${url}/crm/integration`);
+  const section = page.locator('#crm-salesforce');
+  await section.locator('summary').click();
+  const field = (label: string) => section.getByLabel(label, { exact: true });
+  await field('Enabled').selectOption('yes');
+  await field('Consumer Key').fill('3MVG9demo.consumer.key');
+  await field('Consumer Secret').fill('demo-consumer-secret');
+  await field('Default username (optional)').fill('routing@acme.example');
+  await field('Default password (optional)').fill('demo-password');
+  await submit(page, section.getByRole('button', { name: 'Save', exact: true }));
+  const notice = await section.getByRole('status').first().textContent();
+  if (!notice?.includes('is enabled')) throw new Error(`Salesforce was not enabled: ${notice}`);
+}
+
+async function fillRuleForm(page: Page, url: string): Promise<void> {
+  await page.goto(`${url}/crm/routing/new`);
+  const form = new RuleFormPage(page);
+  await form.field('Rule Name').fill('Customer tier routing');
+  await form.field('CRM Field Name').fill('Customer_Tier__c');
+  await form.field('Location').selectOption({ label: 'IVR' });
+  await form.field('Greeting recording').selectOption({ label: 'enter-account - Enter your account number' });
+  await form.field('Validation pattern').fill('\\d{4,6}');
+  await form.field('CRM').selectOption({ label: 'Salesforce' });
+  await form.field('CRM Module').fill('Contact');
+  await form.field('Default Destination').selectOption({ label: '101 - Reception' });
+  await form.field('Default Destination Voicemail').selectOption({ label: 'Yes' });
+  await form.fillRow(1, { operator: '=', value: 'Gold', type: 'Queue', target: '105 - VIP queue' });
+  await form.addRow();
+  await form.fillRow(2, { operator: '=', value: 'Silver', type: 'Queue', target: '103 - Sales queue' });
+  await form.addRow();
+  await form.fillRow(3, { operator: 'is empty', value: '', type: 'IVR', target: '200 - Main menu' });
+  // No focus ring or open list in the picture.
+  await page.evaluate(() => (globalThis as unknown as { document: { activeElement: { blur(): void } | null } }).document.activeElement?.blur());
+}
+
+async function submit(page: Page, button: Locator): Promise<void> {
+  const loaded = page.waitForEvent('load');
+  await button.click();
+  await loaded;
+}
+
+main().catch((err: unknown) => {
+  console.error(`Screenshot failed: ${(err as Error)?.stack ?? String(err)}`);
+  process.exit(1);
+});
