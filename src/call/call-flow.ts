@@ -150,6 +150,13 @@ export class CallFlow {
       await session.setVariable('CRM_ROUTING_VALUE', variableSafe(call.value ?? ''));
       await session.setVariable('CRM_ROUTING_ROW', rowIndex === null ? '' : String(rowIndex + 1));
       for (const [name, value] of Object.entries(target.variables ?? {})) await session.setVariable(name, variableSafe(value));
+      // res_agi drains a hung-up channel before it reads our next command, so these replies come
+      // after its HANGUP line: a caller who left as GET DATA answered -1 (which a missing prompt
+      // also answers) or as the CRM answered shows here, and is never moved.
+      if (session.hangupReceived) {
+        ({ outcome, rowIndex, target } = { outcome: 'HANGUP', rowIndex: null, target: undefined });
+        return;
+      }
       if (call.useAmi) {
         await session.setVariable('CRM_ROUTING_METHOD', 'AMI');
         const moved = await this.deps.ami.redirect({ channel: request.channel, context: target.context, exten: target.exten, priority: target.priority });
