@@ -60,8 +60,12 @@ function fold(text: string): string {
   return text.toLocaleLowerCase('en-US');
 }
 
+// localeCompare with options builds a collator on every call (~20 µs, most of evaluating a
+// call's rows); one collator compares the same way (ECMA-402) in well under a microsecond.
+const collator = new Intl.Collator('en-US', { sensitivity: 'accent' });
+
 function sameText(a: string, b: string): boolean {
-  return a.localeCompare(b, 'en-US', { sensitivity: 'accent' }) === 0;
+  return collator.compare(a, b) === 0;
 }
 
 // Patterns are few and rules are cached, so each pattern is compiled once.
