@@ -85,6 +85,7 @@ export async function startCallPath({ host, store, config, lookups }: CallPathOp
     onSession: flow.handle, onOverflow: flow.overflow, onDrain: flow.drain, onBadRequest: flow.badRequest,
   });
   logger.info('CRM Routing FastAGI listening', { address: agi.address() });
+  let stopping: Promise<void> | undefined;
 
   return {
     rules,
@@ -96,13 +97,17 @@ export async function startCallPath({ host, store, config, lookups }: CallPathOp
       agi: { listening: agi.listening, port: agi.address().port, activeCalls: flow.activeCalls },
       ami: ami.health(),
     }),
-    async stop() {
-      await agi.stop({ timeoutMs: limits.stopTimeoutMs });
-      rules.stop();
-      integrations.stop();
-      await ami.close();
-      await decisions.stop();
-      await http.close();
+    stop() {
+      // A host may stop twice (its own shutdown, then a signal): the second call waits for the first.
+      stopping ??= (async () => {
+        await agi.stop({ timeoutMs: limits.stopTimeoutMs });
+        rules.stop();
+        integrations.stop();
+        await ami.close();
+        await decisions.stop();
+        await http.close();
+      })();
+      return stopping;
     },
   };
 }
