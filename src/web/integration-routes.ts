@@ -30,6 +30,8 @@ interface SectionState {
   errors: Record<string, string>;
   report?: TestReport;
   notice?: string;
+  /** Secrets typed for a Test connection: never rendered back, so the page asks for them again before Save. */
+  typedForTest?: string[];
 }
 
 const TEST_TIMEOUT_MS = 15_000;
@@ -82,6 +84,7 @@ export function integrationRoutes(deps: IntegrationRoutesDeps): Router {
     const state: SectionState = { values, enabled, errors: {} };
 
     if (body.action === 'test') {
+      state.typedForTest = Object.keys(typedSecrets).filter((name) => typedSecrets[name] !== '');
       const connector = deps.connectors.probe(crm, merged);
       if ('error' in connector) {
         state.errors[connector.path || 'form'] = connector.error;

@@ -66,8 +66,10 @@ describe('CRM > Integration in Chromium (Pipedrive)', function () {
   it('passes with the right settings, then saves the integration enabled', async () => {
     const result = await testConnection({ companyDomain: pipedrive.url, apiToken: 'pd-token-good' });
     assert.equal(result, `Connection works. Read the person fields of ${pipedrive.url} and searched persons: no record has the sample number, as expected.`);
+    assert.equal(await page.locator('#pipedrive-apiToken-retype').textContent(), 'The value you tested with is not kept in the page: type it again before Save.');
     await field('API token (optional)').fill('pd-token-good');
     await submit(page, section().getByRole('button', { name: 'Save', exact: true }));
+    assert.equal(await page.locator('#pipedrive-apiToken-retype').count(), 0, 'no reminder after Save');
     assert.equal(await section().getByRole('status').first().textContent(), 'Pipedrive was saved and is enabled.');
 
     await page.reload();
