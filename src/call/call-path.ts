@@ -84,7 +84,8 @@ export async function startCallPath({ host, store, config, lookups }: CallPathOp
     parser: { maxHeaderBytes: limits.headerBytes, maxHeaderLines: limits.headerLines },
     onSession: flow.handle, onOverflow: flow.overflow, onDrain: flow.drain, onBadRequest: flow.badRequest,
   });
-  logger.info('CRM Routing FastAGI listening', { address: agi.address() });
+  const listening = agi.address();
+  logger.info('CRM Routing FastAGI listening', { address: listening });
   let stopping: Promise<void> | undefined;
 
   return {
@@ -94,7 +95,8 @@ export async function startCallPath({ host, store, config, lookups }: CallPathOp
     rulesChanged: () => rules.reload(),
     integrationsChanged: () => integrations.reload(),
     health: () => ({
-      agi: { listening: agi.listening, port: agi.address().port, activeCalls: flow.activeCalls },
+      // address() throws once the server is closed; health is still asked then (a status page during shutdown).
+      agi: { listening: agi.listening, port: listening.port, activeCalls: flow.activeCalls },
       ami: ami.health(),
     }),
     stop() {
