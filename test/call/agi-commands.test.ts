@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import {
   AGI_MAX_COMMAND_BYTES, agiCommandLine, assertSafeAgiCommand, quoteAgiArgument, readGetDataReply, readGetVariableReply, readNumericResult, expectResultCode,
+  setVariablesLines,
 } from '../../src/call/agi-commands';
 import { AgiParser, type AgiReply } from '../../src/call/agi-parser';
 import { FULL_HEADER, USAGE_BLOCK } from '../support/agi-transcripts';
@@ -48,6 +49,30 @@ describe('AGI command lines', () => {
     assert.equal(agiCommandLine.setPriority(1), 'SET PRIORITY 1');
     assert.equal(agiCommandLine.exec('MSet', 'A=1,B=two words'), 'EXEC MSet "A=1,B=two words"');
     assert.equal(agiCommandLine.exec('NoOp'), 'EXEC NoOp');
+  });
+
+  it('sets plain-token variables in one EXEC MSet and any other value with its own SET VARIABLE', () => {
+    assert.deepEqual(setVariablesLines([
+      ['CRM_ROUTING_STATUS', 'OK'], ['CRM_ROUTING_VALUE', 'Gold "VIP", ${SHELL(id)}'], ['CRM_ROUTING_ROW', ''], ['CRM_ROUTING_METHOD', 'AGI'],
+    ]), [
+      'EXEC MSet "CRM_ROUTING_STATUS=OK,CRM_ROUTING_ROW=,CRM_ROUTING_METHOD=AGI"',
+      'SET VARIABLE "CRM_ROUTING_VALUE" "Gold \\"VIP\\", ${SHELL(id)}"',
+    ]);
+    // Anything MSet or an application's argument split reads specially stays out of MSet.
+    for (const value of ['two words', 'a,b', 'a=b', '(x)', '[x]', 'a\\b', '"', '${X}', ' lead', 'é']) {
+      assert.deepEqual(setVariablesLines([['A', '1'], ['B', value]]).slice(1), [agiCommandLine.setVariable('B', value)], value);
+    }
+    assert.deepEqual(setVariablesLines([['A', 'x'], ['has space', '1']]), ['SET VARIABLE "A" "x"', 'SET VARIABLE "has space" "1"'], 'a lone pair is a plain SET VARIABLE');
+    assert.deepEqual(setVariablesLines([]), []);
+  });
+
+  it('splits MSet lines that would pass the longest command res_agi reads as one', () => {
+    const pairs = Array.from({ length: 12 }, (_, i) => [`V${i}`, 'x'.repeat(250)] as const);
+    const lines = setVariablesLines(pairs);
+    assert.ok(lines.length > 1);
+    for (const line of lines) assertSafeAgiCommand(line);
+    const carried = lines.flatMap((line) => /^EXEC MSet "(.*)"$/.exec(line)![1]!.split(','));
+    assert.deepEqual(carried, pairs.map(([name, value]) => `${name}=${value}`));
   });
 
   it('refuses numbers and application names that are not plain', () => {
