@@ -14,7 +14,7 @@ import { AgiParser, type AgiParserEvent, type AgiParserOptions, type AgiReply } 
 import { parseAgiRequest, type AgiRequest } from './agi-request';
 import {
   agiCommandLine, assertSafeAgiCommand, expectResultCode, readGetDataReply, readGetVariableReply, readNumericResult,
-  type GetDataResult,
+  setVariablesLines, type GetDataResult,
 } from './agi-commands';
 
 export interface AgiSessionOptions {
@@ -168,6 +168,20 @@ export class AgiSession {
 
   async setVariable(name: string, value: string): Promise<void> {
     expectResultCode(await this.command(agiCommandLine.setVariable(name, value)), 'SET VARIABLE', ['1']);
+  }
+
+  /**
+   * Sets several variables in as few round trips as is safe: plain-token pairs in one
+   * `EXEC MSet`, any other value in its own SET VARIABLE (setVariablesLines). Every line is
+   * built and checked before the first is written.
+   */
+  async setVariables(variables: Record<string, string>): Promise<void> {
+    const lines = setVariablesLines(Object.entries(variables));
+    for (const line of lines) assertSafeAgiCommand(line);
+    for (const line of lines) {
+      const isMSet = line.startsWith('EXEC ');
+      expectResultCode(await this.command(line), isMSet ? 'EXEC MSet' : 'SET VARIABLE', [isMSet ? '0' : '1']);
+    }
   }
 
   /** The variable's value, or undefined when it is not set. */

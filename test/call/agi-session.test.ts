@@ -115,6 +115,26 @@ describe('AgiSession', () => {
       await moved;
     });
 
+    it('sets several variables: the plain ones in one EXEC MSet round trip, any other value on its own', async () => {
+      const { session, asterisk } = await open();
+      await session.ready;
+      const set = session.setVariables({ CRM_ROUTING_STATUS: 'OK', CRM_ROUTING_VALUE: 'two words', CRM_ROUTING_ROW: '4' });
+      assert.equal(await asterisk.answer('200 result=0\n'), 'EXEC MSet "CRM_ROUTING_STATUS=OK,CRM_ROUTING_ROW=4"');
+      assert.equal(await asterisk.answer('200 result=1\n'), 'SET VARIABLE "CRM_ROUTING_VALUE" "two words"');
+      await set;
+    });
+
+    it('rejects a variable MSet did not set (no such application: -2), and writes nothing when a value cannot be sent', async () => {
+      const { session, asterisk } = await open();
+      await session.ready;
+      const set = session.setVariables({ A: '1', B: '2' });
+      await asterisk.answer('200 result=-2\n');
+      await assert.rejects(set, { code: 'COMMAND_REJECTED' });
+      const before = asterisk.written;
+      await assert.rejects(session.setVariables({ A: '1', B: '2', C: `${'x'.repeat(2040)} NOOP` }), { code: 'UNSAFE_ARGUMENT' });
+      assert.equal(asterisk.written, before, 'not even the MSet line was written');
+    });
+
     it('rejects a move Asterisk refuses on a dead channel (511)', async () => {
       const { session, asterisk } = await open();
       await session.ready;
