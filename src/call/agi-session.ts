@@ -96,13 +96,13 @@ export class AgiSession {
       socket.once('close', () => {
         this.socketClosed = true;
         clearTimeout(this.graceTimer);
-        this.shutDown(new AgiError('SESSION_CLOSED', 'Asterisk closed the AGI session.'));
+        this.closedByAsterisk();
         resolve();
       });
     });
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('end', () => this.shutDown(new AgiError('SESSION_CLOSED', 'Asterisk closed the AGI session.')));
+    socket.on('end', () => this.closedByAsterisk());
     socket.on('error', (err) => this.log.debug('AGI socket error', { error: err.message }));
     this.headerTimer = setTimeout(() => {
       this.log.warn('AGI header timed out', { timeoutMs: this.settings.headerTimeoutMs });
@@ -225,8 +225,13 @@ export class AgiSession {
    * its side; if it does not within `closeGraceMs` the socket is destroyed. Resolves when closed.
    */
   close(): Promise<void> {
-    this.shutDown(new AgiError('SESSION_CLOSED', 'The AGI session was closed by the call flow.'));
+    if (this.currentState !== 'closed') this.shutDown(new AgiError('SESSION_CLOSED', 'The AGI session was closed by the call flow.'));
     return this.closed;
+  }
+
+  /** Asterisk's FIN, then the socket's close: usually after our own close, so the error (and its stack) is made only when needed. */
+  private closedByAsterisk(): void {
+    if (this.currentState !== 'closed') this.shutDown(new AgiError('SESSION_CLOSED', 'Asterisk closed the AGI session.'));
   }
 
   private onData(chunk: Buffer): void {
