@@ -28,7 +28,8 @@ export interface CallFlowDeps {
   license: HostLicense;
   destinations: HostDestinations;
   connectors: Pick<RuleConnectors, 'forRule'>;
-  ami: { redirect(request: RedirectRequest): Promise<AmiResult> };
+  /** Without AMI settings (`health().configured` false) calls are moved with AGI from the start. */
+  ami: { redirect(request: RedirectRequest): Promise<AmiResult>; health(): { configured: boolean } };
   decisions: { record(decision: Decision): void };
   logger: HostLogger;
   /** The AGI path rules are reached at ("crm-routing"). */
@@ -145,11 +146,16 @@ export class CallFlow {
         await this.endEarly(session, 'NO_DESTINATION');
         return;
       }
-      await session.setVariable('CRM_ROUTING_STATUS', outcome === 'OVERLOADED' ? 'OVERLOADED' : 'OK');
-      await session.setVariable('CRM_ROUTING_OUTCOME', outcome);
-      await session.setVariable('CRM_ROUTING_VALUE', variableSafe(call.value ?? ''));
-      await session.setVariable('CRM_ROUTING_ROW', rowIndex === null ? '' : String(rowIndex + 1));
-      for (const [name, value] of Object.entries(target.variables ?? {})) await session.setVariable(name, variableSafe(value));
+      const tryAmi = call.useAmi && this.deps.ami.health().configured;
+      // One round trip for the plain values (EXEC MSet), one more per value that is not plain.
+      await session.setVariables({
+        CRM_ROUTING_STATUS: outcome === 'OVERLOADED' ? 'OVERLOADED' : 'OK',
+        CRM_ROUTING_OUTCOME: outcome,
+        CRM_ROUTING_VALUE: variableSafe(call.value ?? ''),
+        CRM_ROUTING_ROW: rowIndex === null ? '' : String(rowIndex + 1),
+        ...Object.fromEntries(Object.entries(target.variables ?? {}).map(([name, value]) => [name, variableSafe(value)])),
+        CRM_ROUTING_METHOD: tryAmi ? 'AMI' : 'AGI',
+      });
       // res_agi drains a hung-up channel before it reads our next command, so these replies come
       // after its HANGUP line: a caller who left as GET DATA answered -1 (which a missing prompt
       // also answers) or as the CRM answered shows here, and is never moved.
@@ -157,14 +163,13 @@ export class CallFlow {
         ({ outcome, rowIndex, target } = { outcome: 'HANGUP', rowIndex: null, target: undefined });
         return;
       }
-      if (call.useAmi) {
-        await session.setVariable('CRM_ROUTING_METHOD', 'AMI');
+      if (tryAmi) {
         const moved = await this.deps.ami.redirect({ channel: request.channel, context: target.context, exten: target.exten, priority: target.priority });
         if (moved.ok) method = 'ami';
-        else if (moved.code !== 'NOT_CONFIGURED') session.log.warn('AMI Redirect failed; moving the call with AGI', { code: moved.code, message: moved.message });
+        else session.log.warn('AMI Redirect failed; moving the call with AGI', { code: moved.code, message: moved.message });
       }
       if (method !== 'ami' && !session.hangupReceived) {
-        await session.setVariable('CRM_ROUTING_METHOD', 'AGI');
+        if (tryAmi) await session.setVariable('CRM_ROUTING_METHOD', 'AGI');
         await session.moveTo(target.context, target.exten, target.priority);
         method = 'agi';
       }
