@@ -21,12 +21,14 @@ export interface RegisterOptions {
   limits?: Partial<CallLimits>;
   /** Overrides plugin.json's `lookupCacheTtlSeconds` (0 to 3600); 0 turns the lookup cache off. */
   lookupCacheTtlSeconds?: number;
+  /** How often call decisions are written (default 500 ms); tests shorten it to read Recent calls at once. */
+  decisionFlushMs?: number;
 }
 
 export async function register(host: HostContext, options: RegisterOptions = {}): Promise<PluginHandle> {
   const config = pluginConfig(host, options.limits, options.lookupCacheTtlSeconds);
   const store = await PluginStore.create(host.db, { tablePrefix: config.tablePrefix, secretKey: host.secretKey });
-  const callPath = await startCallPath({ host, store, config });
+  const callPath = await startCallPath({ host, store, config, decisionFlushMs: options.decisionFlushMs });
   // With port 0 (tests) the dialplan must show the port actually listened on.
   const listening = { ...config, agi: { ...config.agi, port: callPath.health().agi.port } };
 

@@ -40,6 +40,8 @@ export interface ReferenceHostOptions {
   extraUsers?: Array<{ name: string; password: string; tenantId: string }>;
   /** Overrides of the plugin's call limits (tests of overflow and stop use small ones). */
   limits?: Partial<CallLimits>;
+  /** How often the plugin writes call decisions (default 500 ms). */
+  decisionFlushMs?: number;
 }
 
 export interface ReferenceHost {
@@ -119,7 +121,7 @@ export async function startReferenceHost(options: ReferenceHostOptions): Promise
     crmCa: options.crmCa,
     resolveCrmOrigin: options.resolveCrmOrigin,
   };
-  const plugin = await register(hostContext, { limits: options.limits, lookupCacheTtlSeconds: options.lookupCacheTtlSeconds });
+  const plugin = await register(hostContext, { limits: options.limits, lookupCacheTtlSeconds: options.lookupCacheTtlSeconds, decisionFlushMs: options.decisionFlushMs });
 
   app.get('/', requireLogin, (req, res) => page(req, res, 'home', 'Home', { health: plugin.health() }));
   app.get('/license', requireLogin, (req, res) => page(req, res, 'license', 'License', { enabled: licensed }));

@@ -41,9 +41,11 @@ export interface CallPathOptions {
    * CRM > Integration page keep the real connectors.
    */
   lookups?: Pick<RuleConnectors, 'forRule'>;
+  /** How often the decision log writes to the database. Default 500 ms. */
+  decisionFlushMs?: number;
 }
 
-export async function startCallPath({ host, store, config, lookups }: CallPathOptions): Promise<CallPath> {
+export async function startCallPath({ host, store, config, lookups, decisionFlushMs }: CallPathOptions): Promise<CallPath> {
   const logger = host.logger;
   const http = new HttpClient(host.crmCa ? { ca: host.crmCa } : {});
   const rules = await SnapshotCache.create<Rule>({
@@ -73,7 +75,7 @@ export async function startCallPath({ host, store, config, lookups }: CallPathOp
     integration: (tenantId, crm) => integrations.get(integrationKey(tenantId, crm)),
   });
   const ami = await AmiClient.create(host.ami, { logger, actionTimeoutMs: REDIRECT_TIMEOUT_MS });
-  const decisions = new DecisionLog(store.decisions, { logger, retentionDays: config.decisionRetentionDays });
+  const decisions = new DecisionLog(store.decisions, { logger, retentionDays: config.decisionRetentionDays, ...(decisionFlushMs === undefined ? {} : { flushMs: decisionFlushMs }) });
   const flow = new CallFlow({
     rules, license: host.license, destinations: host.destinations, connectors: lookups ?? connectors, ami, decisions, logger, agiPath: config.manifest.agiPath,
   });

@@ -43,6 +43,8 @@ export interface TestHostOptions {
   resolveCrmOrigin?: (origin: string) => string;
   /** Over plugin.json's 60 s; 0 turns the lookup cache off. */
   lookupCacheTtlSeconds?: number;
+  /** How often call decisions are written (default 500 ms): short, so a test reads them at once. */
+  decisionFlushMs?: number;
 }
 
 export async function startTestHost(options: TestHostOptions = {}): Promise<TestHost> {
@@ -51,7 +53,7 @@ export async function startTestHost(options: TestHostOptions = {}): Promise<Test
     db: database.db, port: 0, adminUser: ADMIN.name, adminPassword: ADMIN.password,
     secretKey: 'test-secret-key-0123456789abcdef-0123456789', agi: { port: 0, bind: '127.0.0.1', publicHost: '127.0.0.1' },
     ami: options.ami, crmCa: options.crmCa, logger: options.logger ?? silentLogger, extraUsers: [OTHER_TENANT_USER], limits: options.limits,
-    resolveCrmOrigin: options.resolveCrmOrigin, lookupCacheTtlSeconds: options.lookupCacheTtlSeconds,
+    resolveCrmOrigin: options.resolveCrmOrigin, lookupCacheTtlSeconds: options.lookupCacheTtlSeconds, decisionFlushMs: options.decisionFlushMs,
   });
   return {
     host, database, agiPort: host.plugin.health().agi.port,
