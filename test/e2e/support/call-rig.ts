@@ -49,6 +49,8 @@ export class CallRig {
     readonly asterisk: AsteriskSimulator,
     readonly ami: FakeAmiServer | undefined,
     private readonly channels: ChannelsWithUnknown,
+    /** What the host was given as AMI settings (a closed port in `closed-port` mode). */
+    readonly amiSettings: AmiSettings | undefined,
     readonly admin: SignedInAgent,
     /** The plugin's tables, read (and written, as "another process") beside the host. */
     readonly store: PluginStore,
@@ -69,11 +71,13 @@ export class CallRig {
     let amiSettings: AmiSettings | undefined;
     if (ami) amiSettings = { host: '127.0.0.1', port: ami.port, ...AMI_USER };
     if (mode === 'closed-port') amiSettings = { host: '127.0.0.1', port: await closedPort(), ...AMI_USER };
-    const host = await startTestHost({ ami: amiSettings, crmCa: testCa().caPem, limits: options.limits, ...(options.logger ? { logger: options.logger } : {}) });
+    const host = await startTestHost({
+      ami: amiSettings, crmCa: testCa().caPem, limits: options.limits, decisionFlushMs: 20, ...(options.logger ? { logger: options.logger } : {}),
+    });
     if (ami) assert.ok(await ami.waitForLogin(3000), 'the host logs in to the fake AMI');
     const admin = await host.signIn();
     const store = await PluginStore.create(host.database.db, { secretKey: TEST_SECRET_KEY });
-    return new CallRig(host, crm, asterisk, ami, channels, admin, store);
+    return new CallRig(host, crm, asterisk, ami, channels, amiSettings, admin, store);
   }
 
   get agiPort(): number {

@@ -1,0 +1,63 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { CallRig } from '../e2e/support/call-rig';
+
+const run = promisify(execFile);
+
+/** `npm run call -- ...` as a person runs it, against a running test host. */
+async function npmRunCall(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run('npx', ['tsx', 'scripts/call-simulator.ts', ...args], { timeout: 30_000, env: { ...process.env, AMI_URL: '' } });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const failed = err as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof failed.code === 'number' ? failed.code : -1, stdout: failed.stdout ?? '', stderr: failed.stderr ?? '' };
+  }
+}
+
+describe('npm run call (scripts/call-simulator.ts) against a running host', function () {
+  this.timeout(40_000);
+
+  describe('a host without AMI', () => {
+    let rig: CallRig;
+    let rule: number;
+    before(async () => {
+      rig = await CallRig.start({ ami: 'none' });
+      rule = await rig.createRule({ url: rig.route('/gold', () => ({ body: { value: 'gold' } })), rows: [{ operator: 'eq', value: 'gold', destination: 'queue:103' }] });
+    });
+    after(async () => rig?.close());
+
+    it('prints the dialogue and where the call ended: moved with AGI', async () => {
+      const { code, stdout } = await npmRunCall(['--rule', String(rule), '--caller', '+15550001111', '--agi', `127.0.0.1:${rig.agiPort}`, '--no-ami']);
+      assert.equal(code, 0, stdout);
+      assert.match(stdout, /server > SET CONTEXT "ext-queues"/);
+      assert.match(stdout, /Ended up at: ext-queues,103,1 \(moved with AGI SET CONTEXT\/EXTENSION\/PRIORITY\)/);
+      assert.match(stdout, /AGISTATUS: SUCCESS/);
+      assert.match(stdout, /CRM_ROUTING_OUTCOME=MATCH/);
+      assert.match(stdout, /CRM_ROUTING_METHOD=AGI/);
+      assert.equal(rig.requestsTo('/gold').at(-1)?.query.get('caller_id'), '+15550001111');
+    });
+  });
+
+  describe('a host whose AMI settings point at the script\'s port', () => {
+    let rig: CallRig;
+    let rule: number;
+    before(async () => {
+      rig = await CallRig.start({ ami: 'closed-port' });
+      rule = await rig.createRule({ url: rig.route('/gold', () => ({ body: { value: 'gold' } })), rows: [{ operator: 'eq', value: 'gold', destination: 'queue:103' }] });
+    });
+    after(async () => rig?.close());
+
+    it('plays AMI too: the host logs in and moves the call with Redirect', async () => {
+      const { code, stdout } = await npmRunCall([
+        '--rule', String(rule), '--caller', '+15550001111', '--agi', `127.0.0.1:${rig.agiPort}`, '--ami-port', String(rig.amiSettings!.port), '--ami-wait', '15000',
+      ]);
+      assert.equal(code, 0, stdout);
+      assert.match(stdout, /The host logged in to AMI: it will move the call with AMI Redirect\./);
+      assert.match(stdout, /Ended up at: ext-queues,103,1 \(moved by AMI Redirect\)/);
+      assert.match(stdout, /CRM_ROUTING_METHOD=AMI/);
+      assert.match(stdout, /AMI Redirect received: Local\/5551234@from-did-[0-9a-f]{8};2 -> ext-queues,103,1/);
+    });
+  });
+});
