@@ -25,6 +25,8 @@ export interface CrmCallRigOptions {
   callers: readonly KnownCaller[];
   /** Over plugin.json's 60 s; 0 turns the lookup cache off. */
   lookupCacheTtlSeconds?: number;
+  /** Each rule's deadline. Default 3 s, the form's default. */
+  deadlineSeconds?: number;
 }
 
 interface Prepared {
@@ -42,18 +44,14 @@ export class CrmCallRig {
 
   static async start(cases: readonly CrmCase[], options: CrmCallRigOptions): Promise<CrmCallRig> {
     const started = await Promise.all(cases.map((c) => c.start(options.callers)));
-    const resolvers = started.flatMap((s) => (s.resolveOrigin ? [s.resolveOrigin] : []));
-    const asterisk = new AsteriskSimulator({ maxCallMs: 10_000 });
+    const asterisk = new AsteriskSimulator();
     const ami = await FakeAmiServer.create({ channels: asterisk });
     const host = await startTestHost({
       crmCa: testCa().caPem,
       ami: { host: '127.0.0.1', port: ami.port, username: 'crm', secret: 'crmsecret' },
       lookupCacheTtlSeconds: options.lookupCacheTtlSeconds,
-      // Only Zoho has fixed hosts; with none, a vendor origin would be a test mistake.
-      resolveCrmOrigin: (origin) => {
-        if (resolvers.length !== 1) throw new Error(`no single fake serves ${origin}`);
-        return resolvers[0]!(origin);
-      },
+      // Zoho's connector fixes its hosts by data centre: its fake serves them (no other CRM asks).
+      resolveCrmOrigin: started.find((s) => s.resolveOrigin)?.resolveOrigin,
     });
     const agents = { default: await host.signIn(ADMIN), other: await host.signIn(OTHER_TENANT_USER) };
     const prepared = new Map<CrmCase, Prepared>();
@@ -61,7 +59,7 @@ export class CrmCallRig {
       const agent = agents[c.tenant];
       await saveIntegration(agent, c, started[i]!);
       const name = `${c.name} rule`;
-      await createRule(agent, c, name);
+      await createRule(agent, c, name, options.deadlineSeconds ?? 3);
       const tenantId = c.tenant === 'default' ? ADMIN.tenantId : OTHER_TENANT_USER.tenantId;
       const ruleId = (await host.host.plugin.routingDestinations(tenantId)).find((r) => r.name === name)?.ruleId;
       assert.ok(ruleId, `${name} is offered as a DID destination`);
@@ -106,11 +104,11 @@ async function saveIntegration(agent: SignedInAgent, c: CrmCase, started: Starte
 }
 
 /** CRM > Routing > New: the case's module and field, the two rows, the default destination. */
-async function createRule(agent: SignedInAgent, c: CrmCase, name: string): Promise<void> {
+async function createRule(agent: SignedInAgent, c: CrmCase, name: string, deadlineSeconds: number): Promise<void> {
   await agent.get('/crm/routing/new');
   const res = await agent.post('/crm/routing/new', {
     name, fieldName: c.fieldName, location: 'did', source: 'integration', crm: c.crm, crmModule: c.module,
-    crmUsername: '', crmPassword: '', deadlineSeconds: '3', defaultDestination: `extension:${DEFAULT_EXTENSION}`, defaultVoicemail: 'unset',
+    crmUsername: '', crmPassword: '', deadlineSeconds: String(deadlineSeconds), defaultDestination: `extension:${DEFAULT_EXTENSION}`, defaultVoicemail: 'unset',
     row_operator: ROWS.map(() => 'eq'), row_value: ROWS.map((r) => r.value), row_dest_type: ROWS.map(() => 'queue'), row_dest_target: ROWS.map((r) => r.queue),
     action: 'save',
   });

@@ -29,6 +29,8 @@ export interface FakeCounts {
   logins?: number;
   /** Lookups as the CRM saw them. */
   lookups: number;
+  /** TCP connections that carried requests, where sign-in is per connection (NTLM). */
+  connections?: number;
 }
 
 /** A CRM's fake, started and holding the callers. */
@@ -65,7 +67,7 @@ function written(phone: string): string {
 const national = (phone: string) => phone.replace(/\D/g, '').slice(-10);
 const modifiedOn = (i: number) => new Date(Date.UTC(2024, 0, 1) + i * 60_000);
 
-const bullhorn: CrmCase = {
+export const bullhorn: CrmCase = {
   name: 'Bullhorn', crm: 'bullhorn', tenant: 'default', module: 'Candidate', fieldName: 'status',
   async start(callers) {
     const fake = await BullhornFake.start();
@@ -78,7 +80,7 @@ const bullhorn: CrmCase = {
   },
 };
 
-const hubspot: CrmCase = {
+export const hubspot: CrmCase = {
   name: 'HubSpot (OAuth)', crm: 'hubspot', tenant: 'default', module: 'contacts', fieldName: 'customer_tier',
   async start(callers) {
     const fake = await HubSpotFake.start();
@@ -94,7 +96,7 @@ const hubspot: CrmCase = {
   },
 };
 
-const dynamics2015: CrmCase = {
+export const dynamics2015: CrmCase = {
   name: 'Microsoft Dynamics CRM 2015 (on-premises, NTLM)', crm: 'dynamics', tenant: 'default', module: 'Contact', fieldName: 'JobTitle', loginsPerConnection: true,
   async start(callers) {
     const fake = await Dynamics2015Fake.start();
@@ -104,14 +106,14 @@ const dynamics2015: CrmCase = {
     }));
     return {
       settings: { deployment: 'onprem2015', orgUrl: fake.orgUrl, username: 'CONTOSO\\crm-routing', password: 'Pa55word!' },
-      counts: () => ({ logins: fake.handshakes, lookups: fake.served }),
+      counts: () => ({ logins: fake.handshakes, lookups: fake.served, connections: fake.connectionsUsed }),
       violations: () => fake.violations, close: () => fake.close(),
     };
   },
 };
 
 /** The tenant holds one Dynamics integration: Dynamics 365 runs in the other tenant. */
-const dynamics365: CrmCase = {
+export const dynamics365: CrmCase = {
   name: 'Microsoft Dynamics 365 (client credentials)', crm: 'dynamics', tenant: 'other', module: 'contact', fieldName: 'jobtitle',
   async start(callers) {
     const fake = await Dynamics365Fake.start();
@@ -127,7 +129,7 @@ const dynamics365: CrmCase = {
   },
 };
 
-const pipedrive: CrmCase = {
+export const pipedrive: CrmCase = {
   name: 'Pipedrive', crm: 'pipedrive', tenant: 'default', module: 'Persons', fieldName: TIER_KEY,
   async start(callers) {
     const fake = await PipedriveFake.start();
@@ -147,7 +149,7 @@ const pipedrive: CrmCase = {
 
 const inHouseRecords = (callers: readonly KnownCaller[]) => callers.map((c, i) => ({ id: `r${i}`, phones: [written(c.phone)], fields: { Tier: c.value } }));
 
-const proprietary: CrmCase = {
+export const proprietary: CrmCase = {
   name: 'Proprietary CRM (OAuth2 client credentials, GET)', crm: 'proprietary', tenant: 'default', module: 'Contacts', fieldName: 'Tier',
   async start(callers) {
     const fake = await ProprietaryFake.start({ type: 'oauth2', clientId: 'cid', clientSecret: 'csecret', clientAuth: 'body', expiresIn: 3600 });
@@ -163,7 +165,7 @@ const proprietary: CrmCase = {
   },
 };
 
-const proprietary1: CrmCase = {
+export const proprietary1: CrmCase = {
   name: 'Proprietary CRM I (API key, POST)', crm: 'proprietary_1', tenant: 'default', module: 'Contacts', fieldName: 'Tier',
   async start(callers) {
     const fake = await ProprietaryFake.start({ type: 'api_key', header: 'X-Crm-Key', key: 'k-123' });
@@ -179,7 +181,7 @@ const proprietary1: CrmCase = {
   },
 };
 
-const salesforce: CrmCase = {
+export const salesforce: CrmCase = {
   name: 'Salesforce', crm: 'salesforce', tenant: 'default', module: 'Contact', fieldName: 'Level__c',
   async start(callers) {
     const fake = await SalesforceFake.start();
@@ -194,7 +196,7 @@ const salesforce: CrmCase = {
   },
 };
 
-const sugarcrm: CrmCase = {
+export const sugarcrm: CrmCase = {
   name: 'SugarCRM', crm: 'sugarcrm', tenant: 'default', module: 'Contacts', fieldName: 'tier_c',
   async start(callers) {
     const records = callers.map((c, i) => ({ id: `c-${i}`, date_modified: modifiedOn(i).toISOString().replace('.000Z', '+00:00'), phone_work: written(c.phone), tier_c: c.value }));
@@ -212,7 +214,7 @@ export const SUITECRM_V8_REQUESTS_PER_LOOKUP = 36;
 
 const suiteRecords = (callers: readonly KnownCaller[]) => callers.map((c, i) => ({ id: `c-${i}`, first_name: `C${i}`, tier_c: c.value, phone_work: written(c.phone), date_modified: modifiedOn(i).toISOString().slice(0, 19).replace('T', ' ') }));
 
-const suitecrm: CrmCase = {
+export const suitecrm: CrmCase = {
   name: 'SuiteCRM (V8)', crm: 'suitecrm', tenant: 'default', module: 'Contacts', fieldName: 'tier_c',
   async start(callers) {
     const fake = await SuiteCrmFake.start();
@@ -239,7 +241,7 @@ export const suitecrmV4: CrmCase = {
   },
 };
 
-const vtiger: CrmCase = {
+export const vtiger: CrmCase = {
   name: 'Vtiger', crm: 'vtiger', tenant: 'default', module: 'Contacts', fieldName: 'cf_853',
   async start(callers) {
     const fake = await VtigerFake.start();
@@ -252,7 +254,7 @@ const vtiger: CrmCase = {
   },
 };
 
-const zendesk: CrmCase = {
+export const zendesk: CrmCase = {
   name: 'Zendesk (email + API token)', crm: 'zendesk', tenant: 'default', module: 'users', fieldName: 'tier',
   async start(callers) {
     const fake = await ZendeskFake.start();
@@ -265,7 +267,7 @@ const zendesk: CrmCase = {
   },
 };
 
-const zoho: CrmCase = {
+export const zoho: CrmCase = {
   name: 'Zoho CRM', crm: 'zoho', tenant: 'default', module: 'Contacts', fieldName: 'Tier',
   async start(callers) {
     const fake = await ZohoFake.start({ com: { accounts: ZOHO_DATA_CENTRES.com.accounts, api: 'https://www.zohoapis.com' } });
