@@ -13,21 +13,38 @@ export interface BoundedLookup {
 /**
  * `stop` aborts for other reasons (hang-up, plugin stopping); its reason is kept. The deadline
  * aborts with a TimeoutError, which connectors report as TIMEOUT.
+ *
+ * The deadline is a plain timer cleared as soon as the lookup settles, with one AbortController
+ * for the connector: AbortSignal.timeout() would fire for every call `deadlineMs` later, answer
+ * or not (a DOMException and an abort event each), and keep the call's signals alive till then.
  */
 export async function lookupWithin(connector: CrmConnector, request: Omit<LookupRequest, 'deadlineAt'>, deadlineMs: number, stop?: AbortSignal): Promise<BoundedLookup> {
   const started = performance.now();
-  const deadline = AbortSignal.timeout(deadlineMs);
-  const signal = stop ? AbortSignal.any([deadline, stop]) : deadline;
-  const abandoned = new Promise<LookupResult>((resolve) => {
-    const onAbort = () => resolve(deadline.aborted
-      ? { kind: 'error', code: 'TIMEOUT', message: `The CRM did not answer within the rule's deadline of ${deadlineMs / 1000} s.` }
-      : { kind: 'error', code: 'ABORTED', message: 'The lookup was cancelled (caller hung up or the plugin stopped).' });
-    if (signal.aborted) onAbort();
-    else signal.addEventListener('abort', onAbort, { once: true });
-  });
-  const answer = connector
-    .lookup({ ...request, deadlineAt: Date.now() + deadlineMs }, signal)
-    .catch((err: unknown): LookupResult => ({ kind: 'error', code: 'BAD_RESPONSE', message: `The connector failed: ${(err as Error)?.message ?? String(err)}` }));
-  const result = await Promise.race([answer, abandoned]);
-  return { result, lookupMs: performance.now() - started };
+  const controller = new AbortController();
+  const signal = controller.signal;
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError'));
+  }, deadlineMs);
+  const onStop = () => controller.abort(stop?.reason);
+  if (stop?.aborted) onStop();
+  else stop?.addEventListener('abort', onStop, { once: true });
+  try {
+    const abandoned = new Promise<LookupResult>((resolve) => {
+      const onAbort = () => resolve(timedOut
+        ? { kind: 'error', code: 'TIMEOUT', message: `The CRM did not answer within the rule's deadline of ${deadlineMs / 1000} s.` }
+        : { kind: 'error', code: 'ABORTED', message: 'The lookup was cancelled (caller hung up or the plugin stopped).' });
+      if (signal.aborted) onAbort();
+      else signal.addEventListener('abort', onAbort, { once: true });
+    });
+    const answer = connector
+      .lookup({ ...request, deadlineAt: Date.now() + deadlineMs }, signal)
+      .catch((err: unknown): LookupResult => ({ kind: 'error', code: 'BAD_RESPONSE', message: `The connector failed: ${(err as Error)?.message ?? String(err)}` }));
+    const result = await Promise.race([answer, abandoned]);
+    return { result, lookupMs: performance.now() - started };
+  } finally {
+    clearTimeout(timer);
+    stop?.removeEventListener('abort', onStop);
+  }
 }
