@@ -107,12 +107,11 @@ export class CallFlow {
     let error: { code: string; message: string } | null = null;
     let lookupMs: number | null = null;
     if (!lookup) {
-      const stop = AbortSignal.any([session.hangupSignal, stopping]);
       const bounded = await lookupWithin(this.deps.connectors.forRule(rule), {
         tenantId: rule.tenantId, ruleId: rule.id, callerId: request.callerId, did: request.dnid || request.extension, dtmf,
         fieldName: rule.fieldName, module: rule.source.kind === 'integration' ? rule.source.module : '',
         credentials: rule.source.kind === 'integration' ? { username: rule.source.username, password: rule.source.password } : { username: '', password: '' },
-      }, rule.deadlineSeconds * 1000, stop);
+      }, rule.deadlineSeconds * 1000, [session.hangupSignal, stopping]);
       lookupMs = bounded.lookupMs;
       if (session.hangupReceived || session.isClosed) return this.hungUp(session, request, rule, started, dtmf, lookupMs);
       if (stopping.aborted) {

@@ -11,14 +11,18 @@ export interface BoundedLookup {
 }
 
 /**
- * `stop` aborts for other reasons (hang-up, plugin stopping); its reason is kept. The deadline
- * aborts with a TimeoutError, which connectors report as TIMEOUT.
+ * `stop` aborts for other reasons (hang-up, plugin stopping): one signal or several, the first
+ * to abort wins and its reason is kept. The deadline aborts with a TimeoutError, which
+ * connectors report as TIMEOUT.
  *
  * The deadline is a plain timer cleared as soon as the lookup settles, with one AbortController
  * for the connector: AbortSignal.timeout() would fire for every call `deadlineMs` later, answer
- * or not (a DOMException and an abort event each), and keep the call's signals alive till then.
+ * or not (a DOMException and an abort event each), and keep the call's signals alive till then;
+ * several `stop` signals are listened to directly rather than through AbortSignal.any().
  */
-export async function lookupWithin(connector: CrmConnector, request: Omit<LookupRequest, 'deadlineAt'>, deadlineMs: number, stop?: AbortSignal): Promise<BoundedLookup> {
+export async function lookupWithin(
+  connector: CrmConnector, request: Omit<LookupRequest, 'deadlineAt'>, deadlineMs: number, stop: AbortSignal | readonly AbortSignal[] = [],
+): Promise<BoundedLookup> {
   const started = performance.now();
   const controller = new AbortController();
   const signal = controller.signal;
@@ -27,9 +31,11 @@ export async function lookupWithin(connector: CrmConnector, request: Omit<Lookup
     timedOut = true;
     controller.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError'));
   }, deadlineMs);
-  const onStop = () => controller.abort(stop?.reason);
-  if (stop?.aborted) onStop();
-  else stop?.addEventListener('abort', onStop, { once: true });
+  const stops = Array.isArray(stop) ? stop : [stop as AbortSignal];
+  const onStop = (event: Event) => controller.abort((event.target as AbortSignal).reason);
+  const stopped = stops.find((signal) => signal.aborted);
+  if (stopped) controller.abort(stopped.reason);
+  else for (const signal of stops) signal.addEventListener('abort', onStop, { once: true });
   try {
     const abandoned = new Promise<LookupResult>((resolve) => {
       const onAbort = () => resolve(timedOut
@@ -45,6 +51,6 @@ export async function lookupWithin(connector: CrmConnector, request: Omit<Lookup
     return { result, lookupMs: performance.now() - started };
   } finally {
     clearTimeout(timer);
-    stop?.removeEventListener('abort', onStop);
+    for (const signal of stops) signal.removeEventListener('abort', onStop);
   }
 }

@@ -51,6 +51,20 @@ describe('lookupWithin', () => {
     assert.equal(connector.signal?.reason, reason);
   });
 
+  it('listens to several stop signals (hang-up, plugin stopping): the one that aborts gives its reason', async () => {
+    const connector = connectorAnswering(5_000);
+    const hangup = new AbortController();
+    const stopping = new AbortController();
+    const bounded = lookupWithin(connector, REQUEST, 5_000, [hangup.signal, stopping.signal]);
+    const reason = new Error('the plugin is stopping');
+    stopping.abort(reason);
+    const { result } = await bounded;
+    assert.equal(result.kind === 'error' && result.code, 'ABORTED');
+    assert.equal(connector.signal?.reason, reason);
+    hangup.abort(new Error('late'));
+    assert.equal(connector.signal?.reason, reason, 'a later abort changes nothing');
+  });
+
   it('does not even wait for a connector when stop has already aborted', async () => {
     const stop = AbortSignal.abort(new Error('stopping'));
     const { result } = await lookupWithin(connectorAnswering(5_000), REQUEST, 5_000, stop);
