@@ -48,8 +48,18 @@
     help.textContent = 'CRM specific, in the same way as for gloCOM: ' + (line || 'what it means depends on the CRM.');
   }
 
+  // "is empty" takes no value: the box stays in the form (rows are posted by position) but is read-only.
+  function valueForOperator(row) {
+    var value = row.querySelector('input[name="row_value"]');
+    var unary = row.querySelector('select[name="row_operator"]').value === 'empty';
+    value.readOnly = unary;
+    value.placeholder = unary ? 'no value needed' : '';
+    if (unary) value.value = '';
+  }
+
   form.addEventListener('change', function (event) {
     var t = event.target;
+    if (t.name === 'row_operator') valueForOperator(t.closest('tr'));
     if (t.name === 'location' || t.name === 'source') toggleSections();
     if (t.name === 'source') showFetchFields();
     if (t.name === 'row_dest_type') filterTargets(t.closest('tr'));
@@ -58,7 +68,7 @@
     if ((t.name === 'crm' || t.name === 'crmModule' || t.name === 'source') && picker) picker.hidden = true;
   });
   toggleSections();
-  form.querySelectorAll('tr.crm-row').forEach(filterTargets);
+  form.querySelectorAll('tr.crm-row').forEach(function (row) { filterTargets(row); valueForOperator(row); });
 
   // Field picker: lists the chosen CRM module's fields; picking one fills CRM Field Name with its
   // API name (Pipedrive's are 40-character hashes). Typing by hand still works.
