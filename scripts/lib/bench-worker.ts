@@ -1,0 +1,56 @@
+/**
+ * The far side of bench:agi, forked into a process of its own so it shares neither the event
+ * loop nor the core of the server under test: "Asterisk" (runs AGI load with agi-load-client)
+ * or, on request, a fake CRM over HTTPS (the Custom CRM contract, test CA). Spoken to through
+ * BenchWorker (bench-worker-handle.ts).
+ */
+import { FakeHttpsServer } from '../../test/support/fake-https';
+import { testCa } from '../../test/support/test-ca';
+import { runAgiLoad } from './agi-load-client';
+import type { CrmStarted, LoadReply, WorkerReply, WorkerRequest } from './bench-worker-handle';
+
+interface FakeCrm {
+  delayMs: number;
+  requests: number;
+}
+
+if (!process.send) throw new Error('bench-worker.ts runs under scripts/bench-agi.ts (forked with an IPC channel).');
+
+let crm: FakeCrm | undefined;
+
+process.on('message', (request: WorkerRequest) => {
+  void answer(request).then(
+    (value): WorkerReply => ({ id: request.id, ok: true, value }),
+    (err: unknown): WorkerReply => ({ id: request.id, ok: false, error: (err as Error)?.stack ?? String(err) }),
+  ).then((reply) => process.send!(reply));
+});
+
+async function answer(request: WorkerRequest): Promise<LoadReply | CrmStarted | number> {
+  switch (request.kind) {
+    case 'load': {
+      const before = process.cpuUsage();
+      const result = await runAgiLoad(request.options);
+      const cpu = process.cpuUsage(before);
+      return { result, cpuMs: (cpu.user + cpu.system) / 1000 };
+    }
+    case 'crm-start':
+      return startCrm();
+    case 'crm-delay':
+      if (!crm) throw new Error('The fake CRM is not started.');
+      crm.delayMs = request.delayMs;
+      return crm.requests;
+  }
+}
+
+/** The Custom CRM answering {"value": "Gold"} to every lookup, after `delayMs`. */
+async function startCrm(): Promise<CrmStarted> {
+  const state: FakeCrm = { delayMs: 0, requests: 0 };
+  const server = await FakeHttpsServer.start(() => {
+    state.requests += 1;
+    return { body: { value: 'Gold' }, delayMs: state.delayMs };
+  });
+  crm = state;
+  // The fake keeps every request for tests to read; a benchmark only counts them.
+  setInterval(() => server.requests.splice(0), 1000).unref();
+  return { url: `${server.url}/lookup`, caPem: testCa().caPem };
+}
