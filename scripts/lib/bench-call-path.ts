@@ -1,0 +1,84 @@
+/**
+ * The plugin's call path as bench:agi runs it: startCallPath with plugin.json's settings (limits
+ * included), on a fresh SQLite file, with one DID rule whose fourth row matches "Gold", the
+ * reference host's destination catalog, the license on and no AMI, so every call is moved with
+ * AGI's SET CONTEXT/EXTENSION/PRIORITY. The web parts of the host are not used by the call
+ * path and are left empty.
+ */
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import knex from 'knex';
+import { pluginConfig } from '../../src/config';
+import { startCallPath, type CallPath } from '../../src/call/call-path';
+import type { RuleDraft } from '../../src/domain/rule';
+import type { HostContext, HostLogger } from '../../src/host';
+import { PluginStore } from '../../src/store/plugin-store';
+import { ReferenceCatalog } from '../host/catalog';
+import type { StubCrm } from './stub-crm';
+
+export interface BenchCallPathOptions {
+  logger: HostLogger;
+  /** Answers every lookup in process (startCallPath's `lookups`); without it the rule's Custom CRM URL is asked over HTTPS. */
+  stub?: StubCrm;
+  /** The rule's Custom CRM URL. */
+  customUrl?: string;
+  /** PEM of the CA that signed the Custom CRM's certificate. */
+  crmCa?: string;
+}
+
+export interface BenchCallPath {
+  callPath: CallPath;
+  port: number;
+  /** The AGI script of the rule: `crm-routing?rule=<id>`. */
+  script: string;
+  /** Where a "Gold" caller lands. */
+  expected: { context: string; exten: string; priority: number };
+  stop(): Promise<void>;
+}
+
+const TENANT = 'bench-agi';
+
+export const BENCH_RULE = (customUrl: string): RuleDraft => ({
+  name: 'Bench - VIP routing', fieldName: 'tier', location: 'did', greeting: null,
+  source: { kind: 'custom', url: customUrl, post: false, headers: [] },
+  deadlineSeconds: 3,
+  defaultDestination: { type: 'queue', target: '104' }, defaultVoicemail: 'unset',
+  rows: [
+    { operator: 'eq', value: 'Platinum', destination: { type: 'queue', target: '105' } },
+    { operator: 'eq', value: 'Silver', destination: { type: 'extension', target: '101' } },
+    { operator: 'starts_with', value: 'Bronze', destination: { type: 'extension', target: '102' } },
+    { operator: 'eq', value: 'Gold', destination: { type: 'queue', target: '103' } },
+    { operator: 'empty', value: '', destination: { type: 'ivr', target: '200' } },
+  ],
+});
+
+export async function startBenchCallPath(options: BenchCallPathOptions): Promise<BenchCallPath> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-agi-'));
+  const db = knex({ client: 'better-sqlite3', connection: { filename: path.join(dir, 'pbx.sqlite') }, useNullAsDefault: true });
+  const secretKey = randomBytes(32).toString('hex');
+  const host: HostContext = {
+    mount: () => undefined, basePath: '/crm', db,
+    license: { isEnabled: () => true },
+    auth: { middleware: (_req, _res, next) => next(), currentUser: () => ({ id: 'bench', name: 'bench', tenantId: TENANT }) },
+    menu: { add: () => undefined }, layout: (page) => page.body,
+    destinations: new ReferenceCatalog(),
+    agi: { port: 0, bind: '127.0.0.1' },
+    logger: options.logger, secretKey, crmCa: options.crmCa, secureCookies: false,
+  };
+  const store = await PluginStore.create(db, { secretKey });
+  const rule = await store.rules.create(TENANT, BENCH_RULE(options.customUrl ?? 'https://crm.bench.invalid/lookup'));
+  const callPath = await startCallPath({ host, store, config: pluginConfig(host), ...(options.stub ? { lookups: options.stub } : {}) });
+  return {
+    callPath,
+    port: callPath.health().agi.port,
+    script: `crm-routing?rule=${rule.id}`,
+    expected: { context: 'ext-queues', exten: '103', priority: 1 },
+    async stop() {
+      await callPath.stop();
+      await db.destroy();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
