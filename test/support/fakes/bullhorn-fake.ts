@@ -5,7 +5,8 @@
  * else is answered 400 and written to `violations`, which each test expects to stay empty.
  * FastFind matches loosely (last 7 digits), as a substring search would, so re-checks are tested.
  */
-import { FakeHttpsServer, type FakeReply, type RecordedRequest } from '../fake-https';
+import type { FakeReply, RecordedRequest } from '../fake-https';
+import { VendorFake } from './vendor-fake';
 
 export type BullhornRecord = { id: number; dateLastModified?: number } & Record<string, unknown>;
 
@@ -17,8 +18,7 @@ const PHONE_FIELDS: Record<string, string[]> = {
 };
 const CORP = 'e999';
 
-export class BullhornFake {
-  readonly violations: string[] = [];
+export class BullhornFake extends VendorFake {
   clientId = 'client-123';
   clientSecret = 'client-secret-xyz';
   username = 'api.user';
@@ -27,29 +27,14 @@ export class BullhornFake {
   readonly counts = { loginInfo: 0, authorize: 0, codeGrants: 0, refreshGrants: 0, restLogins: 0, finds: 0, entityReads: 0 };
   /** loginInfo on localhost answers 307 to the same server as 127.0.0.1 (the right data centre). */
   wrongDataCentre = false;
-  /** Answers before the normal handling when it returns a reply (429, 500, a delay...). */
-  intercept?: (req: RecordedRequest) => FakeReply | undefined;
   private readonly codes = new Set<string>();
   private readonly accessTokens = new Set<string>();
   private readonly refreshTokens = new Set<string>();
   private readonly sessions = new Set<string>();
   private serial = 0;
 
-  private constructor(readonly server: FakeHttpsServer) {}
-
-  static async start(): Promise<BullhornFake> {
-    let fake: BullhornFake | undefined;
-    const server = await FakeHttpsServer.start((req) => fake!.handle(req));
-    fake = new BullhornFake(server);
-    return fake;
-  }
-
-  get url(): string {
-    return this.server.url;
-  }
-
-  get requests(): RecordedRequest[] {
-    return this.server.requests;
+  static start(): Promise<BullhornFake> {
+    return VendorFake.serve((server) => new BullhornFake(server));
   }
 
   /** Every BhRestToken issued so far answers 401 from now on. */
@@ -62,13 +47,7 @@ export class BullhornFake {
     this.refreshTokens.clear();
   }
 
-  close(): Promise<void> {
-    return this.server.close();
-  }
-
-  private handle(req: RecordedRequest): FakeReply | Promise<FakeReply> {
-    const injected = this.intercept?.(req);
-    if (injected) return injected;
+  protected handle(req: RecordedRequest): FakeReply {
     const { method, path } = req;
     if (method === 'GET' && path === '/rest-services/loginInfo') return this.loginInfo(req);
     if (method === 'GET' && path === '/oauth/authorize') return this.authorize(req);

@@ -10,7 +10,8 @@
  * Requests that are not as documented get a 4xx naming what was wrong and land in `violations`.
  */
 import { randomUUID } from 'node:crypto';
-import { FakeHttpsServer, type FakeReply, type RecordedRequest } from '../fake-https';
+import type { FakeHttpsServer, FakeReply, RecordedRequest } from '../fake-https';
+import { VendorFake } from './vendor-fake';
 import { createType2, decodeNtlmHeader, parseType1, parseType3, verifyNtlmV2, type Challenge } from './ntlm-server';
 
 const FORMATTED = 'OData.Community.Display.V1.FormattedValue';
@@ -48,8 +49,7 @@ function parseOrFilter(filter: string | null, clause: RegExp): Array<{ column: s
   return out;
 }
 
-export class Dynamics2015Fake {
-  readonly violations: string[] = [];
+export class Dynamics2015Fake extends VendorFake {
   /** Type 1 messages received: one per NTLM handshake. */
   handshakes = 0;
   /** Requests served after authentication (each lookup's query counts once). */
@@ -59,14 +59,13 @@ export class Dynamics2015Fake {
   private readonly challenges = new Map<number, Challenge>();
   private authenticated = new Map<number, string>();
 
-  private constructor(readonly server: FakeHttpsServer, private readonly accounts: Record<string, string>, readonly org: string) {}
+  private constructor(server: FakeHttpsServer, private readonly accounts: Record<string, string>, readonly org: string) {
+    super(server);
+  }
 
   /** `accounts`: 'DOMAIN\\user' -> password. */
-  static async start(accounts: Record<string, string> = { 'CONTOSO\\crm-routing': 'Pa55word!' }, org = 'Contoso'): Promise<Dynamics2015Fake> {
-    let fake: Dynamics2015Fake | undefined;
-    const server = await FakeHttpsServer.start((req) => fake!.handle(req));
-    fake = new Dynamics2015Fake(server, accounts, org);
-    return fake;
+  static start(accounts: Record<string, string> = { 'CONTOSO\\crm-routing': 'Pa55word!' }, org = 'Contoso'): Promise<Dynamics2015Fake> {
+    return VendorFake.serve((server) => new Dynamics2015Fake(server, accounts, org));
   }
 
   get orgUrl(): string {
@@ -83,11 +82,7 @@ export class Dynamics2015Fake {
     this.authenticated = new Map();
   }
 
-  close(): Promise<void> {
-    return this.server.close();
-  }
-
-  private handle(req: RecordedRequest): FakeReply {
+  protected handle(req: RecordedRequest): FakeReply {
     const auth = this.authenticate(req);
     if (auth) return auth;
     this.served += 1;
@@ -186,8 +181,7 @@ export interface Dynamics365FakeOptions {
   expiresIn?: number;
 }
 
-export class Dynamics365Fake {
-  readonly violations: string[] = [];
+export class Dynamics365Fake extends VendorFake {
   readonly tokenRequests: RecordedRequest[] = [];
   readonly dataOverrides: FakeReply[] = [];
   /** entity set -> records; a record's `formatted` map holds its formatted values. */
@@ -199,22 +193,16 @@ export class Dynamics365Fake {
   private readonly clientSecret: string;
   private readonly expiresIn: number;
 
-  private constructor(readonly server: FakeHttpsServer, options: Dynamics365FakeOptions) {
+  private constructor(server: FakeHttpsServer, options: Dynamics365FakeOptions) {
+    super(server);
     this.tenant = options.tenant ?? 'contoso.onmicrosoft.com';
     this.clientId = options.clientId ?? '11111111-2222-3333-4444-555555555555';
     this.clientSecret = options.clientSecret ?? 'app~secret';
     this.expiresIn = options.expiresIn ?? 3599;
   }
 
-  static async start(options: Dynamics365FakeOptions = {}): Promise<Dynamics365Fake> {
-    let fake: Dynamics365Fake | undefined;
-    const server = await FakeHttpsServer.start((req) => fake!.handle(req));
-    fake = new Dynamics365Fake(server, options);
-    return fake;
-  }
-
-  get url(): string {
-    return this.server.url;
+  static start(options: Dynamics365FakeOptions = {}): Promise<Dynamics365Fake> {
+    return VendorFake.serve((server) => new Dynamics365Fake(server, options));
   }
 
   get dataRequests(): RecordedRequest[] {
@@ -225,11 +213,7 @@ export class Dynamics365Fake {
     this.tokens.clear();
   }
 
-  close(): Promise<void> {
-    return this.server.close();
-  }
-
-  private handle(req: RecordedRequest): FakeReply {
+  protected handle(req: RecordedRequest): FakeReply {
     if (req.path.endsWith('/oauth2/v2.0/token')) return this.token(req);
     if (!req.path.startsWith('/api/data/v9.2/')) return { status: 404, body: '' };
     const auth = /^Bearer (.+)$/.exec(String(req.headers.authorization ?? ''));

@@ -6,7 +6,8 @@
  * computed `hs_searchable_calculated_*` properties, which tests set as HubSpot would.
  * Every request is checked exactly; a mismatch is answered 400 and kept in `violations`.
  */
-import { FakeHttpsServer, type FakeReply, type RecordedRequest } from '../fake-https';
+import type { FakeReply, RecordedRequest } from '../fake-https';
+import { ScriptedReplies, VendorFake } from './vendor-fake';
 
 export interface HubSpotRecord {
   id: string;
@@ -21,7 +22,7 @@ interface Filter {
   values?: unknown;
 }
 
-export class HubSpotFake {
+export class HubSpotFake extends VendorFake {
   readonly privateAppTokens = new Set(['pat-na1-good']);
   readonly clientId = 'hs-client';
   readonly clientSecret = 'hs-secret';
@@ -29,28 +30,14 @@ export class HubSpotFake {
   /** Lifetime of issued OAuth access tokens, in seconds (HubSpot: 1800). */
   expiresIn = 1800;
   readonly records: Record<string, HubSpotRecord[]> = { contacts: [], companies: [] };
-  readonly violations: string[] = [];
   /** Ids the last search answered with, before any re-check of the connector. */
   lastSearchIds: string[] = [];
-  private readonly scripted: Array<{ when: (req: RecordedRequest) => boolean; reply: FakeReply }> = [];
+  private readonly scripted = new ScriptedReplies();
   private readonly oauthTokens = new Set<string>();
   private issued = 0;
 
-  private constructor(readonly server: FakeHttpsServer) {}
-
-  static async start(): Promise<HubSpotFake> {
-    let fake: HubSpotFake | undefined;
-    const server = await FakeHttpsServer.start((req) => fake!.handle(req));
-    fake = new HubSpotFake(server);
-    return fake;
-  }
-
-  get url(): string {
-    return this.server.url;
-  }
-
-  get requests(): RecordedRequest[] {
-    return this.server.requests;
+  static start(): Promise<HubSpotFake> {
+    return VendorFake.serve((server) => new HubSpotFake(server));
   }
 
   tokenRequests(): number {
@@ -62,25 +49,21 @@ export class HubSpotFake {
   }
 
   script(when: (req: RecordedRequest) => boolean, reply: FakeReply): void {
-    this.scripted.push({ when, reply });
+    this.scripted.add(when, reply);
   }
 
   expireOAuthTokens(): void {
     this.oauthTokens.clear();
   }
 
-  close(): Promise<void> {
-    return this.server.close();
-  }
-
-  private handle(req: RecordedRequest): FakeReply {
+  protected handle(req: RecordedRequest): FakeReply {
     const problem = this.check(req);
     if (problem) {
       this.violations.push(`${req.method} ${req.path}: ${problem}`);
       return { status: 400, body: { status: 'error', message: `fake HubSpot: ${problem}`, category: 'VALIDATION_ERROR' } };
     }
-    const index = this.scripted.findIndex((s) => s.when(req));
-    if (index >= 0) return this.scripted.splice(index, 1)[0]!.reply;
+    const scripted = this.scripted.take(req);
+    if (scripted) return scripted;
     if (req.path === '/oauth/v1/token') return this.refresh(req);
     const token = String(req.headers.authorization).slice('Bearer '.length);
     if (!this.privateAppTokens.has(token) && !this.oauthTokens.has(token)) {

@@ -5,7 +5,8 @@
  * as a substring search does; custom fields are keyed by 40-character hashes. Every request is
  * checked exactly; a mismatch is answered 400 and kept in `violations`.
  */
-import { FakeHttpsServer, type FakeReply, type RecordedRequest } from '../fake-https';
+import type { FakeReply, RecordedRequest } from '../fake-https';
+import { ScriptedReplies, VendorFake } from './vendor-fake';
 
 export const TIER_KEY = 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678';
 export const HOTLINE_KEY = 'ffeeddccbbaa00998877665544332211ffeeddcc';
@@ -21,7 +22,7 @@ export interface PipedriveFakeField {
 
 export type PipedriveFakeRecord = { id: number; name: string; update_time: string; custom_fields: Record<string, unknown> } & Record<string, unknown>;
 
-export class PipedriveFake {
+export class PipedriveFake extends VendorFake {
   readonly tokens = new Set(['pd-token-good']);
   readonly persons: PipedriveFakeRecord[] = [];
   readonly organizations: PipedriveFakeRecord[] = [];
@@ -38,24 +39,10 @@ export class PipedriveFake {
     { id: 20, key: 'name', name: 'Name', field_type: 'varchar' },
     { id: 21, key: HOTLINE_KEY, name: 'Hotline', field_type: 'phone' },
   ];
-  readonly violations: string[] = [];
-  private readonly scripted: Array<{ when: (req: RecordedRequest) => boolean; reply: FakeReply }> = [];
+  private readonly scripted = new ScriptedReplies();
 
-  private constructor(readonly server: FakeHttpsServer) {}
-
-  static async start(): Promise<PipedriveFake> {
-    let fake: PipedriveFake | undefined;
-    const server = await FakeHttpsServer.start((req) => fake!.handle(req));
-    fake = new PipedriveFake(server);
-    return fake;
-  }
-
-  get url(): string {
-    return this.server.url;
-  }
-
-  get requests(): RecordedRequest[] {
-    return this.server.requests;
+  static start(): Promise<PipedriveFake> {
+    return VendorFake.serve((server) => new PipedriveFake(server));
   }
 
   count(path: string): number {
@@ -63,21 +50,17 @@ export class PipedriveFake {
   }
 
   script(when: (req: RecordedRequest) => boolean, reply: FakeReply): void {
-    this.scripted.push({ when, reply });
+    this.scripted.add(when, reply);
   }
 
-  close(): Promise<void> {
-    return this.server.close();
-  }
-
-  private handle(req: RecordedRequest): FakeReply {
+  protected handle(req: RecordedRequest): FakeReply {
     const problem = this.check(req);
     if (problem) {
       this.violations.push(`${req.method} ${req.path}?${req.query}: ${problem}`);
       return { status: 400, body: { success: false, error: `fake Pipedrive: ${problem}`, error_info: 'Please check developers.pipedrive.com' } };
     }
-    const index = this.scripted.findIndex((s) => s.when(req));
-    if (index >= 0) return this.scripted.splice(index, 1)[0]!.reply;
+    const scripted = this.scripted.take(req);
+    if (scripted) return scripted;
     if (!this.tokens.has(String(req.headers['x-api-token']))) return { status: 401, body: { success: false, error: 'unauthorized access', errorCode: 401, error_info: 'Please check developers.pipedrive.com' } };
     switch (req.path) {
       case '/v1/personFields': return { body: { success: true, data: this.personFields, additional_data: { pagination: { start: 0, limit: 500, more_items_in_collection: false } } } };

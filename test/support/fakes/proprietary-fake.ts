@@ -10,7 +10,8 @@
  * Anything not as documented gets a 400 naming the problem and lands in `violations`.
  */
 import { randomUUID } from 'node:crypto';
-import { FakeHttpsServer, type FakeReply, type RecordedRequest } from '../fake-https';
+import type { FakeHttpsServer, FakeReply, RecordedRequest } from '../fake-https';
+import { VendorFake } from './vendor-fake';
 
 export type FakeAuth =
   | { type: 'none' }
@@ -25,24 +26,18 @@ export interface InHouseRecord {
   fields: Record<string, unknown>;
 }
 
-export class ProprietaryFake {
-  readonly violations: string[] = [];
+export class ProprietaryFake extends VendorFake {
   readonly tokenRequests: RecordedRequest[] = [];
   readonly dataOverrides: FakeReply[] = [];
   records: InHouseRecord[] = [];
   private readonly tokens = new Set<string>();
 
-  private constructor(readonly server: FakeHttpsServer, public auth: FakeAuth) {}
-
-  static async start(auth: FakeAuth = { type: 'none' }): Promise<ProprietaryFake> {
-    let fake: ProprietaryFake | undefined;
-    const server = await FakeHttpsServer.start((req) => fake!.handle(req));
-    fake = new ProprietaryFake(server, auth);
-    return fake;
+  private constructor(server: FakeHttpsServer, public auth: FakeAuth) {
+    super(server);
   }
 
-  get url(): string {
-    return this.server.url;
+  static start(auth: FakeAuth = { type: 'none' }): Promise<ProprietaryFake> {
+    return VendorFake.serve((server) => new ProprietaryFake(server, auth));
   }
 
   get dataRequests(): RecordedRequest[] {
@@ -53,11 +48,7 @@ export class ProprietaryFake {
     this.tokens.clear();
   }
 
-  close(): Promise<void> {
-    return this.server.close();
-  }
-
-  private handle(req: RecordedRequest): FakeReply {
+  protected handle(req: RecordedRequest): FakeReply {
     if (req.path === '/oauth/token') return this.token(req);
     if (!req.path.startsWith('/api/v1/')) return { status: 404, headers: { 'content-type': 'text/html' }, body: '<h1>Not Found</h1>' };
     const denied = this.authorize(req);

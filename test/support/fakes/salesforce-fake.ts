@@ -8,6 +8,7 @@
  * answered 400 MALFORMED_QUERY and kept in `violations`.
  */
 import { FakeHttpsServer, type FakeReply, type RecordedRequest } from '../fake-https';
+import { ScriptedReplies } from './vendor-fake';
 
 export type SalesforceRecord = { Id: string; LastModifiedDate: string } & Record<string, unknown>;
 
@@ -50,7 +51,7 @@ export class SalesforceFake {
     Invoice__c: [{ name: 'Id', label: 'Record ID', type: 'id' }, { name: 'Name', label: 'Invoice', type: 'string' }, { name: 'Billing_Phone__c', label: 'Billing Phone', type: 'phone' }, { name: 'LastModifiedDate', label: 'Last Modified Date', type: 'datetime' }],
   };
   readonly violations: string[] = [];
-  private readonly scripted: Array<{ when: (req: RecordedRequest) => boolean; reply: FakeReply }> = [];
+  private readonly scripted = new ScriptedReplies();
   private readonly sessions = new Set<string>();
   private issued = 0;
 
@@ -78,7 +79,7 @@ export class SalesforceFake {
   }
 
   script(when: (req: RecordedRequest) => boolean, reply: FakeReply): void {
-    this.scripted.push({ when, reply });
+    this.scripted.add(when, reply);
   }
 
   expireSessions(): void {
@@ -94,11 +95,6 @@ export class SalesforceFake {
     return { status: 400, body: [{ message: `fake Salesforce: ${problem}`, errorCode: 'MALFORMED_QUERY' }] };
   }
 
-  private scriptedFor(req: RecordedRequest): FakeReply | undefined {
-    const index = this.scripted.findIndex((s) => s.when(req));
-    return index >= 0 ? this.scripted.splice(index, 1)[0]!.reply : undefined;
-  }
-
   private handleLogin(req: RecordedRequest): FakeReply {
     if (req.method !== 'POST' || req.path !== '/services/oauth2/token') return this.violation(req, 'expected POST /services/oauth2/token');
     if ([...req.query.keys()].length) return this.violation(req, 'token parameters belong in the form body');
@@ -108,7 +104,7 @@ export class SalesforceFake {
     const expected = grant === 'password' ? 'client_id,client_secret,grant_type,password,username' : grant === 'client_credentials' ? 'client_id,client_secret,grant_type' : '';
     const keys = [...form.keys()].sort().join(',');
     if (keys !== expected) return this.violation(req, `form fields for grant_type=${grant} must be exactly ${expected || '(a known grant)'} (got ${keys})`);
-    const scripted = this.scriptedFor(req);
+    const scripted = this.scripted.take(req);
     if (scripted) return scripted;
     if (form.get('client_id') !== this.clientId || form.get('client_secret') !== this.clientSecret) return { status: 400, body: { error: 'invalid_client_id', error_description: 'client identifier invalid' } };
     if (grant === 'password' && this.users.get(form.get('username') ?? '') !== form.get('password')) return { status: 400, body: { error: 'invalid_grant', error_description: 'authentication failure' } };
@@ -131,7 +127,7 @@ export class SalesforceFake {
     } else if ([...req.query.keys()].length) {
       return this.violation(req, 'no query parameters expected');
     }
-    const scripted = this.scriptedFor(req);
+    const scripted = this.scripted.take(req);
     if (scripted) return scripted;
     if (!this.sessions.has(auth[1]!)) return { status: 401, body: [{ message: 'Session expired or invalid', errorCode: 'INVALID_SESSION_ID' }] };
     if (sosl) return this.search(sosl);

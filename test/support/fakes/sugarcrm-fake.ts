@@ -6,7 +6,8 @@
  * is kept in `violations` so a test can fail on it.
  */
 import { randomUUID } from 'node:crypto';
-import { FakeHttpsServer, type FakeReply, type RecordedRequest } from '../fake-https';
+import type { FakeHttpsServer, FakeReply, RecordedRequest } from '../fake-https';
+import { VendorFake } from './vendor-fake';
 
 export type SugarRecord = Record<string, unknown> & { id: string; date_modified: string };
 
@@ -24,8 +25,7 @@ const PHONE_FIELDS: Record<string, string[]> = {
   Accounts: ['phone_office', 'phone_alternate', 'phone_fax'],
 };
 
-export class SugarFake {
-  readonly violations: string[] = [];
+export class SugarFake extends VendorFake {
   readonly logins: string[] = [];
   readonly refreshes: string[] = [];
   /** Answers the next filter requests before any check (a 401, a 429, a 500, a slow answer...). */
@@ -38,7 +38,8 @@ export class SugarFake {
   private readonly expiresIn: number;
   records: Record<string, SugarRecord[]>;
 
-  private constructor(readonly server: FakeHttpsServer, options: SugarFakeOptions) {
+  private constructor(server: FakeHttpsServer, options: SugarFakeOptions) {
+    super(server);
     this.version = options.version ?? 'v11_20';
     this.users = options.users ?? { api: 'secret' };
     this.platforms = options.platforms ?? ['base', 'mobile', 'portal', 'pbx_crm_routing'];
@@ -46,15 +47,8 @@ export class SugarFake {
     this.expiresIn = options.expiresIn ?? 3600;
   }
 
-  static async start(options: SugarFakeOptions = {}): Promise<SugarFake> {
-    let fake: SugarFake | undefined;
-    const server = await FakeHttpsServer.start((req) => fake!.handle(req));
-    fake = new SugarFake(server, options);
-    return fake;
-  }
-
-  get url(): string {
-    return this.server.url;
+  static start(options: SugarFakeOptions = {}): Promise<SugarFake> {
+    return VendorFake.serve((server) => new SugarFake(server, options));
   }
 
   /** Requests that reached a record endpoint (not the token endpoint). */
@@ -72,11 +66,7 @@ export class SugarFake {
     this.refreshTokens.clear();
   }
 
-  close(): Promise<void> {
-    return this.server.close();
-  }
-
-  private handle(req: RecordedRequest): FakeReply {
+  protected handle(req: RecordedRequest): FakeReply {
     const prefix = `/rest/${this.version}/`;
     if (!req.path.startsWith(prefix)) return this.reject(404, 'no_method', `Unknown path ${req.path}`);
     const route = req.path.slice(prefix.length);

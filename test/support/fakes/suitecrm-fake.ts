@@ -10,7 +10,8 @@
  * Anything else is answered with an error and written to `violations`.
  */
 import { createHash } from 'node:crypto';
-import { FakeHttpsServer, type FakeReply, type RecordedRequest } from '../fake-https';
+import type { FakeReply, RecordedRequest } from '../fake-https';
+import { VendorFake } from './vendor-fake';
 
 export type SuiteRecord = { id: string; date_modified: string } & Record<string, string>;
 
@@ -22,8 +23,7 @@ const V4_KEYS: Record<string, string[]> = {
   get_module_fields: ['session', 'module_name'],
 };
 
-export class SuiteCrmFake {
-  readonly violations: string[] = [];
+export class SuiteCrmFake extends VendorFake {
   clientId = '8d5ac4b2-0000-4c11-9000-5f2e0a7b1c3d';
   clientSecret = 'v8-secret';
   username = 'jim';
@@ -34,26 +34,12 @@ export class SuiteCrmFake {
   readonly counts = { tokenGrants: 0, v4Logins: 0, searches: 0 };
   /** WHERE clauses get_entry_list received. */
   readonly wheres: string[] = [];
-  intercept?: (req: RecordedRequest) => FakeReply | undefined;
   private readonly tokens = new Set<string>();
   private readonly sessions = new Set<string>();
   private serial = 0;
 
-  private constructor(readonly server: FakeHttpsServer) {}
-
-  static async start(): Promise<SuiteCrmFake> {
-    let fake: SuiteCrmFake | undefined;
-    const server = await FakeHttpsServer.start((req) => fake!.handle(req));
-    fake = new SuiteCrmFake(server);
-    return fake;
-  }
-
-  get url(): string {
-    return this.server.url;
-  }
-
-  get requests(): RecordedRequest[] {
-    return this.server.requests;
+  static start(): Promise<SuiteCrmFake> {
+    return VendorFake.serve((server) => new SuiteCrmFake(server));
   }
 
   /** Every access token and v4 session issued so far is refused from now on. */
@@ -62,13 +48,7 @@ export class SuiteCrmFake {
     this.sessions.clear();
   }
 
-  close(): Promise<void> {
-    return this.server.close();
-  }
-
-  private handle(req: RecordedRequest): FakeReply {
-    const injected = this.intercept?.(req);
-    if (injected) return injected;
+  protected handle(req: RecordedRequest): FakeReply {
     if (req.path === '/service/v4_1/rest.php') return this.v4(req);
     const base = this.layout === '7' ? '/Api' : '/legacy/Api';
     if (!req.path.startsWith(`${base}/`)) return { status: 404, headers: { 'content-type': 'text/html' }, body: '<html><body>Not Found</body></html>' };

@@ -6,51 +6,31 @@
  * answered with an error and written to `violations`.
  */
 import { createHash } from 'node:crypto';
-import { FakeHttpsServer, type FakeReply, type RecordedRequest } from '../fake-https';
+import type { FakeReply, RecordedRequest } from '../fake-https';
+import { VendorFake } from './vendor-fake';
 
 export type VtigerRow = { id: string; modifiedtime: string } & Record<string, string>;
 
-export class VtigerFake {
-  readonly violations: string[] = [];
+export class VtigerFake extends VendorFake {
   username = 'admin';
   accessKey = 'Xk9qAccessKey';
   rows: Record<string, VtigerRow[]> = { Contacts: [], Leads: [], Accounts: [] };
   readonly counts = { challenges: 0, logins: 0, queries: 0 };
   /** Statements the query operation received, as Vtiger saw them. */
   readonly statements: string[] = [];
-  intercept?: (req: RecordedRequest) => FakeReply | undefined;
   private readonly challenges = new Map<string, string>();
   private readonly sessions = new Set<string>();
   private serial = 0;
 
-  private constructor(readonly server: FakeHttpsServer) {}
-
-  static async start(): Promise<VtigerFake> {
-    let fake: VtigerFake | undefined;
-    const server = await FakeHttpsServer.start((req) => fake!.handle(req));
-    fake = new VtigerFake(server);
-    return fake;
-  }
-
-  get url(): string {
-    return this.server.url;
-  }
-
-  get requests(): RecordedRequest[] {
-    return this.server.requests;
+  static start(): Promise<VtigerFake> {
+    return VendorFake.serve((server) => new VtigerFake(server));
   }
 
   expireSessions(): void {
     this.sessions.clear();
   }
 
-  close(): Promise<void> {
-    return this.server.close();
-  }
-
-  private handle(req: RecordedRequest): FakeReply {
-    const injected = this.intercept?.(req);
-    if (injected) return injected;
+  protected handle(req: RecordedRequest): FakeReply {
     if (req.path !== '/crm/webservice.php') return { status: 404, body: '<html>Not Found</html>', headers: { 'content-type': 'text/html' } };
     if (req.method === 'POST') return this.login(req);
     const operation = req.query.get('operation');

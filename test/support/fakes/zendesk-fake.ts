@@ -5,13 +5,13 @@
  * Requests outside the documented shapes are answered 400 and written to `violations`.
  * The phone search matches loosely (digits contained), as a wildcard search would.
  */
-import { FakeHttpsServer, type FakeReply, type RecordedRequest } from '../fake-https';
+import type { FakeReply, RecordedRequest } from '../fake-https';
+import { VendorFake } from './vendor-fake';
 
 export type ZendeskUser = { id: number; phone: string | null; updated_at: string; organization_id?: number | null; user_fields?: Record<string, unknown> } & Record<string, unknown>;
 export type ZendeskOrganization = { id: number; organization_fields?: Record<string, unknown> } & Record<string, unknown>;
 
-export class ZendeskFake {
-  readonly violations: string[] = [];
+export class ZendeskFake extends VendorFake {
   email = 'agent@acme.test';
   apiToken = 'tok3n/with+chars';
   oauthToken = 'oauth-abc';
@@ -20,32 +20,12 @@ export class ZendeskFake {
   userFields = [{ id: 1, key: 'tier', title: 'Support tier', type: 'dropdown', active: true }, { id: 2, key: 'account_no', title: 'Account number', type: 'text', active: true }];
   organizationFields = [{ id: 3, key: 'region_code', title: 'Region code', type: 'text', active: true }];
   readonly counts = { searches: 0, unauthenticated: 0 };
-  intercept?: (req: RecordedRequest) => FakeReply | undefined;
 
-  private constructor(readonly server: FakeHttpsServer) {}
-
-  static async start(): Promise<ZendeskFake> {
-    let fake: ZendeskFake | undefined;
-    const server = await FakeHttpsServer.start((req) => fake!.handle(req));
-    fake = new ZendeskFake(server);
-    return fake;
+  static start(): Promise<ZendeskFake> {
+    return VendorFake.serve((server) => new ZendeskFake(server));
   }
 
-  get url(): string {
-    return this.server.url;
-  }
-
-  get requests(): RecordedRequest[] {
-    return this.server.requests;
-  }
-
-  close(): Promise<void> {
-    return this.server.close();
-  }
-
-  private handle(req: RecordedRequest): FakeReply {
-    const injected = this.intercept?.(req);
-    if (injected) return injected;
+  protected handle(req: RecordedRequest): FakeReply {
     if (req.method !== 'GET') return this.violation(`${req.method} ${req.path}: the connector only reads`, 405);
     if (!this.authenticated(req)) {
       this.counts.unauthenticated += 1;

@@ -7,6 +7,7 @@
  * 400 with what was wrong and kept in `violations`, which tests assert is empty.
  */
 import { FakeHttpsServer, type FakeReply, type RecordedRequest } from '../fake-https';
+import { ScriptedReplies } from './vendor-fake';
 
 export type ZohoRecord = { id: string; Modified_Time: string } & Record<string, unknown>;
 
@@ -14,11 +15,6 @@ export interface ZohoFieldMeta {
   api_name: string;
   field_label: string;
   data_type: string;
-}
-
-interface Scripted {
-  when: (req: ZohoRequest) => boolean;
-  reply: FakeReply;
 }
 
 export interface ZohoRequest extends RecordedRequest {
@@ -55,7 +51,7 @@ export class ZohoFake {
   readonly fields: Record<string, ZohoFieldMeta[]> = structuredClone(STANDARD_FIELDS);
   readonly violations: string[] = [];
   readonly requests: ZohoRequest[] = [];
-  private readonly scripted: Scripted[] = [];
+  private readonly scripted = new ScriptedReplies<ZohoRequest>();
   private readonly accessTokens = new Map<string, string>();
   private issued = 0;
 
@@ -89,7 +85,7 @@ export class ZohoFake {
 
   /** Answers the next request matching `when` with `reply` (once), after the usual checks. */
   script(when: (req: ZohoRequest) => boolean, reply: FakeReply): void {
-    this.scripted.push({ when, reply });
+    this.scripted.add(when, reply);
   }
 
   /** Every access token issued so far stops working (as after an hour). */
@@ -116,8 +112,8 @@ export class ZohoFake {
       this.violations.push(`${req.method} ${req.path} (${req.dc} ${req.role}): ${problem}`);
       return { status: 400, body: { code: 'FAKE_MISMATCH', message: problem, status: 'error' } };
     }
-    const index = this.scripted.findIndex((s) => s.when(req));
-    if (index >= 0) return this.scripted.splice(index, 1)[0]!.reply;
+    const scripted = this.scripted.take(req);
+    if (scripted) return scripted;
     return req.role === 'accounts' ? this.refresh(req) : this.api(req);
   }
 
