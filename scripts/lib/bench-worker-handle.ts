@@ -47,7 +47,8 @@ export class BenchWorker {
 
   /** Forked with this process's exec arguments, so it runs under tsx like the benchmark. */
   static start(name: string): BenchWorker {
-    return new BenchWorker(fork(path.join(__dirname, 'bench-worker.ts'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }), name);
+    // The same extension as this file: .ts under tsx, .js when the scripts are compiled.
+    return new BenchWorker(fork(path.join(__dirname, `bench-worker${path.extname(__filename)}`), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }), name);
   }
 
   get pid(): number | undefined {
