@@ -11,6 +11,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { FakeHttpsServer, FakeReply, RecordedRequest } from '../fake-https';
+import { bearerToken, formProblem } from './request-checks';
 import { VendorFake } from './vendor-fake';
 import { createType2, decodeNtlmHeader, parseType1, parseType3, verifyNtlmV2, type Challenge } from './ntlm-server';
 
@@ -216,8 +217,8 @@ export class Dynamics365Fake extends VendorFake {
   protected handle(req: RecordedRequest): FakeReply {
     if (req.path.endsWith('/oauth2/v2.0/token')) return this.token(req);
     if (!req.path.startsWith('/api/data/v9.2/')) return { status: 404, body: '' };
-    const auth = /^Bearer (.+)$/.exec(String(req.headers.authorization ?? ''));
-    if (!auth || !this.tokens.has(auth[1] as string)) return { status: 401, headers: { 'www-authenticate': 'Bearer error="invalid_token"' }, body: { error: { code: '', message: 'Bearer token expired or invalid.' } } };
+    const token = bearerToken(req);
+    if (!token || !this.tokens.has(token)) return { status: 401, headers: { 'www-authenticate': 'Bearer error="invalid_token"' }, body: { error: { code: '', message: 'Bearer token expired or invalid.' } } };
     for (const [name, value] of [['odata-maxversion', '4.0'], ['odata-version', '4.0']]) {
       if (req.headers[name as string] !== value) return this.violation(400, `${name}: ${value} is required`);
     }
@@ -245,11 +246,12 @@ export class Dynamics365Fake extends VendorFake {
 
   private token(req: RecordedRequest): FakeReply {
     this.tokenRequests.push(req);
-    if (req.method !== 'POST' || req.headers['content-type'] !== 'application/x-www-form-urlencoded') return this.violation(400, 'token request must be a form POST');
+    if (req.method !== 'POST') return this.violation(400, 'token request must be a form POST');
+    const problem = formProblem(req, ['grant_type', 'client_id', 'client_secret', 'scope'], { grant_type: 'client_credentials' });
+    if (problem) return this.violation(400, problem);
     const tenant = req.path.split('/')[1];
     if (tenant !== this.tenant) return { status: 400, body: { error: 'invalid_request', error_description: `AADSTS90002: Tenant '${tenant}' not found. Check to make sure you have the correct tenant ID.\r\nTrace ID: abc\r\nTimestamp: 2024-01-01 00:00:00Z` } };
     const form = new URLSearchParams(req.body);
-    if (form.get('grant_type') !== 'client_credentials') return this.violation(400, 'grant_type must be client_credentials');
     if (form.get('scope') !== `${this.url}/.default`) return { status: 400, body: { error: 'invalid_scope', error_description: `AADSTS500011: The resource principal named ${form.get('scope')} was not found in the tenant.` } };
     if (form.get('client_id') !== this.clientId || form.get('client_secret') !== this.clientSecret) {
       return { status: 401, body: { error: 'invalid_client', error_description: 'AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value.\r\nTrace ID: abc' } };

@@ -7,6 +7,7 @@
  * Every request is checked exactly; a mismatch is answered 400 and kept in `violations`.
  */
 import type { FakeReply, RecordedRequest } from '../fake-https';
+import { bearerToken, formProblem } from './request-checks';
 import { ScriptedReplies, VendorFake } from './vendor-fake';
 
 export interface HubSpotRecord {
@@ -65,7 +66,7 @@ export class HubSpotFake extends VendorFake {
     const scripted = this.scripted.take(req);
     if (scripted) return scripted;
     if (req.path === '/oauth/v1/token') return this.refresh(req);
-    const token = String(req.headers.authorization).slice('Bearer '.length);
+    const token = bearerToken(req)!;
     if (!this.privateAppTokens.has(token) && !this.oauthTokens.has(token)) {
       const expired = token.startsWith('oauth-');
       return { status: 401, body: { status: 'error', message: expired ? 'The OAuth token used to make this call expired 1 minute(s) ago.' : 'Authentication credentials not found.', category: expired ? 'EXPIRED_AUTHENTICATION' : 'INVALID_AUTHENTICATION' } };
@@ -86,13 +87,9 @@ export class HubSpotFake extends VendorFake {
   private check(req: RecordedRequest): string | undefined {
     if (req.path === '/oauth/v1/token') {
       if (req.method !== 'POST') return 'token endpoint takes POST';
-      if ([...req.query.keys()].length) return 'token parameters belong in the form body';
-      if (req.headers['content-type'] !== 'application/x-www-form-urlencoded') return 'content-type must be application/x-www-form-urlencoded';
-      const keys = [...new URLSearchParams(req.body).keys()].sort().join(',');
-      if (keys !== 'client_id,client_secret,grant_type,refresh_token') return `form fields must be exactly client_id, client_secret, grant_type, refresh_token (got ${keys})`;
-      return new URLSearchParams(req.body).get('grant_type') === 'refresh_token' ? undefined : 'grant_type must be refresh_token';
+      return formProblem(req, ['client_id', 'client_secret', 'grant_type', 'refresh_token'], { grant_type: 'refresh_token' });
     }
-    if (!/^Bearer \S+$/.test(String(req.headers.authorization ?? ''))) return 'Authorization must be "Bearer {token}"';
+    if (bearerToken(req) === undefined) return 'Authorization must be "Bearer {token}"';
     if (req.path.endsWith('/search')) {
       if (req.method !== 'POST') return 'search takes POST';
       if (req.headers['content-type'] !== 'application/json') return 'search body must be application/json';

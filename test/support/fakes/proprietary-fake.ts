@@ -11,6 +11,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { FakeHttpsServer, FakeReply, RecordedRequest } from '../fake-https';
+import { bearerToken, isFormPost } from './request-checks';
 import { VendorFake } from './vendor-fake';
 
 export type FakeAuth =
@@ -82,7 +83,7 @@ export class ProprietaryFake extends VendorFake {
         if (header !== '') return this.violation('API key auth sends no Authorization header');
         return req.headers[auth.header.toLowerCase()] === auth.key ? undefined : unauthorized;
       case 'oauth2': {
-        const token = /^Bearer (.+)$/.exec(header)?.[1];
+        const token = bearerToken(req);
         return token && this.tokens.has(token) ? undefined : unauthorized;
       }
     }
@@ -92,7 +93,7 @@ export class ProprietaryFake extends VendorFake {
     this.tokenRequests.push(req);
     const auth = this.auth;
     if (auth.type !== 'oauth2') return this.violation('no token endpoint for this scheme');
-    if (req.method !== 'POST' || req.headers['content-type'] !== 'application/x-www-form-urlencoded') return this.violation('token request must be a form POST');
+    if (!isFormPost(req)) return this.violation('token request must be a form POST');
     const form = new URLSearchParams(req.body);
     let clientId = form.get('client_id');
     let clientSecret = form.get('client_secret');

@@ -8,6 +8,7 @@
  * answered 400 MALFORMED_QUERY and kept in `violations`.
  */
 import { FakeHttpsServer, type FakeReply, type RecordedRequest } from '../fake-https';
+import { bearerToken, formProblem } from './request-checks';
 import { ScriptedReplies } from './vendor-fake';
 
 export type SalesforceRecord = { Id: string; LastModifiedDate: string } & Record<string, unknown>;
@@ -97,13 +98,12 @@ export class SalesforceFake {
 
   private handleLogin(req: RecordedRequest): FakeReply {
     if (req.method !== 'POST' || req.path !== '/services/oauth2/token') return this.violation(req, 'expected POST /services/oauth2/token');
-    if ([...req.query.keys()].length) return this.violation(req, 'token parameters belong in the form body');
-    if (req.headers['content-type'] !== 'application/x-www-form-urlencoded') return this.violation(req, 'content-type must be application/x-www-form-urlencoded');
     const form = new URLSearchParams(req.body);
     const grant = form.get('grant_type');
-    const expected = grant === 'password' ? 'client_id,client_secret,grant_type,password,username' : grant === 'client_credentials' ? 'client_id,client_secret,grant_type' : '';
-    const keys = [...form.keys()].sort().join(',');
-    if (keys !== expected) return this.violation(req, `form fields for grant_type=${grant} must be exactly ${expected || '(a known grant)'} (got ${keys})`);
+    const fields = grant === 'password' ? ['grant_type', 'client_id', 'client_secret', 'username', 'password'] : grant === 'client_credentials' ? ['grant_type', 'client_id', 'client_secret'] : undefined;
+    if (!fields) return this.violation(req, `grant_type ${grant} is neither password nor client_credentials`);
+    const problem = formProblem(req, fields);
+    if (problem) return this.violation(req, problem);
     const scripted = this.scripted.take(req);
     if (scripted) return scripted;
     if (form.get('client_id') !== this.clientId || form.get('client_secret') !== this.clientSecret) return { status: 400, body: { error: 'invalid_client_id', error_description: 'client identifier invalid' } };
@@ -116,8 +116,8 @@ export class SalesforceFake {
 
   private handleApi(req: RecordedRequest): FakeReply {
     if (req.method !== 'GET') return this.violation(req, 'only GET is expected');
-    const auth = /^Bearer (\S+)$/.exec(String(req.headers.authorization ?? ''));
-    if (!auth) return this.violation(req, 'Authorization must be "Bearer {session}"');
+    const session = bearerToken(req);
+    if (session === undefined) return this.violation(req, 'Authorization must be "Bearer {session}"');
     let sosl: Sosl | undefined;
     if (req.path === `${API}/search/`) {
       if ([...req.query.keys()].join(',') !== 'q') return this.violation(req, 'search takes exactly q');
@@ -129,7 +129,7 @@ export class SalesforceFake {
     }
     const scripted = this.scripted.take(req);
     if (scripted) return scripted;
-    if (!this.sessions.has(auth[1]!)) return { status: 401, body: [{ message: 'Session expired or invalid', errorCode: 'INVALID_SESSION_ID' }] };
+    if (!this.sessions.has(session)) return { status: 401, body: [{ message: 'Session expired or invalid', errorCode: 'INVALID_SESSION_ID' }] };
     if (sosl) return this.search(sosl);
     if (req.path === `${API}/sobjects/`) {
       return { body: { encoding: 'UTF-8', maxBatchSize: 200, sobjects: [...Object.keys(this.fields).map((name) => ({ name, searchable: true, queryable: true })), { name: 'ApexLog', searchable: false, queryable: true }] } };

@@ -11,6 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { FakeReply, RecordedRequest } from '../fake-https';
+import { bearerToken, formProblem, isFormPost } from './request-checks';
 import { VendorFake } from './vendor-fake';
 
 export type SuiteRecord = { id: string; date_modified: string } & Record<string, string>;
@@ -56,7 +57,7 @@ export class SuiteCrmFake extends VendorFake {
     if (rest === 'access_token' && req.method === 'POST') return this.token(req);
     if (req.method !== 'GET') return this.violation(`${req.method} ${req.path}: the connector only reads`);
     if (req.headers.accept !== 'application/vnd.api+json' || req.headers['content-type'] !== 'application/vnd.api+json') return this.violation('V8 requests carry Accept and Content-Type application/vnd.api+json');
-    const token = /^Bearer (.+)$/.exec(String(req.headers.authorization ?? ''))?.[1];
+    const token = bearerToken(req);
     if (!token || !this.tokens.has(token)) return { status: 401, body: { error: 'access_denied', message: 'The resource owner or authorization server denied the request.', hint: 'Access token could not be verified' } };
     const module = /^V8\/module\/([A-Za-z]+)$/.exec(rest);
     if (module) return this.moduleRecords(req, module[1]!);
@@ -68,9 +69,9 @@ export class SuiteCrmFake extends VendorFake {
 
   private token(req: RecordedRequest): FakeReply {
     this.counts.tokenGrants += 1;
-    if (req.headers['content-type'] !== 'application/x-www-form-urlencoded') return this.violation('access_token takes a form body');
+    const problem = formProblem(req, ['grant_type', 'client_id', 'client_secret', 'username', 'password'], { grant_type: 'password' });
+    if (problem) return this.violation(`access_token: ${problem}`);
     const form = new URLSearchParams(req.body);
-    if ([...form.keys()].sort().join(',') !== 'client_id,client_secret,grant_type,password,username' || form.get('grant_type') !== 'password') return this.violation(`password grant must send grant_type, client_id, client_secret, username, password (got ${[...form.keys()].join(',')})`);
     if (form.get('client_id') !== this.clientId || form.get('client_secret') !== this.clientSecret) return { status: 401, body: { error: 'invalid_client', error_description: 'Client authentication failed', message: 'Client authentication failed' } };
     if (form.get('username') !== this.username || form.get('password') !== this.password) return { status: 400, body: { error: 'invalid_grant', error_description: 'The user credentials were incorrect.', message: 'The user credentials were incorrect.' } };
     const access = `eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.${++this.serial}`;
@@ -97,7 +98,7 @@ export class SuiteCrmFake extends VendorFake {
   }
 
   private v4(req: RecordedRequest): FakeReply {
-    if (req.method !== 'POST' || req.headers['content-type'] !== 'application/x-www-form-urlencoded') return this.violation('v4_1 calls are form posts');
+    if (!isFormPost(req)) return this.violation('v4_1 calls are form posts');
     const form = new URLSearchParams(req.body);
     if ([...form.keys()].join(',') !== 'method,input_type,response_type,rest_data' || form.get('input_type') !== 'JSON' || form.get('response_type') !== 'JSON') return this.violation(`v4_1 form must be method, input_type=JSON, response_type=JSON, rest_data (got ${[...form.keys()].join(',')})`);
     const method = form.get('method')!;

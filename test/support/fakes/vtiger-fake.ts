@@ -7,6 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { FakeReply, RecordedRequest } from '../fake-https';
+import { formProblem } from './request-checks';
 import { VendorFake } from './vendor-fake';
 
 export type VtigerRow = { id: string; modifiedtime: string } & Record<string, string>;
@@ -53,10 +54,9 @@ export class VtigerFake extends VendorFake {
 
   private login(req: RecordedRequest): FakeReply {
     this.counts.logins += 1;
-    if (req.headers['content-type'] !== 'application/x-www-form-urlencoded') return this.violation(`login is a form post (got ${req.headers['content-type']})`);
-    if ([...req.query.keys()].length > 0) return this.violation('login carries its fields in the body, not the URL');
+    const problem = formProblem(req, ['operation', 'username', 'accessKey'], { operation: 'login' });
+    if (problem) return this.violation(`login: ${problem}`);
     const form = new URLSearchParams(req.body);
-    if ([...form.keys()].sort().join(',') !== 'accessKey,operation,username' || form.get('operation') !== 'login') return this.violation(`login form must be operation, username, accessKey (got ${[...form.keys()].join(',')})`);
     const username = form.get('username')!;
     const token = this.challenges.get(username);
     this.challenges.delete(username); // a challenge token is spent by one login attempt

@@ -7,6 +7,7 @@
  * 400 with what was wrong and kept in `violations`, which tests assert is empty.
  */
 import { FakeHttpsServer, type FakeReply, type RecordedRequest } from '../fake-https';
+import { formProblem } from './request-checks';
 import { ScriptedReplies } from './vendor-fake';
 
 export type ZohoRecord = { id: string; Modified_Time: string } & Record<string, unknown>;
@@ -119,13 +120,7 @@ export class ZohoFake {
 
   private checkAccounts(req: ZohoRequest): string | undefined {
     if (req.method !== 'POST' || req.path !== '/oauth/v2/token') return 'expected POST /oauth/v2/token';
-    if ([...req.query.keys()].length > 0) return 'parameters belong in the form body, not the query string';
-    if (req.headers['content-type'] !== 'application/x-www-form-urlencoded') return `content-type must be application/x-www-form-urlencoded, got ${String(req.headers['content-type'])}`;
-    const form = new URLSearchParams(req.body);
-    const keys = [...form.keys()].sort().join(',');
-    if (keys !== 'client_id,client_secret,grant_type,refresh_token') return `form fields must be exactly client_id, client_secret, grant_type, refresh_token (got ${keys})`;
-    if (form.get('grant_type') !== 'refresh_token') return 'grant_type must be refresh_token';
-    return undefined;
+    return formProblem(req, ['client_id', 'client_secret', 'grant_type', 'refresh_token'], { grant_type: 'refresh_token' });
   }
 
   private refresh(req: ZohoRequest): FakeReply {
