@@ -19,6 +19,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { isSamePhone, phoneVariants, type PhoneVariants } from '../domain/phone';
 import { regionField, regionSchema } from './common-settings';
+import { runConnectionTest, sampleRequest } from './connection-test';
 import type { LookupRequest, LookupResult } from './connector';
 import { CrmError, errorForStatus } from './crm-error';
 import { fieldValueToText } from './field-value';
@@ -39,7 +40,6 @@ const PHONE_FIELDS: Record<string, string[]> = {
 /** Bullhorn returns no session lifetime; renewing after 10 min keeps renewals off most calls [U]. */
 const SESSION_MS = 10 * 60_000;
 const META_LIMITS = { timeoutMs: 10_000, maxBodyBytes: 2 * 1024 * 1024 };
-const SAMPLE_CALLER = '+12025550143';
 
 const required = (message: string) => z.string({ error: message }).trim().min(1, message);
 const httpsUrl = z.string().trim().refine(isHttpsUrl, { message: 'Enter the Bullhorn login URL, starting with https:// (usually https://rest.bullhornstaffing.com).' });
@@ -78,21 +78,14 @@ class BullhornConnector implements IntegrationConnector {
   constructor(private readonly settings: BullhornSettings, private readonly services: ConnectorServices) {}
 
   lookup(request: LookupRequest, signal: AbortSignal): Promise<LookupResult> {
-    return lookupResult(WHAT, signal, async () => {
-      const phone = phoneVariants(request.callerId, this.settings.region);
-      // FastFind needs a phone pattern; bare digits would be read as a record id.
-      if (phone.e164 === '') return { kind: 'not_found' };
-      const entity = checkEntity(request.module || 'Candidate');
-      const field = parseField(request.fieldName);
-      return this.withSession(request.credentials, signal, request.deadlineAt, (session) => this.find(session, entity, field, phone, signal));
-    });
+    return lookupResult(WHAT, signal, () => this.find(request, signal));
   }
 
-  async testConnection(credentials: Credentials, signal: AbortSignal): Promise<TestReport> {
-    const sample: LookupRequest = { tenantId: '', ruleId: 0, callerId: SAMPLE_CALLER, did: '', dtmf: '', fieldName: 'id', module: 'Candidate', credentials, deadlineAt: Date.now() + 10_000 };
-    const result = await this.lookup(sample, signal);
-    if (result.kind === 'error') return { ok: false, code: result.code, message: result.message, ...(result.retryAfterMs !== undefined ? { retryAfterMs: result.retryAfterMs } : {}) };
-    return { ok: true, message: `Signed in to Bullhorn and searched Candidates for a sample number (${result.kind === 'value' ? 'a record matched' : 'no match, as expected'}).` };
+  testConnection(credentials: Credentials, signal: AbortSignal): Promise<TestReport> {
+    return runConnectionTest(WHAT, signal, async () => {
+      const result = await this.find(sampleRequest('Candidate', 'id', credentials), signal);
+      return `Signed in to Bullhorn and searched Candidates for a sample number (${result.kind === 'value' ? 'a record matched' : 'no match, as expected'}).`;
+    });
   }
 
   async listModules(credentials: Credentials, signal: AbortSignal): Promise<string[]> {
@@ -112,7 +105,16 @@ class BullhornConnector implements IntegrationConnector {
     });
   }
 
-  private async find(session: BullhornSession, entity: string, field: ParsedField, phone: PhoneVariants, signal: AbortSignal): Promise<LookupResult> {
+  private async find(request: LookupRequest, signal: AbortSignal): Promise<LookupResult> {
+    const phone = phoneVariants(request.callerId, this.settings.region);
+    // FastFind needs a phone pattern; bare digits would be read as a record id.
+    if (phone.e164 === '') return { kind: 'not_found' };
+    const entity = checkEntity(request.module || 'Candidate');
+    const field = parseField(request.fieldName);
+    return this.withSession(request.credentials, signal, request.deadlineAt, (session) => this.search(session, entity, field, phone, signal));
+  }
+
+  private async search(session: BullhornSession, entity: string, field: ParsedField, phone: PhoneVariants, signal: AbortSignal): Promise<LookupResult> {
     const headers = { BhRestToken: session.bhRestToken };
     const query = new URLSearchParams({ query: fastFindQuery(phone), countPerEntity: '5' });
     const found = await requestJson(this.services.http, { method: 'GET', url: `${session.restUrl}find?${query}`, headers, signal, what: WHAT }, { schema: findSchema });

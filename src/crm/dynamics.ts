@@ -12,7 +12,7 @@
 import { z } from 'zod';
 import type { LookupRequest, LookupResult } from './connector';
 import { regionField, regionSchema } from './common-settings';
-import { runConnectionTest, SAMPLE_CALLER_ID } from './connection-test';
+import { runConnectionTest, sampleOutcome, sampleRequest } from './connection-test';
 import { Dynamics2015Api } from './dynamics-2015';
 import { Dynamics365Api } from './dynamics-365';
 import { ODATA_NAME } from './dynamics-odata';
@@ -93,9 +93,9 @@ export class DynamicsConnector implements IntegrationConnector {
 
   testConnection(credentials: Credentials, signal: AbortSignal): Promise<TestReport> {
     return runConnectionTest(this.what, signal, async () => {
-      const request: LookupRequest = { tenantId: '', ruleId: 0, callerId: SAMPLE_CALLER_ID, did: '', dtmf: '', fieldName: this.settings.deployment === 'online365' ? 'fullname' : 'FullName', module: 'Contact', credentials, deadlineAt: Date.now() + 10_000 };
+      const request = sampleRequest('Contact', this.settings.deployment === 'online365' ? 'fullname' : 'FullName', credentials);
       const result = await this.api.find(request, this.credentials(credentials), signal);
-      return `Signed in to ${this.what} and searched contacts: ${result.kind === 'value' ? 'the sample number matched a record' : 'no record has the sample number, as expected'}.`;
+      return `Signed in to ${this.what} and searched contacts: ${sampleOutcome(result)}.`;
     });
   }
 

@@ -25,7 +25,7 @@
 import { z } from 'zod';
 import { isSamePhone, phoneVariants, type PhoneVariants } from '../domain/phone';
 import { regionField, regionSchema } from './common-settings';
-import { runConnectionTest, SAMPLE_CALLER_ID } from './connection-test';
+import { runConnectionTest, sampleOutcome, sampleRequest } from './connection-test';
 import type { LookupRequest, LookupResult } from './connector';
 import { CrmError, errorForStatus } from './crm-error';
 import { fieldValueToText } from './field-value';
@@ -95,11 +95,9 @@ export class HubSpotConnector implements IntegrationConnector {
     return runConnectionTest(WHAT, signal, async () => {
       const auth = this.auth(credentials);
       this.services.tokens.invalidate(this.tokenKey(auth));
-      const deadlineAt = Date.now() + META.timeoutMs;
-      const probe = { tenantId: '', ruleId: 0, callerId: SAMPLE_CALLER_ID, did: '', dtmf: '', fieldName: 'firstname', module: 'contacts', credentials, deadlineAt };
-      const result = await this.find(probe, AbortSignal.any([signal, AbortSignal.timeout(META.timeoutMs)]));
+      const result = await this.find(sampleRequest('contacts', 'firstname', credentials), AbortSignal.any([signal, AbortSignal.timeout(META.timeoutMs)]));
       const how = auth.mode === 'oauth' ? 'Refreshed the OAuth token' : 'Used the access token';
-      return `${how} and searched contacts: ${result.kind === 'value' ? 'the sample number matched a record' : 'no record has the sample number, as expected'}.`;
+      return `${how} and searched contacts: ${sampleOutcome(result)}.`;
     });
   }
 

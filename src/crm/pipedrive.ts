@@ -25,7 +25,7 @@
 import { z } from 'zod';
 import { isSamePhone, phoneVariants } from '../domain/phone';
 import { regionField, regionSchema } from './common-settings';
-import { runConnectionTest, SAMPLE_CALLER_ID } from './connection-test';
+import { runConnectionTest, sampleOutcome, sampleRequest } from './connection-test';
 import type { LookupRequest, LookupResult } from './connector';
 import { CrmError, errorForStatus } from './crm-error';
 import { fieldValueToText } from './field-value';
@@ -99,10 +99,8 @@ export class PipedriveConnector implements IntegrationConnector {
 
   testConnection(credentials: Credentials, signal: AbortSignal): Promise<TestReport> {
     return runConnectionTest(WHAT, signal, async () => {
-      const deadlineAt = Date.now() + META.timeoutMs;
-      const probe = { tenantId: '', ruleId: 0, callerId: SAMPLE_CALLER_ID, did: '', dtmf: '', fieldName: 'name', module: 'Persons', credentials, deadlineAt };
-      const result = await this.find(probe, AbortSignal.any([signal, AbortSignal.timeout(META.timeoutMs)]));
-      return `Read the person fields of ${this.baseUrl} and searched persons: ${result.kind === 'value' ? 'the sample number matched a record' : 'no record has the sample number, as expected'}.`;
+      const result = await this.find(sampleRequest('Persons', 'name', credentials), AbortSignal.any([signal, AbortSignal.timeout(META.timeoutMs)]));
+      return `Read the person fields of ${this.baseUrl} and searched persons: ${sampleOutcome(result)}.`;
     });
   }
 

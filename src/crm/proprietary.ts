@@ -46,7 +46,7 @@
 import type { LookupRequest, LookupResult } from './connector';
 import type { CrmKind } from '../domain/crm-kinds';
 import { CrmError, errorForStatus } from './crm-error';
-import { runConnectionTest, SAMPLE_CALLER_ID } from './connection-test';
+import { runConnectionTest, SAMPLE_CALLER_ID, sampleRequest } from './connection-test';
 import { fieldValueToText } from './field-value';
 import type { ConnectorServices, Credentials, CrmDefinition, CrmField, IntegrationConnector } from './integration';
 import { isEmptyValue, parsePath, PathSyntaxError, readAll, readPath, type PathSegment } from './json-path';
@@ -111,7 +111,7 @@ export class ProprietaryCrmConnector implements IntegrationConnector {
 
   private sample(callerId: string, credentials: Credentials): LookupRequest {
     // A made-up DTMF entry too, so a CRM searched by what callers type is still asked.
-    return { tenantId: '', ruleId: 0, callerId, did: '', dtmf: '0000', fieldName: 'id', module: this.settings.modules[0] ?? '', credentials, deadlineAt: Date.now() + 10_000 };
+    return { ...sampleRequest(this.settings.modules[0] ?? '', 'id', credentials), callerId, dtmf: '0000' };
   }
 
   private async find(request: LookupRequest, signal: AbortSignal): Promise<{ first: Found; count: number } | undefined> {

@@ -23,7 +23,7 @@
 import { z } from 'zod';
 import { isSamePhone, phoneVariants, type PhoneVariants } from '../domain/phone';
 import { regionField, regionSchema } from './common-settings';
-import { runConnectionTest, SAMPLE_CALLER_ID } from './connection-test';
+import { runConnectionTest, sampleOutcome, sampleRequest } from './connection-test';
 import type { LookupRequest, LookupResult } from './connector';
 import { CrmError, errorForStatus, type CrmErrorCode } from './crm-error';
 import { fieldValueToText } from './field-value';
@@ -96,10 +96,8 @@ export class SalesforceConnector implements IntegrationConnector {
   testConnection(credentials: Credentials, signal: AbortSignal): Promise<TestReport> {
     return runConnectionTest(WHAT, signal, async () => {
       this.services.tokens.invalidate(this.tokenKey(this.credentials(credentials)));
-      const deadlineAt = Date.now() + META.timeoutMs;
-      const probe = { tenantId: '', ruleId: 0, callerId: SAMPLE_CALLER_ID, did: '', dtmf: '', fieldName: 'Name', module: 'Contact', credentials, deadlineAt };
-      const result = await this.find(probe, AbortSignal.any([signal, AbortSignal.timeout(META.timeoutMs)]));
-      return `Signed in at ${this.settings.loginUrl} and searched Contact phones: ${result.kind === 'value' ? 'the sample number matched a record' : 'no record has the sample number, as expected'}.`;
+      const result = await this.find(sampleRequest('Contact', 'Name', credentials), AbortSignal.any([signal, AbortSignal.timeout(META.timeoutMs)]));
+      return `Signed in at ${this.settings.loginUrl} and searched Contact phones: ${sampleOutcome(result)}.`;
     });
   }
 

@@ -26,7 +26,7 @@ import { CrmError } from './crm-error';
 import { fieldValueToText } from './field-value';
 import type { ConnectorServices, Credentials, CrmDefinition, CrmField, IntegrationConnector, SettingField } from './integration';
 import { regionField, regionSchema } from './common-settings';
-import { runConnectionTest, SAMPLE_CALLER_ID } from './connection-test';
+import { runConnectionTest, sampleOutcome, sampleRequest } from './connection-test';
 import { isSamePhone, phoneVariants, type CountryCode } from '../domain/phone';
 import { phoneSearchTerms } from './phone-search-terms';
 import { pickMostRecent } from './record-pick';
@@ -105,8 +105,8 @@ export class SugarCrmConnector implements IntegrationConnector {
 
   async testConnection(credentials: Credentials, signal: AbortSignal) {
     return runConnectionTest(WHAT, signal, async () => {
-      const result = await this.find({ ...sampleRequest(credentials), module: 'Contacts', fieldName: 'id' }, signal);
-      return `Signed in to SugarCRM (${this.settings.apiVersion}, platform ${this.settings.platform}) and searched Contacts: ${result.kind === 'value' ? 'the sample number matched a record' : 'no record has the sample number, as expected'}.`;
+      const result = await this.find(sampleRequest('Contacts', 'id', credentials), signal);
+      return `Signed in to SugarCRM (${this.settings.apiVersion}, platform ${this.settings.platform}) and searched Contacts: ${sampleOutcome(result)}.`;
     });
   }
 
@@ -186,10 +186,6 @@ export class SugarCrmConnector implements IntegrationConnector {
 
 function checkName(name: string, what: 'module' | 'field'): void {
   if (!NAME.test(name)) throw new CrmError('CONFIG', `"${name}" is not a SugarCRM ${what} API name (letters, digits and _ only${what === 'module' ? ', e.g. Contacts' : ', e.g. account_name'}).`);
-}
-
-function sampleRequest(credentials: Credentials): LookupRequest {
-  return { tenantId: '', ruleId: 0, callerId: SAMPLE_CALLER_ID, did: '', dtmf: '', fieldName: 'id', module: 'Contacts', credentials, deadlineAt: Date.now() + METADATA_TIMEOUT_MS };
 }
 
 export const sugarcrmDefinition: CrmDefinition<SugarSettings> = {

@@ -15,6 +15,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { isSamePhone, phoneVariants, type PhoneVariants } from '../domain/phone';
 import { regionField, regionSchema } from './common-settings';
+import { runConnectionTest, sampleRequest } from './connection-test';
 import type { LookupRequest, LookupResult } from './connector';
 import { CrmError } from './crm-error';
 import { fieldValueToText } from './field-value';
@@ -33,7 +34,6 @@ export const SUITECRM_PHONE_FIELDS: Record<string, string[]> = {
   Accounts: ['phone_office', 'phone_alternate'],
 };
 export const META_LIMITS = { timeoutMs: 10_000, maxBodyBytes: 2 * 1024 * 1024 };
-const SAMPLE_CALLER = '+12025550143';
 const MAX_VARIANTS = 10;
 const MAX_IN_FLIGHT = 8;
 
@@ -78,27 +78,14 @@ class SuiteCrmConnector<S extends CachedToken> implements IntegrationConnector {
   constructor(private readonly settings: SuiteCrmSettings, private readonly services: ConnectorServices, private readonly protocol: SuiteCrmProtocol<S>) {}
 
   lookup(request: LookupRequest, signal: AbortSignal): Promise<LookupResult> {
-    return lookupResult(SUITECRM, signal, async () => {
-      const phone = phoneVariants(request.callerId, this.settings.region);
-      if (phone.national.length < 5) return { kind: 'not_found' };
-      const module = checkModule(request.module || 'Contacts');
-      const field = checkName(request.fieldName, 'field');
-      const phoneFields = SUITECRM_PHONE_FIELDS[module]!;
-      return this.withSession(request.credentials, signal, request.deadlineAt, async (session) => {
-        const records = await this.protocol.search(session, { module, field, phoneFields, phone, signal });
-        const matches = records.filter((record) => phoneFields.some((name) => typeof record[name] === 'string' && isSamePhone(record[name], phone)));
-        if (matches.length === 0) return { kind: 'not_found' };
-        matches.sort((a, b) => modified(b.date_modified) - modified(a.date_modified) || String(a.id).localeCompare(String(b.id)));
-        return { kind: 'value', value: fieldValueToText(matches[0]![field]), matches: matches.length };
-      });
-    });
+    return lookupResult(SUITECRM, signal, () => this.find(request, signal));
   }
 
-  async testConnection(credentials: Credentials, signal: AbortSignal): Promise<TestReport> {
-    const sample: LookupRequest = { tenantId: '', ruleId: 0, callerId: SAMPLE_CALLER, did: '', dtmf: '', fieldName: 'id', module: 'Contacts', credentials, deadlineAt: Date.now() + 10_000 };
-    const result = await this.lookup(sample, signal);
-    if (result.kind === 'error') return { ok: false, code: result.code, message: result.message, ...(result.retryAfterMs !== undefined ? { retryAfterMs: result.retryAfterMs } : {}) };
-    return { ok: true, message: `Signed in to SuiteCRM (${this.settings.apiVersion}) and searched Contacts for a sample number (${result.kind === 'value' ? 'a record matched' : 'no match, as expected'}).` };
+  testConnection(credentials: Credentials, signal: AbortSignal): Promise<TestReport> {
+    return runConnectionTest(SUITECRM, signal, async () => {
+      const result = await this.find(sampleRequest('Contacts', 'id', credentials), signal);
+      return `Signed in to SuiteCRM (${this.settings.apiVersion}) and searched Contacts for a sample number (${result.kind === 'value' ? 'a record matched' : 'no match, as expected'}).`;
+    });
   }
 
   async listModules(credentials: Credentials, signal: AbortSignal): Promise<string[]> {
@@ -110,6 +97,21 @@ class SuiteCrmConnector<S extends CachedToken> implements IntegrationConnector {
   listFields(module: string, credentials: Credentials, signal: AbortSignal): Promise<CrmField[]> {
     const name = checkName(module, 'module');
     return this.withSession(credentials, signal, Date.now() + 10_000, (session) => this.protocol.listFields(session, name, signal));
+  }
+
+  private async find(request: LookupRequest, signal: AbortSignal): Promise<LookupResult> {
+    const phone = phoneVariants(request.callerId, this.settings.region);
+    if (phone.national.length < 5) return { kind: 'not_found' };
+    const module = checkModule(request.module || 'Contacts');
+    const field = checkName(request.fieldName, 'field');
+    const phoneFields = SUITECRM_PHONE_FIELDS[module]!;
+    return this.withSession(request.credentials, signal, request.deadlineAt, async (session) => {
+      const records = await this.protocol.search(session, { module, field, phoneFields, phone, signal });
+      const matches = records.filter((record) => phoneFields.some((name) => typeof record[name] === 'string' && isSamePhone(record[name], phone)));
+      if (matches.length === 0) return { kind: 'not_found' };
+      matches.sort((a, b) => modified(b.date_modified) - modified(a.date_modified) || String(a.id).localeCompare(String(b.id)));
+      return { kind: 'value', value: fieldValueToText(matches[0]![field]), matches: matches.length };
+    });
   }
 
   private async withSession<R>(credentials: Credentials, signal: AbortSignal, deadlineAt: number, attempt: (session: S) => Promise<R>): Promise<R> {

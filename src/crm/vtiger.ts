@@ -17,6 +17,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { isSamePhone, phoneVariants } from '../domain/phone';
 import { regionField, regionSchema } from './common-settings';
+import { runConnectionTest, sampleRequest } from './connection-test';
 import type { LookupRequest, LookupResult } from './connector';
 import { CrmError } from './crm-error';
 import { fieldValueToText } from './field-value';
@@ -35,7 +36,6 @@ const PHONE_FIELDS: Record<string, string[]> = {
 /** Webservice sessions end after idle time (30 min by default [U]); renew a little before. */
 const SESSION_MS = 25 * 60_000;
 const META_LIMITS = { timeoutMs: 10_000, maxBodyBytes: 2 * 1024 * 1024 };
-const SAMPLE_CALLER = '+12025550143';
 const AUTH_CODES = new Set(['INVALID_SESSIONID', 'SESSION_EXPIRED', 'SESSION_LEFT_IDLE', 'AUTHENTICATION_REQUIRED', 'AUTHENTICATION_FAILURE', 'INVALID_AUTH_TOKEN', 'INVALID_USER_CREDENTIALS']);
 
 export const vtigerSchema = z.object({
@@ -83,28 +83,14 @@ class VtigerConnector implements IntegrationConnector {
   }
 
   lookup(request: LookupRequest, signal: AbortSignal): Promise<LookupResult> {
-    return lookupResult(WHAT, signal, async () => {
-      const phone = phoneVariants(request.callerId, this.settings.region);
-      if (phone.national.length < 5) return { kind: 'not_found' };
-      const module = checkModule(request.module || 'Contacts');
-      const field = checkName(request.fieldName, 'field');
-      const phoneFields = PHONE_FIELDS[module]!;
-      const query = phoneQuery(module, field, phoneFields, phone.national);
-      return this.withSession(request.credentials, signal, request.deadlineAt, async (session) => {
-        const rows = await this.call({ method: 'GET', url: this.url({ operation: 'query', sessionName: session.sessionName, query }), signal, what: WHAT }, queryResultSchema);
-        const matches = rows.filter((row) => phoneFields.some((name) => typeof row[name] === 'string' && isSamePhone(row[name], phone)));
-        if (matches.length === 0) return { kind: 'not_found' };
-        matches.sort((a, b) => modified(b.modifiedtime) - modified(a.modifiedtime) || recordNumber(a.id) - recordNumber(b.id));
-        return { kind: 'value', value: fieldValueToText(matches[0]![field]), matches: matches.length };
-      });
-    });
+    return lookupResult(WHAT, signal, () => this.find(request, signal));
   }
 
-  async testConnection(credentials: Credentials, signal: AbortSignal): Promise<TestReport> {
-    const sample: LookupRequest = { tenantId: '', ruleId: 0, callerId: SAMPLE_CALLER, did: '', dtmf: '', fieldName: 'id', module: 'Contacts', credentials, deadlineAt: Date.now() + 10_000 };
-    const result = await this.lookup(sample, signal);
-    if (result.kind === 'error') return { ok: false, code: result.code, message: result.message, ...(result.retryAfterMs !== undefined ? { retryAfterMs: result.retryAfterMs } : {}) };
-    return { ok: true, message: `Signed in to Vtiger and queried Contacts for a sample number (${result.kind === 'value' ? 'a record matched' : 'no match, as expected'}).` };
+  testConnection(credentials: Credentials, signal: AbortSignal): Promise<TestReport> {
+    return runConnectionTest(WHAT, signal, async () => {
+      const result = await this.find(sampleRequest('Contacts', 'id', credentials), signal);
+      return `Signed in to Vtiger and queried Contacts for a sample number (${result.kind === 'value' ? 'a record matched' : 'no match, as expected'}).`;
+    });
   }
 
   async listModules(credentials: Credentials, signal: AbortSignal): Promise<string[]> {
@@ -119,6 +105,22 @@ class VtigerConnector implements IntegrationConnector {
     const described = await this.withSession(credentials, signal, Date.now() + 10_000, (session) =>
       this.call({ method: 'GET', url: this.url({ operation: 'describe', sessionName: session.sessionName, elementType }), signal, what: WHAT, ...META_LIMITS }, describeSchema));
     return described.fields.map((f) => ({ name: f.name, label: f.label ?? f.name, type: f.type?.name ?? '' }));
+  }
+
+  private async find(request: LookupRequest, signal: AbortSignal): Promise<LookupResult> {
+    const phone = phoneVariants(request.callerId, this.settings.region);
+    if (phone.national.length < 5) return { kind: 'not_found' };
+    const module = checkModule(request.module || 'Contacts');
+    const field = checkName(request.fieldName, 'field');
+    const phoneFields = PHONE_FIELDS[module]!;
+    const query = phoneQuery(module, field, phoneFields, phone.national);
+    return this.withSession(request.credentials, signal, request.deadlineAt, async (session) => {
+      const rows = await this.call({ method: 'GET', url: this.url({ operation: 'query', sessionName: session.sessionName, query }), signal, what: WHAT }, queryResultSchema);
+      const matches = rows.filter((row) => phoneFields.some((name) => typeof row[name] === 'string' && isSamePhone(row[name], phone)));
+      if (matches.length === 0) return { kind: 'not_found' };
+      matches.sort((a, b) => modified(b.modifiedtime) - modified(a.modifiedtime) || recordNumber(a.id) - recordNumber(b.id));
+      return { kind: 'value', value: fieldValueToText(matches[0]![field]), matches: matches.length };
+    });
   }
 
   private withSession<R>(credentials: Credentials, signal: AbortSignal, deadlineAt: number, attempt: (session: VtigerSession) => Promise<R>): Promise<R> {

@@ -18,6 +18,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { isSamePhone, phoneVariants } from '../domain/phone';
 import { regionField, regionSchema } from './common-settings';
+import { runConnectionTest, sampleRequest } from './connection-test';
 import type { LookupRequest, LookupResult } from './connector';
 import { CrmError } from './crm-error';
 import { fieldValueToText } from './field-value';
@@ -27,7 +28,6 @@ import { lookupResult, requestJson, withSession, type JsonResponse } from './ven
 
 const WHAT = 'Zendesk';
 const META_LIMITS = { timeoutMs: 10_000, maxBodyBytes: 2 * 1024 * 1024 };
-const SAMPLE_CALLER = '+12025550143';
 const MODULES = ['users', 'organizations'] as const;
 type ZendeskModule = (typeof MODULES)[number];
 
@@ -78,27 +78,14 @@ class ZendeskConnector implements IntegrationConnector {
   }
 
   lookup(request: LookupRequest, signal: AbortSignal): Promise<LookupResult> {
-    return lookupResult(WHAT, signal, async () => {
-      const phone = phoneVariants(request.callerId, this.settings.region);
-      if (phone.national.length < 5) return { kind: 'not_found' };
-      const module = checkModule(request.module || 'users');
-      const fieldName = checkFieldName(request.fieldName);
-      return this.withAuth(request.credentials, signal, request.deadlineAt, async (auth) => {
-        const user = await this.findUser(auth, phone.national, (stored) => isSamePhone(stored, phone), signal);
-        if (!user) return { kind: 'not_found' };
-        if (module === 'users') return { kind: 'value', value: readField(user.record, fieldName, 'user_fields'), matches: user.matches };
-        if (typeof user.record.organization_id !== 'number') return { kind: 'value', value: '', matches: user.matches };
-        const org = await requestJson(this.services.http, { method: 'GET', url: `${this.baseUrl}/api/v2/organizations/${user.record.organization_id}`, headers: { authorization: auth.authorization }, signal, what: WHAT }, { schema: organizationSchema });
-        return { kind: 'value', value: readField(org.body!.organization, fieldName, 'organization_fields'), matches: user.matches };
-      });
-    });
+    return lookupResult(WHAT, signal, () => this.find(request, signal));
   }
 
-  async testConnection(credentials: Credentials, signal: AbortSignal): Promise<TestReport> {
-    const sample: LookupRequest = { tenantId: '', ruleId: 0, callerId: SAMPLE_CALLER, did: '', dtmf: '', fieldName: 'id', module: 'users', credentials, deadlineAt: Date.now() + 10_000 };
-    const result = await this.lookup(sample, signal);
-    if (result.kind === 'error') return { ok: false, code: result.code, message: result.message, ...(result.retryAfterMs !== undefined ? { retryAfterMs: result.retryAfterMs } : {}) };
-    return { ok: true, message: `Authenticated with Zendesk and searched users for a sample number (${result.kind === 'value' ? 'a user matched' : 'no match, as expected'}).` };
+  testConnection(credentials: Credentials, signal: AbortSignal): Promise<TestReport> {
+    return runConnectionTest(WHAT, signal, async () => {
+      const result = await this.find(sampleRequest('users', 'id', credentials), signal);
+      return `Authenticated with Zendesk and searched users for a sample number (${result.kind === 'value' ? 'a user matched' : 'no match, as expected'}).`;
+    });
   }
 
   /** Zendesk Support has no module metadata: users, or the user's organization. */
@@ -126,6 +113,21 @@ class ZendeskConnector implements IntegrationConnector {
       return fields;
     });
     return [...standard.map((name) => ({ name, label: name, type: 'standard' })), ...custom];
+  }
+
+  private async find(request: LookupRequest, signal: AbortSignal): Promise<LookupResult> {
+    const phone = phoneVariants(request.callerId, this.settings.region);
+    if (phone.national.length < 5) return { kind: 'not_found' };
+    const module = checkModule(request.module || 'users');
+    const fieldName = checkFieldName(request.fieldName);
+    return this.withAuth(request.credentials, signal, request.deadlineAt, async (auth) => {
+      const user = await this.findUser(auth, phone.national, (stored) => isSamePhone(stored, phone), signal);
+      if (!user) return { kind: 'not_found' };
+      if (module === 'users') return { kind: 'value', value: readField(user.record, fieldName, 'user_fields'), matches: user.matches };
+      if (typeof user.record.organization_id !== 'number') return { kind: 'value', value: '', matches: user.matches };
+      const org = await requestJson(this.services.http, { method: 'GET', url: `${this.baseUrl}/api/v2/organizations/${user.record.organization_id}`, headers: { authorization: auth.authorization }, signal, what: WHAT }, { schema: organizationSchema });
+      return { kind: 'value', value: readField(org.body!.organization, fieldName, 'organization_fields'), matches: user.matches };
+    });
   }
 
   /** The users the phone search returns, re-checked; the most recently updated wins. */

@@ -27,7 +27,7 @@ import { z } from 'zod';
 import { phoneVariants, isSamePhone, type PhoneVariants } from '../domain/phone';
 import { regionField, regionSchema } from './common-settings';
 import type { LookupRequest, LookupResult } from './connector';
-import { runConnectionTest, SAMPLE_CALLER_ID } from './connection-test';
+import { runConnectionTest, sampleOutcome, sampleRequest } from './connection-test';
 import { CrmError, errorForStatus } from './crm-error';
 import { fieldValueToText } from './field-value';
 import type { HttpResponse } from './http-client';
@@ -110,10 +110,8 @@ export class ZohoConnector implements IntegrationConnector {
   testConnection(credentials: Credentials, signal: AbortSignal): Promise<TestReport> {
     return runConnectionTest(WHAT, signal, async () => {
       this.services.tokens.invalidate(this.tokenKey(this.refreshToken(credentials)));
-      const deadlineAt = Date.now() + META.timeoutMs;
-      const probe = { tenantId: '', ruleId: 0, callerId: SAMPLE_CALLER_ID, did: '', dtmf: '', fieldName: 'Last_Name', module: 'Contacts', credentials, deadlineAt };
-      const result = await this.find(probe, AbortSignal.any([signal, AbortSignal.timeout(META.timeoutMs)]));
-      return `Signed in at ${this.dataCentre.accounts} and searched Contacts: ${result.kind === 'value' ? 'the sample number matched a record' : 'no record has the sample number, as expected'}.`;
+      const result = await this.find(sampleRequest('Contacts', 'Last_Name', credentials), AbortSignal.any([signal, AbortSignal.timeout(META.timeoutMs)]));
+      return `Signed in at ${this.dataCentre.accounts} and searched Contacts: ${sampleOutcome(result)}.`;
     });
   }
 
