@@ -25,6 +25,7 @@ import { CrmError, errorForStatus } from './crm-error';
 import { fieldValueToText } from './field-value';
 import type { HttpRequest, HttpResponse } from './http-client';
 import type { ConnectorServices, CrmDefinition, CrmField, Credentials, IntegrationConnector, TestReport } from './integration';
+import { pickMostRecent } from './record-pick';
 import type { CachedToken } from './token-cache';
 import { lookupResult, parseJsonBody, requestJson, retryAfterMs, withSession } from './vendor-call';
 
@@ -127,9 +128,10 @@ class BullhornConnector implements IntegrationConnector {
     const read = await requestJson(this.services.http, { method: 'GET', url: `${session.restUrl}entity/${entity}/${ids.join(',')}?fields=${encodeURIComponent(fields)}`, headers, signal, what: WHAT }, { schema: entitySchema });
     const data = read.body?.data ?? [];
     const matches = (Array.isArray(data) ? data : [data]).filter((record) => phoneFields.some((name) => typeof record[name] === 'string' && isSamePhone(record[name], phone)));
-    if (matches.length === 0) return { kind: 'not_found' };
-    matches.sort((a, b) => num(b.dateLastModified) - num(a.dateLastModified) || num(a.id) - num(b.id));
-    return { kind: 'value', value: readField(matches[0]!, field), matches: matches.length };
+    // Ids are numbers: padded, their text order is their number order.
+    const best = pickMostRecent(matches.map((record) => ({ record, modifiedAt: num(record.dateLastModified), id: String(num(record.id)).padStart(20, '0') })));
+    if (!best) return { kind: 'not_found' };
+    return { kind: 'value', value: readField(best.record, field), matches: matches.length };
   }
 
   private withSession<R>(credentials: Credentials, signal: AbortSignal, deadlineAt: number, attempt: (session: BullhornSession) => Promise<R>): Promise<R> {

@@ -21,6 +21,7 @@ import { CrmError } from './crm-error';
 import { fieldValueToText } from './field-value';
 import type { HttpClient } from './http-client';
 import type { ConnectorServices, CrmDefinition, CrmField, Credentials, IntegrationConnector, TestReport } from './integration';
+import { pickMostRecent } from './record-pick';
 import { SuiteCrmV4Protocol } from './suitecrm-v4';
 import type { CachedToken } from './token-cache';
 import { lookupResult, requestJson, withSession } from './vendor-call';
@@ -108,9 +109,9 @@ class SuiteCrmConnector<S extends CachedToken> implements IntegrationConnector {
     return this.withSession(request.credentials, signal, request.deadlineAt, async (session) => {
       const records = await this.protocol.search(session, { module, field, phoneFields, phone, signal });
       const matches = records.filter((record) => phoneFields.some((name) => typeof record[name] === 'string' && isSamePhone(record[name], phone)));
-      if (matches.length === 0) return { kind: 'not_found' };
-      matches.sort((a, b) => modified(b.date_modified) - modified(a.date_modified) || String(a.id).localeCompare(String(b.id)));
-      return { kind: 'value', value: fieldValueToText(matches[0]![field]), matches: matches.length };
+      const best = pickMostRecent(matches.map((record) => ({ record, modifiedAt: modified(record.date_modified), id: String(record.id) })));
+      if (!best) return { kind: 'not_found' };
+      return { kind: 'value', value: fieldValueToText(best.record[field]), matches: matches.length };
     });
   }
 

@@ -23,6 +23,7 @@ import { CrmError } from './crm-error';
 import { fieldValueToText } from './field-value';
 import type { HttpRequest } from './http-client';
 import type { ConnectorServices, CrmDefinition, CrmField, Credentials, IntegrationConnector, TestReport } from './integration';
+import { pickMostRecent } from './record-pick';
 import type { CachedToken } from './token-cache';
 import { lookupResult, requestJson, withSession } from './vendor-call';
 
@@ -117,9 +118,9 @@ class VtigerConnector implements IntegrationConnector {
     return this.withSession(request.credentials, signal, request.deadlineAt, async (session) => {
       const rows = await this.call({ method: 'GET', url: this.url({ operation: 'query', sessionName: session.sessionName, query }), signal, what: WHAT }, queryResultSchema);
       const matches = rows.filter((row) => phoneFields.some((name) => typeof row[name] === 'string' && isSamePhone(row[name], phone)));
-      if (matches.length === 0) return { kind: 'not_found' };
-      matches.sort((a, b) => modified(b.modifiedtime) - modified(a.modifiedtime) || recordNumber(a.id) - recordNumber(b.id));
-      return { kind: 'value', value: fieldValueToText(matches[0]![field]), matches: matches.length };
+      const best = pickMostRecent(matches.map((row) => ({ record: row, modifiedAt: modified(row.modifiedtime), id: String(recordNumber(row.id)).padStart(20, '0') })));
+      if (!best) return { kind: 'not_found' };
+      return { kind: 'value', value: fieldValueToText(best.record[field]), matches: matches.length };
     });
   }
 
@@ -195,7 +196,7 @@ function modified(value: unknown): number {
   return Number.isNaN(ms) ? 0 : ms;
 }
 
-/** `12x345` -> 345. */
+/** `12x345` -> 345 (padded by the caller, so text order is number order). */
 function recordNumber(id: unknown): number {
   const match = typeof id === 'string' ? /x(\d+)$/.exec(id) : null;
   return match ? Number(match[1]) : Number.MAX_SAFE_INTEGER;

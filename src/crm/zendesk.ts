@@ -23,6 +23,7 @@ import type { LookupRequest, LookupResult } from './connector';
 import { CrmError } from './crm-error';
 import { fieldValueToText } from './field-value';
 import type { ConnectorServices, CrmDefinition, CrmField, Credentials, IntegrationConnector, TestReport } from './integration';
+import { pickMostRecent } from './record-pick';
 import type { CachedToken } from './token-cache';
 import { lookupResult, requestJson, withSession, type JsonResponse } from './vendor-call';
 
@@ -139,9 +140,9 @@ class ZendeskConnector implements IntegrationConnector {
       .map((item) => userSchema.safeParse(item))
       .flatMap((parsed) => (parsed.success ? [parsed.data] : []))
       .filter((user) => typeof user.phone === 'string' && sameCaller(user.phone));
-    if (users.length === 0) return undefined;
-    users.sort((a, b) => time(b.updated_at) - time(a.updated_at) || a.id - b.id);
-    return { record: users[0]!, matches: users.length };
+    // Ids are numbers: padded, their text order is their number order.
+    const best = pickMostRecent(users.map((user) => ({ record: user, modifiedAt: time(user.updated_at), id: String(user.id).padStart(20, '0') })));
+    return best && { record: best.record, matches: users.length };
   }
 
   private withAuth<R>(credentials: Credentials, signal: AbortSignal, deadlineAt: number, attempt: (auth: ZendeskAuth) => Promise<R>): Promise<R> {
