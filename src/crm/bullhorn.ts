@@ -15,7 +15,6 @@
  *
  * Several matches: the most recently modified (dateLastModified), then the lowest id.
  */
-import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { isSamePhone, phoneVariants, type PhoneVariants } from '../domain/phone';
 import { regionField, regionSchema } from './common-settings';
@@ -26,6 +25,7 @@ import { fieldValueToText } from './field-value';
 import type { HttpRequest, HttpResponse } from './http-client';
 import type { ConnectorServices, CrmDefinition, CrmField, Credentials, IntegrationConnector, TestReport } from './integration';
 import { pickMostRecent } from './record-pick';
+import { sessionKey } from './session-key';
 import type { CachedToken } from './token-cache';
 import { lookupResult, parseJsonBody, requestJson, retryAfterMs, withSession } from './vendor-call';
 
@@ -136,8 +136,7 @@ class BullhornConnector implements IntegrationConnector {
 
   private withSession<R>(credentials: Credentials, signal: AbortSignal, deadlineAt: number, attempt: (session: BullhornSession) => Promise<R>): Promise<R> {
     const creds = effectiveCredentials(credentials, this.settings);
-    const secretHash = createHash('sha256').update(JSON.stringify([creds.username, creds.password, this.settings.clientSecret])).digest('hex');
-    const key = `bullhorn|${this.settings.loginInfoUrl}|${this.settings.clientId}|${secretHash}`;
+    const key = sessionKey('bullhorn', this.settings.loginInfoUrl, [this.settings.clientId], [creds.username, creds.password, this.settings.clientSecret]);
     return withSession({ tokens: this.services.tokens, key, login: (previous, loginSignal) => this.login(creds, previous, loginSignal), signal, deadlineAt }, attempt);
   }
 

@@ -24,6 +24,7 @@ import { fieldValueToText } from './field-value';
 import type { HttpRequest } from './http-client';
 import type { ConnectorServices, CrmDefinition, CrmField, Credentials, IntegrationConnector, TestReport } from './integration';
 import { pickMostRecent } from './record-pick';
+import { sessionKey } from './session-key';
 import type { CachedToken } from './token-cache';
 import { lookupResult, requestJson, withSession } from './vendor-call';
 
@@ -128,7 +129,7 @@ class VtigerConnector implements IntegrationConnector {
     const username = credentials.username.trim() || this.settings.username;
     const accessKey = credentials.password.trim() || this.settings.accessKey;
     if (!username || !accessKey) throw new CrmError('CONFIG', 'Vtiger needs a user name and that user\'s access key: set them on the rule or as the integration\'s defaults.');
-    const key = `vtiger|${this.endpoint}|${createHash('sha256').update(JSON.stringify([username, accessKey])).digest('hex')}`;
+    const key = sessionKey('vtiger', this.endpoint, [], [username, accessKey]);
     return withSession({ tokens: this.services.tokens, key, login: (_previous, loginSignal) => this.login(username, accessKey, loginSignal), signal, deadlineAt }, attempt);
   }
 

@@ -14,7 +14,6 @@
  * Several matches: the most recently updated user (updated_at), then the lowest id.
  * Zendesk Sell (a separate product and API, api.getbase.com) is out of scope.
  */
-import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { isSamePhone, phoneVariants } from '../domain/phone';
 import { regionField, regionSchema } from './common-settings';
@@ -24,6 +23,7 @@ import { CrmError } from './crm-error';
 import { fieldValueToText } from './field-value';
 import type { ConnectorServices, CrmDefinition, CrmField, Credentials, IntegrationConnector, TestReport } from './integration';
 import { pickMostRecent } from './record-pick';
+import { sessionKey } from './session-key';
 import type { CachedToken } from './token-cache';
 import { lookupResult, requestJson, withSession, type JsonResponse } from './vendor-call';
 
@@ -147,7 +147,7 @@ class ZendeskConnector implements IntegrationConnector {
 
   private withAuth<R>(credentials: Credentials, signal: AbortSignal, deadlineAt: number, attempt: (auth: ZendeskAuth) => Promise<R>): Promise<R> {
     const authorization = this.authorizationHeader(credentials);
-    const key = `zendesk|${this.baseUrl}|${createHash('sha256').update(authorization).digest('hex')}`;
+    const key = sessionKey('zendesk', this.baseUrl, [], [authorization]);
     // No sign-in request exists: the "login" hands back the header the credentials make.
     const login = async (): Promise<ZendeskAuth> => ({ authorization, expiresAt: Number.MAX_SAFE_INTEGER });
     return withSession({ tokens: this.services.tokens, key, login, signal, deadlineAt }, attempt);
