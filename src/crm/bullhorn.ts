@@ -25,7 +25,7 @@ import { fieldValueToText } from './field-value';
 import type { HttpRequest, HttpResponse } from './http-client';
 import type { ConnectorServices, CrmDefinition, CrmField, Credentials, IntegrationConnector, TestReport } from './integration';
 import { pickMostRecent } from './record-pick';
-import { sessionKey } from './session-key';
+import { requiredCredentials, sessionKey } from './session-key';
 import type { CachedToken } from './token-cache';
 import { lookupResult, parseJsonBody, requestJson, retryAfterMs, withSession } from './vendor-call';
 
@@ -135,7 +135,7 @@ class BullhornConnector implements IntegrationConnector {
   }
 
   private withSession<R>(credentials: Credentials, signal: AbortSignal, deadlineAt: number, attempt: (session: BullhornSession) => Promise<R>): Promise<R> {
-    const creds = effectiveCredentials(credentials, this.settings);
+    const creds = requiredCredentials(credentials, this.settings, 'Bullhorn needs the API user\'s username and password: set them on the rule or as the integration\'s defaults.');
     const key = sessionKey('bullhorn', this.settings.loginInfoUrl, [this.settings.clientId], [creds.username, creds.password, this.settings.clientSecret]);
     return withSession({ tokens: this.services.tokens, key, login: (previous, loginSignal) => this.login(creds, previous, loginSignal), signal, deadlineAt }, attempt);
   }
@@ -277,13 +277,6 @@ function safeJson(text: string): Record<string, unknown> | undefined {
   } catch {
     return undefined;
   }
-}
-
-function effectiveCredentials(credentials: Credentials, settings: BullhornSettings): Credentials {
-  const username = credentials.username.trim() || settings.username;
-  const password = credentials.password || settings.password;
-  if (!username || !password) throw new CrmError('CONFIG', 'Bullhorn needs the API user\'s username and password: set them on the rule or as the integration\'s defaults.');
-  return { username, password };
 }
 
 function num(value: unknown): number {

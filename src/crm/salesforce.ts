@@ -30,7 +30,7 @@ import { fieldValueToText } from './field-value';
 import type { HttpResponse } from './http-client';
 import type { ConnectorServices, CrmDefinition, CrmField, Credentials, IntegrationConnector, TestReport } from './integration';
 import { pickMostRecent } from './record-pick';
-import { effectiveCredentials, sessionKey } from './session-key';
+import { requiredCredentials, sessionKey } from './session-key';
 import type { CachedToken } from './token-cache';
 import { lookupResult, parseJsonBody, retryAfterMs, withSession } from './vendor-call';
 
@@ -156,9 +156,8 @@ export class SalesforceConnector implements IntegrationConnector {
 
   private credentials(rule: Credentials): Credentials {
     if (this.settings.authFlow === 'client_credentials') return { username: '', password: '' };
-    const merged = effectiveCredentials(rule, { username: this.settings.username, password: this.settings.password ? this.settings.password + this.settings.securityToken : '' });
-    if (!merged.username || !merged.password) throw new CrmError('CONFIG', 'No Salesforce username and password: enter them in CRM > Integration or in the rule\'s CRM Username and CRM Password.');
-    return merged;
+    const defaults = { username: this.settings.username, password: this.settings.password ? this.settings.password + this.settings.securityToken : '' };
+    return requiredCredentials(rule, defaults, 'No Salesforce username and password: enter them in CRM > Integration or in the rule\'s CRM Username and CRM Password.');
   }
 
   private tokenKey(credentials: Credentials): string {

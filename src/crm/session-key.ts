@@ -4,6 +4,7 @@
  * with different CRM users get different sessions, and no secret is ever kept in a key.
  */
 import { createHash } from 'node:crypto';
+import { CrmError } from './crm-error';
 import type { Credentials } from './integration';
 
 export function sessionKey(kind: string, baseUrl: string, parts: string[], secrets: string[]): string {
@@ -17,4 +18,11 @@ export function effectiveCredentials(rule: Credentials, defaults: { username?: s
     username: rule.username.trim() !== '' ? rule.username.trim() : (defaults.username ?? '').trim(),
     password: rule.password !== '' ? rule.password : defaults.password ?? '',
   };
+}
+
+/** effectiveCredentials when both hold something; otherwise CONFIG, `missing` saying what to set where. */
+export function requiredCredentials(rule: Credentials, defaults: { username?: string; password?: string }, missing: string): Credentials {
+  const credentials = effectiveCredentials(rule, defaults);
+  if (credentials.username === '' || credentials.password === '') throw new CrmError('CONFIG', missing);
+  return credentials;
 }

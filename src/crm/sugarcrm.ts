@@ -30,7 +30,7 @@ import { runConnectionTest, sampleOutcome, sampleRequest } from './connection-te
 import { isSamePhone, phoneVariants, type CountryCode } from '../domain/phone';
 import { phoneSearchTerms } from './phone-search-terms';
 import { pickMostRecent } from './record-pick';
-import { effectiveCredentials, sessionKey } from './session-key';
+import { requiredCredentials, sessionKey } from './session-key';
 import { SugarSession, type SugarToken } from './sugarcrm-session';
 import { lookupResult, requestJson, withSession } from './vendor-call';
 
@@ -172,11 +172,7 @@ export class SugarCrmConnector implements IntegrationConnector {
   }
 
   private credentialsFor(rule: Credentials): Credentials {
-    const credentials = effectiveCredentials(rule, this.settings);
-    if (credentials.username === '' || credentials.password === '') {
-      throw new CrmError('CONFIG', 'SugarCRM needs a username and password: enter them on the Integration page or in the rule.');
-    }
-    return credentials;
+    return requiredCredentials(rule, this.settings, 'SugarCRM needs a username and password: enter them on the Integration page or in the rule.');
   }
 
   private key(credentials: Credentials): string {

@@ -21,7 +21,7 @@ import { fieldValueToText } from './field-value';
 import type { HttpClient } from './http-client';
 import type { ConnectorServices, CrmDefinition, CrmField, Credentials, IntegrationConnector, TestReport } from './integration';
 import { pickMostRecent } from './record-pick';
-import { sessionKey } from './session-key';
+import { requiredCredentials, sessionKey } from './session-key';
 import { SuiteCrmV4Protocol } from './suitecrm-v4';
 import type { CachedToken } from './token-cache';
 import { lookupResult, requestJson, withSession } from './vendor-call';
@@ -116,8 +116,7 @@ class SuiteCrmConnector<S extends CachedToken> implements IntegrationConnector {
   }
 
   private async withSession<R>(credentials: Credentials, signal: AbortSignal, deadlineAt: number, attempt: (session: S) => Promise<R>): Promise<R> {
-    const creds = { username: credentials.username.trim() || this.settings.username, password: credentials.password || this.settings.password };
-    if (!creds.username || !creds.password) throw new CrmError('CONFIG', "SuiteCRM needs a user name and password: set them on the rule or as the integration's defaults.");
+    const creds = requiredCredentials(credentials, this.settings, "SuiteCRM needs a user name and password: set them on the rule or as the integration's defaults.");
     const key = sessionKey('suitecrm', this.settings.site, [this.settings.apiVersion, this.settings.clientId], [creds.username, creds.password, this.settings.clientSecret]);
     return withSession({ tokens: this.services.tokens, key, login: (_previous, loginSignal) => this.protocol.login(creds, loginSignal), signal, deadlineAt }, attempt);
   }
