@@ -17,7 +17,7 @@
  */
 import { z } from 'zod';
 import { isSamePhone, phoneVariants, type PhoneVariants } from '../domain/phone';
-import { regionField, regionSchema } from './common-settings';
+import { isHttpsUrl, regionField, regionSchema } from './common-settings';
 import { runConnectionTest, sampleRequest } from './connection-test';
 import type { LookupRequest, LookupResult } from './connector';
 import { CrmError, errorForStatus } from './crm-error';
@@ -281,15 +281,6 @@ function safeJson(text: string): Record<string, unknown> | undefined {
 
 function num(value: unknown): number {
   return typeof value === 'number' && Number.isFinite(value) ? value : 0;
-}
-
-function isHttpsUrl(value: string): boolean {
-  try {
-    const url = new URL(value);
-    return url.protocol === 'https:' && url.username === '' && url.password === '' && url.search === '';
-  } catch {
-    return false;
-  }
 }
 
 export const bullhornDefinition: CrmDefinition<BullhornSettings> = {

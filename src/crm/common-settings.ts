@@ -26,3 +26,13 @@ export const regionSchema = z
   .toUpperCase()
   .refine((code): code is CountryCode => (COUNTRIES as string[]).includes(code), { message: 'Choose a country code such as US, GB or DE.' })
   .transform((code) => code as CountryCode);
+
+/** A bare https:// address, as a setting takes it: no user, password or query string in it. */
+export function isHttpsUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return url.protocol === 'https:' && url.username === '' && url.password === '' && url.search === '';
+  } catch {
+    return false;
+  }
+}

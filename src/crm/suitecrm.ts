@@ -13,7 +13,7 @@
  */
 import { z } from 'zod';
 import { isSamePhone, phoneVariants, type PhoneVariants } from '../domain/phone';
-import { regionField, regionSchema } from './common-settings';
+import { isHttpsUrl, regionField, regionSchema } from './common-settings';
 import { runConnectionTest, sampleRequest } from './connection-test';
 import type { LookupRequest, LookupResult } from './connector';
 import { CrmError } from './crm-error';
@@ -228,15 +228,6 @@ function checkModule(module: string): string {
 function modified(value: unknown): number {
   const ms = typeof value === 'string' ? Date.parse(value.includes('T') ? value : value.replace(' ', 'T')) : NaN;
   return Number.isNaN(ms) ? 0 : ms;
-}
-
-function isHttpsUrl(value: string): boolean {
-  try {
-    const url = new URL(value);
-    return url.protocol === 'https:' && url.search === '' && url.username === '' && url.password === '';
-  } catch {
-    return false;
-  }
 }
 
 export const suitecrmDefinition: CrmDefinition<SuiteCrmSettings> = {
