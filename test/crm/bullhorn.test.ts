@@ -1,15 +1,10 @@
 import assert from 'node:assert/strict';
 import { bullhornDefinition, bullhornSchema } from '../../src/crm/bullhorn';
 import type { LookupRequest } from '../../src/crm/connector';
-import { HttpClient } from '../../src/crm/http-client';
+import type { HttpClient } from '../../src/crm/http-client';
 import type { IntegrationConnector } from '../../src/crm/integration';
-import { TokenCache } from '../../src/crm/token-cache';
-import type { HostLogger } from '../../src/host';
-import { FakeHttpsServer } from '../support/fake-https';
+import { connectorServices, lookupByDeadline, lookupRequest, testHttpClient, withUntrustedServer } from '../support/connector-harness';
 import { BullhornFake } from '../support/fakes/bullhorn-fake';
-import { testCa } from '../support/test-ca';
-
-const quiet: HostLogger = { debug() {}, info() {}, warn() {}, error() {} };
 
 describe('Bullhorn connector', () => {
   let fake: BullhornFake;
@@ -17,15 +12,12 @@ describe('Bullhorn connector', () => {
   let connector: IntegrationConnector;
 
   const credentials = () => ({ username: fake.username, password: fake.password });
-  const request = (over: Partial<LookupRequest> = {}): LookupRequest => ({
-    tenantId: 't1', ruleId: 1, callerId: '+1 202 555 0143', did: '', dtmf: '', fieldName: 'status', module: 'Candidate',
-    credentials: credentials(), deadlineAt: Date.now() + 3000, ...over,
-  });
+  const request = (over: Partial<LookupRequest> = {}) => lookupRequest({ callerId: '+1 202 555 0143', fieldName: 'status', module: 'Candidate', credentials: credentials() }, over);
   const make = (over: Record<string, unknown> = {}) =>
-    bullhornDefinition.create(bullhornSchema.parse({ clientId: fake.clientId, clientSecret: fake.clientSecret, loginInfoUrl: fake.url, region: 'US', ...over }), { http, tokens: new TokenCache(), logger: quiet });
-  const lookup = (over: Partial<LookupRequest> = {}, ms = 3000) => connector.lookup(request({ deadlineAt: Date.now() + ms, ...over }), AbortSignal.timeout(ms));
+    bullhornDefinition.create(bullhornSchema.parse({ clientId: fake.clientId, clientSecret: fake.clientSecret, loginInfoUrl: fake.url, region: 'US', ...over }), connectorServices(http));
+  const lookup = (over: Partial<LookupRequest> = {}, ms = 3000) => lookupByDeadline(connector, request({ deadlineAt: Date.now() + ms, ...over }));
 
-  before(() => { http = new HttpClient({ ca: testCa().caPem }); });
+  before(() => { http = testHttpClient(); });
   after(() => http.close());
   beforeEach(async () => {
     fake = await BullhornFake.start();
@@ -200,11 +192,8 @@ describe('Bullhorn connector', () => {
     it('reports DNS, TLS and timeout failures', async () => {
       const dns = await make({ loginInfoUrl: 'https://bullhorn.invalid' }).testConnection(credentials(), AbortSignal.timeout(5000));
       assert.equal(!dns.ok && dns.code, 'DNS');
-      const untrusted = await FakeHttpsServer.start(() => ({ body: {} }), testCa().selfSigned(['localhost']));
-      try {
-        const tls = await make({ loginInfoUrl: untrusted.url }).testConnection(credentials(), AbortSignal.timeout(5000));
-        assert.equal(!tls.ok && tls.code, 'TLS');
-      } finally { await untrusted.close(); }
+      const tls = await withUntrustedServer((url) => make({ loginInfoUrl: url }).testConnection(credentials(), AbortSignal.timeout(5000)));
+      assert.equal(!tls.ok && tls.code, 'TLS');
       fake.intercept = (req) => (req.path.endsWith('/loginInfo') ? { delayMs: 1500, body: {} } : undefined);
       const slow = await make().testConnection(credentials(), AbortSignal.timeout(300));
       assert.equal(!slow.ok && slow.code, 'TIMEOUT');

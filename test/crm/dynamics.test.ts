@@ -1,23 +1,16 @@
 import assert from 'node:assert/strict';
 import type { LookupRequest, LookupResult } from '../../src/crm/connector';
 import { dynamicsDefinition, type DynamicsSettings } from '../../src/crm/dynamics';
-import { HttpClient } from '../../src/crm/http-client';
-import type { ConnectorServices, IntegrationConnector } from '../../src/crm/integration';
+import type { HttpClient } from '../../src/crm/http-client';
+import type { IntegrationConnector } from '../../src/crm/integration';
 import { TokenCache } from '../../src/crm/token-cache';
+import { connectorServices, lookupByDeadline, lookupRequest, NO_CREDENTIALS, testHttpClient } from '../support/connector-harness';
 import { Dynamics2015Fake, Dynamics365Fake } from '../support/fakes/dynamics-fake';
-import { testCa } from '../support/test-ca';
 
-const logger = { info() {}, warn() {}, error() {}, debug() {} } as unknown as ConnectorServices['logger'];
 const date = (iso: string) => `/Date(${Date.parse(iso)})/`;
 const never = () => new AbortController().signal;
 
-function lookupWith(c: IntegrationConnector, over: Partial<LookupRequest> = {}): Promise<LookupResult> {
-  const req: LookupRequest = {
-    tenantId: 't1', ruleId: 1, callerId: '+15551234567', did: '', dtmf: '', fieldName: 'FullName', module: 'Contact',
-    credentials: { username: '', password: '' }, deadlineAt: Date.now() + 3000, ...over,
-  };
-  return c.lookup(req, AbortSignal.timeout(Math.max(1, req.deadlineAt - Date.now())));
-}
+const lookupWith = (c: IntegrationConnector, over: Partial<LookupRequest> = {}) => lookupByDeadline(c, lookupRequest({ callerId: '+15551234567', fieldName: 'FullName', module: 'Contact' }, over));
 
 const codeOf = (r: LookupResult) => (r.kind === 'error' ? r.code : r.kind);
 
@@ -28,7 +21,7 @@ describe('Dynamics CRM 2015 on-premises (OData v2 over NTLM)', () => {
 
   const connector = (over: Record<string, unknown> = {}) => dynamicsDefinition.create(
     dynamicsDefinition.schema.parse({ deployment: 'onprem2015', orgUrl: fake.orgUrl, username: 'CONTOSO\\crm-routing', password: 'Pa55word!', region: 'US', ...over }),
-    { http, tokens, logger },
+    connectorServices(http, tokens),
   );
 
   beforeEach(async () => {
@@ -41,7 +34,7 @@ describe('Dynamics CRM 2015 on-premises (OData v2 over NTLM)', () => {
       },
       { ContactId: 'a0000000-0000-0000-0000-000000000002', FullName: 'Decoy', Telephone1: '+1 999 123 4567', ModifiedOn: date('2024-01-01T00:00:00Z') },
     ];
-    http = new HttpClient({ ca: testCa().caPem });
+    http = testHttpClient();
     tokens = new TokenCache();
   });
   afterEach(async () => {
@@ -169,25 +162,25 @@ describe('Dynamics CRM 2015 on-premises (OData v2 over NTLM)', () => {
 
   describe('testConnection', () => {
     it('reports ok after a handshake and a sample search', async () => {
-      const report = await connector().testConnection({ username: '', password: '' }, never());
+      const report = await connector().testConnection(NO_CREDENTIALS, never());
       assert.equal(report.ok, true, JSON.stringify(report));
       assert.equal(fake.handshakes, 1);
     });
 
     it('reports AUTH for a wrong password, NOT_FOUND_URL for a wrong organization, CONFIG for no user', async () => {
-      const auth = await connector({ password: 'nope' }).testConnection({ username: '', password: '' }, never());
+      const auth = await connector({ password: 'nope' }).testConnection(NO_CREDENTIALS, never());
       assert.equal(!auth.ok && auth.code, 'AUTH');
-      const url = await connector({ orgUrl: `${fake.server.url}/Fabrikam` }).testConnection({ username: '', password: '' }, never());
+      const url = await connector({ orgUrl: `${fake.server.url}/Fabrikam` }).testConnection(NO_CREDENTIALS, never());
       assert.equal(!url.ok && url.code, 'NOT_FOUND_URL');
-      const none = await connector({ username: '', password: '' }).testConnection({ username: '', password: '' }, never());
+      const none = await connector({ username: '', password: '' }).testConnection(NO_CREDENTIALS, never());
       assert.equal(!none.ok && none.code, 'CONFIG');
     });
   });
 
   it('lists entities from the service document and fields from a sample record', async () => {
     const c = connector();
-    assert.deepEqual(await c.listModules({ username: '', password: '' }, never()), ['Account', 'Contact', 'Lead', 'new_Customer']);
-    const list = await c.listFields('Contacts', { username: '', password: '' }, never());
+    assert.deepEqual(await c.listModules(NO_CREDENTIALS, never()), ['Account', 'Contact', 'Lead', 'new_Customer']);
+    const list = await c.listFields('Contacts', NO_CREDENTIALS, never());
     assert.deepEqual(list.find((f) => f.name === 'ParentCustomerId'), { name: 'ParentCustomerId', label: 'ParentCustomerId', type: 'Lookup' });
     assert.equal(list.find((f) => f.name === 'PreferredContactMethodCode')?.type, 'OptionSet');
     assert.equal(list.find((f) => f.name === 'ModifiedOn')?.type, 'DateTime');
@@ -213,7 +206,7 @@ describe('Dynamics 365 (Web API, client credentials)', () => {
   const settings = (over: Record<string, unknown> = {}): DynamicsSettings => dynamicsDefinition.schema.parse({
     deployment: 'online365', orgUrl: fake.url, tenantId: 'contoso.onmicrosoft.com', clientId: CLIENT, clientSecret: 'app~secret', loginHost: fake.url, region: 'US', ...over,
   });
-  const connector = (over: Record<string, unknown> = {}) => dynamicsDefinition.create(settings(over), { http, tokens, logger });
+  const connector = (over: Record<string, unknown> = {}) => dynamicsDefinition.create(settings(over), connectorServices(http, tokens));
   const lookup = (c: IntegrationConnector, over: Partial<LookupRequest> = {}) => lookupWith(c, { module: 'contact', fieldName: 'fullname', ...over });
 
   beforeEach(async () => {
@@ -233,7 +226,7 @@ describe('Dynamics 365 (Web API, client credentials)', () => {
       { LogicalName: 'parentcustomeridname', AttributeType: 'String', AttributeOf: 'parentcustomerid' },
       { LogicalName: 'new_tier', AttributeType: 'Picklist', AttributeOf: null },
     ];
-    http = new HttpClient({ ca: testCa().caPem });
+    http = testHttpClient();
     tokens = new TokenCache();
   });
   afterEach(async () => {
@@ -324,15 +317,15 @@ describe('Dynamics 365 (Web API, client credentials)', () => {
 
   describe('testConnection', () => {
     it('reports ok, then AUTH for a wrong secret, CONFIG for a wrong tenant or organization URL', async () => {
-      assert.equal((await connector().testConnection({ username: '', password: '' }, never())).ok, true);
-      const secret = await connector({ clientSecret: 'nope' }).testConnection({ username: '', password: '' }, never());
+      assert.equal((await connector().testConnection(NO_CREDENTIALS, never())).ok, true);
+      const secret = await connector({ clientSecret: 'nope' }).testConnection(NO_CREDENTIALS, never());
       assert.equal(!secret.ok && secret.code, 'AUTH');
       assert.match(secret.message, /AADSTS7000215/);
       assert.doesNotMatch(secret.message, /nope|Trace ID/);
-      const tenant = await connector({ tenantId: 'fabrikam.onmicrosoft.com' }).testConnection({ username: '', password: '' }, never());
+      const tenant = await connector({ tenantId: 'fabrikam.onmicrosoft.com' }).testConnection(NO_CREDENTIALS, never());
       assert.equal(!tenant.ok && tenant.code, 'CONFIG');
       assert.match(tenant.message, /tenant/);
-      const org = await connector({ orgUrl: 'https://127.0.0.1:1' }).testConnection({ username: '', password: '' }, never());
+      const org = await connector({ orgUrl: 'https://127.0.0.1:1' }).testConnection(NO_CREDENTIALS, never());
       assert.equal(!org.ok && org.code, 'CONFIG');
     });
 
@@ -344,8 +337,8 @@ describe('Dynamics 365 (Web API, client credentials)', () => {
 
   it('lists entities and attributes, lookups under the name the Web API reads', async () => {
     const c = connector();
-    assert.deepEqual(await c.listModules({ username: '', password: '' }, never()), ['account', 'contact']);
-    const list = await c.listFields('Contact', { username: '', password: '' }, never());
+    assert.deepEqual(await c.listModules(NO_CREDENTIALS, never()), ['account', 'contact']);
+    const list = await c.listFields('Contact', NO_CREDENTIALS, never());
     assert.deepEqual(list.map((f) => f.name), ['_parentcustomerid_value', 'fullname', 'new_tier']);
     assert.equal(list[0]?.type, 'Customer');
   });

@@ -1,16 +1,14 @@
 import assert from 'node:assert/strict';
-import type { LookupRequest, LookupResult } from '../../src/crm/connector';
-import { HttpClient } from '../../src/crm/http-client';
+import type { LookupRequest } from '../../src/crm/connector';
+import type { HttpClient } from '../../src/crm/http-client';
 import { hubspotDefinition, phoneFilterGroups, type HubSpotSettings } from '../../src/crm/hubspot';
 import type { IntegrationConnector } from '../../src/crm/integration';
 import { TokenCache } from '../../src/crm/token-cache';
 import { phoneVariants } from '../../src/domain/phone';
+import { connectorServices, lookupByDeadline, lookupRequest, NO_CREDENTIALS, testHttpClient, withUntrustedServer } from '../support/connector-harness';
 import { FakeHttpsServer } from '../support/fake-https';
-import { testCa } from '../support/test-ca';
 import { HubSpotFake } from '../support/fakes/hubspot-fake';
 
-const logger = { debug() {}, info() {}, warn() {}, error() {} };
-const none = { username: '', password: '' };
 
 describe('HubSpot connector', () => {
   let fake: HubSpotFake;
@@ -20,7 +18,7 @@ describe('HubSpot connector', () => {
 
   before(async () => {
     fake = await HubSpotFake.start();
-    http = new HttpClient({ ca: testCa().caPem });
+    http = testHttpClient();
     fake.records.contacts!.push(
       { id: '101', updatedAt: '2024-05-01T10:00:00.000Z', properties: { firstname: 'Ada', lifecyclestage: 'customer', phone: '(202) 555-0101', mobilephone: null, hs_searchable_calculated_phone_number: '2025550101' } },
       { id: '102', updatedAt: '2024-01-01T00:00:00.000Z', properties: { firstname: 'Old', phone: '+12025550199', hs_searchable_calculated_phone_number: '2025550199' } },
@@ -42,14 +40,12 @@ describe('HubSpot connector', () => {
 
   function connector(overrides: Record<string, unknown> = {}): IntegrationConnector {
     const settings: HubSpotSettings = hubspotDefinition.schema.parse({ region: 'US', baseUrl: fake.url, accessToken: 'pat-na1-good', ...overrides });
-    return hubspotDefinition.create(settings, { http, tokens, logger });
+    return hubspotDefinition.create(settings, connectorServices(http, tokens));
   }
   const oauth = () => connector({ authMode: 'oauth', accessToken: '', clientId: fake.clientId, clientSecret: fake.clientSecret, refreshToken: fake.refreshToken });
 
-  function request(callerId: string, overrides: Partial<LookupRequest> = {}): LookupRequest {
-    return { tenantId: 't1', ruleId: 1, callerId, did: '', dtmf: '', fieldName: 'lifecyclestage', module: 'contacts', credentials: none, deadlineAt: Date.now() + 3000, ...overrides };
-  }
-  const lookup = (c: IntegrationConnector, req: LookupRequest): Promise<LookupResult> => c.lookup(req, AbortSignal.timeout(Math.max(1, req.deadlineAt - Date.now())));
+  const request = (callerId: string, over: Partial<LookupRequest> = {}) => lookupRequest({ callerId, fieldName: 'lifecyclestage', module: 'contacts' }, over);
+  const lookup = lookupByDeadline;
 
   it('finds a contact by its computed national digits and reads the property', async () => {
     assert.deepEqual(await lookup(connector(), request('+1 202-555-0101')), { kind: 'value', value: 'customer', matches: 1 });
@@ -208,44 +204,40 @@ describe('HubSpot connector', () => {
 
   describe('testConnection', () => {
     it('reports ok with a valid token, and after a real refresh with OAuth', async () => {
-      const report = await connector().testConnection(none, AbortSignal.timeout(5000));
+      const report = await connector().testConnection(NO_CREDENTIALS, AbortSignal.timeout(5000));
       assert.equal(report.ok, true, JSON.stringify(report));
       const hs = oauth();
       await lookup(hs, request('2025550101'));
       const before = fake.tokenRequests();
-      assert.equal((await hs.testConnection(none, AbortSignal.timeout(5000))).ok, true);
+      assert.equal((await hs.testConnection(NO_CREDENTIALS, AbortSignal.timeout(5000))).ok, true);
       assert.equal(fake.tokenRequests(), before + 1);
     });
 
     it('reports AUTH for a wrong token or refresh token, without echoing secrets', async () => {
-      const wrong = await connector({ accessToken: 'pat-wrong-secret' }).testConnection(none, AbortSignal.timeout(5000));
+      const wrong = await connector({ accessToken: 'pat-wrong-secret' }).testConnection(NO_CREDENTIALS, AbortSignal.timeout(5000));
       assert.equal(!wrong.ok && wrong.code, 'AUTH');
       assert.doesNotMatch(!wrong.ok ? wrong.message : '', /pat-wrong-secret/);
-      const badRefresh = await connector({ authMode: 'oauth', clientId: fake.clientId, clientSecret: fake.clientSecret, refreshToken: 'stale' }).testConnection(none, AbortSignal.timeout(5000));
+      const badRefresh = await connector({ authMode: 'oauth', clientId: fake.clientId, clientSecret: fake.clientSecret, refreshToken: 'stale' }).testConnection(NO_CREDENTIALS, AbortSignal.timeout(5000));
       assert.equal(!badRefresh.ok && badRefresh.code, 'AUTH');
       assert.match(!badRefresh.ok ? badRefresh.message : '', /BAD_REFRESH_TOKEN/);
     });
 
     it('reports NOT_FOUND_URL for a base URL that is not HubSpot, TLS for an untrusted certificate', async () => {
       const other = await FakeHttpsServer.start(() => ({ status: 404, body: '<html>Not found</html>', headers: { 'content-type': 'text/html' } }));
-      const untrusted = await FakeHttpsServer.start(() => ({ body: {} }), testCa().selfSigned(['localhost']));
       try {
-        const notFound = await connector({ baseUrl: other.url }).testConnection(none, AbortSignal.timeout(5000));
+        const notFound = await connector({ baseUrl: other.url }).testConnection(NO_CREDENTIALS, AbortSignal.timeout(5000));
         assert.equal(!notFound.ok && notFound.code, 'NOT_FOUND_URL');
-        const tls = await connector({ baseUrl: untrusted.url }).testConnection(none, AbortSignal.timeout(5000));
-        assert.equal(!tls.ok && tls.code, 'TLS');
-      } finally {
-        await other.close();
-        await untrusted.close();
-      }
+      } finally { await other.close(); }
+      const tls = await withUntrustedServer((url) => connector({ baseUrl: url }).testConnection(NO_CREDENTIALS, AbortSignal.timeout(5000)));
+      assert.equal(!tls.ok && tls.code, 'TLS');
     });
   });
 
   it('lists properties of an object type and the searchable modules', async () => {
-    const fields = await connector().listFields('contacts', none, AbortSignal.timeout(5000));
+    const fields = await connector().listFields('contacts', NO_CREDENTIALS, AbortSignal.timeout(5000));
     assert.deepEqual(fields[0], { name: 'firstname', label: 'First Name', type: 'string' });
     assert.equal(fake.requests.at(-1)!.path, '/crm/v3/properties/contacts');
-    assert.deepEqual(await connector().listModules(none, AbortSignal.timeout(5000)), ['contacts', 'companies']);
+    assert.deepEqual(await connector().listModules(NO_CREDENTIALS, AbortSignal.timeout(5000)), ['contacts', 'companies']);
   });
 
   it('validates settings with messages a person can act on', () => {

@@ -1,15 +1,13 @@
 import assert from 'node:assert/strict';
-import type { LookupRequest, LookupResult } from '../../src/crm/connector';
-import { HttpClient } from '../../src/crm/http-client';
+import type { LookupRequest } from '../../src/crm/connector';
+import type { HttpClient } from '../../src/crm/http-client';
 import type { IntegrationConnector } from '../../src/crm/integration';
 import { PipedriveConnector, pipedriveDefinition } from '../../src/crm/pipedrive';
 import { TokenCache } from '../../src/crm/token-cache';
+import { connectorServices, lookupByDeadline, lookupRequest, NO_CREDENTIALS, testHttpClient, withUntrustedServer } from '../support/connector-harness';
 import { FakeHttpsServer } from '../support/fake-https';
-import { testCa } from '../support/test-ca';
 import { HOTLINE_KEY, NOTE_KEY, PipedriveFake, TIER_KEY } from '../support/fakes/pipedrive-fake';
 
-const logger = { debug() {}, info() {}, warn() {}, error() {} };
-const none = { username: '', password: '' };
 
 describe('Pipedrive connector', () => {
   let fake: PipedriveFake;
@@ -18,7 +16,7 @@ describe('Pipedrive connector', () => {
 
   before(async () => {
     fake = await PipedriveFake.start();
-    http = new HttpClient({ ca: testCa().caPem });
+    http = testHttpClient();
     fake.persons.push(
       { id: 11, name: 'Ada', org_id: 7, update_time: '2024-05-01T10:00:00Z', phones: [{ value: '+1 (202) 555-0101', primary: true, label: 'work' }], label_ids: [5, 6], custom_fields: { [TIER_KEY]: 31, [NOTE_KEY]: 'vip line' } },
       { id: 12, name: 'Older', org_id: null, update_time: '2024-01-01T00:00:00Z', phones: [{ value: '202-555-0199', primary: true, label: 'work' }], custom_fields: { [TIER_KEY]: 32 } },
@@ -35,12 +33,10 @@ describe('Pipedrive connector', () => {
 
   function connector(overrides: Record<string, unknown> = {}): IntegrationConnector {
     const settings = pipedriveDefinition.schema.parse({ region: 'US', companyDomain: fake.url, apiToken: 'pd-token-good', ...overrides });
-    return pipedriveDefinition.create(settings, { http, tokens, logger });
+    return pipedriveDefinition.create(settings, connectorServices(http, tokens));
   }
-  function request(callerId: string, overrides: Partial<LookupRequest> = {}): LookupRequest {
-    return { tenantId: 't1', ruleId: 1, callerId, did: '', dtmf: '', fieldName: TIER_KEY, module: 'Persons', credentials: none, deadlineAt: Date.now() + 3000, ...overrides };
-  }
-  const lookup = (c: IntegrationConnector, req: LookupRequest): Promise<LookupResult> => c.lookup(req, AbortSignal.timeout(Math.max(1, req.deadlineAt - Date.now())));
+  const request = (callerId: string, over: Partial<LookupRequest> = {}) => lookupRequest({ callerId, fieldName: TIER_KEY, module: 'Persons' }, over);
+  const lookup = lookupByDeadline;
 
   it('searches persons by phone digits, re-reads them, and gives a custom option field its label', async () => {
     assert.deepEqual(await lookup(connector(), request('+1 202 555 0101')), { kind: 'value', value: 'Gold', matches: 1 });
@@ -150,36 +146,32 @@ describe('Pipedrive connector', () => {
 
   describe('testConnection', () => {
     it('reports ok with a good token', async () => {
-      const report = await connector().testConnection(none, AbortSignal.timeout(5000));
+      const report = await connector().testConnection(NO_CREDENTIALS, AbortSignal.timeout(5000));
       assert.equal(report.ok, true, JSON.stringify(report));
     });
 
     it('reports AUTH for a wrong token (not echoed), NOT_FOUND_URL for a wrong company domain, TLS for an untrusted certificate', async () => {
-      const wrong = await connector({ apiToken: 'pd-wrong-token' }).testConnection(none, AbortSignal.timeout(5000));
+      const wrong = await connector({ apiToken: 'pd-wrong-token' }).testConnection(NO_CREDENTIALS, AbortSignal.timeout(5000));
       assert.equal(!wrong.ok && wrong.code, 'AUTH');
       assert.doesNotMatch(!wrong.ok ? wrong.message : '', /pd-wrong-token/);
       const other = await FakeHttpsServer.start(() => ({ status: 404, body: { success: false, error: 'Company not found' } }));
-      const untrusted = await FakeHttpsServer.start(() => ({ body: {} }), testCa().selfSigned(['localhost']));
       try {
-        const notFound = await connector({ companyDomain: other.url }).testConnection(none, AbortSignal.timeout(5000));
+        const notFound = await connector({ companyDomain: other.url }).testConnection(NO_CREDENTIALS, AbortSignal.timeout(5000));
         assert.equal(!notFound.ok && notFound.code, 'NOT_FOUND_URL');
-        const tls = await connector({ companyDomain: untrusted.url }).testConnection(none, AbortSignal.timeout(5000));
-        assert.equal(!tls.ok && tls.code, 'TLS');
-      } finally {
-        await other.close();
-        await untrusted.close();
-      }
+      } finally { await other.close(); }
+      const tls = await withUntrustedServer((url) => connector({ companyDomain: url }).testConnection(NO_CREDENTIALS, AbortSignal.timeout(5000)));
+      assert.equal(!tls.ok && tls.code, 'TLS');
     });
   });
 
   it('lists modules and fields (key, name, type) from the field metadata', async () => {
-    assert.deepEqual(await connector().listModules(none, AbortSignal.timeout(5000)), ['Persons', 'Organizations']);
-    const fields = await connector().listFields('Organizations', none, AbortSignal.timeout(5000));
+    assert.deepEqual(await connector().listModules(NO_CREDENTIALS, AbortSignal.timeout(5000)), ['Persons', 'Organizations']);
+    const fields = await connector().listFields('Organizations', NO_CREDENTIALS, AbortSignal.timeout(5000));
     assert.deepEqual(fields, [{ name: 'name', label: 'Name', type: 'varchar' }, { name: HOTLINE_KEY, label: 'Hotline', type: 'phone' }]);
   });
 
   it('builds the base URL from the company domain and validates it', () => {
-    const base = (companyDomain: string) => new PipedriveConnector(pipedriveDefinition.schema.parse({ region: 'US', companyDomain }), { http, tokens, logger }).baseUrl;
+    const base = (companyDomain: string) => new PipedriveConnector(pipedriveDefinition.schema.parse({ region: 'US', companyDomain }), connectorServices(http, tokens)).baseUrl;
     assert.equal(base('acme'), 'https://acme.pipedrive.com');
     assert.equal(base('Acme.pipedrive.com'), 'https://acme.pipedrive.com');
     assert.equal(base('https://proxy.example.com/'), 'https://proxy.example.com');

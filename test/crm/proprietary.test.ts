@@ -1,16 +1,14 @@
 import assert from 'node:assert/strict';
 import type { LookupRequest, LookupResult } from '../../src/crm/connector';
-import { HttpClient } from '../../src/crm/http-client';
-import type { ConnectorServices, IntegrationConnector } from '../../src/crm/integration';
+import type { HttpClient } from '../../src/crm/http-client';
+import type { IntegrationConnector } from '../../src/crm/integration';
 import { proprietary1Definition, proprietaryDefinition } from '../../src/crm/proprietary';
 import { TokenCache } from '../../src/crm/token-cache';
 import { ProprietaryFake, type FakeAuth } from '../support/fakes/proprietary-fake';
-import { testCa } from '../support/test-ca';
+import { connectorServices, lookupByDeadline, lookupRequest, NO_CREDENTIALS, testHttpClient } from '../support/connector-harness';
 
-const logger = { info() {}, warn() {}, error() {}, debug() {} } as unknown as ConnectorServices['logger'];
 const never = () => new AbortController().signal;
 const codeOf = (r: LookupResult) => (r.kind === 'error' ? r.code : r.kind);
-const NO_CREDENTIALS = { username: '', password: '' };
 
 describe('Proprietary CRM connectors', () => {
   let fake: ProprietaryFake;
@@ -19,11 +17,9 @@ describe('Proprietary CRM connectors', () => {
 
   const contactsGet = () => ({ method: 'GET', url: `${fake.url}/api/v1/contacts?phone={e164}`, queryParams: 'fields={field}', valuePath: 'data[*].{field}', phonePath: 'phones[*]' });
   const connector = (over: Record<string, unknown> = {}, definition = proprietaryDefinition) =>
-    definition.create(definition.schema.parse({ ...contactsGet(), region: 'US', ...over }), { http, tokens, logger });
-  const lookup = (c: IntegrationConnector, over: Partial<LookupRequest> = {}): Promise<LookupResult> => {
-    const req: LookupRequest = { tenantId: 't', ruleId: 1, callerId: '+15551234567', did: '8005550100', dtmf: '', fieldName: 'Account_Name', module: '', credentials: NO_CREDENTIALS, deadlineAt: Date.now() + 3000, ...over };
-    return c.lookup(req, AbortSignal.timeout(Math.max(1, req.deadlineAt - Date.now())));
-  };
+    definition.create(definition.schema.parse({ ...contactsGet(), region: 'US', ...over }), connectorServices(http, tokens));
+  const lookup = (c: IntegrationConnector, over: Partial<LookupRequest> = {}) =>
+    lookupByDeadline(c, lookupRequest({ tenantId: 't', callerId: '+15551234567', did: '8005550100', fieldName: 'Account_Name', module: '' }, over));
   const restart = async (auth: FakeAuth) => {
     const records = fake.records;
     await fake.close();
@@ -37,7 +33,7 @@ describe('Proprietary CRM connectors', () => {
       { id: 'r1', phones: ['+1 (555) 123-4567', '+1 555 000 1111'], fields: { Account_Name: 'Acme Ltd', Tier: { name: 'Gold', id: 3 }, Score: 42 } },
       { id: 'r2', phones: ['+1 (999) 123-4567'], fields: { Account_Name: 'Decoy Inc', Tier: { name: 'Bronze', id: 1 }, Score: 1 } },
     ];
-    http = new HttpClient({ ca: testCa().caPem });
+    http = testHttpClient();
     tokens = new TokenCache();
   });
   afterEach(async () => {

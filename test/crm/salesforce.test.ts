@@ -1,16 +1,14 @@
 import assert from 'node:assert/strict';
-import type { LookupRequest, LookupResult } from '../../src/crm/connector';
-import { HttpClient } from '../../src/crm/http-client';
+import type { LookupRequest } from '../../src/crm/connector';
+import type { HttpClient } from '../../src/crm/http-client';
 import type { IntegrationConnector } from '../../src/crm/integration';
 import { escapeSosl, salesforceDefinition, soslQuery } from '../../src/crm/salesforce';
 import { TokenCache } from '../../src/crm/token-cache';
 import { phoneVariants } from '../../src/domain/phone';
+import { connectorServices, lookupByDeadline, lookupRequest, NO_CREDENTIALS, testHttpClient } from '../support/connector-harness';
 import { FakeHttpsServer } from '../support/fake-https';
-import { testCa } from '../support/test-ca';
 import { SalesforceFake } from '../support/fakes/salesforce-fake';
 
-const logger = { debug() {}, info() {}, warn() {}, error() {} };
-const none = { username: '', password: '' };
 
 describe('Salesforce connector', () => {
   let fake: SalesforceFake;
@@ -19,7 +17,7 @@ describe('Salesforce connector', () => {
 
   before(async () => {
     fake = await SalesforceFake.start();
-    http = new HttpClient({ ca: testCa().caPem });
+    http = testHttpClient();
     fake.records.Contact!.push(
       { Id: '003000000000001AAA', LastModifiedDate: '2024-05-01T10:00:00.000+0000', Name: 'Ada Lovelace', Phone: '(202) 555-0101', Level__c: 'Gold', Account: { Name: 'Analytical Engines' } },
       { Id: '003000000000002AAA', LastModifiedDate: '2024-01-01T00:00:00.000+0000', Name: 'Older', MobilePhone: '+1 202 555 0199', Account: null },
@@ -39,12 +37,10 @@ describe('Salesforce connector', () => {
       region: 'US', loginUrl: fake.login.url, clientId: fake.clientId, clientSecret: fake.clientSecret,
       username: 'router@acme.example', password: 'Passw0rd!', securityToken: 'TOKEN123', ...overrides,
     });
-    return salesforceDefinition.create(settings, { http, tokens, logger });
+    return salesforceDefinition.create(settings, connectorServices(http, tokens));
   }
-  function request(callerId: string, overrides: Partial<LookupRequest> = {}): LookupRequest {
-    return { tenantId: 't1', ruleId: 1, callerId, did: '', dtmf: '', fieldName: 'Account.Name', module: 'Contact', credentials: none, deadlineAt: Date.now() + 3000, ...overrides };
-  }
-  const lookup = (c: IntegrationConnector, req: LookupRequest): Promise<LookupResult> => c.lookup(req, AbortSignal.timeout(Math.max(1, req.deadlineAt - Date.now())));
+  const request = (callerId: string, over: Partial<LookupRequest> = {}) => lookupRequest({ callerId, fieldName: 'Account.Name', module: 'Contact' }, over);
+  const lookup = lookupByDeadline;
 
   it('logs in with password + security token and reads a related field (Account.Name) from the SOSL answer', async () => {
     assert.deepEqual(await lookup(connector(), request('+1 202 555 0101')), { kind: 'value', value: 'Analytical Engines', matches: 1 });
@@ -164,7 +160,7 @@ describe('Salesforce connector', () => {
       const sf = connector();
       await lookup(sf, request('2025550101'));
       const before = fake.loginRequests;
-      const report = await sf.testConnection(none, AbortSignal.timeout(5000));
+      const report = await sf.testConnection(NO_CREDENTIALS, AbortSignal.timeout(5000));
       assert.equal(report.ok, true, JSON.stringify(report));
       assert.equal(fake.loginRequests, before + 1);
     });
@@ -174,29 +170,29 @@ describe('Salesforce connector', () => {
       assert.equal(!wrong.ok && wrong.code, 'AUTH');
       assert.match(!wrong.ok ? wrong.message : '', /invalid_grant/);
       assert.doesNotMatch(!wrong.ok ? wrong.message : '', /WrongPass/);
-      const client = await connector({ clientSecret: 'leaked?' }).testConnection(none, AbortSignal.timeout(5000));
+      const client = await connector({ clientSecret: 'leaked?' }).testConnection(NO_CREDENTIALS, AbortSignal.timeout(5000));
       assert.equal(!client.ok && client.code, 'AUTH');
       assert.match(!client.ok ? client.message : '', /Consumer Key or Consumer Secret/);
     });
 
     it('reports CONFIG without credentials, NOT_FOUND_URL for a login URL that is not Salesforce, TIMEOUT when silent', async () => {
-      const empty = await connector({ username: '', password: '' }).testConnection(none, AbortSignal.timeout(5000));
+      const empty = await connector({ username: '', password: '' }).testConnection(NO_CREDENTIALS, AbortSignal.timeout(5000));
       assert.equal(!empty.ok && empty.code, 'CONFIG');
       const other = await FakeHttpsServer.start(() => ({ status: 404, body: 'Not Found' }));
       try {
-        const notFound = await connector({ loginUrl: other.url }).testConnection(none, AbortSignal.timeout(5000));
+        const notFound = await connector({ loginUrl: other.url }).testConnection(NO_CREDENTIALS, AbortSignal.timeout(5000));
         assert.equal(!notFound.ok && notFound.code, 'NOT_FOUND_URL');
       } finally { await other.close(); }
       fake.script((r) => r.path === '/services/oauth2/token', { delayMs: 1000, body: {} });
-      const silent = await connector().testConnection(none, AbortSignal.timeout(300));
+      const silent = await connector().testConnection(NO_CREDENTIALS, AbortSignal.timeout(300));
       assert.equal(!silent.ok && silent.code, 'TIMEOUT');
     });
   });
 
   it('lists searchable objects and the fields of one, with relationship names', async () => {
-    const modules = await connector().listModules(none, AbortSignal.timeout(5000));
+    const modules = await connector().listModules(NO_CREDENTIALS, AbortSignal.timeout(5000));
     assert.deepEqual(modules, ['Contact', 'Lead', 'Account', 'Invoice__c']);
-    const fields = await connector().listFields('Contact', none, AbortSignal.timeout(5000));
+    const fields = await connector().listFields('Contact', NO_CREDENTIALS, AbortSignal.timeout(5000));
     assert.deepEqual(fields.find((f) => f.name === 'Account.Name'), { name: 'Account.Name', label: 'Account ID (name)', type: 'reference' });
     assert.deepEqual(fields.find((f) => f.name === 'Phone'), { name: 'Phone', label: 'Business Phone', type: 'phone' });
   });

@@ -1,14 +1,10 @@
 import assert from 'node:assert/strict';
-import type { LookupRequest, LookupResult } from '../../src/crm/connector';
-import { HttpClient } from '../../src/crm/http-client';
-import type { ConnectorServices } from '../../src/crm/integration';
+import type { LookupRequest } from '../../src/crm/connector';
+import type { HttpClient } from '../../src/crm/http-client';
 import { sugarcrmDefinition, type SugarSettings } from '../../src/crm/sugarcrm';
 import { TokenCache } from '../../src/crm/token-cache';
-import { FakeHttpsServer } from '../support/fake-https';
+import { connectorServices, lookupByDeadline, lookupRequest, NO_CREDENTIALS, testHttpClient, withUntrustedServer } from '../support/connector-harness';
 import { SugarFake, type SugarRecord } from '../support/fakes/sugarcrm-fake';
-import { testCa } from '../support/test-ca';
-
-const logger = { info() {}, warn() {}, error() {}, debug() {} } as unknown as ConnectorServices['logger'];
 
 function record(id: string, modified: string, extra: Record<string, unknown>): SugarRecord {
   return { id, date_modified: modified, ...extra };
@@ -21,15 +17,9 @@ describe('SugarCRM connector', () => {
 
   const settings = (over: Record<string, unknown> = {}): SugarSettings =>
     sugarcrmDefinition.schema.parse({ siteUrl: fake.url, username: 'api', password: 'secret', region: 'US', ...over });
-  const connector = (over: Record<string, unknown> = {}) => sugarcrmDefinition.create(settings(over), { http, tokens, logger });
-  const request = (over: Partial<LookupRequest> = {}): LookupRequest => ({
-    tenantId: 't1', ruleId: 1, callerId: '+15551234567', did: '', dtmf: '', fieldName: 'account_name', module: 'Contacts',
-    credentials: { username: '', password: '' }, deadlineAt: Date.now() + 3000, ...over,
-  });
-  const lookup = (over: Partial<LookupRequest> = {}, c = connector()): Promise<LookupResult> => {
-    const req = request(over);
-    return c.lookup(req, AbortSignal.timeout(Math.max(1, req.deadlineAt - Date.now())));
-  };
+  const connector = (over: Record<string, unknown> = {}) => sugarcrmDefinition.create(settings(over), connectorServices(http, tokens));
+  const request = (over: Partial<LookupRequest> = {}) => lookupRequest({ callerId: '+15551234567', fieldName: 'account_name', module: 'Contacts' }, over);
+  const lookup = (over: Partial<LookupRequest> = {}, c = connector()) => lookupByDeadline(c, request(over));
 
   beforeEach(async () => {
     fake = await SugarFake.start({
@@ -40,7 +30,7 @@ describe('SugarCRM connector', () => {
         ],
       },
     });
-    http = new HttpClient({ ca: testCa().caPem });
+    http = testHttpClient();
     tokens = new TokenCache();
   });
   afterEach(async () => {
@@ -201,48 +191,43 @@ describe('SugarCRM connector', () => {
     const never = () => new AbortController().signal;
 
     it('reports ok after a real login and a sample search', async () => {
-      const report = await connector().testConnection({ username: '', password: '' }, never());
+      const report = await connector().testConnection(NO_CREDENTIALS, never());
       assert.equal(report.ok, true, JSON.stringify(report));
       assert.equal(fake.logins.length, 1);
       assert.equal(fake.filterRequests.length, 1);
     });
 
     it('reports AUTH for a wrong password', async () => {
-      const report = await connector({ password: 'wrong' }).testConnection({ username: '', password: '' }, never());
+      const report = await connector({ password: 'wrong' }).testConnection(NO_CREDENTIALS, never());
       assert.equal(!report.ok && report.code, 'AUTH');
       assert.doesNotMatch(report.message, /wrong/);
     });
 
     it('reports CONFIG with the way out for an unregistered platform', async () => {
-      const report = await connector({ platform: 'pbx_other' }).testConnection({ username: '', password: '' }, never());
+      const report = await connector({ platform: 'pbx_other' }).testConnection(NO_CREDENTIALS, never());
       assert.equal(!report.ok && report.code, 'CONFIG');
       assert.match(report.message, /Configure API Platforms/);
     });
 
     it('reports NOT_FOUND_URL for a wrong API version', async () => {
-      const report = await connector({ apiVersion: 'v10' }).testConnection({ username: '', password: '' }, never());
+      const report = await connector({ apiVersion: 'v10' }).testConnection(NO_CREDENTIALS, never());
       assert.equal(!report.ok && report.code, 'NOT_FOUND_URL');
     });
 
     it('reports CONFIG without credentials, DNS for an unknown host, TLS for an untrusted certificate', async () => {
-      const none = await connector({ username: '', password: '' }).testConnection({ username: '', password: '' }, never());
+      const none = await connector({ username: '', password: '' }).testConnection(NO_CREDENTIALS, never());
       assert.equal(!none.ok && none.code, 'CONFIG');
-      const dns = await connector({ siteUrl: 'https://sugar.invalid' }).testConnection({ username: '', password: '' }, never());
+      const dns = await connector({ siteUrl: 'https://sugar.invalid' }).testConnection(NO_CREDENTIALS, never());
       assert.equal(!dns.ok && dns.code, 'DNS');
-      const untrusted = await FakeHttpsServer.start(() => ({ body: {} }), testCa().selfSigned(['localhost']));
-      try {
-        const tls = await connector({ siteUrl: untrusted.url }).testConnection({ username: '', password: '' }, never());
-        assert.equal(!tls.ok && tls.code, 'TLS');
-      } finally {
-        await untrusted.close();
-      }
+      const tls = await withUntrustedServer((url) => connector({ siteUrl: url }).testConnection(NO_CREDENTIALS, never()));
+      assert.equal(!tls.ok && tls.code, 'TLS');
     });
   });
 
   it('lists modules and fields from the metadata endpoint', async () => {
     const c = connector();
-    assert.deepEqual(await c.listModules({ username: '', password: '' }, AbortSignal.timeout(5000)), ['Accounts', 'Contacts', 'Leads']);
-    const list = await c.listFields('Contacts', { username: '', password: '' }, AbortSignal.timeout(5000));
+    assert.deepEqual(await c.listModules(NO_CREDENTIALS, AbortSignal.timeout(5000)), ['Accounts', 'Contacts', 'Leads']);
+    const list = await c.listFields('Contacts', NO_CREDENTIALS, AbortSignal.timeout(5000));
     assert.ok(list.some((f) => f.name === 'account_name' && f.type === 'relate'));
     assert.ok(list.some((f) => f.name === 'phone_work' && f.type === 'phone'));
     assert.ok(!list.some((f) => f.name === '_hash' || f.type === 'link'));

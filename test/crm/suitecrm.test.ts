@@ -1,16 +1,11 @@
 import assert from 'node:assert/strict';
 import type { LookupRequest } from '../../src/crm/connector';
-import { HttpClient } from '../../src/crm/http-client';
+import type { HttpClient } from '../../src/crm/http-client';
 import type { IntegrationConnector } from '../../src/crm/integration';
 import { suitecrmDefinition, suitecrmSchema } from '../../src/crm/suitecrm';
 import { phoneWhere } from '../../src/crm/suitecrm-v4';
-import { TokenCache } from '../../src/crm/token-cache';
-import type { HostLogger } from '../../src/host';
-import { FakeHttpsServer } from '../support/fake-https';
+import { connectorServices, lookupByDeadline, lookupRequest, testHttpClient, withUntrustedServer } from '../support/connector-harness';
 import { SuiteCrmFake } from '../support/fakes/suitecrm-fake';
-import { testCa } from '../support/test-ca';
-
-const quiet: HostLogger = { debug() {}, info() {}, warn() {}, error() {} };
 
 for (const apiVersion of ['v8', 'v4_1'] as const) {
   describe(`SuiteCRM connector (${apiVersion})`, () => {
@@ -21,15 +16,12 @@ for (const apiVersion of ['v8', 'v4_1'] as const) {
     const credentials = () => ({ username: fake.username, password: fake.password });
     const logins = () => (apiVersion === 'v8' ? fake.counts.tokenGrants : fake.counts.v4Logins);
     const isSearch = (path: string, body: string) => (apiVersion === 'v8' ? path.includes('/V8/module/') : new URLSearchParams(body).get('method') === 'get_entry_list');
-    const request = (over: Partial<LookupRequest> = {}): LookupRequest => ({
-      tenantId: 't1', ruleId: 1, callerId: '+1 202 555 0143', did: '', dtmf: '', fieldName: 'tier_c', module: 'Contacts',
-      credentials: credentials(), deadlineAt: Date.now() + 3000, ...over,
-    });
+    const request = (over: Partial<LookupRequest> = {}) => lookupRequest({ callerId: '+1 202 555 0143', fieldName: 'tier_c', module: 'Contacts', credentials: credentials() }, over);
     const make = (over: Record<string, unknown> = {}) =>
-      suitecrmDefinition.create(suitecrmSchema.parse({ site: fake.url, apiVersion, clientId: fake.clientId, clientSecret: fake.clientSecret, region: 'US', ...over }), { http, tokens: new TokenCache(), logger: quiet });
-    const lookup = (over: Partial<LookupRequest> = {}, ms = 3000) => connector.lookup(request({ deadlineAt: Date.now() + ms, ...over }), AbortSignal.timeout(ms));
+      suitecrmDefinition.create(suitecrmSchema.parse({ site: fake.url, apiVersion, clientId: fake.clientId, clientSecret: fake.clientSecret, region: 'US', ...over }), connectorServices(http));
+    const lookup = (over: Partial<LookupRequest> = {}, ms = 3000) => lookupByDeadline(connector, request({ deadlineAt: Date.now() + ms, ...over }));
 
-    before(() => { http = new HttpClient({ ca: testCa().caPem }); });
+    before(() => { http = testHttpClient(); });
     after(() => http.close());
     beforeEach(async () => {
       fake = await SuiteCrmFake.start();
@@ -137,11 +129,8 @@ for (const apiVersion of ['v8', 'v4_1'] as const) {
         fake.intercept = undefined;
         const dns = await make({ site: 'https://suitecrm.invalid' }).testConnection(credentials(), AbortSignal.timeout(5000));
         assert.equal(!dns.ok && dns.code, 'DNS');
-        const untrusted = await FakeHttpsServer.start(() => ({ body: {} }), testCa().selfSigned(['localhost']));
-        try {
-          const tls = await make({ site: untrusted.url }).testConnection(credentials(), AbortSignal.timeout(5000));
-          assert.equal(!tls.ok && tls.code, 'TLS');
-        } finally { await untrusted.close(); }
+        const tls = await withUntrustedServer((url) => make({ site: url }).testConnection(credentials(), AbortSignal.timeout(5000)));
+        assert.equal(!tls.ok && tls.code, 'TLS');
         fake.intercept = () => ({ delayMs: 1500, body: {} });
         const slow = await make().testConnection(credentials(), AbortSignal.timeout(300));
         assert.equal(!slow.ok && slow.code, 'TIMEOUT');
@@ -160,11 +149,10 @@ describe('SuiteCRM V8 specifics', () => {
   let fake: SuiteCrmFake;
   let http: HttpClient;
   const make = (over: Record<string, unknown> = {}) =>
-    suitecrmDefinition.create(suitecrmSchema.parse({ site: fake.url, clientId: fake.clientId, clientSecret: fake.clientSecret, username: fake.username, password: fake.password, region: 'US', ...over }), { http, tokens: new TokenCache(), logger: quiet });
-  const lookup = (connector: IntegrationConnector, callerId = '+1 202 555 0143') =>
-    connector.lookup({ tenantId: 't', ruleId: 1, callerId, did: '', dtmf: '', fieldName: 'tier_c', module: 'Contacts', credentials: { username: '', password: '' }, deadlineAt: Date.now() + 3000 }, AbortSignal.timeout(3000));
+    suitecrmDefinition.create(suitecrmSchema.parse({ site: fake.url, clientId: fake.clientId, clientSecret: fake.clientSecret, username: fake.username, password: fake.password, region: 'US', ...over }), connectorServices(http));
+  const lookup = (connector: IntegrationConnector, callerId = '+1 202 555 0143') => lookupByDeadline(connector, lookupRequest({ tenantId: 't', callerId, fieldName: 'tier_c', module: 'Contacts' }));
 
-  before(() => { http = new HttpClient({ ca: testCa().caPem }); });
+  before(() => { http = testHttpClient(); });
   after(() => http.close());
   beforeEach(async () => {
     fake = await SuiteCrmFake.start();
@@ -217,11 +205,10 @@ describe('SuiteCRM v4_1 specifics', () => {
   let fake: SuiteCrmFake;
   let http: HttpClient;
   const make = (region = 'US') =>
-    suitecrmDefinition.create(suitecrmSchema.parse({ site: fake.url, apiVersion: 'v4_1', username: fake.username, password: fake.password, region }), { http, tokens: new TokenCache(), logger: quiet });
-  const lookup = (connector: IntegrationConnector, callerId: string) =>
-    connector.lookup({ tenantId: 't', ruleId: 1, callerId, did: '', dtmf: '', fieldName: 'tier_c', module: 'Contacts', credentials: { username: '', password: '' }, deadlineAt: Date.now() + 3000 }, AbortSignal.timeout(3000));
+    suitecrmDefinition.create(suitecrmSchema.parse({ site: fake.url, apiVersion: 'v4_1', username: fake.username, password: fake.password, region }), connectorServices(http));
+  const lookup = (connector: IntegrationConnector, callerId: string) => lookupByDeadline(connector, lookupRequest({ tenantId: 't', callerId, fieldName: 'tier_c', module: 'Contacts' }));
 
-  before(() => { http = new HttpClient({ ca: testCa().caPem }); });
+  before(() => { http = testHttpClient(); });
   after(() => http.close());
   beforeEach(async () => { fake = await SuiteCrmFake.start(); });
   afterEach(async () => {

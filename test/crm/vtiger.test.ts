@@ -1,15 +1,10 @@
 import assert from 'node:assert/strict';
 import type { LookupRequest } from '../../src/crm/connector';
-import { HttpClient } from '../../src/crm/http-client';
+import type { HttpClient } from '../../src/crm/http-client';
 import type { IntegrationConnector } from '../../src/crm/integration';
-import { TokenCache } from '../../src/crm/token-cache';
 import { phoneQuery, vtigerDefinition, vtigerSchema, webserviceUrl } from '../../src/crm/vtiger';
-import type { HostLogger } from '../../src/host';
-import { FakeHttpsServer } from '../support/fake-https';
+import { connectorServices, lookupByDeadline, lookupRequest, testHttpClient, withUntrustedServer } from '../support/connector-harness';
 import { VtigerFake } from '../support/fakes/vtiger-fake';
-import { testCa } from '../support/test-ca';
-
-const quiet: HostLogger = { debug() {}, info() {}, warn() {}, error() {} };
 
 describe('Vtiger connector', () => {
   let fake: VtigerFake;
@@ -17,15 +12,12 @@ describe('Vtiger connector', () => {
   let connector: IntegrationConnector;
 
   const credentials = () => ({ username: fake.username, password: fake.accessKey });
-  const request = (over: Partial<LookupRequest> = {}): LookupRequest => ({
-    tenantId: 't1', ruleId: 1, callerId: '+1 202 555 0143', did: '', dtmf: '', fieldName: 'cf_853', module: 'Contacts',
-    credentials: credentials(), deadlineAt: Date.now() + 3000, ...over,
-  });
+  const request = (over: Partial<LookupRequest> = {}) => lookupRequest({ callerId: '+1 202 555 0143', fieldName: 'cf_853', module: 'Contacts', credentials: credentials() }, over);
   const make = (over: Record<string, unknown> = {}) =>
-    vtigerDefinition.create(vtigerSchema.parse({ url: `${fake.url}/crm`, region: 'US', ...over }), { http, tokens: new TokenCache(), logger: quiet });
-  const lookup = (over: Partial<LookupRequest> = {}, ms = 3000) => connector.lookup(request({ deadlineAt: Date.now() + ms, ...over }), AbortSignal.timeout(ms));
+    vtigerDefinition.create(vtigerSchema.parse({ url: `${fake.url}/crm`, region: 'US', ...over }), connectorServices(http));
+  const lookup = (over: Partial<LookupRequest> = {}, ms = 3000) => lookupByDeadline(connector, request({ deadlineAt: Date.now() + ms, ...over }));
 
-  before(() => { http = new HttpClient({ ca: testCa().caPem }); });
+  before(() => { http = testHttpClient(); });
   after(() => http.close());
   beforeEach(async () => {
     fake = await VtigerFake.start();
@@ -160,11 +152,8 @@ describe('Vtiger connector', () => {
       fake.intercept = undefined;
       const dns = await make({ url: 'https://vtiger.invalid' }).testConnection(credentials(), AbortSignal.timeout(5000));
       assert.equal(!dns.ok && dns.code, 'DNS');
-      const untrusted = await FakeHttpsServer.start(() => ({ body: {} }), testCa().selfSigned(['localhost']));
-      try {
-        const tls = await make({ url: untrusted.url }).testConnection(credentials(), AbortSignal.timeout(5000));
-        assert.equal(!tls.ok && tls.code, 'TLS');
-      } finally { await untrusted.close(); }
+      const tls = await withUntrustedServer((url) => make({ url: url }).testConnection(credentials(), AbortSignal.timeout(5000)));
+      assert.equal(!tls.ok && tls.code, 'TLS');
       fake.intercept = () => ({ delayMs: 1500, body: {} });
       const slow = await make().testConnection(credentials(), AbortSignal.timeout(300));
       assert.equal(!slow.ok && slow.code, 'TIMEOUT');

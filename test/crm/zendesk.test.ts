@@ -1,15 +1,10 @@
 import assert from 'node:assert/strict';
 import type { LookupRequest } from '../../src/crm/connector';
-import { HttpClient } from '../../src/crm/http-client';
+import type { HttpClient } from '../../src/crm/http-client';
 import type { IntegrationConnector } from '../../src/crm/integration';
-import { TokenCache } from '../../src/crm/token-cache';
 import { zendeskBaseUrl, zendeskDefinition, zendeskSchema } from '../../src/crm/zendesk';
-import type { HostLogger } from '../../src/host';
-import { FakeHttpsServer } from '../support/fake-https';
+import { connectorServices, lookupByDeadline, lookupRequest, NO_CREDENTIALS, testHttpClient, withUntrustedServer } from '../support/connector-harness';
 import { ZendeskFake } from '../support/fakes/zendesk-fake';
-import { testCa } from '../support/test-ca';
-
-const quiet: HostLogger = { debug() {}, info() {}, warn() {}, error() {} };
 
 describe('Zendesk connector', () => {
   let fake: ZendeskFake;
@@ -17,15 +12,12 @@ describe('Zendesk connector', () => {
   let connector: IntegrationConnector;
 
   const credentials = () => ({ username: fake.email, password: fake.apiToken });
-  const request = (over: Partial<LookupRequest> = {}): LookupRequest => ({
-    tenantId: 't1', ruleId: 1, callerId: '+1 513 555 7611', did: '', dtmf: '', fieldName: 'name', module: 'users',
-    credentials: credentials(), deadlineAt: Date.now() + 3000, ...over,
-  });
+  const request = (over: Partial<LookupRequest> = {}) => lookupRequest({ callerId: '+1 513 555 7611', fieldName: 'name', module: 'users', credentials: credentials() }, over);
   const make = (over: Record<string, unknown> = {}) =>
-    zendeskDefinition.create(zendeskSchema.parse({ subdomain: fake.url, region: 'US', ...over }), { http, tokens: new TokenCache(), logger: quiet });
-  const lookup = (over: Partial<LookupRequest> = {}, ms = 3000) => connector.lookup(request({ deadlineAt: Date.now() + ms, ...over }), AbortSignal.timeout(ms));
+    zendeskDefinition.create(zendeskSchema.parse({ subdomain: fake.url, region: 'US', ...over }), connectorServices(http));
+  const lookup = (over: Partial<LookupRequest> = {}, ms = 3000) => lookupByDeadline(connector, request({ deadlineAt: Date.now() + ms, ...over }));
 
-  before(() => { http = new HttpClient({ ca: testCa().caPem }); });
+  before(() => { http = testHttpClient(); });
   after(() => http.close());
   beforeEach(async () => {
     fake = await ZendeskFake.start();
@@ -62,10 +54,10 @@ describe('Zendesk connector', () => {
 
   it('authenticates with the OAuth token when no email/API token is given', async () => {
     const oauth = make({ oauthToken: fake.oauthToken });
-    const result = await oauth.lookup(request({ credentials: { username: '', password: '' } }), AbortSignal.timeout(3000));
+    const result = await lookupByDeadline(oauth, request({ credentials: NO_CREDENTIALS }));
     assert.deepEqual(result, { kind: 'value', value: 'Ann Caller', matches: 1 });
     assert.equal(fake.requests.at(-1)!.headers.authorization, `Bearer ${fake.oauthToken}`);
-    const none = await make().lookup(request({ credentials: { username: '', password: '' } }), AbortSignal.timeout(3000));
+    const none = await lookupByDeadline(make(), request({ credentials: NO_CREDENTIALS }));
     assert.equal(none.kind === 'error' && none.code, 'CONFIG');
   });
 
@@ -160,11 +152,8 @@ describe('Zendesk connector', () => {
       assert.deepEqual(!limited.ok && [limited.code, limited.retryAfterMs], ['RATE_LIMITED', 45_000]);
       const dns = await make({ subdomain: 'https://zendesk.invalid' }).testConnection(credentials(), AbortSignal.timeout(5000));
       assert.equal(!dns.ok && dns.code, 'DNS');
-      const untrusted = await FakeHttpsServer.start(() => ({ body: {} }), testCa().selfSigned(['localhost']));
-      try {
-        const tls = await make({ subdomain: untrusted.url }).testConnection(credentials(), AbortSignal.timeout(5000));
-        assert.equal(!tls.ok && tls.code, 'TLS');
-      } finally { await untrusted.close(); }
+      const tls = await withUntrustedServer((url) => make({ subdomain: url }).testConnection(credentials(), AbortSignal.timeout(5000)));
+      assert.equal(!tls.ok && tls.code, 'TLS');
       fake.intercept = () => ({ delayMs: 1500, body: {} });
       const slow = await connector.testConnection(credentials(), AbortSignal.timeout(300));
       assert.equal(!slow.ok && slow.code, 'TIMEOUT');

@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
 import type { LookupRequest, LookupResult } from '../../src/crm/connector';
-import { HttpClient } from '../../src/crm/http-client';
+import type { HttpClient } from '../../src/crm/http-client';
 import type { IntegrationConnector } from '../../src/crm/integration';
 import { TokenCache } from '../../src/crm/token-cache';
 import { ZOHO_DATA_CENTRES, zohoDefinition, type ZohoServices, type ZohoSettings } from '../../src/crm/zoho';
-import { testCa } from '../support/test-ca';
+import { connectorServices, lookupRequest, NO_CREDENTIALS, testHttpClient } from '../support/connector-harness';
 import { ZohoFake } from '../support/fakes/zoho-fake';
 
-const logger = { debug() {}, info() {}, warn() {}, error() {} };
 const DCS = ['com', 'eu', 'in'] as const;
 
 describe('Zoho CRM connector', () => {
@@ -17,7 +16,7 @@ describe('Zoho CRM connector', () => {
 
   before(async () => {
     fake = await ZohoFake.start(Object.fromEntries(DCS.map((dc) => [dc, { accounts: ZOHO_DATA_CENTRES[dc].accounts, api: `https://www.zohoapis.${dc}` }])));
-    http = new HttpClient({ ca: testCa().caPem });
+    http = testHttpClient();
     for (const dc of DCS) {
       fake.add(dc, 'Contacts', { id: '4150868000000224005', Modified_Time: '2024-03-01T10:00:00+01:00', Last_Name: `Smith-${dc}`, Phone: '+1 (202) 555-0101', Account_Name: { name: `Acme ${dc}`, id: '4150868000000224001' } });
     }
@@ -34,13 +33,11 @@ describe('Zoho CRM connector', () => {
 
   function connector(dc: (typeof DCS)[number], overrides: Partial<ZohoSettings> = {}): IntegrationConnector {
     const settings = zohoDefinition.schema.parse({ region: 'US', dataCentre: dc, clientId: fake.clientId, clientSecret: fake.clientSecret, refreshToken: `1000.refresh-${dc}`, ...overrides });
-    const services: ZohoServices = { http, tokens, logger, resolveOrigin: fake.resolveOrigin };
+    const services: ZohoServices = { ...connectorServices(http, tokens), resolveOrigin: fake.resolveOrigin };
     return zohoDefinition.create(settings, services);
   }
 
-  function request(callerId: string, overrides: Partial<LookupRequest> = {}): LookupRequest {
-    return { tenantId: 't1', ruleId: 1, callerId, did: '', dtmf: '', fieldName: 'Account_Name', module: 'Contacts', credentials: { username: '', password: '' }, deadlineAt: Date.now() + 3000, ...overrides };
-  }
+  const request = (callerId: string, over: Partial<LookupRequest> = {}) => lookupRequest({ callerId, fieldName: 'Account_Name', module: 'Contacts' }, over);
 
   const lookup = (c: IntegrationConnector, req: LookupRequest, signal = AbortSignal.timeout(Math.max(1, req.deadlineAt - Date.now()))): Promise<LookupResult> => c.lookup(req, signal);
 
@@ -194,17 +191,17 @@ describe('Zoho CRM connector', () => {
       const zoho = connector('in');
       await lookup(zoho, request('+12025550101'));
       const before = fake.tokenRequests('in');
-      const report = await zoho.testConnection({ username: '', password: '' }, AbortSignal.timeout(5000));
+      const report = await zoho.testConnection(NO_CREDENTIALS, AbortSignal.timeout(5000));
       assert.equal(report.ok, true, JSON.stringify(report));
       assert.equal(fake.tokenRequests('in'), before + 1, 'the cached token was not trusted');
     });
 
     it('reports AUTH for a wrong client secret or a refresh token of another data centre', async () => {
-      const wrongSecret = await connector('eu', { clientSecret: 'nope' }).testConnection({ username: '', password: '' }, AbortSignal.timeout(5000));
+      const wrongSecret = await connector('eu', { clientSecret: 'nope' }).testConnection(NO_CREDENTIALS, AbortSignal.timeout(5000));
       assert.equal(!wrongSecret.ok && wrongSecret.code, 'AUTH');
       assert.match(!wrongSecret.ok ? wrongSecret.message : '', /Client ID or Client Secret/);
       assert.doesNotMatch(!wrongSecret.ok ? wrongSecret.message : '', /nope/);
-      const otherDc = await connector('eu', { refreshToken: '1000.refresh-com' }).testConnection({ username: '', password: '' }, AbortSignal.timeout(5000));
+      const otherDc = await connector('eu', { refreshToken: '1000.refresh-com' }).testConnection(NO_CREDENTIALS, AbortSignal.timeout(5000));
       assert.equal(!otherDc.ok && otherDc.code, 'AUTH');
       assert.match(!otherDc.ok ? otherDc.message : '', /invalid_code/);
     });
@@ -212,31 +209,31 @@ describe('Zoho CRM connector', () => {
     it('reports FORBIDDEN for a missing scope, RATE_LIMITED with when, TIMEOUT when Zoho is silent', async () => {
       const zoho = connector('eu');
       fake.script((r) => r.role === 'api', { status: 401, body: { code: 'OAUTH_SCOPE_MISMATCH', details: {}, message: 'invalid oauth scope', status: 'error' } });
-      const scope = await zoho.testConnection({ username: '', password: '' }, AbortSignal.timeout(5000));
+      const scope = await zoho.testConnection(NO_CREDENTIALS, AbortSignal.timeout(5000));
       assert.equal(!scope.ok && scope.code, 'FORBIDDEN');
       fake.script((r) => r.role === 'api', { status: 429, headers: { 'retry-after': '120' }, body: { code: 'TOO_MANY_REQUESTS', status: 'error', message: 'x' } });
-      const limited = await zoho.testConnection({ username: '', password: '' }, AbortSignal.timeout(5000));
+      const limited = await zoho.testConnection(NO_CREDENTIALS, AbortSignal.timeout(5000));
       assert.equal(!limited.ok && limited.code, 'RATE_LIMITED');
       assert.equal(!limited.ok && limited.retryAfterMs, 120_000);
       assert.match(!limited.ok ? limited.message : '', /120 s/);
       fake.script((r) => r.role === 'accounts', { delayMs: 1000, body: {} });
-      const silent = await zoho.testConnection({ username: '', password: '' }, AbortSignal.timeout(300));
+      const silent = await zoho.testConnection(NO_CREDENTIALS, AbortSignal.timeout(300));
       assert.equal(!silent.ok && silent.code, 'TIMEOUT');
     });
 
     it('reports DNS when the data centre host does not resolve', async () => {
-      const services: ZohoServices = { http, tokens, logger, resolveOrigin: () => 'https://accounts.zoho.invalid' };
+      const services: ZohoServices = { ...connectorServices(http, tokens), resolveOrigin: () => 'https://accounts.zoho.invalid' };
       const settings = zohoDefinition.schema.parse({ region: 'US', dataCentre: 'eu', clientId: 'x', clientSecret: 'y', refreshToken: 'z' });
-      const report = await zohoDefinition.create(settings, services).testConnection({ username: '', password: '' }, AbortSignal.timeout(5000));
+      const report = await zohoDefinition.create(settings, services).testConnection(NO_CREDENTIALS, AbortSignal.timeout(5000));
       assert.equal(!report.ok && report.code, 'DNS');
     });
   });
 
   it('lists modules from settings/modules and fields from settings/fields', async () => {
     const zoho = connector('com');
-    const modules = await zoho.listModules({ username: '', password: '' }, AbortSignal.timeout(5000));
+    const modules = await zoho.listModules(NO_CREDENTIALS, AbortSignal.timeout(5000));
     assert.deepEqual(modules, ['Contacts', 'Leads', 'Accounts', 'Vendors_X']);
-    const fields = await zoho.listFields('Contacts', { username: '', password: '' }, AbortSignal.timeout(5000));
+    const fields = await zoho.listFields('Contacts', NO_CREDENTIALS, AbortSignal.timeout(5000));
     assert.deepEqual(fields.find((f) => f.name === 'Account_Name'), { name: 'Account_Name', label: 'Account Name', type: 'lookup' });
     assert.equal(fake.apiRequests('com').at(-1)!.query.get('module'), 'Contacts');
   });

@@ -1,0 +1,46 @@
+/**
+ * What every connector test sets up around its vendor's fake, written once: the services a host
+ * hands a connector (an HttpClient that trusts the test CA, a TokenCache, a logger that says
+ * nothing), lookup requests as the call flow builds them, a lookup bounded by its deadline, and
+ * a server whose certificate no one trusts.
+ */
+import type { CrmConnector, LookupRequest, LookupResult } from '../../src/crm/connector';
+import { HttpClient } from '../../src/crm/http-client';
+import type { ConnectorServices, Credentials } from '../../src/crm/integration';
+import { TokenCache } from '../../src/crm/token-cache';
+import type { HostLogger } from '../../src/host';
+import { FakeHttpsServer } from './fake-https';
+import { testCa } from './test-ca';
+
+export const quietLogger: HostLogger = { debug() {}, info() {}, warn() {}, error() {} };
+export const NO_CREDENTIALS: Credentials = { username: '', password: '' };
+
+/** An HttpClient that trusts the test CA, as a host with a private CA configures one. */
+export function testHttpClient(): HttpClient {
+  return new HttpClient({ ca: testCa().caPem });
+}
+
+/** The services a host hands a connector: `http`, a fresh TokenCache unless one is given, a quiet logger. */
+export function connectorServices(http: HttpClient, tokens = new TokenCache()): ConnectorServices {
+  return { http, tokens, logger: quietLogger };
+}
+
+/** A lookup request as the call flow builds one, due in 3 s: the test's defaults, then `over`. */
+export function lookupRequest(defaults: Partial<LookupRequest>, over: Partial<LookupRequest> = {}): LookupRequest {
+  return { tenantId: 't1', ruleId: 1, callerId: '', did: '', dtmf: '', fieldName: '', module: '', credentials: NO_CREDENTIALS, deadlineAt: Date.now() + 3000, ...defaults, ...over };
+}
+
+/** A lookup aborted when its request's deadline passes, as the call flow runs it. */
+export function lookupByDeadline(connector: CrmConnector, request: LookupRequest): Promise<LookupResult> {
+  return connector.lookup(request, AbortSignal.timeout(Math.max(1, request.deadlineAt - Date.now())));
+}
+
+/** Runs `use` with the URL of an HTTPS server whose certificate no one trusts, then closes the server. */
+export async function withUntrustedServer<T>(use: (url: string) => Promise<T>): Promise<T> {
+  const untrusted = await FakeHttpsServer.start(() => ({ body: {} }), testCa().selfSigned(['localhost']));
+  try {
+    return await use(untrusted.url);
+  } finally {
+    await untrusted.close();
+  }
+}
