@@ -3,7 +3,7 @@ import { bullhornDefinition, bullhornSchema } from '../../src/crm/bullhorn';
 import type { LookupRequest } from '../../src/crm/connector';
 import type { HttpClient } from '../../src/crm/http-client';
 import type { IntegrationConnector } from '../../src/crm/integration';
-import { connectorServices, lookupByDeadline, lookupRequest, testHttpClient, withUntrustedServer } from '../support/connector-harness';
+import { assertNoRequestForUnknownCallers, closeFake, connectorServices, lookupByDeadline, lookupRequest, testHttpClient, withUntrustedServer } from '../support/connector-harness';
 import { BullhornFake } from '../support/fakes/bullhorn-fake';
 
 describe('Bullhorn connector', () => {
@@ -30,10 +30,7 @@ describe('Bullhorn connector', () => {
     ];
     connector = make();
   });
-  afterEach(async () => {
-    await fake.close();
-    assert.deepEqual(fake.violations, [], 'the fake saw requests Bullhorn would refuse');
-  });
+  afterEach(() => closeFake(fake, 'Bullhorn'));
 
   it('signs in headlessly, finds the caller with FastFind and reads the field', async () => {
     assert.deepEqual(await lookup(), { kind: 'value', value: 'Active', matches: 1 });
@@ -60,10 +57,7 @@ describe('Bullhorn connector', () => {
   it('answers not_found for no match, for another entity only, and for an unknown caller without a request', async () => {
     assert.deepEqual(await lookup({ callerId: '+1 303 555 0100' }), { kind: 'not_found' });
     assert.deepEqual(await lookup({ module: 'Lead' }), { kind: 'not_found' });
-    const before = fake.requests.length;
-    assert.deepEqual(await lookup({ callerId: '' }), { kind: 'not_found' });
-    assert.deepEqual(await lookup({ callerId: 'unknown' }), { kind: 'not_found' });
-    assert.equal(fake.requests.length, before);
+    await assertNoRequestForUnknownCallers(lookup, () => fake.requests.length);
   });
 
   it('picks the most recently modified of several matches, then the lowest id', async () => {

@@ -4,7 +4,7 @@ import type { HttpClient } from '../../src/crm/http-client';
 import type { IntegrationConnector } from '../../src/crm/integration';
 import { suitecrmDefinition, suitecrmSchema } from '../../src/crm/suitecrm';
 import { phoneWhere } from '../../src/crm/suitecrm-v4';
-import { connectorServices, lookupByDeadline, lookupRequest, testHttpClient, withUntrustedServer } from '../support/connector-harness';
+import { assertNoRequestForUnknownCallers, closeFake, connectorServices, lookupByDeadline, lookupRequest, testHttpClient, withUntrustedServer } from '../support/connector-harness';
 import { SuiteCrmFake } from '../support/fakes/suitecrm-fake';
 
 for (const apiVersion of ['v8', 'v4_1'] as const) {
@@ -32,10 +32,7 @@ for (const apiVersion of ['v8', 'v4_1'] as const) {
       fake.records.Accounts = [{ id: 'a-1', name: 'Acme Ltd', phone_office: '202-555-0143', date_modified: '2023-01-01 00:00:00' }];
       connector = make();
     });
-    afterEach(async () => {
-      await fake.close();
-      assert.deepEqual(fake.violations, [], 'the fake saw requests SuiteCRM would refuse or misread');
-    });
+    afterEach(() => closeFake(fake, 'SuiteCRM'));
 
     it('signs in, searches the module\'s phone fields and reads the field', async () => {
       assert.deepEqual(await lookup(), { kind: 'value', value: 'gold', matches: 1 });
@@ -46,10 +43,7 @@ for (const apiVersion of ['v8', 'v4_1'] as const) {
 
     it('answers not_found for no match and for an unknown caller without a request', async () => {
       assert.deepEqual(await lookup({ callerId: '+1 303 555 0100' }), { kind: 'not_found' });
-      const before = fake.requests.length;
-      assert.deepEqual(await lookup({ callerId: '' }), { kind: 'not_found' });
-      assert.deepEqual(await lookup({ callerId: 'unknown' }), { kind: 'not_found' });
-      assert.equal(fake.requests.length, before);
+      await assertNoRequestForUnknownCallers(lookup, () => fake.requests.length);
     });
 
     it('picks the most recently modified of several matches, then the lowest id', async () => {
@@ -158,10 +152,7 @@ describe('SuiteCRM V8 specifics', () => {
     fake = await SuiteCrmFake.start();
     fake.records.Contacts = [{ id: 'c-1', tier_c: 'gold', phone_work: '(202) 555-0143', date_modified: '2024-03-01 10:00:00' }];
   });
-  afterEach(async () => {
-    await fake.close();
-    assert.deepEqual(fake.violations, []);
-  });
+  afterEach(() => closeFake(fake, 'SuiteCRM'));
 
   it('sends one AND request per phone field and stored format, never filter[operator]', async () => {
     assert.deepEqual(await lookup(make()), { kind: 'value', value: 'gold', matches: 1 });
@@ -211,10 +202,7 @@ describe('SuiteCRM v4_1 specifics', () => {
   before(() => { http = testHttpClient(); });
   after(() => http.close());
   beforeEach(async () => { fake = await SuiteCrmFake.start(); });
-  afterEach(async () => {
-    await fake.close();
-    assert.deepEqual(fake.violations, []);
-  });
+  afterEach(() => closeFake(fake, 'SuiteCRM'));
 
   it('normalises stored numbers in SQL and sends only digits, whatever the caller ID holds', async () => {
     fake.records.Contacts = [{ id: 'c-1', tier_c: 'gold', phone_mobile: '+1 (202) 555-0143', date_modified: '2024-03-01 10:00:00' }];

@@ -1,9 +1,10 @@
 /**
  * What every connector test sets up around its vendor's fake, written once: the services a host
  * hands a connector (an HttpClient that trusts the test CA, a TokenCache, a logger that says
- * nothing), lookup requests as the call flow builds them, a lookup bounded by its deadline, and
- * a server whose certificate no one trusts.
+ * nothing), lookup requests as the call flow builds them, a lookup bounded by its deadline, a
+ * server whose certificate no one trusts, and the checks every connector must pass alike.
  */
+import assert from 'node:assert/strict';
 import type { CrmConnector, LookupRequest, LookupResult } from '../../src/crm/connector';
 import { HttpClient } from '../../src/crm/http-client';
 import type { ConnectorServices, Credentials } from '../../src/crm/integration';
@@ -43,4 +44,21 @@ export async function withUntrustedServer<T>(use: (url: string) => Promise<T>): 
   } finally {
     await untrusted.close();
   }
+}
+
+/** Closes a vendor's fake, then fails the test if the fake saw a request `vendor` would refuse. */
+export async function closeFake(fake: { close(): Promise<void>; violations: readonly string[] }, vendor: string): Promise<void> {
+  await fake.close();
+  assert.deepEqual(fake.violations, [], `the fake saw requests ${vendor} would refuse`);
+}
+
+/** Caller IDs that name no one (none given, Asterisk's 'unknown') are not_found without a request to the CRM. */
+export async function assertNoRequestForUnknownCallers(
+  lookup: (over: Partial<LookupRequest>) => Promise<LookupResult>,
+  requestCount: () => number,
+  callerIds = ['', 'unknown'],
+): Promise<void> {
+  const before = requestCount();
+  for (const callerId of callerIds) assert.deepEqual(await lookup({ callerId }), { kind: 'not_found' }, `caller ID ${JSON.stringify(callerId)}`);
+  assert.equal(requestCount(), before, 'no request for a caller ID that names no one');
 }
