@@ -2,37 +2,12 @@ import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
 import { AsteriskSimulator, type CallResult, type PlaceCallOptions } from '../../scripts/lib/asterisk-simulator';
 import { FakeAmiServer } from '../../scripts/lib/fake-ami';
+import { headerWith } from '../support/agi-transcripts';
 import { RawClient } from './raw-client';
 import { TinyAgiServer, type AgiConnection } from './tiny-agi-server';
 
 /** The header measured on Asterisk 22.10.1 (shared/reference/asterisk.md), port aside. */
-const measuredHeader = (port: number) =>
-  [
-    'agi_network: yes',
-    'agi_network_script: crm-routing?rule=1',
-    `agi_request: agi://127.0.0.1:${port}/crm-routing?rule=1`,
-    'agi_channel: Local/5551234@from-did-00000000;2',
-    'agi_language: en',
-    'agi_type: Local',
-    'agi_uniqueid: 1795556051.1',
-    'agi_version: 22.10.1',
-    'agi_callerid: +15550001111',
-    'agi_calleridname: Test Caller',
-    'agi_callingpres: 0',
-    'agi_callingani2: 0',
-    'agi_callington: 0',
-    'agi_callingtns: 0',
-    'agi_dnid: unknown',
-    'agi_rdnis: unknown',
-    'agi_context: from-did',
-    'agi_extension: 5551234',
-    'agi_priority: 2',
-    'agi_enhanced: 0.0',
-    'agi_accountcode: ',
-    'agi_threadid: 140350374528704',
-    '',
-    '',
-  ].join('\n');
+const measuredHeader = (port: number) => headerWith({ agi_request: `agi://127.0.0.1:${port}/crm-routing?rule=1` });
 
 describe('AsteriskSimulator', () => {
   let agi: TinyAgiServer;

@@ -1,6 +1,7 @@
 /**
  * FastAGI bytes exactly as measured on Asterisk 22.10.1 (shared/reference/asterisk.md), for the
- * parser's table tests and the fake Asterisk of the session and server tests.
+ * parser's table tests, the fake Asterisk of the session and server tests, and the check that the
+ * Asterisk simulator sends what Asterisk sends.
  */
 
 /** `AGI(agi://127.0.0.1:4573/crm-routing?rule=1)` on a call from `"Test Caller" <+15550001111>`. */
