@@ -6,6 +6,7 @@
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { AmiMessageReader, amiHeader, amiHeaderRecord, formatAmiMessage, type AmiInboundMessage } from './ami-wire';
+import { PendingTimers } from './pending-timers';
 
 export const AMI_BANNER = 'Asterisk Call Manager/11.0.0\r\n';
 
@@ -56,7 +57,7 @@ export class FakeAmiSession {
   events = true;
   private closing = false;
   private readonly reader = new AmiMessageReader();
-  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly timers = new PendingTimers();
 
   constructor(
     readonly id: number,
@@ -72,9 +73,9 @@ export class FakeAmiSession {
       for (const message of this.reader.push(chunk)) this.handle(message);
     });
     socket.on('error', () => undefined);
-    socket.on('close', () => this.dispose());
+    socket.on('close', () => this.timers.clear());
     // manager.conf authtimeout: a connection that does not log in is closed.
-    this.later(host.authTimeoutMs, () => {
+    this.timers.later(host.authTimeoutMs, () => {
       if (!this.authenticated) socket.destroy();
     });
     socket.write(AMI_BANNER);
@@ -87,20 +88,7 @@ export class FakeAmiSession {
 
   destroy(): void {
     this.socket.destroy();
-    this.dispose();
-  }
-
-  private dispose(): void {
-    for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
-  }
-
-  private later(ms: number, run: () => void): void {
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      run();
-    }, ms);
-    this.timers.add(timer);
   }
 
   private handle(message: AmiInboundMessage): void {
@@ -139,7 +127,7 @@ export class FakeAmiSession {
     if (!ok) {
       // Measured: the answer comes about 1.1 s later, then Asterisk closes the connection.
       this.closing = true;
-      this.later(this.host.authFailureDelayMs, () => {
+      this.timers.later(this.host.authFailureDelayMs, () => {
         this.respond('Error', id, [['Message', 'Authentication failed']]);
         this.socket.end();
       });

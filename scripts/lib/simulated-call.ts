@@ -11,6 +11,7 @@ import { runAgiCommand } from './agi-commands';
 import type { BlockingCommand } from './agi-blocking-commands';
 import { AgiLineReader } from './agi-line-reader';
 import type { CallTranscript } from './call-transcript';
+import { PendingTimers } from './pending-timers';
 import { formatLocation, type ChannelGone, type DialplanLocation, type SimulatedChannel } from './simulated-channel';
 
 /** Keys the caller presses. */
@@ -67,7 +68,7 @@ export class SimulatedCall {
   readonly done: Promise<CallOutcome>;
   private resolveDone!: (outcome: CallOutcome) => void;
   private readonly reader = new AgiLineReader();
-  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly timers = new PendingTimers();
   private running: BlockingCommand | undefined;
   private hangupNoticePending = false;
   private pumping = false;
@@ -91,9 +92,9 @@ export class SimulatedCall {
       if (!this.finished) this.onServerEnd();
     });
     this.write(plan.header);
-    if (plan.hangupAfterMs !== undefined) this.later(plan.hangupAfterMs, () => this.hangup('the caller hangs up'));
+    if (plan.hangupAfterMs !== undefined) this.timers.later(plan.hangupAfterMs, () => this.hangup('the caller hangs up'));
     if (plan.dtmf?.from === 'connect') this.scheduleDtmf();
-    this.later(plan.maxCallMs, () => this.abandon(`simulator gave up after ${plan.maxCallMs} ms (Asterisk itself would wait)`));
+    this.timers.later(plan.maxCallMs, () => this.abandon(`simulator gave up after ${plan.maxCallMs} ms (Asterisk itself would wait)`));
   }
 
   /** AMI Redirect of this channel. */
@@ -205,7 +206,7 @@ export class SimulatedCall {
     if (reply) this.write(`${reply}\n`);
     this.hangupNoticePending = true;
     const gap = gone === 'caller' && reply ? HANGUP_GAP_AFTER_CALLER_MS : HANGUP_GAP_MS;
-    this.later(gap, () => {
+    this.timers.later(gap, () => {
       this.hangupNoticePending = false;
       this.write('HANGUP\n');
       this.pump();
@@ -245,7 +246,6 @@ export class SimulatedCall {
     this.finished = true;
     this.running?.cancel();
     this.running = undefined;
-    for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
     const { transcript } = this.plan;
     const finalMoveAtMs = transcript.now();
@@ -267,7 +267,7 @@ export class SimulatedCall {
     const dtmf = this.plan.dtmf;
     if (!dtmf || this.dtmfScheduled) return;
     this.dtmfScheduled = true;
-    [...dtmf.digits].forEach((digit, i) => this.later((dtmf.afterMs ?? 300) + i * (dtmf.gapMs ?? 150), () => this.pressKey(digit)));
+    [...dtmf.digits].forEach((digit, i) => this.timers.later((dtmf.afterMs ?? 300) + i * (dtmf.gapMs ?? 150), () => this.pressKey(digit)));
   }
 
   private pressKey(digit: string): void {
@@ -288,13 +288,5 @@ export class SimulatedCall {
     const lines = (this.arrivingLine + chunk).split('\n');
     this.arrivingLine = lines.pop() ?? '';
     for (const line of lines) this.plan.transcript.fromServer(line);
-  }
-
-  private later(ms: number, run: () => void): void {
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      run();
-    }, ms);
-    this.timers.add(timer);
   }
 }
