@@ -64,6 +64,11 @@ function written(phone: string): string {
   return `(${d.slice(0, 3)}) ${d.slice(3, 6)}-${d.slice(6)}`;
 }
 
+/** The fake's settings and counts, with its violations and close as every case hands them over. */
+function started(fake: { violations: string[]; close(): Promise<void> }, crm: Omit<StartedCrm, 'violations' | 'close'>): StartedCrm {
+  return { ...crm, violations: () => fake.violations, close: () => fake.close() };
+}
+
 const national = (phone: string) => phone.replace(/\D/g, '').slice(-10);
 const modifiedOn = (i: number) => new Date(Date.UTC(2024, 0, 1) + i * 60_000);
 
@@ -72,11 +77,10 @@ export const bullhorn: CrmCase = {
   async start(callers) {
     const fake = await BullhornFake.start();
     fake.records.Candidate = callers.map((c, i) => ({ id: 1000 + i, firstName: `C${i}`, status: c.value, phone: written(c.phone), dateLastModified: modifiedOn(i).getTime() }));
-    return {
+    return started(fake, {
       settings: { clientId: fake.clientId, clientSecret: fake.clientSecret, username: fake.username, password: fake.password, loginInfoUrl: fake.url },
       counts: () => ({ logins: fake.counts.restLogins, lookups: fake.counts.finds }),
-      violations: () => fake.violations, close: () => fake.close(),
-    };
+    });
   },
 };
 
@@ -88,11 +92,10 @@ export const hubspot: CrmCase = {
       id: String(501 + i), updatedAt: modifiedOn(i).toISOString(),
       properties: { customer_tier: c.value, phone: written(c.phone), hs_searchable_calculated_phone_number: national(c.phone) },
     }));
-    return {
+    return started(fake, {
       settings: { authMode: 'oauth', clientId: fake.clientId, clientSecret: fake.clientSecret, refreshToken: fake.refreshToken, baseUrl: fake.url },
       counts: () => ({ logins: fake.tokenRequests(), lookups: fake.searches().length }),
-      violations: () => fake.violations, close: () => fake.close(),
-    };
+    });
   },
 };
 
@@ -104,11 +107,10 @@ export const dynamics2015: CrmCase = {
       ContactId: `a0000000-0000-0000-0000-${String(i).padStart(12, '0')}`, FullName: `Contact ${i}`, JobTitle: c.value,
       Telephone1: written(c.phone), Telephone2: null, Telephone3: null, MobilePhone: null, ModifiedOn: `/Date(${modifiedOn(i).getTime()})/`,
     }));
-    return {
+    return started(fake, {
       settings: { deployment: 'onprem2015', orgUrl: fake.orgUrl, username: 'CONTOSO\\crm-routing', password: 'Pa55word!' },
       counts: () => ({ logins: fake.handshakes, lookups: fake.served, connections: fake.connectionsUsed }),
-      violations: () => fake.violations, close: () => fake.close(),
-    };
+    });
   },
 };
 
@@ -121,11 +123,10 @@ export const dynamics365: CrmCase = {
       contactid: `c0000000-0000-0000-0000-${String(i).padStart(12, '0')}`, fullname: `Contact ${i}`, jobtitle: c.value,
       telephone1: written(c.phone), modifiedon: modifiedOn(i).toISOString(),
     }));
-    return {
+    return started(fake, {
       settings: { deployment: 'online365', orgUrl: fake.url, tenantId: 'contoso.onmicrosoft.com', clientId: '11111111-2222-3333-4444-555555555555', clientSecret: 'app~secret', loginHost: fake.url },
       counts: () => ({ logins: fake.tokenRequests.length, lookups: fake.dataRequests.length }),
-      violations: () => fake.violations, close: () => fake.close(),
-    };
+    });
   },
 };
 
@@ -139,11 +140,10 @@ export const pipedrive: CrmCase = {
       id: 2000 + i, name: `Person ${i}`, org_id: null, update_time: modifiedOn(i).toISOString().replace(/\.\d+Z$/, 'Z'),
       phones: [{ value: written(c.phone), primary: true, label: 'work' }], custom_fields: { [TIER_KEY]: option(c.value) },
     })));
-    return {
+    return started(fake, {
       settings: { companyDomain: fake.url, apiToken: [...fake.tokens][0]! },
       counts: () => ({ lookups: fake.count('/api/v2/persons/search') }),
-      violations: () => fake.violations, close: () => fake.close(),
-    };
+    });
   },
 };
 
@@ -154,14 +154,13 @@ export const proprietary: CrmCase = {
   async start(callers) {
     const fake = await ProprietaryFake.start({ type: 'oauth2', clientId: 'cid', clientSecret: 'csecret', clientAuth: 'body', expiresIn: 3600 });
     fake.records = inHouseRecords(callers);
-    return {
+    return started(fake, {
       settings: {
         authType: 'oauth2_client_credentials', tokenUrl: `${fake.url}/oauth/token`, clientId: 'cid', clientSecret: 'csecret',
         method: 'GET', url: `${fake.url}/api/v1/contacts?phone={e164}`, queryParams: 'fields={field}', valuePath: 'data[*].{field}', phonePath: 'phones[*]',
       },
       counts: () => ({ logins: fake.tokenRequests.length, lookups: fake.dataRequests.length }),
-      violations: () => fake.violations, close: () => fake.close(),
-    };
+    });
   },
 };
 
@@ -170,14 +169,13 @@ export const proprietary1: CrmCase = {
   async start(callers) {
     const fake = await ProprietaryFake.start({ type: 'api_key', header: 'X-Crm-Key', key: 'k-123' });
     fake.records = inHouseRecords(callers);
-    return {
+    return started(fake, {
       settings: {
         authType: 'api_key', apiKeyHeader: 'X-Crm-Key', password: 'k-123', method: 'POST', url: `${fake.url}/api/v1/search`,
         body: '{"query": {"phone": "{e164}"}, "fields": ["{field}"]}', valuePath: 'records[*].fields.{field}', phonePath: 'fields.phone',
       },
       counts: () => ({ lookups: fake.dataRequests.length }),
-      violations: () => fake.violations, close: () => fake.close(),
-    };
+    });
   },
 };
 
@@ -188,11 +186,10 @@ export const salesforce: CrmCase = {
     fake.records.Contact!.push(...callers.map((c, i) => ({
       Id: `003${String(i).padStart(12, '0')}AAA`, LastModifiedDate: modifiedOn(i).toISOString().replace('Z', '+0000'), Name: `Contact ${i}`, Phone: written(c.phone), Level__c: c.value,
     })));
-    return {
+    return started(fake, {
       settings: { loginUrl: fake.login.url, clientId: fake.clientId, clientSecret: fake.clientSecret, username: 'router@acme.example', password: 'Passw0rd!', securityToken: 'TOKEN123' },
       counts: () => ({ logins: fake.loginRequests, lookups: fake.searches().length }),
-      violations: () => fake.violations, close: () => fake.close(),
-    };
+    });
   },
 };
 
@@ -201,11 +198,10 @@ export const sugarcrm: CrmCase = {
   async start(callers) {
     const records = callers.map((c, i) => ({ id: `c-${i}`, date_modified: modifiedOn(i).toISOString().replace('.000Z', '+00:00'), phone_work: written(c.phone), tier_c: c.value }));
     const fake = await SugarFake.start({ records: { Contacts: records } });
-    return {
+    return started(fake, {
       settings: { siteUrl: fake.url, username: 'api', password: 'secret' },
       counts: () => ({ logins: fake.logins.length + fake.refreshes.length, lookups: fake.filterRequests.length }),
-      violations: () => fake.violations, close: () => fake.close(),
-    };
+    });
   },
 };
 
@@ -219,11 +215,10 @@ export const suitecrm: CrmCase = {
   async start(callers) {
     const fake = await SuiteCrmFake.start();
     fake.records.Contacts = suiteRecords(callers);
-    return {
+    return started(fake, {
       settings: { site: fake.url, apiVersion: 'v8', clientId: fake.clientId, clientSecret: fake.clientSecret, username: fake.username, password: fake.password },
       counts: () => ({ logins: fake.counts.tokenGrants, lookups: fake.counts.searches / SUITECRM_V8_REQUESTS_PER_LOOKUP }),
-      violations: () => fake.violations, close: () => fake.close(),
-    };
+    });
   },
 };
 
@@ -233,11 +228,10 @@ export const suitecrmV4: CrmCase = {
   async start(callers) {
     const fake = await SuiteCrmFake.start();
     fake.records.Contacts = suiteRecords(callers);
-    return {
+    return started(fake, {
       settings: { site: fake.url, apiVersion: 'v4_1', username: fake.username, password: fake.password },
       counts: () => ({ logins: fake.counts.v4Logins, lookups: fake.counts.searches }),
-      violations: () => fake.violations, close: () => fake.close(),
-    };
+    });
   },
 };
 
@@ -246,11 +240,10 @@ export const vtiger: CrmCase = {
   async start(callers) {
     const fake = await VtigerFake.start();
     fake.rows.Contacts = callers.map((c, i) => ({ id: `12x${100 + i}`, firstname: `C${i}`, cf_853: c.value, phone: written(c.phone), mobile: '', modifiedtime: modifiedOn(i).toISOString().slice(0, 19).replace('T', ' ') }));
-    return {
+    return started(fake, {
       settings: { url: `${fake.url}/crm`, username: fake.username, accessKey: fake.accessKey },
       counts: () => ({ logins: fake.counts.logins, lookups: fake.counts.queries }),
-      violations: () => fake.violations, close: () => fake.close(),
-    };
+    });
   },
 };
 
@@ -259,11 +252,10 @@ export const zendesk: CrmCase = {
   async start(callers) {
     const fake = await ZendeskFake.start();
     fake.users = callers.map((c, i) => ({ id: 300 + i, name: `User ${i}`, phone: written(c.phone), role: 'end-user', updated_at: modifiedOn(i).toISOString(), organization_id: null, user_fields: { tier: c.value } }));
-    return {
+    return started(fake, {
       settings: { subdomain: fake.url, email: fake.email, apiToken: fake.apiToken },
       counts: () => ({ lookups: fake.counts.searches }),
-      violations: () => fake.violations, close: () => fake.close(),
-    };
+    });
   },
 };
 
@@ -272,11 +264,11 @@ export const zoho: CrmCase = {
   async start(callers) {
     const fake = await ZohoFake.start({ com: { accounts: ZOHO_DATA_CENTRES.com.accounts, api: 'https://www.zohoapis.com' } });
     callers.forEach((c, i) => fake.add('com', 'Contacts', { id: `41508680000006${String(i).padStart(5, '0')}`, Modified_Time: modifiedOn(i).toISOString(), Last_Name: `Contact ${i}`, Phone: written(c.phone), Tier: c.value }));
-    return {
+    return started(fake, {
       settings: { dataCentre: 'com', clientId: fake.clientId, clientSecret: fake.clientSecret, refreshToken: '1000.refresh-com' },
       counts: () => ({ logins: fake.tokenRequests(), lookups: fake.apiRequests().length }),
-      violations: () => fake.violations, resolveOrigin: fake.resolveOrigin, close: () => fake.close(),
-    };
+      resolveOrigin: fake.resolveOrigin,
+    });
   },
 };
 
