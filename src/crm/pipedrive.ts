@@ -31,6 +31,7 @@ import { CrmError, errorForStatus } from './crm-error';
 import { fieldValueToText } from './field-value';
 import type { HttpResponse } from './http-client';
 import type { ConnectorServices, CrmDefinition, CrmField, Credentials, IntegrationConnector, TestReport } from './integration';
+import { MetadataCache } from './metadata-cache';
 import { pickMostRecent } from './record-pick';
 import { sessionKey } from './session-key';
 import type { CachedToken } from './token-cache';
@@ -86,7 +87,7 @@ const listAnswer = z.looseObject({ data: z.array(z.record(z.string(), z.unknown(
 
 export class PipedriveConnector implements IntegrationConnector {
   readonly baseUrl: string;
-  private readonly fieldCache = new Map<string, { expiresAt: number; fields: Promise<PipedriveField[]> }>();
+  private readonly fieldCache = new MetadataCache<PipedriveField[]>(100, FIELDS_TTL_MS);
 
   constructor(private readonly settings: PipedriveSettings, private readonly services: ConnectorServices) {
     const domain = settings.companyDomain;
@@ -142,13 +143,10 @@ export class PipedriveConnector implements IntegrationConnector {
   /** Field metadata, shared by concurrent lookups and kept FIELDS_TTL_MS per token and module. */
   private fieldsOf(token: PipedriveToken, api: ModuleApi, signal: AbortSignal): Promise<PipedriveField[]> {
     const key = sessionKey('pipedrive', this.baseUrl, [api.fields], [token.token]);
-    const cached = this.fieldCache.get(key);
-    if (cached && cached.expiresAt > Date.now()) return cached.fields;
-    if (this.fieldCache.size >= 100) this.fieldCache.clear();
-    const fields = this.get(token, api.fields, { start: '0', limit: '500' }, signal, fieldsAnswer, META).then((answer) => (answer?.data ?? []) as PipedriveField[]);
-    fields.catch(() => this.fieldCache.delete(key));
-    this.fieldCache.set(key, { expiresAt: Date.now() + FIELDS_TTL_MS, fields });
-    return fields;
+    return this.fieldCache.get(key, async () => {
+      const answer = await this.get(token, api.fields, { start: '0', limit: '500' }, signal, fieldsAnswer, META);
+      return (answer?.data ?? []) as PipedriveField[];
+    });
   }
 
   private session<R>(credentials: Credentials, signal: AbortSignal, deadlineAt: number, attempt: (token: PipedriveToken) => Promise<R>): Promise<R> {

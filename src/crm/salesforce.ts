@@ -29,6 +29,7 @@ import { CrmError, errorForStatus, type CrmErrorCode } from './crm-error';
 import { fieldValueToText } from './field-value';
 import type { HttpResponse } from './http-client';
 import type { ConnectorServices, CrmDefinition, CrmField, Credentials, IntegrationConnector, TestReport } from './integration';
+import { MetadataCache } from './metadata-cache';
 import { pickMostRecent } from './record-pick';
 import { requiredCredentials, sessionKey } from './session-key';
 import type { CachedToken } from './token-cache';
@@ -85,7 +86,7 @@ const describeAnswer = z.looseObject({
 
 export class SalesforceConnector implements IntegrationConnector {
   /** Phone fields of objects outside the built-in list, per instance and object. */
-  private readonly phoneFieldCache = new Map<string, Promise<string[]>>();
+  private readonly phoneFieldCache = new MetadataCache<string[]>(200);
 
   constructor(private readonly settings: SalesforceSettings, private readonly services: ConnectorServices) {}
 
@@ -139,19 +140,12 @@ export class SalesforceConnector implements IntegrationConnector {
   private phoneFields(session: SalesforceSession, object: string, signal: AbortSignal): Promise<string[]> {
     const standard = STANDARD_PHONE_FIELDS[object.toLowerCase()];
     if (standard) return Promise.resolve(standard);
-    const key = `${session.instanceUrl}|${object}`;
-    let cached = this.phoneFieldCache.get(key);
-    if (!cached) {
-      if (this.phoneFieldCache.size >= 200) this.phoneFieldCache.clear();
-      cached = this.get(session, `${API}/sobjects/${object}/describe`, signal, describeAnswer, META).then((answer) => {
-        const phones = (answer?.fields ?? []).filter((f) => f.type === 'phone').map((f) => f.name);
-        if (phones.length === 0) throw new CrmError('CONFIG', `Salesforce object ${object} has no phone field to search.`);
-        return phones;
-      });
-      cached.catch(() => this.phoneFieldCache.delete(key));
-      this.phoneFieldCache.set(key, cached);
-    }
-    return cached;
+    return this.phoneFieldCache.get(`${session.instanceUrl}|${object}`, async () => {
+      const answer = await this.get(session, `${API}/sobjects/${object}/describe`, signal, describeAnswer, META);
+      const phones = (answer?.fields ?? []).filter((f) => f.type === 'phone').map((f) => f.name);
+      if (phones.length === 0) throw new CrmError('CONFIG', `Salesforce object ${object} has no phone field to search.`);
+      return phones;
+    });
   }
 
   private credentials(rule: Credentials): Credentials {

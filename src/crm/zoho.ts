@@ -32,6 +32,7 @@ import { CrmError, errorForStatus } from './crm-error';
 import { fieldValueToText } from './field-value';
 import type { HttpResponse } from './http-client';
 import type { ConnectorServices, CrmDefinition, CrmField, Credentials, IntegrationConnector, TestReport } from './integration';
+import { MetadataCache } from './metadata-cache';
 import { pickMostRecent } from './record-pick';
 import { sessionKey } from './session-key';
 import type { CachedToken } from './token-cache';
@@ -99,7 +100,7 @@ const fieldsAnswer = z.looseObject({ fields: z.array(z.looseObject({ api_name: z
 
 export class ZohoConnector implements IntegrationConnector {
   /** Phone fields of non-standard modules, per API origin and module. */
-  private readonly phoneFieldCache = new Map<string, Promise<string[]>>();
+  private readonly phoneFieldCache = new MetadataCache<string[]>(200);
 
   constructor(private readonly settings: ZohoSettings, private readonly services: ZohoServices) {}
 
@@ -152,19 +153,12 @@ export class ZohoConnector implements IntegrationConnector {
   private phoneFields(token: ZohoToken, module: string, signal: AbortSignal): Promise<string[]> {
     const standard = STANDARD_PHONE_FIELDS[module];
     if (standard) return Promise.resolve(standard);
-    const key = `${token.apiOrigin}|${module}`;
-    let cached = this.phoneFieldCache.get(key);
-    if (!cached) {
-      if (this.phoneFieldCache.size >= 200) this.phoneFieldCache.clear();
-      cached = this.get(token, `${API}/settings/fields`, { module }, signal, fieldsAnswer, META).then((answer) => {
-        const phones = (answer?.fields ?? []).filter((f) => f.data_type === 'phone').map((f) => f.api_name);
-        if (phones.length === 0) throw new CrmError('CONFIG', `Zoho CRM module ${module} has no phone field to search.`);
-        return phones;
-      });
-      cached.catch(() => this.phoneFieldCache.delete(key));
-      this.phoneFieldCache.set(key, cached);
-    }
-    return cached;
+    return this.phoneFieldCache.get(`${token.apiOrigin}|${module}`, async () => {
+      const answer = await this.get(token, `${API}/settings/fields`, { module }, signal, fieldsAnswer, META);
+      const phones = (answer?.fields ?? []).filter((f) => f.data_type === 'phone').map((f) => f.api_name);
+      if (phones.length === 0) throw new CrmError('CONFIG', `Zoho CRM module ${module} has no phone field to search.`);
+      return phones;
+    });
   }
 
   private session<R>(credentials: Credentials, signal: AbortSignal, deadlineAt: number, attempt: (token: ZohoToken) => Promise<R>): Promise<R> {
