@@ -6,6 +6,7 @@ import type { AgiSession } from '../../src/call/agi-session';
 import type { AgiError } from '../../src/call/agi-error';
 import { FakeAsterisk, recordingLogger, type LogLine } from '../support/agi-fake-asterisk';
 import { headerWith } from '../support/agi-transcripts';
+import { until } from '../support/until';
 
 /** A promise the test resolves by hand: keeps a call "running" until released. */
 function gate(): { promise: Promise<void>; open(): void } {
@@ -14,14 +15,6 @@ function gate(): { promise: Promise<void>; open(): void } {
     open = resolve;
   });
   return { promise, open };
-}
-
-async function until(condition: () => boolean, timeoutMs = 1_000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!condition()) {
-    if (performance.now() > deadline) throw new Error('condition not met in time');
-    await delay(2);
-  }
 }
 
 describe('AgiServer', () => {

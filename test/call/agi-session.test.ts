@@ -4,14 +4,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { AgiError } from '../../src/call/agi-error';
 import { FULL_HEADER, headerWith } from '../support/agi-transcripts';
 import { sessionPair, type SessionPair } from '../support/agi-fake-asterisk';
-
-async function until(condition: () => boolean, timeoutMs = 1_000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!condition()) {
-    if (performance.now() > deadline) throw new Error('condition not met in time');
-    await delay(2);
-  }
-}
+import { until } from '../support/until';
 
 describe('AgiSession', () => {
   let pair: SessionPair | undefined;
