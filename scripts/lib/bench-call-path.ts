@@ -1,9 +1,9 @@
 /**
  * The plugin's call path as bench:agi runs it: startCallPath with plugin.json's settings (limits
  * included), on a fresh SQLite file, with one DID rule whose fourth row matches "Gold", the
- * reference host's destination catalog, the license on and no AMI, so every call is moved with
- * AGI's SET CONTEXT/EXTENSION/PRIORITY. The web parts of the host are not used by the call
- * path and are left empty.
+ * reference host's destination catalog, the license on and, unless `ami` is given, no AMI, so
+ * every call is moved with AGI's SET CONTEXT/EXTENSION/PRIORITY. The web parts of the host are
+ * not used by the call path and are left empty.
  */
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -13,7 +13,7 @@ import knex from 'knex';
 import { pluginConfig } from '../../src/config';
 import { startCallPath, type CallPath } from '../../src/call/call-path';
 import type { RuleDraft } from '../../src/domain/rule';
-import type { HostContext, HostLogger } from '../../src/host';
+import type { AmiSettings, HostContext, HostLogger } from '../../src/host';
 import { PluginStore } from '../../src/store/plugin-store';
 import { ReferenceCatalog } from '../host/catalog';
 import type { StubCrm } from './stub-crm';
@@ -26,6 +26,8 @@ export interface BenchCallPathOptions {
   customUrl?: string;
   /** PEM of the CA that signed the Custom CRM's certificate. */
   crmCa?: string;
+  /** AMI settings: calls are then moved by AMI Redirect (one AGI command, EXEC MSet, then the action). */
+  ami?: AmiSettings;
 }
 
 export interface BenchCallPath {
@@ -65,6 +67,7 @@ export async function startBenchCallPath(options: BenchCallPathOptions): Promise
     menu: { add: () => undefined }, layout: (page) => page.body,
     destinations: new ReferenceCatalog(),
     agi: { port: 0, bind: '127.0.0.1' },
+    ...(options.ami ? { ami: options.ami } : {}),
     logger: options.logger, secretKey, crmCa: options.crmCa, secureCookies: false,
   };
   const store = await PluginStore.create(db, { secretKey });

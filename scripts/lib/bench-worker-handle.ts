@@ -9,7 +9,8 @@ import type { AgiLoadOptions, AgiLoadResult } from './agi-load-client';
 export type WorkerRequest =
   | { id: number; kind: 'load'; options: AgiLoadOptions }
   | { id: number; kind: 'crm-start' }
-  | { id: number; kind: 'crm-delay'; delayMs: number };
+  | { id: number; kind: 'crm-delay'; delayMs: number }
+  | { id: number; kind: 'ami-start' };
 
 export type WorkerReply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: string };
 
@@ -24,6 +25,14 @@ export interface CrmStarted {
   url: string;
   /** The CA that signed its certificate (the host's crmCa). */
   caPem: string;
+}
+
+/** The fake AMI's address and login (the host's `ami` settings). */
+export interface AmiStarted {
+  host: string;
+  port: number;
+  username: string;
+  secret: string;
 }
 
 type Request = WorkerRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
@@ -66,6 +75,11 @@ export class BenchWorker {
   /** Resolves with the requests the fake CRM has answered so far. */
   setCrmDelay(delayMs: number): Promise<number> {
     return this.ask({ kind: 'crm-delay', delayMs }) as Promise<number>;
+  }
+
+  /** Starts a fake AMI that answers every Redirect `Success` at once (no channel is checked). */
+  startAmi(): Promise<AmiStarted> {
+    return this.ask({ kind: 'ami-start' }) as Promise<AmiStarted>;
   }
 
   stop(): void {

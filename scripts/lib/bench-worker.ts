@@ -1,13 +1,15 @@
 /**
  * The far side of bench:agi, forked into a process of its own so it shares neither the event
  * loop nor the core of the server under test: "Asterisk" (runs AGI load with agi-load-client)
- * or, on request, a fake CRM over HTTPS (the Custom CRM contract, test CA). Spoken to through
+ * or, on request, a fake CRM over HTTPS (the Custom CRM contract, test CA) and a fake AMI that
+ * answers every Redirect at once (scripts/lib/fake-ami.ts, the measured bytes). Spoken to through
  * BenchWorker (bench-worker-handle.ts).
  */
 import { FakeHttpsServer } from '../../test/support/fake-https';
 import { testCa } from '../../test/support/test-ca';
 import { runAgiLoad } from './agi-load-client';
-import type { CrmStarted, LoadReply, WorkerReply, WorkerRequest } from './bench-worker-handle';
+import type { AmiStarted, CrmStarted, LoadReply, WorkerReply, WorkerRequest } from './bench-worker-handle';
+import { FakeAmiServer } from './fake-ami';
 
 interface FakeCrm {
   delayMs: number;
@@ -25,7 +27,7 @@ process.on('message', (request: WorkerRequest) => {
   ).then((reply) => process.send!(reply));
 });
 
-async function answer(request: WorkerRequest): Promise<LoadReply | CrmStarted | number> {
+async function answer(request: WorkerRequest): Promise<LoadReply | CrmStarted | AmiStarted | number> {
   switch (request.kind) {
     case 'load': {
       const before = process.cpuUsage();
@@ -39,7 +41,22 @@ async function answer(request: WorkerRequest): Promise<LoadReply | CrmStarted | 
       if (!crm) throw new Error('The fake CRM is not started.');
       crm.delayMs = request.delayMs;
       return crm.requests;
+    case 'ami-start':
+      return startAmi();
   }
+}
+
+/**
+ * Asterisk's AMI as the production call path uses it: Redirect answers `Response: Success` /
+ * `Message: Redirect successful` at once. Real Asterisk then writes HANGUP on the FastAGI socket;
+ * the plugin closes as soon as the Redirect is answered, and the load client writes HANGUP as it
+ * answers the server's FIN, so the AGI side stays as measured.
+ */
+async function startAmi(): Promise<AmiStarted> {
+  const ami = await FakeAmiServer.create({ channels: { redirect: () => 'ok', hangup: () => 'ok' } });
+  // The fake keeps every action for tests to read; a benchmark does not.
+  setInterval(() => ami.actions.splice(0), 1000).unref();
+  return { host: '127.0.0.1', port: ami.port, username: 'crm', secret: 'crmsecret' };
 }
 
 /** The Custom CRM answering {"value": "Gold"} to every lookup, after `delayMs`. */
