@@ -16,8 +16,17 @@ export interface AgiLoadOptions {
   /** Path and query after host:port/, e.g. `crm-routing?rule=1`. */
   script: string;
   calls: number;
-  /** Calls in flight at once; a finished call is replaced at once until `calls` are placed. */
+  /**
+   * Closed loop: calls in flight at once; a finished call is replaced at once until `calls` are
+   * placed, so the server is kept saturated and latency is mostly queueing.
+   */
   concurrency: number;
+  /**
+   * Open loop instead: calls placed at this steady rate (call n at n / rate s), whatever the
+   * server does, as callers arrive at a PBX; `concurrency` is then ignored. In flight is
+   * rate x call duration (Little's law) while the server keeps up.
+   */
+  ratePerSecond?: number;
   /** Caller ID of every call. */
   callerId?: string;
   /** Each call must see exactly this many commands, else it counts as failed. */
@@ -27,6 +36,13 @@ export interface AgiLoadOptions {
 export interface AgiLoadResult {
   /** Per finished call: header written -> the server's FIN, in ms. */
   latenciesMs: number[];
+  /** Per finished call, as latenciesMs: when it was due to be placed, ms after the run started. */
+  scheduledMs: number[];
+  /** Open loop: how late calls were placed (connect done -> due time), p99 and max in ms; the client keeping up. */
+  lagP99Ms: number;
+  lagMaxMs: number;
+  /** Most calls open at once (connected, not yet closed). */
+  maxInFlight: number;
   wallMs: number;
   failures: number;
   /** The first few failures, said plainly. */
@@ -43,7 +59,12 @@ export function runAgiLoad(options: AgiLoadOptions): Promise<AgiLoadResult> {
   const host = options.host ?? '127.0.0.1';
   const header = headerTemplate(host, options);
   const latenciesMs: number[] = [];
+  const scheduledMs: number[] = [];
+  const lags: number[] = [];
   const failureSamples: string[] = [];
+  const rate = options.ratePerSecond;
+  let inFlight = 0;
+  let maxInFlight = 0;
   let failures = 0;
   let commands = 0;
   let placed = 0;
@@ -62,10 +83,21 @@ export function runAgiLoad(options: AgiLoadOptions): Promise<AgiLoadResult> {
     };
     const callEnded = () => {
       finished += 1;
-      if (finished === options.calls) resolve({ latenciesMs, wallMs: performance.now() - started, failures, failureSamples, commands });
-      else placeNext();
+      inFlight -= 1;
+      if (finished === options.calls) {
+        lags.sort((x, y) => x - y);
+        resolve({
+          latenciesMs, scheduledMs, wallMs: performance.now() - started, failures, failureSamples, commands, maxInFlight,
+          lagP99Ms: lags[Math.max(0, Math.ceil(lags.length * 0.99) - 1)] ?? 0, lagMaxMs: lags.at(-1) ?? 0,
+        });
+      } else if (rate === undefined) {
+        placeNext();
+      }
     };
     const placeCall = (n: number) => {
+      const due = rate === undefined ? 0 : (n * 1000) / rate;
+      inFlight += 1;
+      maxInFlight = Math.max(maxInFlight, inFlight);
       const socket = connect({ host, port: options.port, allowHalfOpen: true });
       socket.setNoDelay(true);
       socket.setEncoding('latin1');
@@ -75,6 +107,7 @@ export function runAgiLoad(options: AgiLoadOptions): Promise<AgiLoadResult> {
       let serverClosed = false;
       socket.once('connect', () => {
         sentAt = performance.now();
+        if (rate !== undefined) lags.push(sentAt - started - due);
         socket.write(header.before + n + header.after);
       });
       socket.on('data', (text: string) => {
@@ -93,7 +126,10 @@ export function runAgiLoad(options: AgiLoadOptions): Promise<AgiLoadResult> {
         const took = performance.now() - sentAt;
         commands += seen;
         if (options.expectCommands !== undefined && seen !== options.expectCommands) fail(`call ${n}: ${seen} commands, expected ${options.expectCommands}`);
-        else latenciesMs.push(took);
+        else {
+          latenciesMs.push(took);
+          scheduledMs.push(due);
+        }
         socket.end(HANGUP);
       });
       socket.on('error', (err) => {
@@ -104,7 +140,17 @@ export function runAgiLoad(options: AgiLoadOptions): Promise<AgiLoadResult> {
         callEnded();
       });
     };
-    for (let i = 0; i < Math.min(options.concurrency, options.calls); i += 1) placeNext();
+    if (rate === undefined) {
+      for (let i = 0; i < Math.min(options.concurrency, options.calls); i += 1) placeNext();
+      return;
+    }
+    // Open loop: every millisecond, place the calls that are due by now.
+    const tick = () => {
+      const due = Math.floor(((performance.now() - started) * rate) / 1000) + 1;
+      while (placed < Math.min(due, options.calls)) placeNext();
+      if (placed < options.calls) setTimeout(tick, 1);
+    };
+    tick();
   });
 }
 

@@ -5,14 +5,16 @@
  * `200 result=` line, close. No validation, no limits, no timers, no logging: what any handler
  * costs at the least on this machine, so the plugin's figures can be read as a ratio to it.
  * With `commands` > 1 it sends that many, one at a time: the protocol's own cost of a call
- * that needs as many round trips as the plugin's.
+ * that needs as many round trips as the plugin's. With `holdMs` it waits that long after the
+ * header before its first command (a timer, as the plugin's stub CRM holds a lookup), so both
+ * can be loaded with the same shape of calls in flight.
  */
 import { createServer, type AddressInfo, type Server } from 'node:net';
 
 export class BareAgiServer {
   private constructor(private readonly server: Server) {}
 
-  static async start(commands = 1): Promise<BareAgiServer> {
+  static async start(commands = 1, holdMs = 0): Promise<BareAgiServer> {
     const server = createServer((socket) => {
       socket.setNoDelay(true);
       socket.setEncoding('utf8');
@@ -30,7 +32,9 @@ export class BareAgiServer {
             variables[line.slice(0, colon)] = line.slice(colon + 1).trim();
           }
           received = received.slice(end + 2);
-          socket.write(`SET VARIABLE GREETING "ding-dong ${variables.agi_uniqueid ?? ''}"\n`);
+          const first = `SET VARIABLE GREETING "ding-dong ${variables.agi_uniqueid ?? ''}"\n`;
+          if (holdMs > 0) setTimeout(() => socket.write(first), holdMs);
+          else socket.write(first);
         }
         let newline: number;
         while ((newline = received.indexOf('\n')) !== -1) {

@@ -9,6 +9,7 @@ export interface Summary {
   count: number;
   min: number;
   p50: number;
+  p90: number;
   p95: number;
   p99: number;
   max: number;
@@ -20,7 +21,7 @@ export function summarize(values: ArrayLike<number>): Summary {
   const rank = (p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? NaN;
   let sum = 0;
   for (const value of sorted) sum += value;
-  return { count: sorted.length, min: sorted[0] ?? NaN, p50: rank(50), p95: rank(95), p99: rank(99), max: sorted.at(-1) ?? NaN, mean: sum / sorted.length };
+  return { count: sorted.length, min: sorted[0] ?? NaN, p50: rank(50), p90: rank(90), p95: rank(95), p99: rank(99), max: sorted.at(-1) ?? NaN, mean: sum / sorted.length };
 }
 
 /** Rows of cells as left-aligned columns, the first row being the heading. */

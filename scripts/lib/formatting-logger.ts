@@ -2,8 +2,8 @@
  * A host logger for benchmarks: it does what a host's logger does per line (timestamp, level,
  * message, fields as JSON, like the reference host's console logger) at `level` and above,
  * but drops the line instead of writing it, so a benchmark pays the plugin's logging cost and
- * not a terminal's. Counts the lines per level, and the `outcome` and `error` fields lines carry
- * (the call flow's "Call routed"); warnings and errors are kept for the report.
+ * not a terminal's. Counts the lines per level, and the `outcome`, `error` and `method` fields
+ * lines carry (the call flow's "Call routed"); warnings and errors are kept for the report.
  */
 import type { HostLogger } from '../../src/host';
 
@@ -13,7 +13,7 @@ type Level = (typeof LEVELS)[number];
 export class FormattingLogger implements HostLogger {
   readonly lines: Record<Level, number> = { debug: 0, info: 0, warn: 0, error: 0 };
   readonly problems: string[] = [];
-  /** How often each `outcome` / `error` field value was logged, e.g. "MATCH", "error TIMEOUT". */
+  /** How often each `outcome` / `error` / `method` field value was logged, e.g. "MATCH", "error TIMEOUT", "method ami". */
   readonly tally = new Map<string, number>();
   bytes = 0;
   private readonly from: number;
@@ -52,9 +52,9 @@ export class FormattingLogger implements HostLogger {
     this.lines[level] += 1;
     const text = `${new Date().toISOString()} ${level.toUpperCase()} ${message}${fields ? ` ${JSON.stringify(fields)}` : ''}`;
     this.bytes += text.length;
-    for (const key of ['outcome', 'error'] as const) {
+    for (const key of ['outcome', 'error', 'method'] as const) {
       const value = fields?.[key];
-      if (typeof value === 'string') this.count(key === 'error' ? `error ${value}` : value);
+      if (typeof value === 'string') this.count(key === 'outcome' ? value : `${key} ${value}`);
     }
     if ((level === 'warn' || level === 'error') && this.problems.length < 5) this.problems.push(text);
   }
