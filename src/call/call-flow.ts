@@ -18,7 +18,7 @@ import type { AgiSession } from './agi-session';
 import { collectDigits } from './dtmf';
 import { lookupWithin } from './lookup-within';
 import type { RuleConnectors } from '../crm/rule-connectors';
-import { ruleIdOf } from './rule-request';
+import { queryParam, ruleIdOf } from './rule-request';
 
 /** Early ends: the session closes at once and the dialplan goes on (its fallback line runs). */
 export type CallStatus = 'OK' | 'BAD_REQUEST' | 'UNKNOWN_RULE' | 'UNLICENSED' | 'NO_DESTINATION' | 'OVERLOADED';
@@ -86,7 +86,7 @@ export class CallFlow {
     const ruleId = ruleIdOf(request, this.deps.agiPath);
     if (ruleId === undefined) return this.endEarly(session, 'BAD_REQUEST');
     session.addLogFields({ ruleId });
-    const rule = this.ruleFor(request);
+    const rule = this.ruleFor(request, ruleId);
     if (!rule) return this.endEarly(session, 'UNKNOWN_RULE');
     if (!this.deps.license.isEnabled(LICENSE_FEATURE)) return this.endEarly(session, 'UNLICENSED');
 
@@ -198,8 +198,7 @@ export class CallFlow {
     await session.close();
   }
 
-  private ruleFor(request: AgiRequest): Rule | undefined {
-    const id = ruleIdOf(request, this.deps.agiPath);
+  private ruleFor(request: AgiRequest, id = ruleIdOf(request, this.deps.agiPath)): Rule | undefined {
     const rule = id === undefined ? undefined : this.deps.rules.get(id);
     const tenant = tenantOf(request);
     // Another tenant's rule is answered exactly like a rule that does not exist.
@@ -219,8 +218,8 @@ function lookupOutcome(result: LookupResult, callerId: string): LookupOutcome {
 }
 
 function tenantOf(request: AgiRequest): string | undefined {
-  const query = request.networkScript.split('?')[1];
-  return query === undefined ? undefined : new URLSearchParams(query).get('tenant') ?? undefined;
+  const mark = request.networkScript.indexOf('?');
+  return mark === -1 ? undefined : queryParam(request.networkScript.slice(mark + 1), 'tenant') ?? undefined;
 }
 
 /** Channel variables hold one line: control characters become spaces; long values are cut. */
