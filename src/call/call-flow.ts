@@ -19,6 +19,7 @@ import { collectDigits } from './dtmf';
 import { lookupWithin } from './lookup-within';
 import type { RuleConnectors } from '../crm/rule-connectors';
 import { queryParam, ruleIdOf } from './rule-request';
+import { Stopper } from './stopper';
 
 /** Early ends: the session closes at once and the dialplan goes on (its fallback line runs). */
 export type CallStatus = 'OK' | 'BAD_REQUEST' | 'UNKNOWN_RULE' | 'UNLICENSED' | 'NO_DESTINATION' | 'OVERLOADED';
@@ -37,7 +38,8 @@ export interface CallFlowDeps {
 }
 
 interface RunningCall {
-  stop: AbortController;
+  /** Stops when the plugin stops: the lookup is cut short and the call takes its default destination. */
+  stop: Stopper;
   done: Promise<void>;
 }
 
@@ -54,8 +56,8 @@ export class CallFlow {
 
   /** The AgiServer's onSession. */
   handle = (session: AgiSession, request: AgiRequest): Promise<void> => {
-    const stop = new AbortController();
-    const done = this.run(session, request, stop.signal).finally(() => this.running.delete(session));
+    const stop = new Stopper();
+    const done = this.run(session, request, stop).finally(() => this.running.delete(session));
     this.running.set(session, { stop, done });
     return done;
   };
@@ -73,7 +75,7 @@ export class CallFlow {
   drain = async (session: AgiSession): Promise<void> => {
     const call = this.running.get(session);
     if (!call) return;
-    call.stop.abort(new Error('The plugin is stopping.'));
+    call.stop.stop(new Error('The plugin is stopping.'));
     await call.done;
   };
 
@@ -81,7 +83,7 @@ export class CallFlow {
     if (session.headerComplete && !session.isClosed) await this.endEarly(session, 'BAD_REQUEST');
   };
 
-  private async run(session: AgiSession, request: AgiRequest, stopping: AbortSignal): Promise<void> {
+  private async run(session: AgiSession, request: AgiRequest, stopping: Stopper): Promise<void> {
     const started = performance.now();
     const ruleId = ruleIdOf(request, this.deps.agiPath);
     if (ruleId === undefined) return this.endEarly(session, 'BAD_REQUEST');

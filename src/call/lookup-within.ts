@@ -4,6 +4,7 @@
  * moment even if a connector is slow to notice. Shared by the call flow and "Test rule".
  */
 import type { CrmConnector, LookupRequest, LookupResult } from '../crm/connector';
+import { offStop, onStop, type StopSource } from './stopper';
 
 export interface BoundedLookup {
   result: LookupResult;
@@ -11,46 +12,52 @@ export interface BoundedLookup {
 }
 
 /**
- * `stop` aborts for other reasons (hang-up, plugin stopping): one signal or several, the first
- * to abort wins and its reason is kept. The deadline aborts with a TimeoutError, which
+ * `stop` ends the lookup for other reasons (hang-up, plugin stopping): one source or several
+ * (AbortSignals or the call path's Stoppers), the first to stop wins and its reason is given to
+ * the connector's signal. The deadline aborts that signal with a TimeoutError, which
  * connectors report as TIMEOUT.
  *
- * The deadline is a plain timer cleared as soon as the lookup settles, with one AbortController
- * for the connector: AbortSignal.timeout() would fire for every call `deadlineMs` later, answer
- * or not (a DOMException and an abort event each), and keep the call's signals alive till then;
- * several `stop` signals are listened to directly rather than through AbortSignal.any().
+ * One AbortController per lookup, for the connector; the deadline is a plain timer cleared as
+ * soon as the lookup settles (AbortSignal.timeout() would fire for every call `deadlineMs`
+ * later, answer or not, and keep the call's signals alive till then); the stop sources are
+ * listened to directly (no AbortSignal.any()), and the first of answer, deadline and stop
+ * settles the one promise (no Promise.race over extra promises).
  */
-export async function lookupWithin(
-  connector: CrmConnector, request: Omit<LookupRequest, 'deadlineAt'>, deadlineMs: number, stop: AbortSignal | readonly AbortSignal[] = [],
+export function lookupWithin(
+  connector: CrmConnector, request: Omit<LookupRequest, 'deadlineAt'>, deadlineMs: number, stop: StopSource | readonly StopSource[] = [],
 ): Promise<BoundedLookup> {
   const started = performance.now();
-  const controller = new AbortController();
-  const signal = controller.signal;
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    controller.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError'));
-  }, deadlineMs);
-  const stops = Array.isArray(stop) ? stop : [stop as AbortSignal];
-  const onStop = (event: Event) => controller.abort((event.target as AbortSignal).reason);
-  const stopped = stops.find((signal) => signal.aborted);
-  if (stopped) controller.abort(stopped.reason);
-  else for (const signal of stops) signal.addEventListener('abort', onStop, { once: true });
-  try {
-    const abandoned = new Promise<LookupResult>((resolve) => {
-      const onAbort = () => resolve(timedOut
-        ? { kind: 'error', code: 'TIMEOUT', message: `The CRM did not answer within the rule's deadline of ${deadlineMs / 1000} s.` }
-        : { kind: 'error', code: 'ABORTED', message: 'The lookup was cancelled (caller hung up or the plugin stopped).' });
-      if (signal.aborted) onAbort();
-      else signal.addEventListener('abort', onAbort, { once: true });
-    });
-    const answer = connector
-      .lookup({ ...request, deadlineAt: Date.now() + deadlineMs }, signal)
-      .catch((err: unknown): LookupResult => ({ kind: 'error', code: 'BAD_RESPONSE', message: `The connector failed: ${(err as Error)?.message ?? String(err)}` }));
-    const result = await Promise.race([answer, abandoned]);
-    return { result, lookupMs: performance.now() - started };
-  } finally {
-    clearTimeout(timer);
-    for (const signal of stops) signal.removeEventListener('abort', onStop);
-  }
+  const stops: readonly StopSource[] = Array.isArray(stop) ? stop : [stop as StopSource];
+  return new Promise<BoundedLookup>((resolve) => {
+    const controller = new AbortController();
+    let settled = false;
+    const settle = (result: LookupResult) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      for (const source of stops) offStop(source, onStopped);
+      resolve({ result, lookupMs: performance.now() - started });
+    };
+    const aborted = (reason: unknown) => {
+      controller.abort(reason);
+      settle({ kind: 'error', code: 'ABORTED', message: 'The lookup was cancelled (caller hung up or the plugin stopped).' });
+    };
+    const onStopped = () => aborted(stops.find((source) => source.aborted)?.reason);
+    const timer = setTimeout(() => {
+      controller.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError'));
+      settle({ kind: 'error', code: 'TIMEOUT', message: `The CRM did not answer within the rule's deadline of ${deadlineMs / 1000} s.` });
+    }, deadlineMs);
+    const stopped = stops.find((source) => source.aborted);
+    if (stopped) {
+      aborted(stopped.reason);
+      return;
+    }
+    for (const source of stops) onStop(source, onStopped);
+    const failed = (err: unknown) => settle({ kind: 'error', code: 'BAD_RESPONSE', message: `The connector failed: ${(err as Error)?.message ?? String(err)}` });
+    try {
+      connector.lookup({ ...request, deadlineAt: Date.now() + deadlineMs }, controller.signal).then(settle, failed);
+    } catch (err) {
+      failed(err);
+    }
+  });
 }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
 import { lookupWithin } from '../../src/call/lookup-within';
+import { Stopper } from '../../src/call/stopper';
 import type { CrmConnector, LookupResult } from '../../src/crm/connector';
 
 const REQUEST = {
@@ -63,6 +64,27 @@ describe('lookupWithin', () => {
     assert.equal(connector.signal?.reason, reason);
     hangup.abort(new Error('late'));
     assert.equal(connector.signal?.reason, reason, 'a later abort changes nothing');
+  });
+
+  it("takes the call path's Stoppers as stop sources, next to AbortSignals", async () => {
+    const connector = connectorAnswering(5_000);
+    const hangup = new Stopper();
+    const stopping = new AbortController();
+    const bounded = lookupWithin(connector, REQUEST, 5_000, [hangup, stopping.signal]);
+    const reason = new Error('caller hung up');
+    hangup.stop(() => reason, true);
+    const { result } = await bounded;
+    assert.equal(result.kind === 'error' && result.code, 'ABORTED');
+    assert.equal(connector.signal?.reason, reason);
+    stopping.abort(new Error('late'));
+    assert.equal(connector.signal?.reason, reason, 'a later abort changes nothing');
+  });
+
+  it('leaves no listener on its stop sources once it has settled', async () => {
+    const stopper = new Stopper();
+    const { result } = await lookupWithin(connectorAnswering(1), REQUEST, 1_000, stopper);
+    assert.equal(result.kind, 'value');
+    assert.equal((stopper as unknown as { listeners: unknown }).listeners, undefined);
   });
 
   it('does not even wait for a connector when stop has already aborted', async () => {
