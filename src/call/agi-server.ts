@@ -9,7 +9,7 @@ import type { HostLogger } from '../host';
 import { AgiError } from './agi-error';
 import type { AgiParserOptions } from './agi-parser';
 import type { AgiRequest } from './agi-request';
-import { AgiSession } from './agi-session';
+import { AgiSession, type AgiSessionOptions } from './agi-session';
 
 export type AgiHandler = (session: AgiSession, request: AgiRequest) => Promise<void> | void;
 
@@ -58,6 +58,8 @@ export class AgiServer {
   private readonly draining = new Map<AgiSession, Promise<void>>();
   private readonly maxSessions: number;
   private readonly maxConnections: number;
+  /** The same options object for every session (its settings are worked out once). */
+  private readonly sessionOptions: AgiSessionOptions;
   private stopping: Promise<void> | undefined;
 
   static async create(options: AgiServerOptions): Promise<AgiServer> {
@@ -69,6 +71,13 @@ export class AgiServer {
   constructor(private readonly options: AgiServerOptions, private readonly allow: BlockList | undefined) {
     this.maxSessions = options.maxSessions ?? 100;
     this.maxConnections = options.maxConnections ?? this.maxSessions * 2;
+    const { logger, headerTimeoutMs, commandTimeoutMs, idleTimeoutMs, parser } = options;
+    this.sessionOptions = {
+      logger, headerTimeoutMs, commandTimeoutMs, idleTimeoutMs, parser,
+      // The handler starts on the next tick, as it did after `await session.ready`: lines that came in the header's chunk are read first.
+      onHeader: (session, outcome) => process.nextTick(startRun, this, session, outcome),
+      onClosed: (session) => this.live.delete(session),
+    };
     this.server = createServer((socket) => this.accept(socket));
     this.server.on('error', (err) => options.logger.error('AGI server error', { error: err.message }));
   }
@@ -160,27 +169,21 @@ export class AgiServer {
       socket.destroy();
       return;
     }
-    const { logger, headerTimeoutMs, commandTimeoutMs, idleTimeoutMs, parser } = this.options;
-    const session = new AgiSession(socket, { logger, headerTimeoutMs, commandTimeoutMs, idleTimeoutMs, parser });
-    this.live.add(session);
-    void session.closed.then(() => this.live.delete(session));
-    void this.run(session);
+    this.live.add(new AgiSession(socket, this.sessionOptions));
   }
 
-  private async run(session: AgiSession): Promise<void> {
-    let request: AgiRequest;
-    try {
-      request = await session.ready;
-    } catch (err) {
-      const reason = err as AgiError;
-      if (reason.code === 'SESSION_CLOSED') {
+  /** @internal The session's header was read (or could not be): the call runs from here. */
+  async run(session: AgiSession, outcome: AgiRequest | AgiError): Promise<void> {
+    if (outcome instanceof AgiError) {
+      if (outcome.code === 'SESSION_CLOSED') {
         session.log.debug('AGI connection closed before its header');
       } else {
-        await this.runHandler(session, 'onBadRequest', () => this.options.onBadRequest?.(session, reason));
+        await this.runHandler(session, 'onBadRequest', () => this.options.onBadRequest?.(session, outcome));
       }
-      await session.close();
+      session.closeNow();
       return;
     }
+    const request = outcome;
     if (this.stopping) {
       await this.runHandler(session, 'onDrain', () => this.options.onDrain?.(session));
     } else if (this.running.size >= this.maxSessions) {
@@ -189,14 +192,19 @@ export class AgiServer {
     } else {
       this.running.add(session);
       try {
-        await this.runHandler(session, 'onSession', () => this.options.onSession(session, request));
+        await this.options.onSession(session, request);
+      } catch (err) {
+        session.log.error('AGI onSession handler failed', { error: (err as Error)?.message ?? String(err) });
       } finally {
         this.running.delete(session);
       }
-      await this.draining.get(session);
-      this.draining.delete(session);
+      const draining = this.draining.get(session);
+      if (draining) {
+        await draining;
+        this.draining.delete(session);
+      }
     }
-    await session.close();
+    session.closeNow();
   }
 
   private async runHandler(session: AgiSession, name: string, handler: () => Promise<void> | void): Promise<void> {
@@ -206,6 +214,10 @@ export class AgiServer {
       session.log.error(`AGI ${name} handler failed`, { error: (err as Error)?.message ?? String(err) });
     }
   }
+}
+
+function startRun(server: AgiServer, session: AgiSession, outcome: AgiRequest | AgiError): void {
+  void server.run(session, outcome);
 }
 
 /** IPv4 clients of a dual-stack socket show as ::ffff:a.b.c.d. */

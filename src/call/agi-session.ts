@@ -6,16 +6,23 @@
  *
  * The session only reports Asterisk's HANGUP line: it also comes after an AMI redirect and just
  * before Asterisk's FIN, so what it means is the call flow's to decide.
+ *
+ * Up to maxConcurrentCalls of these are alive at once, so a session holds little: one timer
+ * for all its deadlines (header, command, idle, close grace), no closure per socket event, a
+ * Stopper instead of an AbortController, and errors (with their stack traces) built only when
+ * someone will see them. What it holds is what a young-generation GC copies for every call in
+ * flight, and what the process's RSS grows by.
  */
 import type { Socket } from 'node:net';
 import type { HostLogger } from '../host';
-import { AgiError } from './agi-error';
+import { AgiError, type AgiErrorCode } from './agi-error';
 import { AgiParser, type AgiParserEvent, type AgiParserOptions, type AgiReply } from './agi-parser';
 import { parseAgiRequest, type AgiRequest } from './agi-request';
 import {
   agiCommandLine, assertSafeAgiCommand, expectResultCode, readGetDataReply, readGetVariableReply, readNumericResult,
   setVariablesLines, type GetDataResult,
 } from './agi-commands';
+import { Stopper } from './stopper';
 
 export interface AgiSessionOptions {
   /** Every line carries the session's fields: `remote`, then `uniqueId`, then what `addLogFields` adds (`ruleId`). */
@@ -31,6 +38,14 @@ export interface AgiSessionOptions {
   /** After our FIN, how long Asterisk gets to close its side before the socket is destroyed. Default 1 s. */
   closeGraceMs?: number;
   parser?: AgiParserOptions;
+  /**
+   * Called once when the header was read and validated (with the request) or could not be
+   * (with BAD_REQUEST, HEADER_TIMEOUT or SESSION_CLOSED), as `ready` settles. For the server,
+   * which has no use for a promise per call.
+   */
+  onHeader?: (session: AgiSession, outcome: AgiRequest | AgiError) => void;
+  /** Called once when the socket has fully closed, as `closed` resolves. */
+  onClosed?: (session: AgiSession) => void;
 }
 
 export interface AgiCommandOptions {
@@ -48,66 +63,125 @@ interface Command {
   timeoutMs: number;
   resolve(reply: AgiReply): void;
   reject(err: AgiError): void;
-  timer?: NodeJS.Timeout;
 }
 
-export class AgiSession {
-  /** Logs with this session's fields on every line; the call flow logs through it too. */
-  readonly log: HostLogger;
-  /** The validated header; rejects with BAD_REQUEST, HEADER_TIMEOUT or SESSION_CLOSED. */
-  readonly ready: Promise<AgiRequest>;
-  /** Resolves once the socket is fully closed. */
-  readonly closed: Promise<void>;
-  readonly remoteAddress: string;
+interface Settings {
+  headerTimeoutMs: number;
+  commandTimeoutMs: number;
+  idleTimeoutMs: number;
+  maxQueuedCommands: number;
+  closeGraceMs: number;
+}
 
-  private readonly parser: AgiParser;
-  private readonly settings: Required<Omit<AgiSessionOptions, 'logger' | 'parser'>>;
-  private readonly logFields: Record<string, unknown>;
-  private readonly hangup = new AbortController();
-  private currentState: AgiSessionState = 'header';
-  private headerRead = false;
-  private validRequest: AgiRequest | undefined;
-  private hangupLines = 0;
-  private current: Command | undefined;
-  private queue: Command[] = [];
-  private headerTimer: NodeJS.Timeout | undefined;
-  private idleTimer: NodeJS.Timeout | undefined;
-  private graceTimer: NodeJS.Timeout | undefined;
-  private socketClosed = false;
-  private settleReady!: { resolve(request: AgiRequest): void; reject(err: AgiError): void };
+/** What the session's one timer is waiting for. */
+const enum Deadline {
+  None,
+  Header,
+  Command,
+  Idle,
+  Grace,
+}
 
-  constructor(private readonly socket: Socket, options: AgiSessionOptions) {
-    this.settings = {
+/** Settings per options object: a server passes the same one for every session. */
+const settingsOf = new WeakMap<AgiSessionOptions, Settings>();
+
+function resolveSettings(options: AgiSessionOptions): Settings {
+  let settings = settingsOf.get(options);
+  if (!settings) {
+    settings = {
       headerTimeoutMs: options.headerTimeoutMs ?? 5_000,
       commandTimeoutMs: options.commandTimeoutMs ?? 10_000,
       idleTimeoutMs: options.idleTimeoutMs ?? 30_000,
       maxQueuedCommands: options.maxQueuedCommands ?? 8,
       closeGraceMs: options.closeGraceMs ?? 1_000,
     };
+    settingsOf.set(options, settings);
+  }
+  return settings;
+}
+
+/** The session a socket belongs to, so socket events need no closure per session. */
+const SESSION = Symbol('AgiSession');
+type SessionSocket = Socket & { [SESSION]?: AgiSession };
+
+function onSocketData(this: SessionSocket, chunk: Buffer): void {
+  this[SESSION]?.onData(chunk);
+}
+function onSocketEnd(this: SessionSocket): void {
+  this[SESSION]?.closedByAsterisk();
+}
+function onSocketClose(this: SessionSocket): void {
+  this[SESSION]?.onSocketClosed();
+}
+function onSocketError(this: SessionSocket, err: Error): void {
+  this[SESSION]?.log.debug('AGI socket error', { error: err.message });
+}
+function onDeadline(session: AgiSession): void {
+  session.onDeadline();
+}
+
+export class AgiSession {
+  /** Logs with this session's fields on every line; the call flow logs through it too. */
+  readonly log: HostLogger;
+  readonly remoteAddress: string;
+  /** Stops at the first HANGUP line from Asterisk, or when the session closes (the reason is an AgiError). */
+  readonly hangup = new Stopper();
+
+  private readonly parser: AgiParser;
+  private readonly settings: Settings;
+  private readonly logFields: Record<string, unknown>;
+  private readonly options: AgiSessionOptions;
+  private currentState: AgiSessionState = 'header';
+  private headerRead = false;
+  /** The header's outcome once known: the request, or why there is none. */
+  private headerOutcome: AgiRequest | AgiError | undefined;
+  private hangupLines = 0;
+  private current: Command | undefined;
+  private queue: Command[] | undefined;
+  private socketClosed = false;
+  private deadline = Deadline.None;
+  private deadlineAt = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private timerAt = 0;
+  private readyPromise: Promise<AgiRequest> | undefined;
+  private settleReady: { resolve(request: AgiRequest): void; reject(err: AgiError): void } | undefined;
+  private closedPromise: Promise<void> | undefined;
+  private resolveClosed: (() => void) | undefined;
+
+  constructor(private readonly socket: Socket, options: AgiSessionOptions) {
+    this.options = options;
+    this.settings = resolveSettings(options);
     this.remoteAddress = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
     this.logFields = { remote: this.remoteAddress };
-    this.log = loggerWithFields(options.logger, this.logFields);
+    this.log = new SessionLog(options.logger, this.logFields);
     this.parser = new AgiParser(options.parser);
-    this.ready = new Promise<AgiRequest>((resolve, reject) => {
-      this.settleReady = { resolve, reject };
-    });
-    this.ready.catch(() => undefined); // whoever awaits it sees the rejection; nobody else must
-    this.closed = new Promise<void>((resolve) => {
-      socket.once('close', () => {
-        this.socketClosed = true;
-        clearTimeout(this.graceTimer);
-        this.closedByAsterisk();
-        resolve();
-      });
-    });
+    (socket as SessionSocket)[SESSION] = this;
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('end', () => this.closedByAsterisk());
-    socket.on('error', (err) => this.log.debug('AGI socket error', { error: err.message }));
-    this.headerTimer = setTimeout(() => {
-      this.log.warn('AGI header timed out', { timeoutMs: this.settings.headerTimeoutMs });
-      this.shutDown(new AgiError('HEADER_TIMEOUT', `Asterisk did not send the AGI header within ${this.settings.headerTimeoutMs} ms.`));
-    }, this.settings.headerTimeoutMs);
+    socket.on('data', onSocketData);
+    socket.on('end', onSocketEnd);
+    socket.on('error', onSocketError);
+    socket.once('close', onSocketClose);
+    this.arm(Deadline.Header, this.settings.headerTimeoutMs);
+  }
+
+  /** The validated header; rejects with BAD_REQUEST, HEADER_TIMEOUT or SESSION_CLOSED. */
+  get ready(): Promise<AgiRequest> {
+    if (!this.readyPromise) {
+      const outcome = this.headerOutcome;
+      if (outcome instanceof AgiError) this.readyPromise = Promise.reject(outcome);
+      else if (outcome) this.readyPromise = Promise.resolve(outcome);
+      else this.readyPromise = new Promise<AgiRequest>((resolve, reject) => (this.settleReady = { resolve, reject }));
+      this.readyPromise.catch(() => undefined); // whoever awaits it sees the rejection; nobody else must
+    }
+    return this.readyPromise;
+  }
+
+  /** Resolves once the socket is fully closed. */
+  get closed(): Promise<void> {
+    if (!this.closedPromise) {
+      this.closedPromise = this.socketClosed ? Promise.resolve() : new Promise<void>((resolve) => (this.resolveClosed = resolve));
+    }
+    return this.closedPromise;
   }
 
   get state(): AgiSessionState {
@@ -116,7 +190,8 @@ export class AgiSession {
 
   /** The validated header. Throws NOT_READY before it arrived, BAD_REQUEST when it was not valid. */
   get request(): AgiRequest {
-    if (this.validRequest) return this.validRequest;
+    const outcome = this.headerOutcome;
+    if (outcome && !(outcome instanceof AgiError)) return outcome;
     throw new AgiError(this.currentState === 'header' ? 'NOT_READY' : 'BAD_REQUEST', 'The AGI header has not been read or was not valid.');
   }
 
@@ -127,7 +202,8 @@ export class AgiSession {
 
   /**
    * Aborted at the first HANGUP line from Asterisk, or when the session closes for any reason
-   * (the reason is an AgiError: HANGUP, SESSION_CLOSED, COMMAND_TIMEOUT...). Cancels the call's work.
+   * (the reason is an AgiError: HANGUP, SESSION_CLOSED, COMMAND_TIMEOUT...). Cancels the call's
+   * work. Made on first use; the call path listens to `hangup` instead.
    */
   get hangupSignal(): AbortSignal {
     return this.hangup.signal;
@@ -152,17 +228,23 @@ export class AgiSession {
    * included). Queued behind an outstanding command, never written alongside it. Rejects with
    * UNSAFE_ARGUMENT (CR/LF/NUL, empty, longer than AGI_MAX_COMMAND_BYTES; nothing written), QUEUE_FULL, NOT_READY, COMMAND_TIMEOUT, SESSION_CLOSED.
    */
-  async command(line: string, options: AgiCommandOptions = {}): Promise<AgiReply> {
-    assertSafeAgiCommand(line);
-    if (this.currentState === 'closed') throw new AgiError('SESSION_CLOSED', 'The AGI session is closed.');
-    if (this.currentState === 'header') throw new AgiError('NOT_READY', 'The AGI header has not been read yet.');
-    if (this.queue.length >= this.settings.maxQueuedCommands) {
-      throw new AgiError('QUEUE_FULL', `${this.settings.maxQueuedCommands} AGI commands are already waiting.`);
+  command(line: string, options?: AgiCommandOptions): Promise<AgiReply> {
+    try {
+      assertSafeAgiCommand(line);
+    } catch (err) {
+      return Promise.reject(err);
     }
-    const timeoutMs = options.timeoutMs ?? this.settings.commandTimeoutMs;
+    if (this.currentState === 'closed') return Promise.reject(new AgiError('SESSION_CLOSED', 'The AGI session is closed.'));
+    if (this.currentState === 'header') return Promise.reject(new AgiError('NOT_READY', 'The AGI header has not been read yet.'));
+    const waiting = this.queue?.length ?? 0;
+    if (waiting >= this.settings.maxQueuedCommands) {
+      return Promise.reject(new AgiError('QUEUE_FULL', `${this.settings.maxQueuedCommands} AGI commands are already waiting.`));
+    }
+    const timeoutMs = options?.timeoutMs ?? this.settings.commandTimeoutMs;
     return new Promise<AgiReply>((resolve, reject) => {
-      this.queue.push({ line, timeoutMs, resolve, reject });
-      this.sendNext();
+      const command: Command = { line, timeoutMs, resolve, reject };
+      if (this.current) (this.queue ??= []).push(command);
+      else this.send(command);
     });
   }
 
@@ -225,21 +307,96 @@ export class AgiSession {
    * its side; if it does not within `closeGraceMs` the socket is destroyed. Resolves when closed.
    */
   close(): Promise<void> {
-    if (this.currentState !== 'closed') this.shutDown(new AgiError('SESSION_CLOSED', 'The AGI session was closed by the call flow.'));
+    this.closeNow();
     return this.closed;
   }
 
-  /** Asterisk's FIN, then the socket's close: usually after our own close, so the error (and its stack) is made only when needed. */
-  private closedByAsterisk(): void {
-    if (this.currentState !== 'closed') this.shutDown(new AgiError('SESSION_CLOSED', 'Asterisk closed the AGI session.'));
+  /** close() for whoever does not wait for the socket to be gone: our FIN goes out at once, and no promise is made. */
+  closeNow(): void {
+    if (this.currentState !== 'closed') this.shutDown('SESSION_CLOSED', 'The AGI session was closed by the call flow.');
   }
 
-  private onData(chunk: Buffer): void {
-    for (const event of this.parser.push(chunk)) {
+  /** Asterisk's FIN, then the socket's close: usually after our own close, when there is nothing left to do. */
+  closedByAsterisk(): void {
+    if (this.currentState !== 'closed') this.shutDown('SESSION_CLOSED', 'Asterisk closed the AGI session.');
+  }
+
+  /** @internal The socket's 'close'. */
+  onSocketClosed(): void {
+    this.socketClosed = true;
+    this.closedByAsterisk();
+    this.disarm();
+    (this.socket as SessionSocket)[SESSION] = undefined;
+    this.resolveClosed?.();
+    this.resolveClosed = undefined;
+    this.options.onClosed?.(this);
+  }
+
+  /** @internal */
+  onData(chunk: Buffer): void {
+    const events = this.parser.push(chunk);
+    for (let i = 0; i < events.length; i += 1) {
       // After our close only HANGUP and FIN are expected; nothing more is acted on.
       if (this.currentState === 'closed') return;
-      this.handle(event);
+      this.handle(events[i]!);
     }
+  }
+
+  /** @internal The one timer fired: act on the deadline it was for, if it has passed. */
+  onDeadline(): void {
+    this.timer = undefined;
+    const left = this.deadlineAt - performance.now();
+    if (this.deadline === Deadline.None) return;
+    if (left > 0.5) {
+      this.startTimer(left);
+      return;
+    }
+    switch (this.deadline) {
+      case Deadline.Header:
+        this.log.warn('AGI header timed out', { timeoutMs: this.settings.headerTimeoutMs });
+        this.shutDown('HEADER_TIMEOUT', `Asterisk did not send the AGI header within ${this.settings.headerTimeoutMs} ms.`);
+        return;
+      case Deadline.Command: {
+        const command = this.current!;
+        this.log.warn('AGI command timed out; closing the session', { command: verbOf(command.line), timeoutMs: command.timeoutMs });
+        this.shutDown('COMMAND_TIMEOUT', `Asterisk did not answer ${verbOf(command.line)} within ${command.timeoutMs} ms; the session was closed.`);
+        return;
+      }
+      case Deadline.Idle:
+        this.log.warn('AGI session idle; closing it', { idleTimeoutMs: this.settings.idleTimeoutMs });
+        this.shutDown('IDLE_TIMEOUT', `No AGI command for ${this.settings.idleTimeoutMs} ms; the session was closed.`);
+        return;
+      case Deadline.Grace:
+        this.deadline = Deadline.None;
+        this.socket.destroy();
+        return;
+    }
+  }
+
+  /**
+   * The session's next deadline. One timer serves them all: it is only replaced when the new
+   * deadline comes before the one it is set for; when it fires early it is set again for the
+   * rest. A call usually starts one timer (the header's) and one more on close (the grace).
+   */
+  private arm(deadline: Deadline, ms: number): void {
+    const at = performance.now() + ms;
+    this.deadline = deadline;
+    this.deadlineAt = at;
+    if (this.timer === undefined || this.timerAt > at) {
+      clearTimeout(this.timer);
+      this.startTimer(ms);
+    }
+  }
+
+  private startTimer(ms: number): void {
+    this.timerAt = performance.now() + ms;
+    this.timer = setTimeout(onDeadline, Math.ceil(ms), this);
+  }
+
+  private disarm(): void {
+    this.deadline = Deadline.None;
+    clearTimeout(this.timer);
+    this.timer = undefined;
   }
 
   private handle(event: AgiParserEvent): void {
@@ -254,7 +411,7 @@ export class AgiSession {
         this.hangupLines += 1;
         if (this.hangupLines === 1) {
           this.log.info('Asterisk signalled HANGUP', { commandOutstanding: this.current !== undefined });
-          this.hangup.abort(new AgiError('HANGUP', 'Asterisk signalled HANGUP: the caller left or the channel is being redirected.'));
+          this.hangup.stop(new AgiError('HANGUP', 'Asterisk signalled HANGUP: the caller left or the channel is being redirected.'));
         }
         return;
       case 'garbage':
@@ -262,29 +419,39 @@ export class AgiSession {
         return;
       case 'error': {
         this.log.warn('Unreadable data from Asterisk; closing the AGI session', { code: event.code, reason: event.message });
-        const code = this.currentState === 'header' ? 'BAD_REQUEST' : 'PROTOCOL';
-        this.shutDown(new AgiError(code, event.message));
+        this.shutDown(this.currentState === 'header' ? 'BAD_REQUEST' : 'PROTOCOL', event.message);
         return;
       }
     }
   }
 
   private onHeader(fields: Map<string, string>): void {
-    clearTimeout(this.headerTimer);
     this.currentState = 'open';
     this.headerRead = true;
+    let outcome: AgiRequest | AgiError;
     try {
-      const request = parseAgiRequest(fields);
-      this.validRequest = request;
-      this.logFields.uniqueId = request.uniqueId;
-      this.settleReady.resolve(request);
+      outcome = parseAgiRequest(fields);
+      this.logFields.uniqueId = outcome.uniqueId;
     } catch (err) {
       const uniqueId = fields.get('agi_uniqueid');
       if (uniqueId !== undefined) this.logFields.uniqueId = uniqueId.slice(0, 64);
       this.log.warn('AGI header not valid', { reason: (err as Error).message });
-      this.settleReady.reject(err as AgiError);
+      outcome = err as AgiError;
     }
-    this.armIdle();
+    this.arm(Deadline.Idle, this.settings.idleTimeoutMs);
+    this.settleHeader(outcome);
+  }
+
+  private settleHeader(outcome: AgiRequest | AgiError): void {
+    if (this.headerOutcome) return;
+    this.headerOutcome = outcome;
+    const settle = this.settleReady;
+    this.settleReady = undefined;
+    if (settle) {
+      if (outcome instanceof AgiError) settle.reject(outcome);
+      else settle.resolve(outcome);
+    }
+    this.options.onHeader?.(this, outcome);
   }
 
   private onReply(reply: AgiReply): void {
@@ -293,71 +460,82 @@ export class AgiSession {
       this.log.warn('AGI reply with no command outstanding ignored', { reply: reply.raw.slice(0, 120) });
       return;
     }
-    clearTimeout(command.timer);
     this.current = undefined;
     command.resolve(reply);
-    this.sendNext();
+    const next = this.queue?.shift();
+    if (next) this.send(next);
+    else if (this.currentState === 'open') this.arm(Deadline.Idle, this.settings.idleTimeoutMs);
   }
 
-  private sendNext(): void {
-    if (this.currentState !== 'open' || this.current) return;
-    const next = this.queue.shift();
-    if (!next) {
-      this.armIdle();
-      return;
-    }
-    clearTimeout(this.idleTimer);
-    this.current = next;
-    next.timer = setTimeout(() => {
-      this.log.warn('AGI command timed out; closing the session', { command: verbOf(next.line), timeoutMs: next.timeoutMs });
-      this.shutDown(new AgiError('COMMAND_TIMEOUT', `Asterisk did not answer ${verbOf(next.line)} within ${next.timeoutMs} ms; the session was closed.`));
-    }, next.timeoutMs);
-    this.log.debug('AGI command', { command: verbOf(next.line) });
-    this.socket.write(`${next.line}\n`);
+  private send(command: Command): void {
+    this.current = command;
+    this.arm(Deadline.Command, command.timeoutMs);
+    this.log.debug('AGI command', { command: verbOf(command.line) });
+    this.socket.write(`${command.line}\n`);
   }
 
-  private armIdle(): void {
-    clearTimeout(this.idleTimer);
-    this.idleTimer = setTimeout(() => {
-      this.log.warn('AGI session idle; closing it', { idleTimeoutMs: this.settings.idleTimeoutMs });
-      this.shutDown(new AgiError('IDLE_TIMEOUT', `No AGI command for ${this.settings.idleTimeoutMs} ms; the session was closed.`));
-    }, this.settings.idleTimeoutMs);
-  }
-
-  private shutDown(cause: AgiError): void {
+  /**
+   * Closes for `code`. The AgiError is made only for whoever will see it: an outstanding or
+   * queued command, a header still awaited, or a hang-up listener or signal; a call that simply
+   * ends (the flow's close, then Asterisk's FIN) builds none.
+   */
+  private shutDown(code: AgiErrorCode, message: string): void {
     if (this.currentState === 'closed') return;
     const headerWasPending = this.currentState === 'header';
     this.currentState = 'closed';
-    clearTimeout(this.headerTimer);
-    clearTimeout(this.idleTimer);
-    if (this.current) {
-      clearTimeout(this.current.timer);
-      this.current.reject(cause);
-      this.current = undefined;
+    let cause: AgiError | undefined;
+    const error = () => (cause ??= new AgiError(code, message));
+    const current = this.current;
+    this.current = undefined;
+    current?.reject(error());
+    const queue = this.queue;
+    this.queue = undefined;
+    if (queue) {
+      for (const waiting of queue) {
+        waiting.reject(new AgiError('SESSION_CLOSED', `The AGI session closed before the command was sent: ${message}`, { cause: error() }));
+      }
     }
-    for (const waiting of this.queue.splice(0)) {
-      waiting.reject(new AgiError('SESSION_CLOSED', `The AGI session closed before the command was sent: ${cause.message}`, { cause }));
-    }
-    if (headerWasPending) this.settleReady.reject(cause);
-    if (!this.hangup.signal.aborted) this.hangup.abort(cause);
-    this.log.debug('AGI session closing', { reason: cause.code });
-    if (!this.socketClosed) {
+    if (headerWasPending) this.settleHeader(error());
+    this.hangup.stop(error, true);
+    this.log.debug('AGI session closing', { reason: code });
+    if (this.socketClosed) {
+      this.disarm();
+    } else {
       this.socket.end();
-      this.graceTimer = setTimeout(() => this.socket.destroy(), this.settings.closeGraceMs);
+      this.arm(Deadline.Grace, this.settings.closeGraceMs);
     }
   }
 }
 
 /** The command's verb for logs, without its arguments (they may hold a caller's data). */
 function verbOf(line: string): string {
-  return line.split(' ', 2).join(' ');
+  const first = line.indexOf(' ');
+  if (first === -1) return line;
+  const second = line.indexOf(' ', first + 1);
+  return second === -1 ? line : line.slice(0, second);
 }
 
-function loggerWithFields(base: HostLogger, fields: Record<string, unknown>): HostLogger {
-  return {
-    debug: (message, extra) => base.debug(message, { ...fields, ...extra }),
-    info: (message, extra) => base.info(message, { ...fields, ...extra }),
-    warn: (message, extra) => base.warn(message, { ...fields, ...extra }),
-    error: (message, extra) => base.error(message, { ...fields, ...extra }),
-  };
+/** A HostLogger that adds the session's fields to every line: one object per session, not four closures. */
+class SessionLog implements HostLogger {
+  constructor(private readonly base: HostLogger, private readonly fields: Record<string, unknown>) {}
+
+  debug(message: string, extra?: Record<string, unknown>): void {
+    this.base.debug(message, this.with(extra));
+  }
+
+  info(message: string, extra?: Record<string, unknown>): void {
+    this.base.info(message, this.with(extra));
+  }
+
+  warn(message: string, extra?: Record<string, unknown>): void {
+    this.base.warn(message, this.with(extra));
+  }
+
+  error(message: string, extra?: Record<string, unknown>): void {
+    this.base.error(message, this.with(extra));
+  }
+
+  private with(extra: Record<string, unknown> | undefined): Record<string, unknown> {
+    return extra === undefined ? { ...this.fields } : { ...this.fields, ...extra };
+  }
 }

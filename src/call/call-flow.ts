@@ -113,7 +113,7 @@ export class CallFlow {
         tenantId: rule.tenantId, ruleId: rule.id, callerId: request.callerId, did: request.dnid || request.extension, dtmf,
         fieldName: rule.fieldName, module: rule.source.kind === 'integration' ? rule.source.module : '',
         credentials: rule.source.kind === 'integration' ? { username: rule.source.username, password: rule.source.password } : { username: '', password: '' },
-      }, rule.deadlineSeconds * 1000, [session.hangupSignal, stopping]);
+      }, rule.deadlineSeconds * 1000, [session.hangup, stopping]);
       lookupMs = bounded.lookupMs;
       if (session.hangupReceived || session.isClosed) return this.hungUp(session, request, rule, started, dtmf, lookupMs);
       if (stopping.aborted) {
@@ -178,14 +178,15 @@ export class CallFlow {
       // The session broke under us (caller gone, command refused); the dialplan's fallback line covers the rest.
       session.log.warn('Could not finish moving the call', { error: (err as Error).message, outcome });
     } finally {
-      await session.close();
+      // Our FIN goes out now; the record and the log line need not wait for Asterisk's.
+      session.closeNow();
       this.deps.decisions.record(record(rule, request, call, { outcome, rowIndex, destination: target ? destination : null, method }));
       session.log.info('Call routed', { outcome, row: rowIndex === null ? undefined : rowIndex + 1, destination, method, value: call.value, error: call.error?.code, totalMs: Math.round(performance.now() - call.started) });
     }
   }
 
   private async hungUp(session: AgiSession, request: AgiRequest, rule: Rule, started: number, dtmf: string, lookupMs: number | null): Promise<void> {
-    await session.close();
+    session.closeNow();
     this.deps.decisions.record(record(rule, request, { started, dtmf, value: null, error: null, lookupMs }, { outcome: 'HANGUP', rowIndex: null, destination: null, method: 'none' }));
     session.log.info('Caller hung up; nothing moved');
   }
@@ -197,7 +198,7 @@ export class CallFlow {
       session.log.debug('Could not set CRM_ROUTING_STATUS', { status, error: (err as Error).message });
     }
     session.log.warn('Call not routed; the dialplan continues', { status });
-    await session.close();
+    session.closeNow();
   }
 
   private ruleFor(request: AgiRequest, id = ruleIdOf(request, this.deps.agiPath)): Rule | undefined {

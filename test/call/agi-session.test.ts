@@ -296,6 +296,45 @@ describe('AgiSession', () => {
       assert.ok(elapsed >= 35 && elapsed < 500, `socket destroyed after ${elapsed} ms`);
     });
 
+    it('gives ready and closed to whoever asks late, and calls onHeader and onClosed once each', async () => {
+      const heard: string[] = [];
+      const { session, asterisk } = await open({
+        onHeader: (_session, outcome) => heard.push(`header ${'uniqueId' in outcome ? outcome.uniqueId : outcome.code}`),
+        onClosed: () => heard.push('closed'),
+      });
+      await until(() => session.headerComplete);
+      assert.equal((await session.ready).uniqueId, '1795556051.1');
+      session.closeNow();
+      await asterisk.closed;
+      await until(() => heard.includes('closed'));
+      await session.closed;
+      assert.deepEqual(heard, ['header 1795556051.1', 'closed']);
+      assert.equal((session.hangup.reason as AgiError).code, 'SESSION_CLOSED', 'the close reason is there when asked for');
+    });
+
+    it('keeps all its deadlines on one timer: a whole call starts at most two', async () => {
+      const started: number[] = [];
+      const realSetTimeout = globalThis.setTimeout;
+      const counting = ((fn: (...args: unknown[]) => void, ms?: number, ...args: unknown[]) => {
+        if (fn.name === 'onDeadline') started.push(ms ?? 0); // not the fake Asterisk's own timers
+        return realSetTimeout(fn, ms, ...args);
+      }) as typeof setTimeout;
+      globalThis.setTimeout = counting;
+      try {
+        const { session, asterisk } = await open();
+        await session.ready;
+        for (const reply of ['200 result=0\n', '200 result=0\n', '200 result=0\n']) {
+          const command = session.command('NOOP');
+          await asterisk.answer(reply);
+          await command;
+        }
+        await session.close();
+      } finally {
+        globalThis.setTimeout = realSetTimeout;
+      }
+      assert.deepEqual(started, [5_000, 1_000], 'the header deadline (then command and idle on the same timer), and the close grace');
+    });
+
     it('closes on a reply line longer than the limit', async () => {
       const { session, asterisk } = await open({ parser: { maxLineBytes: 64 } });
       await session.ready;
