@@ -1,6 +1,9 @@
 /**
  * Writes call decisions off the caller's path: records wait in a bounded buffer and go to the
- * database in one batched insert every flush interval (or sooner when the batch fills). When the
+ * database in one batched write every flush interval (or sooner when the batch fills), as
+ * small INSERTs in one transaction with the event loop yielded between them, so a host on
+ * SQLite (whose driver runs each statement on the event loop) never stalls calls for the
+ * whole batch. When the
  * database is down, the oldest records are dropped past the bound (counted and logged), never
  * the call. Old records are pruned once a day for bounded retention.
  */
@@ -11,7 +14,11 @@ export interface DecisionLogOptions {
   logger: HostLogger;
   /** Default 500 ms. */
   flushMs?: number;
-  /** Records per insert. Default 200. */
+  /**
+   * Records that start a write before the flush interval is up. Default 1000. Every write is
+   * one transaction, and on SQLite its commit (an fsync) holds the event loop: fewer, larger
+   * writes hold it less.
+   */
   batchSize?: number;
   /** Records kept while the database is unreachable. Default 10 000. */
   maxBuffered?: number;
@@ -29,7 +36,7 @@ export class DecisionLog {
   private readonly maxBuffered: number;
 
   constructor(private readonly store: DecisionStore, private readonly options: DecisionLogOptions) {
-    this.batchSize = options.batchSize ?? 200;
+    this.batchSize = options.batchSize ?? 1000;
     this.maxBuffered = options.maxBuffered ?? 10_000;
     this.timers.push(setInterval(() => void this.flush(), options.flushMs ?? 500));
     const pruneEveryMs = options.pruneEveryMs ?? 24 * 3600_000;
@@ -72,7 +79,7 @@ export class DecisionLog {
     while (this.buffer.length > 0) {
       const batch = this.buffer.slice(0, this.batchSize);
       try {
-        await this.store.insertMany(batch);
+        await this.store.insertMany(batch, yieldToCalls);
         this.buffer.splice(0, batch.length);
       } catch (err) {
         this.options.logger.warn('Decision log: write failed; will retry', { error: (err as Error).message, pending: this.buffer.length });
@@ -89,4 +96,9 @@ export class DecisionLog {
       this.options.logger.warn('Decision log: prune failed', { error: (err as Error).message });
     }
   }
+}
+
+/** Lets calls' I/O and timers run before the next statement. */
+function yieldToCalls(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
