@@ -2,7 +2,8 @@
  * Reads a V8 .cpuprofile (node --cpu-prof, or node:inspector's Profiler) and says where the time
  * went: self time (the function was on top of the stack) and inclusive time (it was anywhere on
  * the stack, counted once per sample), per function and per source file, as a share of the
- * profile's busy time (idle and GC shown on their own lines).
+ * profile's busy time (idle and GC shown on their own lines). Also reads a sampling heap profile
+ * (node:inspector's HeapProfiler.startSampling): bytes allocated per function, self and inclusive.
  */
 import path from 'node:path';
 
@@ -96,4 +97,50 @@ function shortUrl(url: string, root: string): string {
   if (!path.isAbsolute(file)) return file;
   const relative = path.relative(root, file);
   return relative.startsWith('..') ? file : relative;
+}
+
+interface HeapProfileNode {
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  selfSize: number;
+  children: HeapProfileNode[];
+}
+
+export interface SamplingHeapProfile {
+  head: HeapProfileNode;
+}
+
+/** Bytes allocated (sampled) per function, self and inclusive, per `divisor` (e.g. per call). */
+export function summarizeHeapProfile(profile: SamplingHeapProfile, options: { top?: number; root?: string; divisor?: number } = {}): string {
+  const top = options.top ?? 30;
+  const root = options.root ?? process.cwd();
+  const divisor = options.divisor ?? 1;
+  const self = new Map<string, number>();
+  const inclusive = new Map<string, number>();
+  const files = new Map<string, number>();
+  const add = (map: Map<string, number>, key: string, bytes: number) => map.set(key, (map.get(key) ?? 0) + bytes);
+  let total = 0;
+  const walk = (node: HeapProfileNode, stack: string[]): number => {
+    const { functionName, url, lineNumber } = node.callFrame;
+    const label = `${functionName || '(anonymous)'}${url ? ` ${shortUrl(url, root)}:${lineNumber + 1}` : ''}`;
+    const here = [...stack, label];
+    let sum = node.selfSize;
+    total += node.selfSize;
+    if (node.selfSize > 0) {
+      add(self, label, node.selfSize);
+      add(files, url ? shortUrl(url, root) : functionName || '(native)', node.selfSize);
+    }
+    for (const child of node.children) sum += walk(child, here);
+    if (!stack.includes(label) && !SPECIAL.has(label)) add(inclusive, label, sum);
+    return sum;
+  };
+  walk(profile.head, []);
+  const unit = divisor === 1 ? 'bytes' : 'bytes per call';
+  const rows = (map: Map<string, number>) =>
+    [...map].sort((a, b) => b[1] - a[1]).slice(0, top).map(([name, bytes]) => `  ${((bytes / total) * 100).toFixed(1).padStart(5)}%  ${(bytes / divisor).toFixed(0).padStart(8)}  ${name}`).join('\n');
+  return [
+    `Heap allocations (sampled): ${(total / divisor).toFixed(0)} ${unit} in all`,
+    `By file (${unit}):`, rows(files),
+    `Self by function (${unit}):`, rows(self),
+    `Inclusive by function (${unit}):`, rows(inclusive),
+  ].join('\n');
 }
