@@ -145,3 +145,11 @@ export function expectResult(reply: AgiReply, command: string): Extract<AgiReply
   }
   return reply;
 }
+
+/** The command's verb for logs, without its arguments (they may hold a caller's data). */
+export function verbOf(line: string): string {
+  const first = line.indexOf(' ');
+  if (first === -1) return line;
+  const second = line.indexOf(' ', first + 1);
+  return second === -1 ? line : line.slice(0, second);
+}

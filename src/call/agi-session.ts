@@ -20,8 +20,9 @@ import { AgiParser, type AgiParserEvent, type AgiParserOptions, type AgiReply } 
 import { parseAgiRequest, type AgiRequest } from './agi-request';
 import {
   agiCommandLine, assertSafeAgiCommand, expectResultCode, readGetDataReply, readGetVariableReply, readNumericResult,
-  setVariablesLines, type GetDataResult,
+  setVariablesLines, verbOf, type GetDataResult,
 } from './agi-commands';
+import { SessionLog } from './session-log';
 import { Stopper } from './stopper';
 
 export interface AgiSessionOptions {
@@ -504,38 +505,5 @@ export class AgiSession {
       this.socket.end();
       this.arm(Deadline.Grace, this.settings.closeGraceMs);
     }
-  }
-}
-
-/** The command's verb for logs, without its arguments (they may hold a caller's data). */
-function verbOf(line: string): string {
-  const first = line.indexOf(' ');
-  if (first === -1) return line;
-  const second = line.indexOf(' ', first + 1);
-  return second === -1 ? line : line.slice(0, second);
-}
-
-/** A HostLogger that adds the session's fields to every line: one object per session, not four closures. */
-class SessionLog implements HostLogger {
-  constructor(private readonly base: HostLogger, private readonly fields: Record<string, unknown>) {}
-
-  debug(message: string, extra?: Record<string, unknown>): void {
-    this.base.debug(message, this.with(extra));
-  }
-
-  info(message: string, extra?: Record<string, unknown>): void {
-    this.base.info(message, this.with(extra));
-  }
-
-  warn(message: string, extra?: Record<string, unknown>): void {
-    this.base.warn(message, this.with(extra));
-  }
-
-  error(message: string, extra?: Record<string, unknown>): void {
-    this.base.error(message, this.with(extra));
-  }
-
-  private with(extra: Record<string, unknown> | undefined): Record<string, unknown> {
-    return extra === undefined ? { ...this.fields } : { ...this.fields, ...extra };
   }
 }
