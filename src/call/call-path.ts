@@ -7,7 +7,7 @@ import type { HostContext, PluginHealth } from '../host';
 import type { PluginConfig } from '../config';
 import type { Rule } from '../domain/rule';
 import { AmiClient } from '../ami/ami-client';
-import { HttpClient } from '../crm/http-client';
+import { HttpClient } from '../crm/shared/http-client';
 import { RuleConnectors } from '../crm/rule-connectors';
 import type { IntegrationRecord } from '../store/integration-store';
 import type { PluginStore } from '../store/plugin-store';

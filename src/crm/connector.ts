@@ -2,7 +2,7 @@
  * The one interface every CRM implements on the call path: given the caller, fetch one field.
  * Connectors never throw for a CRM's failure; they answer with a result the call flow records.
  */
-import type { CrmErrorCode } from './crm-error';
+import type { CrmErrorCode } from './shared/crm-error';
 
 export interface LookupRequest {
   tenantId: string;

@@ -7,9 +7,9 @@ import type { z } from 'zod';
 import type { HostLogger } from '../host';
 import type { CrmKind } from '../domain/crm-kinds';
 import type { CrmConnector, LookupRequest } from './connector';
-import type { CrmErrorCode } from './crm-error';
-import type { HttpClient } from './http-client';
-import type { TokenCache } from './token-cache';
+import type { CrmErrorCode } from './shared/crm-error';
+import type { HttpClient } from './shared/http-client';
+import type { TokenCache } from './shared/token-cache';
 
 export interface SettingOption {
   value: string;

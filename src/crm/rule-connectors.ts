@@ -10,11 +10,11 @@ import type { Rule } from '../domain/rule';
 import type { IntegrationRecord } from '../store/integration-store';
 import type { CrmConnector, LookupResult } from './connector';
 import { CustomCrmConnector } from './custom-crm';
-import type { HttpClient } from './http-client';
+import type { HttpClient } from './shared/http-client';
 import type { ConnectorServices, IntegrationConnector } from './integration';
-import { CachedLookup } from './lookup-cache';
+import { CachedLookup } from './shared/lookup-cache';
 import { CRM_REGISTRY } from './registry';
-import { TokenCache } from './token-cache';
+import { TokenCache } from './shared/token-cache';
 
 export interface RuleConnectorsOptions {
   http: HttpClient;

@@ -6,9 +6,9 @@
  */
 import assert from 'node:assert/strict';
 import type { CrmConnector, LookupRequest, LookupResult } from '../../src/crm/connector';
-import { HttpClient } from '../../src/crm/http-client';
+import { HttpClient } from '../../src/crm/shared/http-client';
 import type { ConnectorServices, Credentials } from '../../src/crm/integration';
-import { TokenCache } from '../../src/crm/token-cache';
+import { TokenCache } from '../../src/crm/shared/token-cache';
 import type { HostLogger } from '../../src/host';
 import { FakeHttpsServer } from './fake-https';
 import { testCa } from './test-ca';

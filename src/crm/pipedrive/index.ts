@@ -1,0 +1,240 @@
+/**
+ * Pipedrive (API v2 for records, v1 for field metadata).
+ *
+ * Auth: the API token (Personal preferences > API) in the `x-api-token` header: the rule's CRM
+ * Password when set, else the integration's. It does not expire; a 401 is sent once more (the
+ * house rule's one re-login, which for a fixed token is a re-read), then reported AUTH.
+ * Base URL: https://{companydomain}.pipedrive.com (or the full https:// address given).
+ *
+ * Lookup, two requests:
+ * 1. `GET /api/v2/persons/search?term={national digits}&fields=phone&exact_match=false&limit=10`
+ *    (organizations: `/api/v2/organizations/search` with fields=custom_fields, as organisations
+ *    have no standard phone field). The term is digits only; Pipedrive matches it anywhere.
+ * 2. `GET /api/v2/persons?ids=...` for those records: every phone (persons' `phones`, plus custom
+ *    fields of type phone) is re-checked, and the field is read from the full record.
+ *
+ * The rule's CRM Field Name may be a field key (`name`, `org_id`, or a custom field's 40-character
+ * hash) or a field's name as shown in Pipedrive ("Customer tier", any case). Names are resolved
+ * through `GET /v1/personFields` / `/v1/organizationFields` (cached 10 minutes per token). Standard
+ * fields are read at the record's root (v1 keys phone, email, label map to v2 phones, emails,
+ * label_ids), custom fields under `custom_fields` by hash. `org_id` gives the organisation's name.
+ * Option ids of single and multiple option fields are turned into their labels.
+ *
+ * Several matches: the most recently updated record (update_time), then the lowest id.
+ */
+import { z } from 'zod';
+import { isSamePhone, phoneVariants } from '../../domain/phone';
+import { regionField, regionSchema } from '../shared/common-settings';
+import { runConnectionTest, sampleOutcome, sampleRequest } from '../shared/connection-test';
+import type { LookupRequest, LookupResult } from '../connector';
+import { CrmError, errorForStatus } from '../shared/crm-error';
+import { fieldValueToText } from '../shared/field-value';
+import type { HttpResponse } from '../shared/http-client';
+import type { ConnectorServices, CrmDefinition, CrmField, Credentials, IntegrationConnector, TestReport } from '../integration';
+import { MetadataCache } from '../shared/metadata-cache';
+import { pickMostRecent } from '../shared/record-pick';
+import { sessionKey } from '../shared/session-key';
+import type { CachedToken } from '../shared/token-cache';
+import { lookupResult, parseJsonBody, retryAfterMs, withSession } from '../shared/vendor-call';
+
+const WHAT = 'Pipedrive';
+const META = { timeoutMs: 10_000, maxBodyBytes: 2 * 1024 * 1024 };
+const FIELDS_TTL_MS = 10 * 60_000;
+const HASH = /^[0-9a-f]{40}$/;
+const V2_NAMES: Record<string, string> = { phone: 'phones', email: 'emails', label: 'label_ids' };
+
+interface ModuleApi {
+  search: string;
+  searchFields: string;
+  list: string;
+  fields: string;
+  noun: string;
+}
+const MODULES: Record<'persons' | 'organizations', ModuleApi> = {
+  persons: { search: '/api/v2/persons/search', searchFields: 'phone', list: '/api/v2/persons', fields: '/v1/personFields', noun: 'person' },
+  organizations: { search: '/api/v2/organizations/search', searchFields: 'custom_fields', list: '/api/v2/organizations', fields: '/v1/organizationFields', noun: 'organization' },
+};
+
+const settingsSchema = z.object({
+  region: regionSchema,
+  companyDomain: z
+    .string()
+    .trim()
+    .transform((v) => v.replace(/\/$/, ''))
+    .refine((v) => /^[a-z0-9][a-z0-9-]{0,62}(\.pipedrive\.com)?$/i.test(v) || /^https:\/\/[^/?#\s]+$/.test(v), {
+      message: 'Enter your company domain: the part before .pipedrive.com in your Pipedrive address (e.g. acme), or the full https:// address.',
+    }),
+  apiToken: z.string().trim().default(''),
+});
+export type PipedriveSettings = z.infer<typeof settingsSchema>;
+
+interface PipedriveToken extends CachedToken {
+  token: string;
+}
+
+export interface PipedriveField {
+  key: string;
+  name: string;
+  field_type?: string;
+  options?: Array<{ id: number | string; label: string }> | null;
+}
+
+const fieldsAnswer = z.looseObject({
+  data: z.array(z.looseObject({ key: z.string(), name: z.string(), field_type: z.string().optional(), options: z.array(z.looseObject({ id: z.union([z.number(), z.string()]), label: z.string() })).nullable().optional() })).nullable(),
+});
+const searchAnswer = z.looseObject({ data: z.looseObject({ items: z.array(z.looseObject({ item: z.looseObject({ id: z.number(), organization: z.looseObject({ name: z.string().nullable().optional() }).nullable().optional() }) })) }) });
+const listAnswer = z.looseObject({ data: z.array(z.record(z.string(), z.unknown())).nullable() });
+
+export class PipedriveConnector implements IntegrationConnector {
+  readonly baseUrl: string;
+  private readonly fieldCache = new MetadataCache<PipedriveField[]>(100, FIELDS_TTL_MS);
+
+  constructor(private readonly settings: PipedriveSettings, private readonly services: ConnectorServices) {
+    const domain = settings.companyDomain;
+    this.baseUrl = domain.startsWith('https://') ? domain : `https://${domain.replace(/\.pipedrive\.com$/i, '').toLowerCase()}.pipedrive.com`;
+  }
+
+  lookup(request: LookupRequest, signal: AbortSignal): Promise<LookupResult> {
+    return lookupResult(WHAT, signal, () => this.find(request, signal));
+  }
+
+  testConnection(credentials: Credentials, signal: AbortSignal): Promise<TestReport> {
+    return runConnectionTest(WHAT, signal, async () => {
+      const result = await this.find(sampleRequest('Persons', 'name', credentials), AbortSignal.any([signal, AbortSignal.timeout(META.timeoutMs)]));
+      return `Read the person fields of ${this.baseUrl} and searched persons: ${sampleOutcome(result)}.`;
+    });
+  }
+
+  async listModules(): Promise<string[]> {
+    return ['Persons', 'Organizations'];
+  }
+
+  listFields(module: string, credentials: Credentials, signal: AbortSignal): Promise<CrmField[]> {
+    const api = moduleApi(module);
+    return this.session(credentials, signal, Date.now() + META.timeoutMs, async (token) => {
+      const fields = await this.fieldsOf(token, api, signal);
+      return fields.map((f) => ({ name: f.key, label: f.name, type: f.field_type ?? '' }));
+    });
+  }
+
+  private async find(request: LookupRequest, signal: AbortSignal): Promise<LookupResult> {
+    const phone = phoneVariants(request.callerId, this.settings.region);
+    if (phone.national.length < 2) return { kind: 'not_found' }; // Pipedrive searches two characters at least
+    const api = moduleApi(request.module || 'Persons');
+    return this.session(request.credentials, signal, request.deadlineAt, async (token) => {
+      const fields = await this.fieldsOf(token, api, signal);
+      const field = resolveField(request.fieldName, fields, api.noun);
+      const found = await this.get(token, api.search, { term: phone.national, fields: api.searchFields, exact_match: 'false', limit: '10' }, signal, searchAnswer);
+      const items = found?.data.items.map((i) => i.item) ?? [];
+      if (items.length === 0) return { kind: 'not_found' };
+      const phoneKeys = fields.filter((f) => f.field_type === 'phone' && HASH.test(f.key)).map((f) => f.key);
+      const customKeys = [...new Set([...(HASH.test(field.key) ? [field.key] : []), ...phoneKeys])].slice(0, 15);
+      const query: Record<string, string> = { ids: items.map((i) => i.id).join(',') };
+      if (customKeys.length > 0) query.custom_fields = customKeys.join(',');
+      const records = (await this.get(token, api.list, query, signal, listAnswer))?.data ?? [];
+      const matches = records.filter((r) => phonesOf(r, phoneKeys).some((p) => isSamePhone(p, phone)));
+      const best = pickMostRecent(matches.map((r) => ({ record: r, modifiedAt: Date.parse(String(r.update_time ?? '').replace(' ', 'T')), id: String(r.id ?? '').padStart(20, '0') })));
+      if (!best) return { kind: 'not_found' };
+      const item = items.find((i) => i.id === best.record.id);
+      return { kind: 'value', value: fieldValueToText(readField(best.record, field, item?.organization?.name)), matches: matches.length };
+    });
+  }
+
+  /** Field metadata, shared by concurrent lookups and kept FIELDS_TTL_MS per token and module. */
+  private fieldsOf(token: PipedriveToken, api: ModuleApi, signal: AbortSignal): Promise<PipedriveField[]> {
+    const key = sessionKey('pipedrive', this.baseUrl, [api.fields], [token.token]);
+    return this.fieldCache.get(key, async () => {
+      const answer = await this.get(token, api.fields, { start: '0', limit: '500' }, signal, fieldsAnswer, META);
+      return (answer?.data ?? []) as PipedriveField[];
+    });
+  }
+
+  private session<R>(credentials: Credentials, signal: AbortSignal, deadlineAt: number, attempt: (token: PipedriveToken) => Promise<R>): Promise<R> {
+    const token = credentials.password.trim() || this.settings.apiToken;
+    if (!token) throw new CrmError('CONFIG', 'No Pipedrive API token: enter one in CRM > Integration or in the rule\'s CRM Password.');
+    const login = async (): Promise<PipedriveToken> => ({ token, expiresAt: Number.POSITIVE_INFINITY });
+    return withSession({ tokens: this.services.tokens, key: sessionKey('pipedrive', this.baseUrl, [], [token]), login, signal, deadlineAt }, attempt);
+  }
+
+  private async get<T>(token: PipedriveToken, path: string, query: Record<string, string>, signal: AbortSignal, schema: z.ZodType<T>, limits: { timeoutMs?: number; maxBodyBytes?: number } = {}): Promise<T | null> {
+    const url = new URL(path, this.baseUrl);
+    for (const [name, value] of Object.entries(query)) url.searchParams.set(name, value);
+    const res = await this.services.http.request({ method: 'GET', url, headers: { 'x-api-token': token.token, accept: 'application/json' }, signal, what: WHAT, ...limits });
+    if (res.status < 200 || res.status >= 300) throw pipedriveError(res);
+    return parseJsonBody(res, WHAT, schema);
+  }
+}
+
+function moduleApi(module: string): ModuleApi {
+  const name = module.trim().toLowerCase();
+  if (name === 'persons' || name === 'person' || name === 'people') return MODULES.persons;
+  if (name === 'organizations' || name === 'organization' || name === 'organisations') return MODULES.organizations;
+  throw new CrmError('CONFIG', `Pipedrive lookups search Persons or Organizations, not "${module.slice(0, 40)}".`);
+}
+
+/** A field key as is (name, org_id, a 40-character hash), else a field's name in any case. */
+export function resolveField(fieldName: string, fields: PipedriveField[], noun: string): PipedriveField {
+  const wanted = fieldName.trim();
+  const byKey = fields.find((f) => f.key === wanted);
+  if (byKey) return byKey;
+  const byName = fields.filter((f) => f.name.trim().toLowerCase() === wanted.toLowerCase());
+  if (byName.length === 1) return byName[0]!;
+  if (byName.length > 1) throw new CrmError('CONFIG', `Several Pipedrive ${noun} fields are named "${wanted.slice(0, 60)}": use one's key instead (${byName.map((f) => f.key).join(', ')}).`);
+  if (HASH.test(wanted)) return { key: wanted, name: wanted };
+  throw new CrmError('CONFIG', `Pipedrive has no ${noun} field "${wanted.slice(0, 60)}": use a field's key or its exact name (Settings > Data fields).`);
+}
+
+function readField(record: Record<string, unknown>, field: PipedriveField, organizationName: string | null | undefined): unknown {
+  let raw: unknown;
+  if (HASH.test(field.key)) raw = (record.custom_fields as Record<string, unknown> | undefined)?.[field.key];
+  else if (field.key === 'org_id' && organizationName) raw = organizationName;
+  else raw = record[V2_NAMES[field.key] ?? field.key];
+  return withOptionLabels(raw, field.options);
+}
+
+/** Option ids (12, [12, 14], "12,14") to their labels; anything else as it is. */
+function withOptionLabels(raw: unknown, options: PipedriveField['options']): unknown {
+  if (!options || options.length === 0) return raw;
+  const label = (id: unknown) => options.find((o) => String(o.id) === String(id).trim())?.label ?? id;
+  if (Array.isArray(raw)) return raw.map(label);
+  if (typeof raw === 'number') return label(raw);
+  if (typeof raw === 'string' && /^\d+(,\d+)*$/.test(raw)) return raw.split(',').map(label);
+  return raw;
+}
+
+/** Every phone number of a v2 record: `phones` [{value}] and custom phone fields (text or {value}). */
+function phonesOf(record: Record<string, unknown>, customPhoneKeys: string[]): string[] {
+  const standard = Array.isArray(record.phones) ? record.phones : [];
+  const custom = customPhoneKeys.map((k) => (record.custom_fields as Record<string, unknown> | undefined)?.[k]);
+  return [...standard, ...custom]
+    .map((p) => (typeof p === 'string' ? p : p && typeof p === 'object' && typeof (p as { value?: unknown }).value === 'string' ? (p as { value: string }).value : ''))
+    .filter((p) => p !== '');
+}
+
+/** Pipedrive errors: {"success": false, "error": "...", "error_info": "..."}. */
+function pipedriveError(res: HttpResponse): CrmError {
+  const reset = Number(res.headers['x-ratelimit-reset']);
+  const base = errorForStatus(res.status, WHAT, retryAfterMs(res) ?? (res.status === 429 && Number.isFinite(reset) ? reset * 1000 : undefined));
+  let said = '';
+  try {
+    const body = JSON.parse(res.body) as { error?: unknown };
+    if (typeof body.error === 'string') said = ` Pipedrive said: ${body.error.slice(0, 160)}`;
+  } catch { /* not JSON: the status says enough */ }
+  if (res.status === 401) return new CrmError('AUTH', `${WHAT} rejected the API token (401): copy it again from Personal preferences > API.${said}`, base.details);
+  if (res.status === 404) return new CrmError('NOT_FOUND_URL', `${WHAT} answered 404: check the company domain (the part before .pipedrive.com).${said}`, base.details);
+  return new CrmError(base.code, `${base.message}${said}`, base.details);
+}
+
+export const pipedriveDefinition: CrmDefinition<PipedriveSettings> = {
+  kind: 'pipedrive',
+  label: 'Pipedrive',
+  credentialsHelp: 'Username: not used. Password: a Pipedrive API token (Personal preferences > API), used instead of the integration\'s.',
+  modules: ['Persons', 'Organizations'],
+  fields: [
+    regionField,
+    { name: 'companyDomain', label: 'Company domain', type: 'text', secret: false, required: true, placeholder: 'acme', help: 'The part before .pipedrive.com in your Pipedrive address (acme for https://acme.pipedrive.com).' },
+    { name: 'apiToken', label: 'API token', type: 'secret', secret: true, required: false, help: 'Personal preferences > API in Pipedrive; leave empty if every rule enters its own in CRM Password.' },
+  ],
+  schema: settingsSchema,
+  create: (settings, services) => new PipedriveConnector(settings, services),
+};
