@@ -68,6 +68,33 @@ export interface IntegrationConnector extends CrmConnector {
   listFields(module: string, credentials: Credentials, signal: AbortSignal): Promise<CrmField[]>;
 }
 
+/**
+ * The OAuth 2.0 authorization code flow behind an integration's "Connect" button: the page sends
+ * the administrator to `authorizeUrl`, the vendor sends them back to the plugin's callback with a
+ * code, and `exchangeCode` turns it into what the integration stores (secrets sealed). Declared
+ * by each CRM whose vendor offers the flow; the web routes (state bound to the login session,
+ * PKCE, the callback) are the same for all.
+ */
+export interface OAuthConnect<Settings extends Record<string, unknown> = Record<string, unknown>> {
+  /** Whether the vendor accepts PKCE (S256); then `codeChallenge` is sent and `codeVerifier` handed back. */
+  pkce: boolean;
+  /** Settings that must be filled before Connect can start (e.g. clientId, subdomain), with why. */
+  requires(settings: Partial<Settings>): string | undefined;
+  /** The vendor's consent page for these settings. */
+  authorizeUrl(settings: Settings, params: { redirectUri: string; state: string; codeChallenge?: string }, services: ConnectorServices): string;
+  /**
+   * Exchanges the code at the vendor's token endpoint. `callback` holds every query parameter the
+   * vendor sent back (Zoho's accounts-server and location, say). Returns the secrets to store
+   * sealed (always the refresh token) and settings learned from the vendor (an instance URL).
+   */
+  exchangeCode(
+    settings: Settings,
+    params: { code: string; redirectUri: string; codeVerifier?: string; callback: Record<string, string> },
+    services: ConnectorServices,
+    signal: AbortSignal,
+  ): Promise<{ secrets: Record<string, string>; settings?: Record<string, string>; account?: string }>;
+}
+
 export interface CrmDefinition<Settings extends Record<string, unknown> = Record<string, unknown>> {
   kind: CrmKind;
   label: string;
@@ -79,4 +106,6 @@ export interface CrmDefinition<Settings extends Record<string, unknown> = Record
   /** Validates the settings as stored (secrets included, already opened). */
   schema: z.ZodType<Settings>;
   create(settings: Settings, services: ConnectorServices): IntegrationConnector;
+  /** The "Connect" button, where the vendor offers the authorization code flow. */
+  connect?: OAuthConnect<Settings>;
 }
