@@ -56,11 +56,26 @@ export function lastDigits(phone: PhoneVariants, count: number): string {
 }
 
 /**
+ * An extension written after a stored number: "x123", "x.123", "ext 123", "ext. 123",
+ * "extension 123", ";ext=123" (RFC 3966), "#123". It is not part of the number the caller
+ * dials from, so it never takes part in a comparison.
+ */
+const EXTENSION = /\s*(?:;\s*ext\s*=|(?:\bext(?:ension)?|(?<![a-z])x)\.?|#)\s*\d{1,8}\s*$/i;
+
+/** The stored number without a trailing extension ('555-000-5555 x123' -> '555-000-5555'). */
+export function withoutExtension(stored: string): string {
+  const match = EXTENSION.exec(stored);
+  // Only where a number stands before it: "x123" alone is not "a number with an extension".
+  if (!match || stored.slice(0, match.index).replace(/\D/g, '').length < 5) return stored;
+  return stored.slice(0, match.index);
+}
+
+/**
  * Whether a number a CRM returned is the caller's: compares national significant numbers,
- * ignoring formatting, the '+'/'00' prefix, the country code and the trunk '0'.
+ * ignoring formatting, an extension, the '+'/'00' prefix, the country code and the trunk '0'.
  */
 export function isSamePhone(stored: string, caller: PhoneVariants): boolean {
-  let digits = stored.replace(/\D/g, '');
+  let digits = withoutExtension(stored).replace(/\D/g, '');
   if (digits === '' || caller.national === '') return false;
   if (digits.startsWith('00')) digits = digits.slice(2);
   if (digits === caller.national || digits === caller.international || digits === caller.nationalWithTrunk) return true;

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { isSamePhone, lastDigits, phoneVariants } from '../../src/domain/phone';
+import { isSamePhone, lastDigits, phoneVariants, withoutExtension } from '../../src/domain/phone';
 
 describe('phoneVariants', () => {
   it('derives E.164, national, international and typed forms of a NANP caller', () => {
@@ -39,4 +39,29 @@ describe('isSamePhone', () => {
   for (const [stored, who] of same) it(`accepts ${stored}`, () => assert.ok(isSamePhone(stored, who)));
   const other: Array<[string, typeof caller]> = [['555-123-4568', caller], ['1234567', caller], ['', caller], ['020 7123 4568', uk]];
   for (const [stored, who] of other) it(`rejects ${JSON.stringify(stored)}`, () => assert.ok(!isSamePhone(stored, who)));
+});
+
+describe('extensions', () => {
+  const caller = phoneVariants('+15550005555', 'US');
+  const table: Array<[string, string]> = [
+    ['555-000-5555 x123', '555-000-5555'],
+    ['555-000-5555x123', '555-000-5555'],
+    ['555-000-5555 x.123', '555-000-5555'],
+    ['(555) 000-5555 ext. 123', '(555) 000-5555'],
+    ['(555) 000-5555 ext 123', '(555) 000-5555'],
+    ['+1 555 000 5555 Extension 42', '+1 555 000 5555'],
+    ['tel:+1-555-000-5555;ext=123', 'tel:+1-555-000-5555'],
+    ['555-000-5555#123', '555-000-5555'],
+    ['555-000-5555 # 9', '555-000-5555'],
+    ['555-000-5555', '555-000-5555'],
+    ['x123', 'x123'],
+    ['Fax 5550005555', 'Fax 5550005555'],
+  ];
+  for (const [stored, bare] of table) it(`reads ${JSON.stringify(stored)} as ${JSON.stringify(bare)}`, () => assert.equal(withoutExtension(stored), bare));
+
+  for (const [stored] of table.slice(0, 9)) it(`matches the caller to ${JSON.stringify(stored)}`, () => assert.ok(isSamePhone(stored, caller)));
+  it('does not match another number that only shares the digits of an extension', () => {
+    assert.ok(!isSamePhone('555-000-5554 x5', caller));
+    assert.ok(!isSamePhone('555-000 x5555', caller));
+  });
 });
