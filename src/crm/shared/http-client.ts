@@ -110,7 +110,7 @@ export class HttpClient {
         if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
       }
       if (res.statusCode >= 300 && res.statusCode < 400 && !req.returnRedirects) {
-        throw new CrmError('BAD_RESPONSE', `${what} answered with a redirect (${res.statusCode}) to ${headers.location ?? 'nowhere'}; redirects are not followed, use the final URL.`, { status: res.statusCode });
+        throw new CrmError('BAD_RESPONSE', `${what} answered with a redirect (${res.statusCode}) ${headers.location ? `to ${headers.location}` : 'without saying where to'}; redirects are not followed, use the final URL.`, { status: res.statusCode });
       }
       return { status: res.statusCode, headers, body };
     } catch (err) {

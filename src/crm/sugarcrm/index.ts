@@ -18,7 +18,11 @@
  * Several matches: the most recently modified record (date_modified), then the lowest id.
  *
  * Fields: `GET {base}/metadata?type_filter=modules&module_filter={Module}`; modules:
- * `GET {base}/metadata?type_filter=module_list`.
+ * `GET {base}/metadata?type_filter=module_list`, narrowed to the modules whose phone fields are
+ * known (or all of them when the "Phone fields" setting names them): the lookup refuses others.
+ *
+ * `{base}` is `{site}/rest/{version}`, the version negotiated once per integration
+ * (api-version.ts): the newest Sugar documents, stepping down to what the server accepts.
  */
 import { z } from 'zod';
 import type { LookupRequest, LookupResult } from '../connector';
@@ -31,6 +35,7 @@ import { isSamePhone, phoneVariants, type CountryCode } from '../../domain/phone
 import { phoneSearchTerms } from '../shared/phone-search-terms';
 import { pickMostRecent } from '../shared/record-pick';
 import { requiredCredentials, sessionKey } from '../shared/session-key';
+import { NEWEST_SUGAR_API, SugarApiVersion } from './api-version';
 import { SugarSession, type SugarToken } from './session';
 import { lookupResult, requestJson, withSession } from '../shared/vendor-call';
 
@@ -62,7 +67,10 @@ export interface SugarSettings extends Record<string, unknown> {
 
 const fields: SettingField[] = [
   { name: 'siteUrl', label: 'Sugar URL', help: 'Address of your Sugar instance, e.g. https://example.sugarondemand.com (without /rest/...).', type: 'url', secret: false, required: true, placeholder: 'https://example.sugarondemand.com' },
-  { name: 'apiVersion', label: 'REST API version', help: 'The REST version your Sugar serves, e.g. v11_20 (Sugar 12/13) or v10 for older releases.', type: 'text', secret: false, required: true, defaultValue: 'v11_20' },
+  {
+    name: 'apiVersion', label: 'REST API version', type: 'text', secret: false, required: true, defaultValue: 'auto',
+    help: `auto: start at ${NEWEST_SUGAR_API}, the newest Sugar documents, and step down to the newest your Sugar accepts (Sugar 12.0: v11_16); Test connection names it. A version such as v11_16 starts there instead.`,
+  },
   {
     name: 'platform', label: 'API platform', type: 'text', secret: false, required: true, defaultValue: 'pbx_crm_routing',
     help: 'Register this name under Admin > Developer Tools > Configure API Platforms: Sugar keeps one session per user and platform, so "base" would log the user out of the web UI, and unregistered platforms are refused.',
@@ -77,7 +85,7 @@ const fields: SettingField[] = [
 
 const schema = z.object({
   siteUrl: z.string().trim().url('Enter the Sugar URL, starting with https://').refine((u) => u.startsWith('https://'), 'Enter the Sugar URL, starting with https://').transform((u) => u.replace(/\/+$/, '').replace(/\/rest\/v[\d_]+$/, '')),
-  apiVersion: z.string().trim().default('v11_20').refine((v) => /^v1[01](_\d+)?$/.test(v), 'Enter a REST version such as v11_20 or v10.'),
+  apiVersion: z.string().trim().default('auto').transform((v) => v || 'auto').refine((v) => v === 'auto' || /^v1[01](_\d+)?$/.test(v), 'Enter auto, or a REST version such as v11_16 or v10.'),
   platform: z.string().trim().default('pbx_crm_routing').refine((p) => /^[A-Za-z0-9_-]{1,127}$/.test(p), 'Enter a platform name of letters, digits, - and _ (e.g. pbx_crm_routing), registered in Sugar.'),
   clientId: z.string().trim().default('sugar').transform((c) => c || 'sugar'),
   clientSecret: z.string().default(''),
@@ -91,12 +99,11 @@ const schema = z.object({
 const recordsSchema = z.object({ records: z.array(z.record(z.string(), z.unknown())) });
 
 export class SugarCrmConnector implements IntegrationConnector {
-  private readonly base: string;
-  private readonly session: SugarSession;
+  private readonly version: SugarApiVersion;
+  private readonly sessions = new Map<string, SugarSession>();
 
   constructor(private readonly settings: SugarSettings, private readonly services: ConnectorServices) {
-    this.base = `${settings.siteUrl}/rest/${settings.apiVersion}`;
-    this.session = new SugarSession(services.http, { base: this.base, platform: settings.platform, clientId: settings.clientId, clientSecret: settings.clientSecret });
+    this.version = new SugarApiVersion(services.http, settings.siteUrl, settings.apiVersion);
   }
 
   lookup(request: LookupRequest, signal: AbortSignal): Promise<LookupResult> {
@@ -106,7 +113,9 @@ export class SugarCrmConnector implements IntegrationConnector {
   async testConnection(credentials: Credentials, signal: AbortSignal) {
     return runConnectionTest(WHAT, signal, async () => {
       const result = await this.find(sampleRequest('Contacts', 'id', credentials), signal);
-      return `Signed in to SugarCRM (${this.settings.apiVersion}, platform ${this.settings.platform}) and searched Contacts: ${sampleOutcome(result)}.`;
+      const version = await this.version.resolve(signal);
+      const which = version === this.version.startedAt ? `REST ${version}` : `REST ${version}, the newest this server accepts (${this.version.startedAt} refused as incorrect_version)`;
+      return `Signed in to SugarCRM (${which}; platform ${this.settings.platform}) and searched Contacts: ${sampleOutcome(result)}.`;
     });
   }
 
@@ -114,11 +123,13 @@ export class SugarCrmConnector implements IntegrationConnector {
     const body = await this.metadata({ type_filter: 'module_list' }, credentials, signal);
     const list = (body as { module_list?: unknown }).module_list;
     const names = Array.isArray(list) ? list : list && typeof list === 'object' ? Object.keys(list) : [];
-    return names.filter((n): n is string => typeof n === 'string' && n !== '_hash').sort();
+    // Only modules the lookup can search: those with known phone fields, unless the setting names them.
+    return names.filter((n): n is string => typeof n === 'string' && n !== '_hash' && this.phoneFieldsOf(n) !== undefined).sort();
   }
 
   async listFields(module: string, credentials: Credentials, signal: AbortSignal): Promise<CrmField[]> {
     checkName(module, 'module');
+    this.searchableFields(module);
     const body = await this.metadata({ type_filter: 'modules', module_filter: module }, credentials, signal);
     const defs = (body as { modules?: Record<string, { fields?: Record<string, unknown> }> }).modules?.[module]?.fields;
     if (!defs) throw new CrmError('NOT_FOUND_URL', `SugarCRM has no module named ${module} (check its API name, e.g. Contacts, Accounts, Leads).`);
@@ -138,8 +149,7 @@ export class SugarCrmConnector implements IntegrationConnector {
     const module = request.module.trim() || 'Contacts';
     checkName(module, 'module');
     checkName(request.fieldName, 'field');
-    const phoneFields = this.settings.phoneFields.length > 0 ? this.settings.phoneFields : SUGAR_PHONE_FIELDS[module];
-    if (!phoneFields) throw new CrmError('CONFIG', `SugarCRM module ${module} has no known phone fields: list them in the integration's "Phone fields" setting.`);
+    const phoneFields = this.searchableFields(module);
     const body = {
       filter: [{ $or: phoneFields.flatMap((f) => terms.map((term) => ({ [f]: { $contains: term } }))) }],
       fields: [...new Set(['id', 'date_modified', request.fieldName, ...phoneFields])].join(','),
@@ -147,10 +157,11 @@ export class SugarCrmConnector implements IntegrationConnector {
       order_by: 'date_modified:DESC',
     };
     const credentials = this.credentialsFor(request.credentials);
+    const base = await this.base(signal);
     const res = await withSession(
-      { tokens: this.services.tokens, key: this.key(credentials), login: this.session.fetcher(credentials), signal, deadlineAt: request.deadlineAt },
+      { tokens: this.services.tokens, key: this.key(base, credentials), login: this.session(base).fetcher(credentials), signal, deadlineAt: request.deadlineAt },
       (token: SugarToken) => requestJson(this.services.http, {
-        method: 'POST', url: `${this.base}/${module}/filter`, signal, what: WHAT,
+        method: 'POST', url: `${base}/${module}/filter`, signal, what: WHAT,
         headers: { 'OAuth-Token': token.accessToken, 'content-type': 'application/json' }, body: JSON.stringify(body),
       }, { schema: recordsSchema }),
     );
@@ -162,9 +173,10 @@ export class SugarCrmConnector implements IntegrationConnector {
 
   private async metadata(query: Record<string, string>, credentials: Credentials, signal: AbortSignal): Promise<unknown> {
     const effective = this.credentialsFor(credentials);
-    const url = `${this.base}/metadata?${new URLSearchParams(query).toString()}`;
+    const base = await this.base(signal);
+    const url = `${base}/metadata?${new URLSearchParams(query).toString()}`;
     const res = await withSession(
-      { tokens: this.services.tokens, key: this.key(effective), login: this.session.fetcher(effective), signal, deadlineAt: Date.now() + METADATA_TIMEOUT_MS },
+      { tokens: this.services.tokens, key: this.key(base, effective), login: this.session(base).fetcher(effective), signal, deadlineAt: Date.now() + METADATA_TIMEOUT_MS },
       (token: SugarToken) => requestJson(this.services.http, { method: 'GET', url, signal, what: WHAT, headers: { 'OAuth-Token': token.accessToken }, timeoutMs: METADATA_TIMEOUT_MS, maxBodyBytes: METADATA_MAX_BYTES }),
     );
     if (!res.body || typeof res.body !== 'object') throw new CrmError('BAD_RESPONSE', 'SugarCRM sent empty metadata.');
@@ -175,8 +187,33 @@ export class SugarCrmConnector implements IntegrationConnector {
     return requiredCredentials(rule, this.settings, 'SugarCRM needs a username and password: enter them on the Integration page or in the rule.');
   }
 
-  private key(credentials: Credentials): string {
-    return sessionKey('sugarcrm', this.base, [this.settings.platform, this.settings.clientId], [credentials.username, credentials.password, this.settings.clientSecret]);
+  private key(base: string, credentials: Credentials): string {
+    return sessionKey('sugarcrm', base, [this.settings.platform, this.settings.clientId], [credentials.username, credentials.password, this.settings.clientSecret]);
+  }
+
+  /** `{site}/rest/{version}` with the version this Sugar accepts. */
+  private async base(signal: AbortSignal): Promise<string> {
+    return `${this.settings.siteUrl}/rest/${await this.version.resolve(signal)}`;
+  }
+
+  private session(base: string): SugarSession {
+    let session = this.sessions.get(base);
+    if (!session) {
+      session = new SugarSession(this.services.http, { base, platform: this.settings.platform, clientId: this.settings.clientId, clientSecret: this.settings.clientSecret });
+      this.sessions.set(base, session);
+    }
+    return session;
+  }
+
+  private phoneFieldsOf(module: string): string[] | undefined {
+    return this.settings.phoneFields.length > 0 ? this.settings.phoneFields : SUGAR_PHONE_FIELDS[module];
+  }
+
+  /** The module's phone fields, or CONFIG: a module the lookup cannot search is refused everywhere. */
+  private searchableFields(module: string): string[] {
+    const phoneFields = this.phoneFieldsOf(module);
+    if (!phoneFields) throw new CrmError('CONFIG', `SugarCRM module ${module} has no known phone fields, so a lookup cannot search it: use ${Object.keys(SUGAR_PHONE_FIELDS).join(', ')}, or list its phone fields in the integration's "Phone fields" setting.`);
+    return phoneFields;
   }
 }
 

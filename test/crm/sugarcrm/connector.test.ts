@@ -40,10 +40,11 @@ describe('SugarCRM connector', () => {
 
   it('finds the caller by a phone substring as typed and reads the field', async () => {
     assert.deepEqual(await lookup(), { kind: 'value', value: 'Acme Ltd', matches: 1 });
-    const [login, search] = fake.server.requests;
-    assert.equal(login?.path, '/rest/v11_20/oauth2/token');
+    const [probe, login, search] = fake.server.requests;
+    assert.deepEqual([probe?.method, probe?.path, probe?.headers['oauth-token']], ['GET', '/rest/v11_27/ping', undefined], 'the version is asked first, without a token');
+    assert.equal(login?.path, '/rest/v11_27/oauth2/token');
     assert.deepEqual(JSON.parse(login?.body ?? ''), { grant_type: 'password', username: 'api', password: 'secret', client_id: 'sugar', client_secret: '', platform: 'pbx_crm_routing' });
-    assert.equal(search?.path, '/rest/v11_20/Contacts/filter');
+    assert.equal(search?.path, '/rest/v11_27/Contacts/filter');
     const body = JSON.parse(search?.body ?? '') as { filter: Array<{ $or: Array<Record<string, { $contains: string }>> }>; fields: string };
     assert.ok(body.filter[0]?.$or.some((c) => c.phone_work?.$contains === '123-4567'), 'the formatted tail is searched');
     assert.equal(body.fields, 'id,date_modified,account_name,phone_work,phone_mobile,phone_home,phone_other');
@@ -205,9 +206,15 @@ describe('SugarCRM connector', () => {
       assert.match(report.message, /Configure API Platforms/);
     });
 
-    it('reports NOT_FOUND_URL for a wrong API version', async () => {
-      const report = await connector({ apiVersion: 'v10' }).testConnection(NO_CREDENTIALS, never());
+    it('names the REST version the server accepts', async () => {
+      const report = await connector().testConnection(NO_CREDENTIALS, never());
+      assert.match(report.message, /REST v11_27;/);
+    });
+
+    it('reports NOT_FOUND_URL for a Sugar URL that serves no REST API', async () => {
+      const report = await connector({ siteUrl: `${fake.url}/elsewhere` }).testConnection(NO_CREDENTIALS, never());
       assert.equal(!report.ok && report.code, 'NOT_FOUND_URL');
+      assert.match(report.message, /check the Sugar URL/);
     });
 
     it('reports CONFIG without credentials, DNS for an unknown host, TLS for an untrusted certificate', async () => {
@@ -233,13 +240,76 @@ describe('SugarCRM connector', () => {
     assert.equal(fake.logins.length, 1);
   });
 
+  describe('REST API version', () => {
+    const sugar12 = async (over: Record<string, unknown> = {}) => {
+      await fake.close();
+      fake = await SugarFake.start({ maxVersion: '11.16', ...over, records: { Contacts: [record('c-1', '2024-01-01T00:00:00+00:00', { account_name: 'Acme Ltd', phone_work: '5551234567' })] } });
+    };
+
+    it('steps down to the maximum Sugar names in incorrect_version, once per integration', async () => {
+      await sugar12();
+      const c = connector();
+      for (let i = 0; i < 5; i += 1) assert.deepEqual(await lookup({}, c), { kind: 'value', value: 'Acme Ltd', matches: 1 });
+      const probes = fake.requests.filter((r) => r.path.endsWith('/ping')).map((r) => r.path);
+      assert.deepEqual(probes, ['/rest/v11_27/ping', '/rest/v11_16/ping'], 'negotiated once, not per call');
+      assert.ok(fake.servedRequests.every((r) => r.path.startsWith('/rest/v11_16/')));
+      assert.equal(fake.filterRequests.length, 5);
+      assert.equal(fake.logins.length, 1);
+    });
+
+    it('says in Test connection which version the server accepts, never "redirect"', async () => {
+      await sugar12();
+      const report = await connector().testConnection(NO_CREDENTIALS, AbortSignal.timeout(5000));
+      assert.equal(report.ok, true, JSON.stringify(report));
+      assert.match(report.message, /REST v11_16, the newest this server accepts \(v11_27 refused as incorrect_version\)/);
+      assert.doesNotMatch(report.message, /redirect/i);
+    });
+
+    it('starts from a version the settings name, and steps down from it too', async () => {
+      await sugar12();
+      assert.equal((await lookup({}, connector({ apiVersion: 'v11_20' }))).kind, 'value');
+      assert.deepEqual(fake.requests.filter((r) => r.path.endsWith('/ping')).map((r) => r.path), ['/rest/v11_20/ping', '/rest/v11_16/ping']);
+      assert.equal((await lookup({}, connector({ apiVersion: 'v10' }))).kind, 'value');
+      assert.ok(fake.requests.some((r) => r.path === '/rest/v10/Contacts/filter'));
+    });
+
+    it('answers the fake\'s incorrect_version as Sugar does, byte for byte', async () => {
+      await sugar12();
+      const res = await http.request({ method: 'GET', url: `${fake.url}/rest/v11_20/ping`, signal: AbortSignal.timeout(5000), returnRedirects: true });
+      assert.equal(res.status, 301);
+      assert.equal(res.headers.location, undefined);
+      assert.equal(res.body, '{"error":"incorrect_version","error_message":"Please change your requested API version to value between 10 and 11.16."}');
+    });
+
+    it('falls back to v10 when the message names no maximum, and reports CONFIG when even v10 is refused', async () => {
+      fake.intercept = (req) => (req.path.startsWith('/rest/v11_27/') ? { status: 301, body: { error: 'incorrect_version', error_message: 'Please change your url' } } : undefined);
+      assert.equal((await lookup()).kind, 'value');
+      assert.ok(fake.requests.some((r) => r.path === '/rest/v10/ping'));
+      fake.intercept = (req) => (req.path.endsWith('/ping') ? { status: 301, body: { error: 'incorrect_version', error_message: 'Please change your requested API version to value between 10 and 11.16.' } } : undefined);
+      const report = await connector().testConnection(NO_CREDENTIALS, AbortSignal.timeout(5000));
+      assert.equal(!report.ok && report.code, 'CONFIG');
+      assert.match(report.message, /v11_27, v11_16, v10/);
+    });
+
+    it('only lists modules the lookup can search, and refuses the fields of another', async () => {
+      const c = connector();
+      fake.intercept = (req) => (req.query.get('type_filter') === 'module_list' ? { body: { module_list: { Accounts: 'Accounts', Contacts: 'Contacts', Opportunities: 'Opportunities', _hash: 'a' } } } : undefined);
+      assert.deepEqual(await c.listModules(NO_CREDENTIALS, AbortSignal.timeout(5000)), ['Accounts', 'Contacts']);
+      await assert.rejects(c.listFields('Opportunities', NO_CREDENTIALS, AbortSignal.timeout(5000)), /no known phone fields/);
+      const withSetting = connector({ phoneFields: 'phone_office' });
+      assert.deepEqual(await withSetting.listModules(NO_CREDENTIALS, AbortSignal.timeout(5000)), ['Accounts', 'Contacts', 'Opportunities']);
+    });
+  });
+
   it('validates settings with messages a person can act on', () => {
     const bad = sugarcrmDefinition.schema.safeParse({ siteUrl: 'http://sugar.example.com', region: 'US' });
     assert.equal(bad.success, false);
     assert.match(bad.error?.issues[0]?.message ?? '', /https:\/\//);
     const ok = sugarcrmDefinition.schema.parse({ siteUrl: 'https://sugar.example.com/rest/v10/', region: 'gb', phoneFields: 'phone_work, cell_c' });
     assert.equal(ok.siteUrl, 'https://sugar.example.com');
-    assert.equal(ok.apiVersion, 'v11_20');
+    assert.equal(ok.apiVersion, 'auto');
+    assert.equal(sugarcrmDefinition.schema.parse({ siteUrl: 'https://x.example.com', region: 'US', apiVersion: '' }).apiVersion, 'auto');
+    assert.equal(sugarcrmDefinition.schema.safeParse({ siteUrl: 'https://x.example.com', region: 'US', apiVersion: '11.16' }).success, false);
     assert.equal(ok.platform, 'pbx_crm_routing');
     assert.deepEqual(ok.phoneFields, ['phone_work', 'cell_c']);
     assert.equal(sugarcrmDefinition.schema.safeParse({ siteUrl: 'https://x.example.com', region: 'US', platform: 'bad platform!' }).success, false);

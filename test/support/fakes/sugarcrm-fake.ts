@@ -1,5 +1,10 @@
 /**
- * A fake SugarCRM REST v11 server: the oauth2/token endpoint (password and single-use refresh
+ * A fake SugarCRM REST v10/v11 server. Like Sugar's RestService, it first checks the version in
+ * the URL against the range it serves (10 to `maxVersion`) and answers one outside it, on any
+ * route and before authentication, with HTTP 301, no Location and
+ * {"error":"incorrect_version","error_message":"Please change your requested API version to value between 10 and {max}."}
+ * (SugarApiExceptionIncorrectVersion as RestService::handleException writes it). Then: ping
+ * (401 need_login without a token), the oauth2/token endpoint (password and single-use refresh
  * grants, registered platforms only), POST {Module}/filter evaluated against in-memory records
  * ($or of $contains on the module's phone fields, order_by, max_num, fields), and the metadata
  * endpoint. A request that is not as Sugar documents it gets a 4xx naming what was wrong, and
@@ -12,7 +17,8 @@ import { VendorFake } from './vendor-fake';
 export type SugarRecord = Record<string, unknown> & { id: string; date_modified: string };
 
 export interface SugarFakeOptions {
-  version?: string;
+  /** The newest REST version served, as Sugar's metadata.php writes it ('11.16' for Sugar 12.0). */
+  maxVersion?: string;
   users?: Record<string, string>;
   platforms?: string[];
   records?: Record<string, SugarRecord[]>;
@@ -32,7 +38,7 @@ export class SugarFake extends VendorFake {
   readonly filterOverrides: FakeReply[] = [];
   private readonly accessTokens = new Map<string, string>();
   private readonly refreshTokens = new Map<string, string>();
-  private readonly version: string;
+  private readonly maxVersion: string;
   private readonly users: Record<string, string>;
   private readonly platforms: string[];
   private readonly expiresIn: number;
@@ -40,7 +46,7 @@ export class SugarFake extends VendorFake {
 
   private constructor(server: FakeHttpsServer, options: SugarFakeOptions) {
     super(server);
-    this.version = options.version ?? 'v11_20';
+    this.maxVersion = options.maxVersion ?? '11.27';
     this.users = options.users ?? { api: 'secret' };
     this.platforms = options.platforms ?? ['base', 'mobile', 'portal', 'pbx_crm_routing'];
     this.records = options.records ?? {};
@@ -66,13 +72,26 @@ export class SugarFake extends VendorFake {
     this.refreshTokens.clear();
   }
 
+  /** Requests that reached a route, the version check passed. */
+  get servedRequests(): RecordedRequest[] {
+    return this.server.requests.filter((r) => { const v = versionOf(r.path); return v !== undefined && this.serves(v); });
+  }
+
   protected handle(req: RecordedRequest): FakeReply {
-    const prefix = `/rest/${this.version}/`;
-    if (!req.path.startsWith(prefix)) return this.reject(404, 'no_method', `Unknown path ${req.path}`);
-    const route = req.path.slice(prefix.length);
+    const match = /^\/rest\/(v\d+(?:_\d+)?)\/(.*)$/.exec(req.path);
+    if (!match) return this.reject(404, 'no_method', `Unknown path ${req.path}`);
+    if (!this.serves(versionOf(req.path)!)) {
+      return {
+        status: 301,
+        headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
+        body: JSON.stringify({ error: 'incorrect_version', error_message: `Please change your requested API version to value between 10 and ${this.maxVersion}.` }),
+      };
+    }
+    const route = match[2]!;
     if (route === 'oauth2/token') return this.token(req);
     const user = this.authenticate(req);
     if (typeof user !== 'string') return user;
+    if (route === 'ping' && req.method === 'GET') return { body: 'pong' };
     const filter = /^([A-Za-z][A-Za-z0-9_]*)\/filter$/.exec(route);
     if (filter) {
       const override = this.filterOverrides.shift();
@@ -126,8 +145,14 @@ export class SugarFake extends VendorFake {
     const token = req.headers['oauth-token'];
     if (req.headers.authorization !== undefined) return this.violation(400, 'Sugar takes the token in OAuth-Token, not Authorization');
     const user = typeof token === 'string' ? this.accessTokens.get(token) : undefined;
+    if (token === undefined) return { status: 401, body: { error: 'need_login', error_message: 'No valid authentication for user.' } };
     if (!user) return { status: 401, body: { error: 'invalid_grant', error_message: 'The access token provided is invalid.' } };
     return user;
+  }
+
+  /** Sugar compares the URL's version (v11_16 -> 11.16) with its min and max as numbers. */
+  private serves(version: number): boolean {
+    return version >= 10 && version <= Number(this.maxVersion);
   }
 
   private filter(req: RecordedRequest, module: string): FakeReply {
@@ -181,6 +206,12 @@ export class SugarFake extends VendorFake {
   private reject(status: number, error: string, message: string): FakeReply {
     return { status, body: { error, error_message: message } };
   }
+}
+
+/** '/rest/v11_16/...' -> 11.16, as Sugar reads the URL's version. */
+function versionOf(path: string): number | undefined {
+  const match = /^\/rest\/v(\d+)(?:_(\d+))?\//.exec(path);
+  return match ? Number(`${match[1]}.${match[2] ?? '0'}`) : undefined;
 }
 
 function parseOr(filter: unknown): Array<{ field: string; term: string }> | string {
