@@ -205,8 +205,6 @@ export const sugarcrm: CrmCase = {
   },
 };
 
-/** SuiteCRM's V8 API matches exactly: one request per phone field and stored format (4 x 9 for a US caller in Contacts). */
-export const SUITECRM_V8_REQUESTS_PER_LOOKUP = 36;
 
 const suiteRecords = (callers: readonly KnownCaller[]) => callers.map((c, i) => ({ id: `c-${i}`, first_name: `C${i}`, tier_c: c.value, phone_work: written(c.phone), date_modified: modifiedOn(i).toISOString().slice(0, 19).replace('T', ' ') }));
 
@@ -217,7 +215,8 @@ export const suitecrm: CrmCase = {
     fake.records.Contacts = suiteRecords(callers);
     return started(fake, {
       settings: { site: fake.url, apiVersion: 'v8', clientId: fake.clientId, clientSecret: fake.clientSecret, username: fake.username, password: fake.password },
-      counts: () => ({ logins: fake.counts.tokenGrants, lookups: fake.counts.searches / SUITECRM_V8_REQUESTS_PER_LOOKUP }),
+      // 7.12.5 and later: one `or` + `like` request per lookup (the filter-mode probe is not a lookup).
+      counts: () => ({ logins: fake.counts.tokenGrants, lookups: fake.counts.phoneSearches }),
     });
   },
 };

@@ -2,14 +2,18 @@
  * SuiteCRM (crm-apis.md §7): one definition, two protocols chosen by the `apiVersion` setting.
  * - V8 JSON:API (7.10+ and 8.x, default, v8.ts): OAuth2 password grant at
  *   `{site}/Api/access_token` (7.x) or `{site}/legacy/Api/access_token` (8.x); "auto" tries 7.x
- *   first and keeps whichever answers. V8 filters only match exactly, and `filter[operator]=or`
- *   also ORs in the hidden `deleted = 0` term (so it returns every record): each phone field and
- *   each stored format the caller may have (up to 10) gets its own AND request, at most 8 in flight.
+ *   first and keeps whichever answers. One `or` + `like` request per lookup on 7.12.5 and later;
+ *   older servers, found out by one probe per integration, get one AND request per phone field
+ *   (7.11.19+, `like`) or per phone field and written form (before, `eq` only).
  * - Legacy REST v4_1 (v4.ts): `login` with md5(password), `get_entry_list` with a SQL
- *   WHERE that strips punctuation with REPLACE and matches `LIKE '%{last digits}'`.
+ *   WHERE that strips punctuation with REPLACE and matches `LIKE '%{last digits}%'`.
  * protocol.ts holds what both speak through, settings.ts the settings; this file the re-check and the pick rule.
  *
- * Several matches: the most recently modified (date_modified), then the lowest id.
+ * Several matches: the most recently modified (date_modified), then, within the same minute
+ * (V8 rounds it), the place in the server's answer sorted newest first on the full-precision
+ * column, then the lowest id. Sign-in failures are AUTH, including SuiteCRM 7's HTTP 500 for an
+ * unknown user, a wrong password or an unknown client id (its text, which holds the password,
+ * is never shown). Modules: only those a lookup can search (phone columns known) are offered.
  */
 import { isSamePhone, phoneVariants } from '../../domain/phone';
 import { regionField } from '../shared/common-settings';
@@ -38,7 +42,7 @@ class SuiteCrmConnector<S extends CachedToken> implements IntegrationConnector {
   testConnection(credentials: Credentials, signal: AbortSignal): Promise<TestReport> {
     return runConnectionTest(SUITECRM, signal, async () => {
       const result = await this.find(sampleRequest('Contacts', 'id', credentials), signal);
-      return `Signed in to SuiteCRM (${this.settings.apiVersion}) and searched Contacts for a sample number (${result.kind === 'value' ? 'a record matched' : 'no match, as expected'}).`;
+      return `Signed in to SuiteCRM and searched Contacts for a sample number (${result.kind === 'value' ? 'a record matched' : 'no match, as expected'}); lookups use ${await this.protocol.describe()}.`;
     });
   }
 
@@ -48,8 +52,8 @@ class SuiteCrmConnector<S extends CachedToken> implements IntegrationConnector {
     return modules.filter((module) => module in SUITECRM_PHONE_FIELDS);
   }
 
-  listFields(module: string, credentials: Credentials, signal: AbortSignal): Promise<CrmField[]> {
-    const name = checkName(module, 'module');
+  async listFields(module: string, credentials: Credentials, signal: AbortSignal): Promise<CrmField[]> {
+    const name = checkModule(module);
     return this.withSession(credentials, signal, Date.now() + 10_000, (session) => this.protocol.listFields(session, name, signal));
   }
 
@@ -62,7 +66,7 @@ class SuiteCrmConnector<S extends CachedToken> implements IntegrationConnector {
     return this.withSession(request.credentials, signal, request.deadlineAt, async (session) => {
       const records = await this.protocol.search(session, { module, field, phoneFields, phone, signal });
       const matches = records.filter((record) => phoneFields.some((name) => typeof record[name] === 'string' && isSamePhone(record[name], phone)));
-      const best = pickMostRecent(matches.map((record) => ({ record, modifiedAt: modified(record.date_modified), id: String(record.id) })));
+      const best = pickMostRecent(matches.map((record) => ({ record, modifiedAt: modified(record.date_modified), rank: Number(record.rank), id: String(record.id) })));
       if (!best) return { kind: 'not_found' };
       return { kind: 'value', value: fieldValueToText(best.record[field]), matches: matches.length };
     });

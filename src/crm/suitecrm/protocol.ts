@@ -28,8 +28,13 @@ export interface SuiteCrmSearch {
 /** A protocol speaks its API; the connector re-checks, picks and caches sessions. */
 export interface SuiteCrmProtocol<S extends CachedToken> {
   login(credentials: Credentials, signal: AbortSignal): Promise<S>;
-  /** Candidate records: id, date_modified, the field and the phone fields, each as returned. */
+  /**
+   * Candidate records: id, date_modified, the field and the phone fields, each as returned, plus
+   * `rank`, the record's place in an answer sorted newest first by the server (a finer clock).
+   */
   search(session: S, search: SuiteCrmSearch): Promise<Array<Record<string, unknown>>>;
   listModules(session: S, signal: AbortSignal): Promise<string[]>;
   listFields(session: S, module: string, signal: AbortSignal): Promise<CrmField[]>;
+  /** How lookups run, for Test connection ("V8, one request per lookup ..."). */
+  describe(): Promise<string>;
 }

@@ -8,7 +8,11 @@
  * The phone search is SQL: `get_entry_list` takes a raw WHERE, so the statement strips
  * punctuation from each phone column with REPLACE and matches `LIKE '%{last digits}'`. Only
  * digits reach the literal, quotes are escaped anyway, and column and table names come from a
- * fixed map. Results are ordered by date_modified (newest first), then id.
+ * fixed map; a trailing `%` lets an extension stored after the number match too.
+ *
+ * Results are ordered `date_modified DESC`: bare field names, because SugarBean::process_order_by
+ * keeps only names it finds in the module's field definitions and silently drops
+ * `contacts.date_modified`. v4_1 writes date_modified to the second (the finer clock V8 lacks).
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
@@ -63,7 +67,7 @@ export class SuiteCrmV4Protocol implements SuiteCrmProtocol<V4Session> {
       session: session.sessionId,
       module_name: search.module,
       query: phoneWhere(table, search.phoneFields, search.phone.national),
-      order_by: `${table}.date_modified DESC, ${table}.id ASC`,
+      order_by: 'date_modified DESC',
       offset: 0,
       select_fields: [...new Set(['id', 'date_modified', search.field, ...search.phoneFields])],
       link_name_to_fields_array: [],
@@ -71,11 +75,15 @@ export class SuiteCrmV4Protocol implements SuiteCrmProtocol<V4Session> {
       deleted: 0,
     };
     const list = await this.call('get_entry_list', restData, entryListSchema, search.signal);
-    return list.entry_list.map((entry) => {
-      const record: Record<string, unknown> = { id: entry.id };
+    return list.entry_list.map((entry, rank) => {
+      const record: Record<string, unknown> = { id: entry.id, rank };
       for (const [name, pair] of Object.entries(entry.name_value_list)) record[name] = pair.value;
       return record;
     });
+  }
+
+  async describe(): Promise<string> {
+    return 'legacy REST v4_1, one request per lookup';
   }
 
   async listModules(session: V4Session, signal: AbortSignal): Promise<string[]> {
@@ -119,7 +127,7 @@ function v4Error(number: number, name: string): CrmError {
  * database side so any stored format matches; the literal is digits only, and quoted regardless.
  */
 export function phoneWhere(table: string, columns: string[], nationalDigits: string): string {
-  const pattern = sqlLiteral(`%${nationalDigits.replace(/\D/g, '').slice(-10)}`);
+  const pattern = sqlLiteral(`%${nationalDigits.replace(/\D/g, '').slice(-10)}%`);
   const normalised = (column: string) => PUNCTUATION.reduce((expr, char) => `REPLACE(${expr},${sqlLiteral(char)},'')`, `${table}.${column}`);
   return `(${columns.map((column) => `${normalised(column)} LIKE ${pattern}`).join(' OR ')})`;
 }

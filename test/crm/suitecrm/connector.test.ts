@@ -6,7 +6,7 @@ import { suitecrmDefinition } from '../../../src/crm/suitecrm';
 import { suitecrmSchema } from '../../../src/crm/suitecrm/settings';
 import { phoneWhere } from '../../../src/crm/suitecrm/v4';
 import { assertNoRequestForUnknownCallers, closeFake, connectorServices, lookupByDeadline, lookupRequest, testHttpClient, withUntrustedServer } from '../../support/connector-harness';
-import { SuiteCrmFake } from '../../support/fakes/suitecrm-fake';
+import { SuiteCrmFake, type SuiteVersion } from '../../support/fakes/suitecrm-fake';
 
 for (const apiVersion of ['v8', 'v4_1'] as const) {
   describe(`SuiteCRM connector (${apiVersion})`, () => {
@@ -146,29 +146,134 @@ describe('SuiteCRM V8 specifics', () => {
   const make = (over: Record<string, unknown> = {}) =>
     suitecrmDefinition.create(suitecrmSchema.parse({ site: fake.url, clientId: fake.clientId, clientSecret: fake.clientSecret, username: fake.username, password: fake.password, region: 'US', ...over }), connectorServices(http));
   const lookup = (connector: IntegrationConnector, callerId = '+1 202 555 0143') => lookupByDeadline(connector, lookupRequest({ tenantId: 't', callerId, fieldName: 'tier_c', module: 'Contacts' }));
+  const records = () => fake.requests.filter((r) => r.path === '/Api/V8/module/Contacts');
+  const phoneSearches = () => records().filter((r) => [...r.query.keys()].some((k) => k.startsWith('filter[phone_')));
+  const start = async (version: SuiteVersion) => {
+    await fake?.close();
+    fake = await SuiteCrmFake.start(version);
+    fake.records.Contacts = [
+      { id: 'c-1', tier_c: 'gold', phone_work: '(202) 555-0143', date_modified: '2024-03-01 10:00:00' },
+      { id: 'c-5', tier_c: 'spaces', phone_mobile: '555 000 5555', date_modified: '2024-03-01 10:00:00' },
+      { id: 'c-6', tier_c: 'dashes', phone_home: '+1-555-000-6666', date_modified: '2024-03-01 10:00:00' },
+      { id: 'c-7', tier_c: 'brackets', phone_other: '(555)000-7777', date_modified: '2024-03-01 10:00:00' },
+      { id: 'c-8', tier_c: 'extension', phone_work: '555-000-8888 x123', date_modified: '2024-03-01 10:00:00' },
+      { id: 'c-x', tier_c: 'deleted', phone_work: '(202) 555-0143', date_modified: '2025-01-01 00:00:00', deleted: '1' },
+    ];
+  };
 
   before(() => { http = testHttpClient(); });
   after(() => http.close());
-  beforeEach(async () => {
-    fake = await SuiteCrmFake.start();
-    fake.records.Contacts = [{ id: 'c-1', tier_c: 'gold', phone_work: '(202) 555-0143', date_modified: '2024-03-01 10:00:00' }];
-  });
+  beforeEach(() => start('7.14.6'));
   afterEach(() => closeFake(fake, 'SuiteCRM'));
 
-  it('sends one AND request per phone field and stored format, never filter[operator]', async () => {
-    assert.deepEqual(await lookup(make()), { kind: 'value', value: 'gold', matches: 1 });
-    const searches = fake.requests.filter((r) => r.path === '/Api/V8/module/Contacts');
-    assert.equal(searches.length, 4 * 9); // 4 phone fields x 9 NANP formats
-    const sent = new Set(searches.map((r) => [...r.query.keys()].find((k) => k.startsWith('filter['))! + '=' + [...r.query.entries()].find(([k]) => k.startsWith('filter['))![1]));
-    assert.ok(sent.has('filter[phone_work][eq]=(202) 555-0143'));
-    assert.ok(sent.has('filter[phone_mobile][eq]=+12025550143'));
-    assert.equal(searches[0]!.query.get('fields[Contacts]'), 'tier_c,date_modified,phone_work,phone_mobile,phone_home,phone_other');
+  it('7.12.5 and later: ONE or + like request per lookup over every phone field, after one probe per integration', async () => {
+    const connector = make();
+    assert.deepEqual(await lookup(connector), { kind: 'value', value: 'gold', matches: 1 });
+    const [probe, anyRecord, search] = records();
+    assert.deepEqual([probe!.query.get('filter[operator]'), probe!.query.get('filter[id][like]')], ['or', 'pbx-crm-routing-probe']);
+    assert.equal(anyRecord!.query.has('filter[operator]'), false, 'the module holds records, so an empty probe proves the or fix');
+    assert.equal(search!.query.get('filter[operator]'), 'or');
+    assert.deepEqual(['phone_work', 'phone_mobile', 'phone_home', 'phone_other'].map((f) => search!.query.get(`filter[${f}][like]`)), Array(4).fill('%2%0%2%5%5%5%0%1%4%3%'));
+    assert.equal(search!.query.get('sort'), '-date_modified');
+    for (let i = 0; i < 4; i += 1) assert.equal((await lookup(connector)).kind, 'value');
+    assert.equal(phoneSearches().length, 5, 'one request per lookup');
+    assert.equal(records().length, 7, 'the probe ran once');
   });
 
-  it('drops records a filter did not really match (the OR trap, or a server ignoring the filter)', async () => {
-    fake.records.Contacts.push({ id: 'c-2', tier_c: 'someone else', phone_work: '+1 303 555 0100', date_modified: '2025-01-01 00:00:00' });
-    fake.intercept = (req) => (req.path.endsWith('/V8/module/Contacts') ? { body: { data: fake.records.Contacts.map((r) => ({ type: 'Contacts', id: r.id, attributes: r })) } } : undefined);
+  for (const version of ['7.14.6', '7.11.20'] as const) {
+    it(`${version}: finds numbers stored with spaces, dashes, brackets or an extension`, async () => {
+      await start(version);
+      const connector = make();
+      assert.deepEqual(await lookup(connector, '+15550005555'), { kind: 'value', value: 'spaces', matches: 1 });
+      assert.deepEqual(await lookup(connector, '+15550006666'), { kind: 'value', value: 'dashes', matches: 1 });
+      assert.deepEqual(await lookup(connector, '+15550007777'), { kind: 'value', value: 'brackets', matches: 1 });
+      assert.deepEqual(await lookup(connector, '+15550008888'), { kind: 'value', value: 'extension', matches: 1 });
+      assert.deepEqual(await lookup(connector, '+12025550143'), { kind: 'value', value: 'gold', matches: 1 }, 'a deleted record never wins');
+    });
+  }
+
+  it('7.11.19 to 7.12.4: never searches with or (it returns every record), one like request per phone field', async () => {
+    await start('7.11.20');
+    const connector = make();
+    assert.deepEqual(await lookup(connector), { kind: 'value', value: 'gold', matches: 1 });
+    assert.equal(fake.orSearches, 0);
+    assert.equal(phoneSearches().length, 4);
+    assert.ok(phoneSearches().every((r) => [...r.query.keys()].filter((k) => k.startsWith('filter[')).length === 1 && r.query.get('sort') === '-date_modified'));
+    await lookup(connector);
+    assert.equal(records().filter((r) => r.query.has('filter[id][like]')).length, 1, 'probed once');
+  });
+
+  it('before 7.11.19: exact requests per phone field and written form, never like or or', async () => {
+    await start('7.11.10');
     assert.deepEqual(await lookup(make()), { kind: 'value', value: 'gold', matches: 1 });
+    assert.equal(phoneSearches().length, 4 * 9);
+    assert.ok(phoneSearches().every((r) => [...r.query.keys()].every((k) => !k.endsWith('[like]') && k !== 'filter[operator]')));
+    // Exact matching only finds the written forms it tries: "555 000 5555" is not one of them.
+    assert.deepEqual(await lookup(make(), '+15550005555'), { kind: 'not_found' });
+  });
+
+  it('an empty module proves nothing: like requests now, and the probe runs again next time', async () => {
+    fake.records.Contacts = [];
+    const connector = make();
+    assert.deepEqual(await lookup(connector), { kind: 'not_found' });
+    assert.equal(phoneSearches().length, 4);
+    fake.records.Contacts = [{ id: 'c-1', tier_c: 'gold', phone_work: '(202) 555-0143', date_modified: '2024-03-01 10:00:00' }];
+    assert.deepEqual(await lookup(connector), { kind: 'value', value: 'gold', matches: 1 });
+    assert.equal(phoneSearches().length, 5, 'the second probe proved the or fix: one request');
+  });
+
+  it('breaks a tie within the minute V8 shows by the server\'s full-precision order: the newer record wins', async () => {
+    fake.records.Contacts = [
+      { id: 'c-1', tier_c: 'older', phone_work: '(202) 555-0143', date_modified: '2024-03-01 10:00:05' },
+      { id: 'c-2', tier_c: 'newer', phone_mobile: '202-555-0143', date_modified: '2024-03-01 10:00:48' },
+    ];
+    assert.deepEqual(await lookup(make()), { kind: 'value', value: 'newer', matches: 2 });
+    const answer = await http.request({ method: 'GET', url: `${fake.url}/Api/V8/module/Contacts?fields[Contacts]=date_modified&page[size]=5&page[number]=1`, signal: AbortSignal.timeout(5000), headers: { authorization: `Bearer ${[...fake.requests].reverse().find((r) => r.headers.authorization)!.headers.authorization!.toString().slice(7)}`, accept: 'application/vnd.api+json', 'content-type': 'application/vnd.api+json' } });
+    assert.deepEqual((JSON.parse(answer.body) as { data: Array<{ attributes: { date_modified: string } }> }).data.map((d) => d.attributes.date_modified), ['2024-03-01 10:00', '2024-03-01 10:00'], 'V8 shows both in the same minute');
+  });
+
+  it('says in Test connection how lookups run', async () => {
+    const report = await make().testConnection({ username: fake.username, password: fake.password }, AbortSignal.timeout(5000));
+    assert.equal(report.ok, true, JSON.stringify(report));
+    assert.match(report.message, /one request per lookup \(filter\[operator\]=or with like: SuiteCRM 7\.12\.5 or later\)/);
+  });
+
+  for (const [what, over, typed] of [
+    ['a wrong password', {}, { username: 'jim', password: 'Secr3t-Pa55' }],
+    ['an unknown user', {}, { username: 'nobody', password: 'Secr3t-Pa55' }],
+    ['an unknown client id', { clientId: '00000000-dead-beef-0000-000000000000' }, { username: 'jim', password: 'Secr3t-Pa55' }],
+  ] as const) {
+    it(`recognises SuiteCRM 7's HTTP 500 for ${what} as a sign-in error, never showing its text`, async () => {
+      const logged: string[] = [];
+      const services = { ...connectorServices(http), logger: { debug: (m: string) => logged.push(m), info: (m: string) => logged.push(m), warn: (m: string) => logged.push(m), error: (m: string) => logged.push(m) } };
+      const connector = suitecrmDefinition.create(suitecrmSchema.parse({ site: fake.url, clientId: fake.clientId, clientSecret: fake.clientSecret, region: 'US', ...over }), services);
+      const report = await connector.testConnection(typed, AbortSignal.timeout(5000));
+      assert.equal(!report.ok && report.code, 'AUTH');
+      assert.match(report.message, /sign-in with HTTP 500/);
+      const result = await lookupByDeadline(connector, lookupRequest({ callerId: '+12025550143', fieldName: 'tier_c', module: 'Contacts', credentials: typed }));
+      assert.equal(result.kind === 'error' && result.code, 'AUTH');
+      const said = JSON.stringify([report, result, logged]);
+      for (const secret of ['Secr3t-Pa55', 'Slim Application Error', 'password is invalid', 'No user found']) assert.ok(!said.includes(secret), `${secret} must not be shown`);
+      const answered = fake.requests.filter((r) => r.path === '/Api/access_token');
+      assert.ok(answered.length >= 1);
+    });
+  }
+
+  it('the fake answers those sign-ins as SuiteCRM 7 does: HTTP 500 with the password in Slim\'s JSON', async () => {
+    const res = await http.request({
+      method: 'POST', url: `${fake.url}/Api/access_token`, signal: AbortSignal.timeout(5000), headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+      body: new URLSearchParams({ grant_type: 'password', client_id: fake.clientId, client_secret: fake.clientSecret, username: 'jim', password: 'hunter2' }).toString(),
+    });
+    assert.equal(res.status, 500);
+    assert.match(res.body, /"message": "Slim Application Error"/);
+    assert.match(res.body, /The password is invalid: hunter2/);
+  });
+
+  it('offers only modules the lookup accepts, and refuses the fields of another (Opportunities)', async () => {
+    const connector = make();
+    fake.intercept = (req) => (req.path.endsWith('/V8/meta/modules') ? { body: { data: { type: 'modules', id: '', attributes: { Contacts: {}, Opportunities: {}, Leads: {} } } } } : undefined);
+    assert.deepEqual(await connector.listModules({ username: fake.username, password: fake.password }, AbortSignal.timeout(5000)), ['Contacts', 'Leads']);
+    await assert.rejects(connector.listFields('Opportunities', { username: fake.username, password: fake.password }, AbortSignal.timeout(5000)), /cannot be searched by phone/);
   });
 
   it('finds the 8.x API under legacy/Api when set to auto, and only there when told so', async () => {
@@ -180,7 +285,7 @@ describe('SuiteCRM V8 specifics', () => {
     assert.equal(fake.requests[before]!.path, '/legacy/Api/access_token');
   });
 
-  it('names a wrong OAuth2 client as such', async () => {
+  it('names a wrong OAuth2 client secret as such', async () => {
     const result = await lookup(make({ clientSecret: 'wrong' }));
     assert.deepEqual(result.kind === 'error' && [result.code, /client id and secret/.test(result.message)], ['AUTH', true]);
   });
@@ -209,9 +314,19 @@ describe('SuiteCRM v4_1 specifics', () => {
     fake.records.Contacts = [{ id: 'c-1', tier_c: 'gold', phone_mobile: '+1 (202) 555-0143', date_modified: '2024-03-01 10:00:00' }];
     assert.deepEqual(await lookup(make(), `(202) 555-0143' OR 'x'='x`), { kind: 'value', value: 'gold', matches: 1 });
     const where = fake.wheres[0]!;
-    assert.ok(where.includes("contacts.phone_mobile,' ',''),'-','')") && where.includes("LIKE '%2025550143'"), where);
+    assert.ok(where.includes("contacts.phone_mobile,' ',''),'-','')") && where.includes("LIKE '%2025550143%'"), where);
     assert.ok(!where.includes("'x'"), where);
-    assert.match(phoneWhere('contacts', ['phone_work'], "55'5"), /LIKE '%555'\)$/);
+    assert.match(phoneWhere('contacts', ['phone_work'], "55'5"), /LIKE '%555%'\)$/);
+  });
+
+  it('orders by the bare date_modified SuiteCRM keeps (a table-prefixed name is dropped), and the newer second wins', async () => {
+    fake.records.Contacts = [
+      { id: 'c-1', tier_c: 'older', phone_work: '2025550143', date_modified: '2024-03-01 10:00:05' },
+      { id: 'c-2', tier_c: 'newer', phone_mobile: '202-555-0143 ext. 7', date_modified: '2024-03-01 10:00:48' },
+    ];
+    assert.deepEqual(await lookup(make(), '+12025550143'), { kind: 'value', value: 'newer', matches: 2 });
+    const sent = fake.requests.map((r) => JSON.parse(new URLSearchParams(r.body).get('rest_data') ?? '{}') as { order_by?: string }).find((d) => d.order_by !== undefined);
+    assert.equal(sent?.order_by, 'date_modified DESC');
   });
 
   it('drops a LIKE hit that only ends with the caller\'s digits', async () => {
