@@ -7,11 +7,17 @@
  *
  * Lookup: one VTQL `query` over the module's phone columns with LIKE. Phones are stored as typed,
  * so a plain `LIKE '%5551234567'` misses "(555) 123-4567"; the last digits are joined with `%`
- * ('%5%5%5%1%2%3%4%5%6%7'), which matches any punctuation between them. Only digits and `%` are
- * ever put in the literal (quoted anyway), and module and field names are checked before they
- * reach the statement. Every number returned is re-checked here.
+ * ('%5%5%5%1%2%3%4%5%6%7%'), which matches any punctuation between them and an extension after.
+ * Only digits and `%` are ever put in the literal (quoted anyway), and module and field names are
+ * checked before they reach the statement. Every number returned is re-checked here.
  *
- * Several matches: the most recently modified (modifiedtime), then the lowest record id.
+ * The query is limited (`LIMIT 0,10`), so it sorts `ORDER BY modifiedtime DESC` first: without
+ * it Vtiger returns the ten oldest rows, and with more than ten records sharing a number an old
+ * record would route the call. Several matches: the most recent modifiedtime, then the lowest id.
+ *
+ * Sign-in: an unknown user name is `ACCESS_DENIED` "username does not exists" from getchallenge
+ * (vtws_getchallenge), reported as a sign-in error (AUTH), not as a permission on a module.
+ * The field picker offers, and lists the fields of, only the modules the lookup searches.
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
@@ -103,7 +109,7 @@ class VtigerConnector implements IntegrationConnector {
   }
 
   async listFields(module: string, credentials: Credentials, signal: AbortSignal): Promise<CrmField[]> {
-    const elementType = checkName(module, 'module');
+    const elementType = checkModule(module);
     const described = await this.withSession(credentials, signal, Date.now() + 10_000, (session) =>
       this.call({ method: 'GET', url: this.url({ operation: 'describe', sessionName: session.sessionName, elementType }), signal, what: WHAT, ...META_LIMITS }, describeSchema));
     return described.fields.map((f) => ({ name: f.name, label: f.label ?? f.name, type: f.type?.name ?? '' }));
@@ -134,10 +140,18 @@ class VtigerConnector implements IntegrationConnector {
   }
 
   private async login(username: string, accessKey: string, signal: AbortSignal): Promise<VtigerSession> {
-    const challenge = await this.call({ method: 'GET', url: this.url({ operation: 'getchallenge', username }), signal, what: `${WHAT} sign-in` }, challengeSchema);
-    const body = new URLSearchParams({ operation: 'login', username, accessKey: createHash('md5').update(challenge.token + accessKey).digest('hex') });
-    const login = await this.call({ method: 'POST', url: this.endpoint, headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: body.toString(), signal, what: `${WHAT} sign-in` }, loginSchema);
-    return { sessionName: login.sessionName, expiresAt: Date.now() + SESSION_MS };
+    try {
+      const challenge = await this.call({ method: 'GET', url: this.url({ operation: 'getchallenge', username }), signal, what: `${WHAT} sign-in` }, challengeSchema);
+      const body = new URLSearchParams({ operation: 'login', username, accessKey: createHash('md5').update(challenge.token + accessKey).digest('hex') });
+      const login = await this.call({ method: 'POST', url: this.endpoint, headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: body.toString(), signal, what: `${WHAT} sign-in` }, loginSchema);
+      return { sessionName: login.sessionName, expiresAt: Date.now() + SESSION_MS };
+    } catch (err) {
+      // Vtiger answers an unknown user name with ACCESS_DENIED: a sign-in error, not a missing permission.
+      if (err instanceof CrmError && err.code === 'FORBIDDEN') {
+        throw new CrmError('AUTH', `${WHAT} refused the sign-in (ACCESS_DENIED: ${err.details.cause ?? 'the user name is not known'}): check the user name.`);
+      }
+      throw err;
+    }
   }
 
   /** One webservice call: HTTP statuses as usual, then Vtiger's own success flag and error code. */
@@ -163,17 +177,17 @@ function vtigerError(code: string, message: string | undefined, what: string): C
     return new CrmError('AUTH', `${what} rejected the user name or access key (${code}); the password is the user's Access Key from My Preferences, not the login password.`);
   }
   if (AUTH_CODES.has(code)) return new CrmError('AUTH', `${what} ended the session (${code})${detail}.`);
-  if (code === 'ACCESS_DENIED') return new CrmError('FORBIDDEN', `${what} denied access (${code})${detail}: the user lacks permission for this module or field.`);
+  if (code === 'ACCESS_DENIED') return new CrmError('FORBIDDEN', `${what} denied access (${code})${detail}: the user lacks permission for this module or field.`, { cause: message?.slice(0, 120) });
   if (code === 'QUERY_SYNTAX_ERROR') return new CrmError('CONFIG', `${what} refused the query (${code})${detail}: check the module and field names.`);
   return new CrmError('HTTP_ERROR', `${what} answered ${code}${detail}.`);
 }
 
 /** The VTQL statement; the literal holds only digits and `%`, and is quoted regardless. */
 export function phoneQuery(module: string, field: string, phoneFields: string[], nationalDigits: string): string {
-  const pattern = `%${nationalDigits.replace(/\D/g, '').slice(-10).split('').join('%')}`;
+  const pattern = `%${nationalDigits.replace(/\D/g, '').slice(-10).split('').join('%')}%`;
   const columns = [...new Set(['id', field, 'modifiedtime', ...phoneFields])].join(',');
   const where = phoneFields.map((name) => `${name} LIKE ${sqlLiteral(pattern)}`).join(' OR ');
-  return `SELECT ${columns} FROM ${module} WHERE ${where} LIMIT 0,10;`;
+  return `SELECT ${columns} FROM ${module} WHERE ${where} ORDER BY modifiedtime DESC LIMIT 0,10;`;
 }
 
 function sqlLiteral(value: string): string {

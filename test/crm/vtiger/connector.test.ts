@@ -33,13 +33,13 @@ describe('Vtiger connector', () => {
   it('signs in with the challenge and md5(token + access key), then queries the phone columns', async () => {
     assert.deepEqual(await lookup(), { kind: 'value', value: 'Gold', matches: 1 });
     assert.deepEqual(fake.requests.map((r) => `${r.method} ${r.query.get('operation') ?? new URLSearchParams(r.body).get('operation')}`), ['GET getchallenge', 'POST login', 'GET query']);
-    assert.equal(fake.statements[0], "SELECT id,cf_853,modifiedtime,phone,mobile,homephone,otherphone FROM Contacts WHERE phone LIKE '%2%0%2%5%5%5%0%1%4%3' OR mobile LIKE '%2%0%2%5%5%5%0%1%4%3' OR homephone LIKE '%2%0%2%5%5%5%0%1%4%3' OR otherphone LIKE '%2%0%2%5%5%5%0%1%4%3' LIMIT 0,10;");
+    assert.equal(fake.statements[0], "SELECT id,cf_853,modifiedtime,phone,mobile,homephone,otherphone FROM Contacts WHERE phone LIKE '%2%0%2%5%5%5%0%1%4%3%' OR mobile LIKE '%2%0%2%5%5%5%0%1%4%3%' OR homephone LIKE '%2%0%2%5%5%5%0%1%4%3%' OR otherphone LIKE '%2%0%2%5%5%5%0%1%4%3%' ORDER BY modifiedtime DESC LIMIT 0,10;");
   });
 
   it('finds numbers stored in any format, in the module the rule names', async () => {
     assert.deepEqual(await lookup({ callerId: '011 44 20 7946 0958', fieldName: 'firstname' }), { kind: 'value', value: 'Bob', matches: 1 });
     assert.deepEqual(await lookup({ module: 'Leads', fieldName: 'company' }), { kind: 'value', value: 'Lead Co', matches: 1 });
-    assert.match(fake.statements.at(-1)!, /FROM Leads WHERE phone LIKE '[%0-9]+' OR mobile LIKE '[%0-9]+' LIMIT/);
+    assert.match(fake.statements.at(-1)!, /FROM Leads WHERE phone LIKE '[%0-9]+' OR mobile LIKE '[%0-9]+' ORDER BY modifiedtime DESC LIMIT/);
   });
 
   it('answers not_found for no match and for an unknown caller without a request', async () => {
@@ -119,7 +119,7 @@ describe('Vtiger connector', () => {
     assert.equal((await lookup({ module: 'Users' })).kind, 'error');
     assert.equal(fake.requests.length, before);
     // The literal is quoted even though only digits and % reach it.
-    assert.match(phoneQuery('Contacts', 'id', ['phone'], "12'34"), /LIKE '%1%2%3%4'/);
+    assert.match(phoneQuery('Contacts', 'id', ['phone'], "12'34"), /LIKE '%1%2%3%4%'/);
   });
 
   it('reuses one session: 20 lookups, exactly 1 login', async () => {
@@ -152,6 +152,31 @@ describe('Vtiger connector', () => {
       const slow = await make().testConnection(credentials(), AbortSignal.timeout(300));
       assert.equal(!slow.ok && slow.code, 'TIMEOUT');
     });
+  });
+
+  it('with more than 10 records sharing a number, the newest one routes the call', async () => {
+    fake.rows.Contacts = Array.from({ length: 11 }, (_, i) => ({ id: `12x${200 + i}`, cf_853: i === 10 ? 'Newest' : `Old ${i}`, phone: '+1 (202) 555-0143', mobile: '', modifiedtime: `2024-01-${String(i + 1).padStart(2, '0')} 09:00:00` }));
+    assert.deepEqual(await lookup(), { kind: 'value', value: 'Newest', matches: 10 });
+  });
+
+  it('finds a number stored with an extension', async () => {
+    fake.rows.Contacts = [{ id: '12x300', cf_853: 'Ext', phone: '202-555-0143 x123', mobile: '', modifiedtime: '2024-01-01 09:00:00' }];
+    assert.deepEqual(await lookup(), { kind: 'value', value: 'Ext', matches: 1 });
+  });
+
+  it('reports an unknown user name (ACCESS_DENIED "username does not exists") as a sign-in error', async () => {
+    const result = await lookup({ credentials: { username: 'nobody', password: fake.accessKey } });
+    assert.equal(result.kind === 'error' && result.code, 'AUTH');
+    assert.match(result.kind === 'error' ? result.message : '', /refused the sign-in \(ACCESS_DENIED: username does not exists\): check the user name/);
+    const report = await connector.testConnection({ username: 'nobody', password: fake.accessKey }, AbortSignal.timeout(5000));
+    assert.equal(!report.ok && report.code, 'AUTH');
+    assert.doesNotMatch(report.message, /permission/);
+  });
+
+  it('offers only searchable modules, and refuses the fields of another (Potentials)', async () => {
+    fake.intercept = (req) => (req.query.get('operation') === 'listtypes' ? { body: { success: true, result: { types: ['Contacts', 'Potentials', 'Leads'], information: {} } } } : undefined);
+    assert.deepEqual(await connector.listModules(credentials(), AbortSignal.timeout(5000)), ['Contacts', 'Leads']);
+    await assert.rejects(connector.listFields('Potentials', credentials(), AbortSignal.timeout(5000)), /cannot be searched by phone/);
   });
 
   it('lists searchable modules from listtypes and fields from describe', async () => {

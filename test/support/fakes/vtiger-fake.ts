@@ -1,7 +1,9 @@
 /**
  * A fake Vtiger webservice.php: getchallenge, login (md5 of challenge token + access key, the
- * token used once), query (a strict parser for the one VTQL shape the connector may send, LIKE
- * evaluated like SQL), listtypes and describe. Like Vtiger, failures come back with HTTP 200 and
+ * token used once; an unknown user name is ACCESS_DENIED "username does not exists", as
+ * vtws_getchallenge answers), query (a strict parser for the one VTQL shape the connector may
+ * send, LIKE evaluated like SQL; without ORDER BY, rows come in the order they were stored, oldest
+ * first, as the real Vtiger 8.0 showed, so LIMIT 0,10 keeps the ten oldest), listtypes and describe. Like Vtiger, failures come back with HTTP 200 and
  * `{"success":false,"error":{"code","message"}}`. Requests outside the documented shapes are
  * answered with an error and written to `violations`.
  */
@@ -47,6 +49,7 @@ export class VtigerFake extends VendorFake {
   private challenge(req: RecordedRequest): FakeReply {
     this.counts.challenges += 1;
     if (!this.exact(req, ['operation', 'username'])) return this.fail('INVALID_REQUEST', this.violations.at(-1)!);
+    if (req.query.get('username') !== this.username) return this.fail('ACCESS_DENIED', 'username does not exists');
     const token = `ch${++this.serial}${Date.now().toString(16)}`;
     this.challenges.set(req.query.get('username')!, token);
     return this.ok({ token, serverTime: Math.floor(Date.now() / 1000), expireTime: Math.floor(Date.now() / 1000) + 300 });
@@ -70,9 +73,10 @@ export class VtigerFake extends VendorFake {
   private query(statement: string): FakeReply {
     this.counts.queries += 1;
     this.statements.push(statement);
-    const shape = /^SELECT ([A-Za-z0-9_,]+) FROM ([A-Za-z]+) WHERE (.+) LIMIT 0,10;$/.exec(statement);
-    if (!shape) return this.violation(`query "${statement}" is not SELECT ... FROM ... WHERE ... LIMIT 0,10;`, 'QUERY_SYNTAX_ERROR');
-    const [, columnList, module, where] = shape;
+    const shape = /^SELECT ([A-Za-z0-9_,]+) FROM ([A-Za-z]+) WHERE (.+?)( ORDER BY modifiedtime DESC)? LIMIT 0,10;$/.exec(statement);
+    if (!shape) return this.violation(`query "${statement}" is not SELECT ... FROM ... WHERE ... [ORDER BY modifiedtime DESC] LIMIT 0,10;`, 'QUERY_SYNTAX_ERROR');
+    const [, columnList, module, where, ordered] = shape;
+    if (!ordered) this.violations.push(`query "${statement}" limits rows without ORDER BY: Vtiger returns the oldest ten`);
     const conditions = where!.split(' OR ').map((part) => /^([a-z]+) LIKE '([0-9%]+)'$/.exec(part));
     if (conditions.some((c) => c === null)) return this.violation(`WHERE "${where}" is not "{column} LIKE '{digits and %}'" joined by OR`, 'QUERY_SYNTAX_ERROR');
     const rows = this.rows[module!];
@@ -82,6 +86,7 @@ export class VtigerFake extends VendorFake {
     const unknown = columns.find((c) => !known.has(c));
     if (unknown) return this.fail('QUERY_SYNTAX_ERROR', `Unknown column ${unknown}`);
     const matches = rows.filter((row) => conditions.some((c) => likeToRegExp(c![2]!).test(row[c![1]!] ?? '')));
+    if (ordered) matches.sort((a, b) => b.modifiedtime.localeCompare(a.modifiedtime));
     return this.ok(matches.slice(0, 10).map((row) => Object.fromEntries(columns.map((c) => [c, row[c] ?? '']))));
   }
 
