@@ -1,5 +1,6 @@
 /**
- * Pipedrive (API v2 for records, v1 for field metadata).
+ * Pipedrive, API v2 throughout (records, search and field metadata; no v1 request is left: the
+ * only v1-only endpoint nearby, /v1/leadFields, is not needed because leads are not searched).
  *
  * Auth: the API token (Personal preferences > API) in the `x-api-token` header: the rule's CRM
  * Password when set, else the integration's. It does not expire; a 401 is sent once more (the
@@ -7,17 +8,21 @@
  * Base URL: https://{companydomain}.pipedrive.com (or the full https:// address given).
  *
  * Lookup, two requests:
- * 1. `GET /api/v2/persons/search?term={national digits}&fields=phone&exact_match=false&limit=10`
+ * 1. `GET /api/v2/persons/search?term={national digits}&fields=phone&exact_match=false&limit=100`
+ *    (search ranks by relevance and cannot sort, so it asks for up to 100 hits, as many as step 2 reads)
  *    (organizations: `/api/v2/organizations/search` with fields=custom_fields, as organisations
  *    have no standard phone field). The term is digits only; Pipedrive matches it anywhere.
- * 2. `GET /api/v2/persons?ids=...` for those records: every phone (persons' `phones`, plus custom
- *    fields of type phone) is re-checked, and the field is read from the full record.
+ * 2. `GET /api/v2/persons?ids=...&sort_by=update_time&sort_direction=desc` for those records
+ *    (newest first): every phone (persons' `phones`, plus custom fields of type phone) is
+ *    re-checked, and the field is read from the full record.
  *
  * The rule's CRM Field Name may be a field key (`name`, `org_id`, or a custom field's 40-character
  * hash) or a field's name as shown in Pipedrive ("Customer tier", any case). Names are resolved
- * through `GET /v1/personFields` / `/v1/organizationFields` (cached 10 minutes per token). Standard
- * fields are read at the record's root (v1 keys phone, email, label map to v2 phones, emails,
- * label_ids), custom fields under `custom_fields` by hash. `org_id` gives the organisation's name.
+ * through `GET /api/v2/personFields` / `/api/v2/organizationFields` (`field_code`, `field_name`,
+ * `field_type`, `options`; `limit=500`, following `additional_data.next_cursor`; cached 10 minutes
+ * per token; client-nodejs 30.7.0+). Standard fields are read at the record's root (the v1-style
+ * codes phone, email, label map to v2's phones, emails, label_ids), custom fields under
+ * `custom_fields` by hash. `org_id` gives the organisation's name.
  * Option ids of single and multiple option fields are turned into their labels.
  *
  * Several matches: the most recently updated record (update_time), then the lowest id.
@@ -51,8 +56,8 @@ interface ModuleApi {
   noun: string;
 }
 const MODULES: Record<'persons' | 'organizations', ModuleApi> = {
-  persons: { search: '/api/v2/persons/search', searchFields: 'phone', list: '/api/v2/persons', fields: '/v1/personFields', noun: 'person' },
-  organizations: { search: '/api/v2/organizations/search', searchFields: 'custom_fields', list: '/api/v2/organizations', fields: '/v1/organizationFields', noun: 'organization' },
+  persons: { search: '/api/v2/persons/search', searchFields: 'phone', list: '/api/v2/persons', fields: '/api/v2/personFields', noun: 'person' },
+  organizations: { search: '/api/v2/organizations/search', searchFields: 'custom_fields', list: '/api/v2/organizations', fields: '/api/v2/organizationFields', noun: 'organization' },
 };
 
 const settingsSchema = z.object({
@@ -79,9 +84,14 @@ export interface PipedriveField {
   options?: Array<{ id: number | string; label: string }> | null;
 }
 
+/** GET /api/v2/{person|organization}Fields (client-nodejs GetPersonFields200Response). */
 const fieldsAnswer = z.looseObject({
-  data: z.array(z.looseObject({ key: z.string(), name: z.string(), field_type: z.string().optional(), options: z.array(z.looseObject({ id: z.union([z.number(), z.string()]), label: z.string() })).nullable().optional() })).nullable(),
+  data: z.array(z.looseObject({ field_code: z.string(), field_name: z.string(), field_type: z.string().optional(), options: z.array(z.looseObject({ id: z.union([z.number(), z.string()]), label: z.string() })).nullable().optional() })).nullable(),
+  additional_data: z.looseObject({ next_cursor: z.string().nullable().optional() }).nullable().optional(),
 });
+/** Pages of field metadata read at most (500 fields each). */
+const MAX_FIELD_PAGES = 10;
+const SEARCH_LIMIT = '100';
 const searchAnswer = z.looseObject({ data: z.looseObject({ items: z.array(z.looseObject({ item: z.looseObject({ id: z.number(), organization: z.looseObject({ name: z.string().nullable().optional() }).nullable().optional() }) })) }) });
 const listAnswer = z.looseObject({ data: z.array(z.record(z.string(), z.unknown())).nullable() });
 
@@ -124,12 +134,12 @@ export class PipedriveConnector implements IntegrationConnector {
     return this.session(request.credentials, signal, request.deadlineAt, async (token) => {
       const fields = await this.fieldsOf(token, api, signal);
       const field = resolveField(request.fieldName, fields, api.noun);
-      const found = await this.get(token, api.search, { term: phone.national, fields: api.searchFields, exact_match: 'false', limit: '10' }, signal, searchAnswer);
+      const found = await this.get(token, api.search, { term: phone.national, fields: api.searchFields, exact_match: 'false', limit: SEARCH_LIMIT }, signal, searchAnswer);
       const items = found?.data.items.map((i) => i.item) ?? [];
       if (items.length === 0) return { kind: 'not_found' };
       const phoneKeys = fields.filter((f) => f.field_type === 'phone' && HASH.test(f.key)).map((f) => f.key);
       const customKeys = [...new Set([...(HASH.test(field.key) ? [field.key] : []), ...phoneKeys])].slice(0, 15);
-      const query: Record<string, string> = { ids: items.map((i) => i.id).join(',') };
+      const query: Record<string, string> = { ids: items.slice(0, 100).map((i) => i.id).join(','), sort_by: 'update_time', sort_direction: 'desc', limit: '100' };
       if (customKeys.length > 0) query.custom_fields = customKeys.join(',');
       const records = (await this.get(token, api.list, query, signal, listAnswer))?.data ?? [];
       const matches = records.filter((r) => phonesOf(r, phoneKeys).some((p) => isSamePhone(p, phone)));
@@ -144,8 +154,15 @@ export class PipedriveConnector implements IntegrationConnector {
   private fieldsOf(token: PipedriveToken, api: ModuleApi, signal: AbortSignal): Promise<PipedriveField[]> {
     const key = sessionKey('pipedrive', this.baseUrl, [api.fields], [token.token]);
     return this.fieldCache.get(key, async () => {
-      const answer = await this.get(token, api.fields, { start: '0', limit: '500' }, signal, fieldsAnswer, META);
-      return (answer?.data ?? []) as PipedriveField[];
+      const fields: PipedriveField[] = [];
+      let cursor: string | undefined;
+      for (let page = 0; page < MAX_FIELD_PAGES; page += 1) {
+        const answer = await this.get(token, api.fields, { limit: '500', ...(cursor ? { cursor } : {}) }, signal, fieldsAnswer, META);
+        for (const f of answer?.data ?? []) fields.push({ key: f.field_code, name: f.field_name, ...(f.field_type ? { field_type: f.field_type } : {}), options: f.options ?? null });
+        cursor = answer?.additional_data?.next_cursor ?? undefined;
+        if (!cursor) break;
+      }
+      return fields;
     });
   }
 

@@ -82,6 +82,24 @@ describe('Pipedrive connector', () => {
     assert.deepEqual(await lookup(connector(), request('2025550199', { fieldName: 'name' })), { kind: 'value', value: 'Newer, lower id', matches: 3 });
   });
 
+  it('lists fields from the v2 field endpoints, every page', async () => {
+    const before = fake.requests.length;
+    const fields = await connector().listFields('Persons', { username: '', password: '' }, AbortSignal.timeout(5000));
+    assert.deepEqual(fields.map((f) => f.name), fake.personFields.map((f) => f.key));
+    assert.deepEqual(fields.find((f) => f.name === TIER_KEY), { name: TIER_KEY, label: 'Customer tier', type: 'enum' });
+    const pages = fake.requests.slice(before).filter((r) => r.path === '/api/v2/personFields');
+    assert.deepEqual(pages.map((r) => r.query.get('cursor')), [null, '2', '4', '6']);
+    assert.ok(pages.every((r) => r.query.get('limit') === '500'));
+  });
+
+  it('reads the newest of the hits first (sort_by=update_time desc) and asks the search for up to 100', async () => {
+    const before = fake.requests.length;
+    await lookup(connector(), request('2025550101'));
+    assert.equal(fake.requests.slice(before).find((r) => r.path === '/api/v2/persons/search')!.query.get('limit'), '100');
+    const list = fake.requests.slice(before).find((r) => r.path === '/api/v2/persons')!;
+    assert.deepEqual([list.query.get('sort_by'), list.query.get('sort_direction')], ['update_time', 'desc']);
+  });
+
   it('drops a longer number that merely contains the caller digits (re-check)', async () => {
     assert.deepEqual(await lookup(connector(), request('2025550177', { fieldName: 'name' })), { kind: 'not_found' });
     assert.equal(fake.requests.filter((r) => r.path === '/api/v2/persons').at(-1)!.query.get('ids'), '15');
@@ -89,10 +107,12 @@ describe('Pipedrive connector', () => {
 
   it('reads person fields once for 20 lookups (no token request: the API token is used as is)', async () => {
     const pd = connector();
-    const before = fake.count('/v1/personFields');
+    const before = fake.count('/api/v2/personFields');
     const results = await Promise.all(Array.from({ length: 20 }, () => lookup(pd, request('2025550101'))));
     assert.ok(results.every((r) => r.kind === 'value'));
-    assert.equal(fake.count('/v1/personFields'), before + 1);
+    // One read of every page (the fake serves two fields a page, following next_cursor).
+    assert.equal(fake.count('/api/v2/personFields'), before + Math.ceil(fake.personFields.length / 2));
+    assert.equal(fake.requests.filter((r) => r.path.startsWith('/v1/')).length, 0, 'no v1 request');
   });
 
   it("uses the rule's CRM Password as the API token", async () => {

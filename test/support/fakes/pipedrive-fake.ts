@@ -1,5 +1,6 @@
 /**
- * Pipedrive's v2 search and list endpoints and v1 field metadata, as documented, on one HTTPS
+ * Pipedrive's v2 search, list and field-metadata endpoints (client-nodejs v2: persons-api,
+ * person-fields-api, organization-fields-api), as documented, on one HTTPS
  * server standing in for https://{company}.pipedrive.com. The API token must arrive in the
  * x-api-token header (never the query). Search matches the term anywhere in a phone's digits,
  * as a substring search does; custom fields are keyed by 40-character hashes. Every request is
@@ -63,8 +64,8 @@ export class PipedriveFake extends VendorFake {
     if (scripted) return scripted;
     if (!this.tokens.has(String(req.headers['x-api-token']))) return { status: 401, body: { success: false, error: 'unauthorized access', errorCode: 401, error_info: 'Please check developers.pipedrive.com' } };
     switch (req.path) {
-      case '/v1/personFields': return { body: { success: true, data: this.personFields, additional_data: { pagination: { start: 0, limit: 500, more_items_in_collection: false } } } };
-      case '/v1/organizationFields': return { body: { success: true, data: this.organizationFields, additional_data: { pagination: { start: 0, limit: 500, more_items_in_collection: false } } } };
+      case '/api/v2/personFields': return this.fields(req, this.personFields);
+      case '/api/v2/organizationFields': return this.fields(req, this.organizationFields);
       case '/api/v2/persons/search': return this.search(req, this.persons, (r) => ((r.phones as Array<{ value: string }>) ?? []).map((p) => p.value), 'person');
       case '/api/v2/organizations/search': return this.search(req, this.organizations, (r) => [String(r.custom_fields[HOTLINE_KEY] ?? '')], 'organization');
       case '/api/v2/persons': return this.list(req, this.persons);
@@ -79,17 +80,19 @@ export class PipedriveFake extends VendorFake {
     if (req.headers.authorization !== undefined) return 'no Authorization header is expected with an API token';
     if (typeof req.headers['x-api-token'] !== 'string' || req.headers['x-api-token'] === '') return 'x-api-token header missing';
     const keys = [...req.query.keys()].sort().join(',');
-    if (req.path.endsWith('Fields')) return keys === 'limit,start' && req.query.get('start') === '0' ? undefined : `field lists take exactly start=0 and limit (got ${keys})`;
+    if (req.path.startsWith('/v1/')) return 'v1 is not used: v2 has these endpoints';
+    if (req.path.endsWith('Fields')) return (keys === 'limit' || keys === 'cursor,limit') && Number(req.query.get('limit')) <= 500 ? undefined : `v2 field lists take limit (at most 500) and a cursor (got ${keys})`;
     if (req.path.endsWith('/search')) {
       if (keys !== 'exact_match,fields,limit,term') return `search takes exactly term, fields, exact_match, limit (got ${keys})`;
       const fields = req.path.includes('persons') ? 'phone' : 'custom_fields';
       if (req.query.get('fields') !== fields) return `fields must be ${fields}`;
-      if (req.query.get('exact_match') !== 'false' || req.query.get('limit') !== '10') return 'exact_match=false and limit=10 expected';
+      if (req.query.get('exact_match') !== 'false' || Number(req.query.get('limit')) > 500) return 'exact_match=false and a limit of at most 500 expected';
       if (!/^\d{2,}$/.test(req.query.get('term') ?? '')) return `term must be at least two digits, got ${req.query.get('term')}`;
       return undefined;
     }
     if (req.path === '/api/v2/persons' || req.path === '/api/v2/organizations') {
-      if (keys !== 'ids' && keys !== 'custom_fields,ids') return `list takes ids and optionally custom_fields (got ${keys})`;
+      if (keys !== 'ids,limit,sort_by,sort_direction' && keys !== 'custom_fields,ids,limit,sort_by,sort_direction') return `list takes ids, sort_by, sort_direction, limit and optionally custom_fields (got ${keys})`;
+      if (req.query.get('sort_by') !== 'update_time' || req.query.get('sort_direction') !== 'desc') return 'newest first: sort_by=update_time&sort_direction=desc';
       if (!/^\d+(,\d+){0,99}$/.test(req.query.get('ids') ?? '')) return 'ids must be a comma-separated list of ids';
       const custom = req.query.get('custom_fields');
       if (custom !== null && (!/^[0-9a-f]{40}(,[0-9a-f]{40})*$/.test(custom) || custom.split(',').length > 15)) return 'custom_fields: up to 15 field keys';
@@ -100,7 +103,7 @@ export class PipedriveFake extends VendorFake {
 
   private search(req: RecordedRequest, records: PipedriveFakeRecord[], phones: (r: PipedriveFakeRecord) => string[], type: string): FakeReply {
     const term = req.query.get('term')!;
-    const found = records.filter((r) => phones(r).some((p) => p.replace(/\D/g, '').includes(term))).slice(0, 10);
+    const found = records.filter((r) => phones(r).some((p) => p.replace(/\D/g, '').includes(term))).slice(0, Number(req.query.get('limit')));
     const items = found.map((r) => ({
       result_score: 0.5,
       item: {
@@ -112,10 +115,20 @@ export class PipedriveFake extends VendorFake {
     return { body: { success: true, data: { items }, additional_data: { next_cursor: null } } };
   }
 
+  /** v2 field metadata: field_code, field_name, field_type, is_custom_field, options; two per page to exercise the cursor. */
+  private fields(req: RecordedRequest, fields: PipedriveFakeField[]): FakeReply {
+    const start = Number(req.query.get('cursor') ?? '0');
+    const page = fields.slice(start, start + 2).map((f) => ({
+      field_code: f.key, field_name: f.name, field_type: f.field_type, is_custom_field: /^[0-9a-f]{40}$/.test(f.key), is_optional_response_field: false, options: f.options ?? null, subfields: null,
+    }));
+    const next = start + 2 < fields.length ? String(start + 2) : null;
+    return { body: { success: true, data: page, additional_data: { next_cursor: next } } };
+  }
+
   private list(req: RecordedRequest, records: PipedriveFakeRecord[]): FakeReply {
     const ids = req.query.get('ids')!.split(',').map(Number);
     const custom = req.query.get('custom_fields')?.split(',');
-    const data = records.filter((r) => ids.includes(r.id)).map((r) => ({
+    const data = records.filter((r) => ids.includes(r.id)).sort((a, b) => b.update_time.localeCompare(a.update_time)).map((r) => ({
       ...r,
       custom_fields: custom ? Object.fromEntries(custom.map((k) => [k, r.custom_fields[k] ?? null])) : r.custom_fields,
     }));
