@@ -123,7 +123,7 @@ class BullhornConnector implements IntegrationConnector {
       .filter((id): id is number => Number.isSafeInteger(id));
     if (ids.length === 0) return { kind: 'not_found' };
 
-    const phoneFields = PHONE_FIELDS[entity] ?? ['phone', 'mobile'];
+    const phoneFields = PHONE_FIELDS[entity]!;
     const fields = [...new Set(['id', field.request, ...phoneFields, 'dateLastModified'])].join(',');
     const read = await requestJson(this.services.http, { method: 'GET', url: `${session.restUrl}entity/${entity}/${ids.join(',')}?fields=${encodeURIComponent(fields)}`, headers, signal, what: WHAT }, { schema: entitySchema });
     const data = read.body?.data ?? [];
@@ -241,8 +241,10 @@ function readField(record: Record<string, unknown>, field: ParsedField): string 
   return fieldValueToText(value);
 }
 
+/** An entity FastFind searches by phone; any other is refused by the lookup and the field picker alike. */
 function checkEntity(entity: string): string {
   if (!/^[A-Z][A-Za-z0-9]*$/.test(entity)) throw new CrmError('CONFIG', `"${entity}" is not a Bullhorn entity name (entity names are case-sensitive: Candidate, ClientContact, ClientCorporation, Lead).`);
+  if (!(entity in PHONE_FIELDS)) throw new CrmError('CONFIG', `Bullhorn's phone search (FastFind) does not search ${entity}: use ${Object.keys(PHONE_FIELDS).join(', ')}.`);
   return entity;
 }
 

@@ -83,11 +83,14 @@ export class Dynamics2015Api {
 
   async listModules(credentials: Credentials, signal: AbortSignal): Promise<string[]> {
     const body = await this.get(`${this.service}/`, credentials, signal, Date.now() + METADATA_TIMEOUT_MS, serviceSchema, true);
-    return (body?.d.EntitySets ?? []).map((set) => set.replace(/Set$/, '')).sort();
+    // Only entities the lookup can search: all when "Phone columns" names them, else the stock ones.
+    return (body?.d.EntitySets ?? []).map((set) => set.replace(/Set$/, ''))
+      .filter((entity) => this.options.phoneColumns.length > 0 || entity.toLowerCase() in PHONE_COLUMNS).sort();
   }
 
   async listFields(module: string, credentials: Credentials, signal: AbortSignal): Promise<CrmField[]> {
     const entity = schemaEntityName(module);
+    this.phoneColumns(entity); // an entity the lookup refuses is refused here too
     const body = await this.get(`${this.service}/${entity}Set?${odataQuery([['$top', '1']])}`, credentials, signal, Date.now() + METADATA_TIMEOUT_MS, resultsSchema, true);
     const sample = body ? (Array.isArray(body.d) ? body.d[0] : body.d.results[0]) : undefined;
     if (!sample) throw new CrmError('CONFIG', `Dynamics has no ${entity} record to read the field names from: add one, or type the field's schema name (Settings > Customizations > ${entity} > Fields).`);

@@ -97,12 +97,14 @@ export class Dynamics365Api {
   async listModules(credentials: Credentials, signal: AbortSignal): Promise<string[]> {
     const url = `${this.options.orgUrl}/${API}/EntityDefinitions?${odataQuery([['$select', 'LogicalName,EntitySetName']])}`;
     const body = await this.get(url, credentials, signal, Date.now() + METADATA_TIMEOUT_MS, z.object({ value: z.array(z.object({ LogicalName: z.string(), EntitySetName: z.string().nullable() })) }), true);
-    return (body?.value ?? []).filter((e) => e.EntitySetName).map((e) => e.LogicalName).sort();
+    // Only entities the lookup can search: all when "Phone columns" names them, else the stock ones.
+    return (body?.value ?? []).filter((e) => e.EntitySetName && (this.options.phoneColumns.length > 0 || e.LogicalName in PHONE_COLUMNS)).map((e) => e.LogicalName).sort();
   }
 
   async listFields(module: string, credentials: Credentials, signal: AbortSignal): Promise<CrmField[]> {
     const logical = logicalEntityName(module);
     checkName(logical, 'entity');
+    this.phoneColumns(logical); // an entity the lookup refuses is refused here too
     const url = `${this.options.orgUrl}/${API}/EntityDefinitions(LogicalName=${odataString(logical)})/Attributes?${odataQuery([['$select', 'LogicalName,AttributeType,AttributeOf']])}`;
     const schema = z.object({ value: z.array(z.object({ LogicalName: z.string(), AttributeType: z.string().nullable(), AttributeOf: z.string().nullable().optional() })) });
     const body = await this.get(url, credentials, signal, Date.now() + METADATA_TIMEOUT_MS, schema, true);

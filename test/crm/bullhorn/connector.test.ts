@@ -196,6 +196,12 @@ describe('Bullhorn connector', () => {
 
   it('lists the phone-searchable entities from meta and the fields of one', async () => {
     assert.deepEqual(await connector.listModules(credentials(), AbortSignal.timeout(5000)), ['Candidate', 'ClientContact', 'ClientCorporation', 'Lead']);
+    // JobOrder is not searched by phone: the lookup and the picker both refuse it, before any request.
+    const before = fake.server.requests.length;
+    await assert.rejects(connector.listFields('JobOrder', credentials(), AbortSignal.timeout(5000)), /does not search JobOrder/);
+    const refused = await connector.lookup({ tenantId: 't', ruleId: 1, callerId: '+12025550143', did: '', dtmf: '', fieldName: 'title', module: 'JobOrder', credentials: credentials(), deadlineAt: Date.now() + 3000 }, AbortSignal.timeout(3000));
+    assert.equal(refused.kind === 'error' && refused.code, 'CONFIG');
+    assert.equal(fake.server.requests.length, before);
     const fields = await connector.listFields('Candidate', credentials(), AbortSignal.timeout(5000));
     assert.deepEqual(fields.find((f) => f.name === 'phone'), { name: 'phone', label: 'Phone', type: 'PHONE' });
     assert.equal(fake.requests.at(-1)!.query.get('fields'), '*');

@@ -176,7 +176,10 @@ describe('Dynamics CRM 2015 on-premises (OData v2 over NTLM)', () => {
 
   it('lists entities from the service document and fields from a sample record', async () => {
     const c = connector();
-    assert.deepEqual(await c.listModules(NO_CREDENTIALS, never()), ['Account', 'Contact', 'Lead', 'new_Customer']);
+    // new_Customer has no known phone columns: the lookup refuses it, so the picker does not offer it.
+    assert.deepEqual(await c.listModules(NO_CREDENTIALS, never()), ['Account', 'Contact', 'Lead']);
+    await assert.rejects(c.listFields('new_Customer', NO_CREDENTIALS, never()), /no known phone columns/);
+    assert.deepEqual(await connector({ phoneColumns: 'Telephone1, new_Phone' }).listModules(NO_CREDENTIALS, never()), ['Account', 'Contact', 'Lead', 'new_Customer']);
     const list = await c.listFields('Contacts', NO_CREDENTIALS, never());
     assert.deepEqual(list.find((f) => f.name === 'ParentCustomerId'), { name: 'ParentCustomerId', label: 'ParentCustomerId', type: 'Lookup' });
     assert.equal(list.find((f) => f.name === 'PreferredContactMethodCode')?.type, 'OptionSet');
