@@ -12,6 +12,7 @@ import { dialplanFor } from './call/dialplan';
 import { startCallPath } from './call/call-path';
 import { integrationChoices, integrationRoutes } from './web/integration-routes';
 import { ruleToolRoutes } from './web/rule-tool-routes';
+import { guideRoutes } from './web/guide-routes';
 
 export type { HostContext, PluginHandle } from './host';
 
@@ -39,6 +40,7 @@ export async function register(host: HostContext, options: RegisterOptions = {})
     onRulesChanged: () => callPath.rulesChanged(),
     secureCookies: host.secureCookies,
     extraRoutes: (pages) => [
+      { path: '/integration/guides', router: guideRoutes(pages) },
       { path: '/integration', router: integrationRoutes({ host, store, pages, connectors: callPath.connectors, onChanged: () => callPath.integrationsChanged() }) },
       { path: '/routing', router: ruleToolRoutes({ host, store, pages, tester: callPath.tester }) },
     ],

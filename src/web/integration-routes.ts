@@ -14,6 +14,7 @@ import type { RuleConnectors } from '../crm/rule-connectors';
 import type { PluginStore } from '../store/plugin-store';
 import type { PageRenderer } from './page';
 import type { IntegrationChoices } from './rule-form-options';
+import { GUIDE_OF_CRM } from './setup-guides';
 
 export interface IntegrationRoutesDeps {
   host: HostContext;
@@ -56,7 +57,7 @@ export function integrationRoutes(deps: IntegrationRoutesDeps): Router {
       const saved = Object.fromEntries(entry.definition.fields.filter((f) => !f.secret).map((f) => [f.name, stringOf(view?.settings[f.name] ?? f.defaultValue)]));
       const state: SectionState = open?.crm === crm ? open.state : { values: saved, enabled: view?.enabled ?? false, errors: {} };
       return {
-        crm, label: entry.definition.label, credentialsHelp: entry.definition.credentialsHelp, fields: entry.definition.fields,
+        crm, label: entry.definition.label, credentialsHelp: entry.definition.credentialsHelp, fields: entry.definition.fields, guide: GUIDE_OF_CRM[crm].slug,
         stored: Object.fromEntries(Object.entries(view?.secrets ?? {}).map(([name, s]) => [name, s.stored])),
         savedEnabled: view?.enabled ?? false, open: open?.crm === crm, ...state,
       };
