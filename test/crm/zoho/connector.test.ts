@@ -52,6 +52,7 @@ describe('Zoho CRM connector', () => {
     assert.equal(search.path, '/crm/v8/Contacts/search');
     assert.equal(search.query.get('phone'), '2025550101');
     assert.equal(search.query.get('fields'), 'Account_Name,Phone,Mobile,Home_Phone,Other_Phone,Asst_Phone,Modified_Time,id');
+    assert.equal(search.query.get('per_page'), '200', 'a full page: the newest record is picked among every match');
     assert.match(String(search.headers.authorization), /^Zoho-oauthtoken 1000\.access-in-\d+$/);
   });
 
@@ -124,7 +125,7 @@ describe('Zoho CRM connector', () => {
 
   it('uses the rule\'s CRM Password as the refresh token, under its own cache key', async () => {
     const zoho = connector('eu', { refreshToken: '' });
-    fake.refreshTokens.set('1000.rule-token', 'eu');
+    fake.grantRefreshToken('1000.rule-token', 'eu');
     assert.deepEqual(await lookup(zoho, request('+12025550101', { credentials: { username: '', password: '1000.rule-token' } })), { kind: 'value', value: 'Acme eu', matches: 1 });
     const refresh = fake.requests.filter((r) => r.role === 'accounts').at(-1)!;
     assert.equal(new URLSearchParams(refresh.body).get('refresh_token'), '1000.rule-token');
@@ -175,13 +176,40 @@ describe('Zoho CRM connector', () => {
     assert.equal(fake.requests.length, before);
   });
 
-  it('maps a missing scope to FORBIDDEN and an unknown module to NOT_FOUND_URL', async () => {
+  it('reports a token without the search scope as FORBIDDEN naming ZohoSearch.securesearch.READ, as Zoho answers it', async () => {
+    fake.grantRefreshToken('1000.no-search', 'eu', ['ZohoCRM.modules.READ', 'ZohoCRM.settings.fields.READ', 'ZohoCRM.settings.modules.READ']);
+    const result = await lookup(connector('eu', { refreshToken: '1000.no-search' }), request('+12025550101'));
+    assert.equal(result.kind === 'error' && result.code, 'FORBIDDEN');
+    const message = result.kind === 'error' ? result.message : '';
+    assert.match(message, /OAUTH_SCOPE_MISMATCH/);
+    assert.match(message, /ZohoSearch\.securesearch\.READ/);
+    assert.match(message, /ZohoCRM\.modules\.READ \(or ZohoCRM\.modules\.contacts\.READ\)/);
+    assert.match(message, /ZohoCRM\.modules\.READ,ZohoSearch\.securesearch\.READ,ZohoCRM\.settings\.fields\.READ,ZohoCRM\.settings\.modules\.READ/, 'the whole set to generate');
+  });
+
+  it('names the scope when Zoho\'s answer names it, and maps an unknown module to NOT_FOUND_URL', async () => {
     const zoho = connector('eu');
-    fake.script((r) => r.role === 'api', { status: 401, body: { code: 'OAUTH_SCOPE_MISMATCH', details: {}, message: 'invalid oauth scope to access this URL', status: 'error' } });
+    fake.script((r) => r.role === 'api', { status: 401, body: { code: 'OAUTH_SCOPE_MISMATCH', details: { scope: 'ZohoSearch.securesearch.READ' }, message: 'invalid oauth scope to access this URL', status: 'error' } });
     const scope = await lookup(zoho, request('+12025550101'));
     assert.equal(scope.kind === 'error' && scope.code, 'FORBIDDEN');
+    assert.match(scope.kind === 'error' ? scope.message : '', /the refresh token lacks ZohoSearch\.securesearch\.READ\./);
     const module = await lookup(zoho, request('+12025550101', { module: 'Nope' }));
     assert.equal(module.kind === 'error' && module.code, 'NOT_FOUND_URL');
+  });
+
+  it('tells a profile without permission (NO_PERMISSION) from a token without scope', async () => {
+    fake.script((r) => r.role === 'api', { status: 403, body: { code: 'NO_PERMISSION', details: { permissions: ['Crm_Implied_View_Contacts'] }, message: 'permission denied', status: 'error' } });
+    const result = await lookup(connector('eu'), request('+12025550101'));
+    assert.equal(result.kind === 'error' && result.code, 'FORBIDDEN');
+    assert.match(result.kind === 'error' ? result.message : '', /Zoho user who granted the token may not read/);
+    assert.doesNotMatch(result.kind === 'error' ? result.message : '', /scope/);
+  });
+
+  it('picks the newest of more than 10 records sharing a number, whatever order Zoho returns them in', async () => {
+    for (let i = 0; i < 12; i += 1) {
+      fake.add('in', 'Contacts', { id: `41508680000007${String(i).padStart(5, '0')}`, Modified_Time: `2024-02-${String(i + 1).padStart(2, '0')}T09:00:00+05:30`, Last_Name: `Shared ${i}`, Phone: '+1 202 555 0188' });
+    }
+    assert.deepEqual(await lookup(connector('in'), request('+12025550188', { fieldName: 'Last_Name' })), { kind: 'value', value: 'Shared 11', matches: 12 });
   });
 
   describe('testConnection', () => {
@@ -191,24 +219,36 @@ describe('Zoho CRM connector', () => {
       const before = fake.tokenRequests('in');
       const report = await zoho.testConnection(NO_CREDENTIALS, AbortSignal.timeout(5000));
       assert.equal(report.ok, true, JSON.stringify(report));
+      assert.match(report.message, /ZohoCRM\.modules\.READ, ZohoSearch\.securesearch\.READ, ZohoCRM\.settings\.fields\.READ, ZohoCRM\.settings\.modules\.READ/);
       assert.equal(fake.tokenRequests('in'), before + 1, 'the cached token was not trusted');
     });
 
     it('reports AUTH for a wrong client secret or a refresh token of another data centre', async () => {
       const wrongSecret = await connector('eu', { clientSecret: 'nope' }).testConnection(NO_CREDENTIALS, AbortSignal.timeout(5000));
       assert.equal(!wrongSecret.ok && wrongSecret.code, 'AUTH');
-      assert.match(!wrongSecret.ok ? wrongSecret.message : '', /Client ID or Client Secret/);
+      assert.match(!wrongSecret.ok ? wrongSecret.message : '', /^Sign-in to Zoho Accounts \(eu\) failed: .*Client ID or Client Secret/);
       assert.doesNotMatch(!wrongSecret.ok ? wrongSecret.message : '', /nope/);
       const otherDc = await connector('eu', { refreshToken: '1000.refresh-com' }).testConnection(NO_CREDENTIALS, AbortSignal.timeout(5000));
       assert.equal(!otherDc.ok && otherDc.code, 'AUTH');
       assert.match(!otherDc.ok ? otherDc.message : '', /invalid_code/);
     });
 
-    it('reports FORBIDDEN for a missing scope, RATE_LIMITED with when, TIMEOUT when Zoho is silent', async () => {
+    it('reports each missing scope by name: the search scope, then field and module metadata', async () => {
+      const cases: Array<[string[], RegExp]> = [
+        [['ZohoCRM.modules.READ', 'ZohoCRM.settings.fields.READ', 'ZohoCRM.settings.modules.READ'], /ZohoSearch\.securesearch\.READ/],
+        [['ZohoCRM.modules.READ', 'ZohoSearch.securesearch.READ', 'ZohoCRM.settings.modules.READ'], /lacks a scope this request needs: ZohoCRM\.settings\.fields\.READ\./],
+        [['ZohoCRM.modules.READ', 'ZohoSearch.securesearch.READ', 'ZohoCRM.settings.fields.READ'], /lacks a scope this request needs: ZohoCRM\.settings\.modules\.READ\./],
+      ];
+      for (const [scopes, names] of cases) {
+        fake.grantRefreshToken('1000.partial', 'eu', scopes);
+        const report = await connector('eu', { refreshToken: '1000.partial' }).testConnection(NO_CREDENTIALS, AbortSignal.timeout(5000));
+        assert.equal(!report.ok && report.code, 'FORBIDDEN', JSON.stringify(report));
+        assert.match(!report.ok ? report.message : '', names);
+      }
+    });
+
+    it('reports RATE_LIMITED with when, TIMEOUT when Zoho is silent', async () => {
       const zoho = connector('eu');
-      fake.script((r) => r.role === 'api', { status: 401, body: { code: 'OAUTH_SCOPE_MISMATCH', details: {}, message: 'invalid oauth scope', status: 'error' } });
-      const scope = await zoho.testConnection(NO_CREDENTIALS, AbortSignal.timeout(5000));
-      assert.equal(!scope.ok && scope.code, 'FORBIDDEN');
       fake.script((r) => r.role === 'api', { status: 429, headers: { 'retry-after': '120' }, body: { code: 'TOO_MANY_REQUESTS', status: 'error', message: 'x' } });
       const limited = await zoho.testConnection(NO_CREDENTIALS, AbortSignal.timeout(5000));
       assert.equal(!limited.ok && limited.code, 'RATE_LIMITED');
@@ -227,13 +267,23 @@ describe('Zoho CRM connector', () => {
     });
   });
 
-  it('lists modules from settings/modules and fields from settings/fields', async () => {
+  it('offers only modules the lookup accepts: searchable, with a phone field', async () => {
     const zoho = connector('com');
-    const modules = await zoho.listModules(NO_CREDENTIALS, AbortSignal.timeout(5000));
-    assert.deepEqual(modules, ['Contacts', 'Leads', 'Accounts', 'Vendors_X']);
+    const before = fake.apiRequests('com').length;
+    assert.deepEqual(await zoho.listModules(NO_CREDENTIALS, AbortSignal.timeout(5000)), ['Contacts', 'Leads', 'Accounts', 'Vendors_X'], 'not Deals (no phone), Home (no API), a linking module');
+    const probed = fake.apiRequests('com').slice(before).filter((r) => r.path === '/crm/v8/settings/fields').map((r) => r.query.get('module'));
+    assert.deepEqual(probed.sort(), ['Deals', 'Vendors_X'], 'field metadata read only for modules without a built-in phone list');
     const fields = await zoho.listFields('Contacts', NO_CREDENTIALS, AbortSignal.timeout(5000));
     assert.deepEqual(fields.find((f) => f.name === 'Account_Name'), { name: 'Account_Name', label: 'Account Name', type: 'lookup' });
     assert.equal(fake.apiRequests('com').at(-1)!.query.get('module'), 'Contacts');
+  });
+
+  it('names the exact scopes in the help of the refresh token, the client, the rule password', () => {
+    const help = zohoDefinition.fields.find((f) => f.name === 'refreshToken')!.help;
+    for (const scope of ['ZohoCRM.modules.READ', 'ZohoSearch.securesearch.READ', 'ZohoCRM.settings.fields.READ', 'ZohoCRM.settings.modules.READ']) {
+      assert.ok(help.includes(scope), scope);
+      assert.ok(zohoDefinition.credentialsHelp.includes(scope), scope);
+    }
   });
 
   it('validates settings with messages a person can act on', () => {

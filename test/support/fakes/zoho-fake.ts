@@ -1,12 +1,16 @@
 /**
  * Zoho CRM as its documentation describes it, in several data centres at once: per data centre
- * an Accounts server (OAuth refresh) and an API server, each its own HTTPS server. A connector
- * reaches them through `resolveOrigin` (https://accounts.zoho.eu -> the fake's port). Tokens are
- * only valid in the data centre that issued them, so a connector talking to the wrong host fails.
+ * an Accounts server (consent page, code exchange, refresh) and an API server, each its own HTTPS
+ * server. A connector reaches them through `resolveOrigin` (https://accounts.zoho.eu -> the
+ * fake's port). Tokens are only valid in the data centre that issued them, and carry the scopes
+ * they were granted: the API answers 401 OAUTH_SCOPE_MISMATCH, as Zoho does, to a search without
+ * ZohoSearch.securesearch.READ and a records scope, to field metadata without
+ * ZohoCRM.settings.fields.READ and to the module list without ZohoCRM.settings.modules.READ.
  * Every request is checked exactly (method, path, query, headers, body); a mismatch is answered
  * 400 with what was wrong and kept in `violations`, which tests assert is empty.
  */
 import { FakeHttpsServer, type FakeReply, type RecordedRequest } from '../fake-https';
+import { AuthorizationCodes, redirectBack } from './authorization-codes';
 import { formProblem } from './request-checks';
 import { ScriptedReplies } from './vendor-fake';
 
@@ -23,6 +27,9 @@ export interface ZohoRequest extends RecordedRequest {
   role: 'accounts' | 'api';
 }
 
+/** Every scope the connector asks for. */
+export const ALL_SCOPES = ['ZohoCRM.modules.READ', 'ZohoSearch.securesearch.READ', 'ZohoCRM.settings.fields.READ', 'ZohoCRM.settings.modules.READ'];
+
 const STANDARD_FIELDS: Record<string, ZohoFieldMeta[]> = {
   Contacts: [
     { api_name: 'Last_Name', field_label: 'Last Name', data_type: 'text' },
@@ -36,24 +43,37 @@ const STANDARD_FIELDS: Record<string, ZohoFieldMeta[]> = {
   ],
   Leads: [{ api_name: 'Phone', field_label: 'Phone', data_type: 'phone' }, { api_name: 'Mobile', field_label: 'Mobile', data_type: 'phone' }],
   Accounts: [{ api_name: 'Phone', field_label: 'Phone', data_type: 'phone' }],
+  Deals: [{ api_name: 'Deal_Name', field_label: 'Deal Name', data_type: 'text' }, { api_name: 'Amount', field_label: 'Amount', data_type: 'currency' }],
   Vendors_X: [
     { api_name: 'Name', field_label: 'Vendor Name', data_type: 'text' },
     { api_name: 'Hotline', field_label: 'Hotline', data_type: 'phone' },
   ],
 };
+/** generated_type of each module in settings/modules. */
+const MODULE_KINDS: Record<string, string> = { Contacts: 'default', Leads: 'default', Accounts: 'default', Deals: 'default', Vendors_X: 'custom' };
+
+const SCOPE_MISMATCH: FakeReply = { status: 401, body: { code: 'OAUTH_SCOPE_MISMATCH', details: {}, message: 'invalid oauth scope to access this URL', status: 'error' } };
+
+interface Grant {
+  dc: string;
+  scopes: string[];
+}
 
 export class ZohoFake {
   readonly clientId = '1000.FAKECLIENT';
   readonly clientSecret = 'fake-client-secret';
-  /** Valid refresh tokens, each bound to the data centre that issued it. */
-  readonly refreshTokens = new Map<string, string>();
+  /** Valid refresh tokens, each bound to the data centre that issued it and its scopes. */
+  readonly refreshTokens = new Map<string, Grant>();
   /** Records per data centre and module. */
   readonly records = new Map<string, Record<string, ZohoRecord[]>>();
   readonly fields: Record<string, ZohoFieldMeta[]> = structuredClone(STANDARD_FIELDS);
   readonly violations: string[] = [];
   readonly requests: ZohoRequest[] = [];
+  /** The data centre of the account that consents (default: the one whose consent page is used). */
+  consentDc: string | undefined;
   private readonly scripted = new ScriptedReplies<ZohoRequest>();
-  private readonly accessTokens = new Map<string, string>();
+  private readonly accessTokens = new Map<string, Grant>();
+  private readonly codes = new AuthorizationCodes();
   private issued = 0;
 
   private constructor(private readonly servers: Map<string, { dc: string; role: 'accounts' | 'api'; server: FakeHttpsServer }>) {}
@@ -63,7 +83,7 @@ export class ZohoFake {
     const fake = new ZohoFake(servers);
     for (const [dc, hosts] of Object.entries(dataCentres)) {
       fake.records.set(dc, {});
-      fake.refreshTokens.set(`1000.refresh-${dc}`, dc);
+      fake.grantRefreshToken(`1000.refresh-${dc}`, dc);
       for (const role of ['accounts', 'api'] as const) {
         const server = await FakeHttpsServer.start((req) => fake.handle({ ...req, dc, role }));
         servers.set(role === 'accounts' ? hosts.accounts : hosts.api, { dc, role, server });
@@ -78,6 +98,11 @@ export class ZohoFake {
     if (!entry) throw new Error(`the Zoho fake does not serve ${origin}`);
     return entry.server.url;
   };
+
+  /** A refresh token valid in `dc` with `scopes` (all the connector asks for, unless given). */
+  grantRefreshToken(token: string, dc: string, scopes: string[] = ALL_SCOPES): void {
+    this.refreshTokens.set(token, { dc, scopes });
+  }
 
   add(dc: string, module: string, record: ZohoRecord): void {
     const modules = this.records.get(dc)!;
@@ -95,7 +120,7 @@ export class ZohoFake {
   }
 
   tokenRequests(dc?: string): number {
-    return this.requests.filter((r) => r.role === 'accounts' && (dc === undefined || r.dc === dc)).length;
+    return this.requests.filter((r) => r.role === 'accounts' && r.method === 'POST' && (dc === undefined || r.dc === dc)).length;
   }
 
   apiRequests(dc?: string): ZohoRequest[] {
@@ -104,6 +129,10 @@ export class ZohoFake {
 
   async close(): Promise<void> {
     await Promise.all([...this.servers.values()].map((s) => s.server.close()));
+  }
+
+  private accountsOrigin(dc: string): string {
+    return [...this.servers.entries()].find(([, s]) => s.dc === dc && s.role === 'accounts')![0];
   }
 
   private handle(req: ZohoRequest): FakeReply {
@@ -115,22 +144,53 @@ export class ZohoFake {
     }
     const scripted = this.scripted.take(req);
     if (scripted) return scripted;
-    return req.role === 'accounts' ? this.refresh(req) : this.api(req);
+    if (req.role === 'api') return this.api(req);
+    return req.method === 'GET' ? this.consent(req) : this.token(req);
   }
 
   private checkAccounts(req: ZohoRequest): string | undefined {
-    if (req.method !== 'POST' || req.path !== '/oauth/v2/token') return 'expected POST /oauth/v2/token';
+    if (req.method === 'GET' && req.path === '/oauth/v2/auth') {
+      const keys = [...req.query.keys()].sort().join(',');
+      if (keys !== 'access_type,client_id,prompt,redirect_uri,response_type,scope,state') return `consent takes exactly scope, client_id, response_type, access_type, prompt, redirect_uri, state (got ${keys})`;
+      if (req.query.get('response_type') !== 'code' || req.query.get('access_type') !== 'offline' || req.query.get('prompt') !== 'consent') return 'response_type=code, access_type=offline and prompt=consent are expected';
+      return undefined;
+    }
+    if (req.method !== 'POST' || req.path !== '/oauth/v2/token') return 'expected GET /oauth/v2/auth or POST /oauth/v2/token';
+    const grant = new URLSearchParams(req.body).get('grant_type');
+    if (grant === 'authorization_code') return formProblem(req, ['client_id', 'client_secret', 'code', 'grant_type', 'redirect_uri']);
     return formProblem(req, ['client_id', 'client_secret', 'grant_type', 'refresh_token'], { grant_type: 'refresh_token' });
   }
 
-  private refresh(req: ZohoRequest): FakeReply {
+  /** Zoho's consent page, approved at once: back to the redirect URI with the account's data centre. */
+  private consent(req: ZohoRequest): FakeReply {
+    if (req.query.get('client_id') !== this.clientId) return { status: 400, body: 'Invalid Client' };
+    const dc = this.consentDc ?? req.dc;
+    const redirectUri = req.query.get('redirect_uri')!;
+    const code = this.codes.issue({ clientId: this.clientId, redirectUri, scopes: req.query.get('scope')!.split(','), extra: { dc } });
+    const location = { com: 'us', 'com.au': 'au', 'com.cn': 'cn' }[dc] ?? dc;
+    return { status: 302, headers: { location: redirectBack(redirectUri, { state: req.query.get('state')!, code, location, 'accounts-server': this.accountsOrigin(dc) }) } };
+  }
+
+  private token(req: ZohoRequest): FakeReply {
     const form = new URLSearchParams(req.body);
     if (form.get('client_id') !== this.clientId || form.get('client_secret') !== this.clientSecret) return { body: { error: 'invalid_client' } };
-    if (this.refreshTokens.get(form.get('refresh_token') ?? '') !== req.dc) return { body: { error: 'invalid_code' } };
+    let grant: Grant | undefined;
+    let refreshToken: string | undefined;
+    if (form.get('grant_type') === 'authorization_code') {
+      const redeemed = this.codes.redeem(form.get('code') ?? '', form);
+      if (typeof redeemed === 'string') return { body: { error: redeemed.includes('redirect_uri') ? 'invalid_redirect_uri' : 'invalid_code' } };
+      if (redeemed.extra?.dc !== req.dc) return { body: { error: 'invalid_code' } }; // exchanged at another data centre
+      grant = { dc: req.dc, scopes: redeemed.scopes };
+      refreshToken = `1000.refresh-connected-${(this.issued += 1)}`;
+      this.refreshTokens.set(refreshToken, grant);
+    } else {
+      grant = this.refreshTokens.get(form.get('refresh_token') ?? '');
+      if (grant?.dc !== req.dc) return { body: { error: 'invalid_code' } };
+    }
     this.issued += 1;
     const token = `1000.access-${req.dc}-${this.issued}`;
-    this.accessTokens.set(token, req.dc);
-    return { body: { access_token: token, api_domain: `https://www.zohoapis.${req.dc}`, token_type: 'Bearer', expires_in: 3600 } };
+    this.accessTokens.set(token, grant);
+    return { body: { access_token: token, ...(refreshToken ? { refresh_token: refreshToken } : {}), api_domain: `https://www.zohoapis.${req.dc}`, token_type: 'Bearer', expires_in: 3600 } };
   }
 
   private checkApi(req: ZohoRequest): string | undefined {
@@ -139,7 +199,8 @@ export class ZohoFake {
     const keys = [...req.query.keys()].sort().join(',');
     if (/^\/crm\/v8\/[A-Za-z0-9_]+\/search$/.test(req.path)) {
       if (keys !== 'fields,page,per_page,phone') return `search takes exactly phone, fields, per_page, page (got ${keys})`;
-      if (req.query.get('per_page') !== '10' || req.query.get('page') !== '1') return 'per_page must be 10 and page 1';
+      const perPage = Number(req.query.get('per_page'));
+      if (!Number.isInteger(perPage) || perPage < 1 || perPage > 200 || req.query.get('page') !== '1') return 'per_page must be 1 to 200 and page 1';
       if (!/^\+?\d+$/.test(req.query.get('phone') ?? '')) return `phone must be digits, got ${req.query.get('phone')}`;
       const fields = (req.query.get('fields') ?? '').split(',');
       if (!fields.includes('id') || fields.some((f) => !/^[A-Za-z][A-Za-z0-9_]*$/.test(f))) return `fields must be API names including id, got ${req.query.get('fields')}`;
@@ -152,21 +213,32 @@ export class ZohoFake {
   }
 
   private api(req: ZohoRequest): FakeReply {
-    const token = String(req.headers.authorization).slice('Zoho-oauthtoken '.length);
-    if (this.accessTokens.get(token) !== req.dc) return { status: 401, body: { code: 'INVALID_TOKEN', details: {}, message: 'invalid oauth token', status: 'error' } };
+    const grant = this.accessTokens.get(String(req.headers.authorization).slice('Zoho-oauthtoken '.length));
+    if (grant?.dc !== req.dc) return { status: 401, body: { code: 'INVALID_TOKEN', details: {}, message: 'invalid oauth token', status: 'error' } };
+    const has = (...scopes: string[]) => scopes.some((s) => grant.scopes.includes(s));
     const search = /^\/crm\/v8\/([A-Za-z0-9_]+)\/search$/.exec(req.path);
-    if (search) return this.search(req, search[1]!);
+    if (search) {
+      const module = search[1]!.toLowerCase();
+      if (!has('ZohoCRM.modules.ALL', 'ZohoCRM.modules.READ', `ZohoCRM.modules.${module}.READ`, `ZohoCRM.modules.${module}.ALL`) || !has('ZohoSearch.securesearch.READ')) return SCOPE_MISMATCH;
+      return this.search(req, search[1]!);
+    }
     if (req.path === '/crm/v8/settings/modules') {
-      return { body: { modules: [...Object.keys(this.fields).map((api_name) => ({ api_name, api_supported: true })), { api_name: 'Home', api_supported: false }] } };
+      if (!has('ZohoCRM.settings.ALL', 'ZohoCRM.settings.modules.READ', 'ZohoCRM.settings.modules.ALL')) return SCOPE_MISMATCH;
+      const modules = Object.keys(this.fields).map((api_name) => ({ api_name, api_supported: true, generated_type: MODULE_KINDS[api_name] ?? 'custom' }));
+      return { body: { modules: [...modules, { api_name: 'Home', api_supported: false, generated_type: 'default' }, { api_name: 'Contacts_X_Deals', api_supported: true, generated_type: 'linking' }] } };
     }
     if (req.path === '/crm/v8/settings/fields') {
+      if (!has('ZohoCRM.settings.ALL', 'ZohoCRM.settings.fields.READ', 'ZohoCRM.settings.fields.ALL')) return SCOPE_MISMATCH;
       const fields = this.fields[req.query.get('module') ?? ''];
       return fields ? { body: { fields } } : { status: 400, body: { code: 'INVALID_MODULE', details: {}, message: 'the module name given seems to be invalid', status: 'error' } };
     }
     return { status: 404, body: { code: 'INVALID_URL_PATTERN', details: {}, message: 'Please check if the URL trying to access is a correct one', status: 'error' } };
   }
 
-  /** Zoho's phone search, as loosely as it might match: the digits anywhere in a phone field. */
+  /**
+   * Zoho's phone search, as loosely as it might match (the digits anywhere in a phone field), in
+   * the order records were stored: the search API takes no sort, so the newest may come last.
+   */
   private search(req: ZohoRequest, module: string): FakeReply {
     const meta = this.fields[module];
     if (!meta) return { status: 400, body: { code: 'INVALID_MODULE', details: {}, message: 'the module name given seems to be invalid', status: 'error' } };
@@ -177,7 +249,8 @@ export class ZohoFake {
     const phoneFields = meta.filter((m) => m.data_type === 'phone').map((m) => m.api_name);
     const found = (this.records.get(req.dc)![module] ?? []).filter((r) => phoneFields.some((f) => String(r[f] ?? '').replace(/\D/g, '').includes(digits)));
     if (found.length === 0) return { status: 204 };
-    const data = found.slice(0, 10).map((r) => Object.fromEntries(wanted.filter((f) => f in r).map((f) => [f, r[f]])));
-    return { body: { data, info: { per_page: 10, count: data.length, page: 1, more_records: found.length > 10 } } };
+    const perPage = Number(req.query.get('per_page'));
+    const data = found.slice(0, perPage).map((r) => Object.fromEntries(wanted.filter((f) => f in r).map((f) => [f, r[f]])));
+    return { body: { data, info: { per_page: perPage, count: data.length, page: 1, more_records: found.length > perPage } } };
   }
 }
