@@ -58,10 +58,9 @@ async function enableSalesforce(page: Page, url: string): Promise<void> {
   await section.locator('summary').click();
   const field = (label: string) => section.getByLabel(label, { exact: true });
   await field('Enabled').selectOption('yes');
+  await field('My Domain URL').fill('https://acme.my.salesforce.com');
   await field('Consumer Key').fill('3MVG9demo.consumer.key');
   await field('Consumer Secret').fill('demo-consumer-secret');
-  await field('Default username (optional)').fill('routing@acme.example');
-  await field('Default password (optional)').fill('demo-password');
   await submit(page, section.getByRole('button', { name: 'Save', exact: true }));
   const notice = await section.getByRole('status').first().textContent();
   if (!notice?.includes('is enabled')) throw new Error(`Salesforce was not enabled: ${notice}`);

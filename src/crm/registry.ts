@@ -10,7 +10,7 @@ import { hubspotDefinition } from './hubspot';
 import type { CrmDefinition } from './integration';
 import { pipedriveDefinition } from './pipedrive';
 import { proprietaryDefinition, proprietary1Definition } from './proprietary';
-import { salesforceDefinition } from './salesforce';
+import { salesforceDefinition, salesforceSignsInAlone } from './salesforce';
 import { sugarcrmDefinition } from './sugarcrm';
 import { suitecrmDefinition } from './suitecrm';
 import { vtigerDefinition } from './vtiger';
@@ -38,10 +38,7 @@ export const CRM_REGISTRY: Record<CrmKind, CrmEntry> = {
   pipedrive: { definition: pipedriveDefinition as CrmDefinition, usesUsername: false, hasDefaultCredentials: (_s, stored) => stored.has('apiToken') },
   proprietary: { definition: proprietaryDefinition as CrmDefinition, usesUsername: true, hasDefaultCredentials: () => true },
   proprietary_1: { definition: proprietary1Definition as CrmDefinition, usesUsername: true, hasDefaultCredentials: () => true },
-  salesforce: {
-    definition: salesforceDefinition as CrmDefinition, usesUsername: true,
-    hasDefaultCredentials: (s, stored) => s.authFlow === 'client_credentials' || (has(s, 'username') && stored.has('password')),
-  },
+  salesforce: { definition: salesforceDefinition as CrmDefinition, usesUsername: true, hasDefaultCredentials: salesforceSignsInAlone },
   sugarcrm: { definition: sugarcrmDefinition as CrmDefinition, usesUsername: true, hasDefaultCredentials: userAndSecret('username', 'password') },
   suitecrm: { definition: suitecrmDefinition as CrmDefinition, usesUsername: true, hasDefaultCredentials: userAndSecret('username', 'password') },
   vtiger: { definition: vtigerDefinition as CrmDefinition, usesUsername: true, hasDefaultCredentials: userAndSecret('username', 'accessKey') },

@@ -1,42 +1,46 @@
 /**
  * Salesforce (REST API v60.0).
  *
- * Auth: OAuth 2.0 against `POST {login}/services/oauth2/token` (form body), one of:
- * - username-password flow: grant_type=password, client_id, client_secret, username, and
- *   password = password followed by the security token (Salesforce is deprecating this flow);
- * - client credentials: grant_type=client_credentials with the connected app's "Run As" user;
- *   it needs the My Domain login URL (https://{domain}.my.salesforce.com).
- * Calls go to the `instance_url` of the token answer with `Authorization: Bearer`. There is no
- * refresh token and no expiry in the answer: a session lives until the org's inactivity timeout
- * (15 minutes at the shortest), so it is reused for 14 minutes, and one re-login follows a 401
+ * Sign-in (settings.ts, sign-in.ts): client credentials by default, at the org's My Domain;
+ * Connect's refresh token (connect.ts); the username-password flow only as a legacy choice.
+ * Calls go to the `instance_url` of the token answer with `Authorization: Bearer`. Salesforce
+ * gives no expiry in the answer: a session lives until the org's inactivity timeout (15 minutes
+ * at the shortest), so it is reused for 14 minutes, and one new sign-in follows a 401
  * INVALID_SESSION_ID.
  *
- * Lookup: SOSL `FIND {national OR international OR trunk-form digits} IN PHONE FIELDS RETURNING
- * {Object}(Id, {Field}, {phone fields}, LastModifiedDate) LIMIT 10`. Only digits reach the
- * query, and they are SOSL-escaped anyway. Related fields such as Account.Name are read from the
- * nested objects of `searchRecords`. Every phone field returned is re-checked; phone fields come
- * from a built-in list for Contact, Lead and Account and from `describe` (cached) for others.
+ * Lookup: SOSL (sosl.ts) `FIND {national OR international OR trunk-form digits} IN PHONE FIELDS
+ * RETURNING {Object}(Id, {Field}, {phone fields}, LastModifiedDate ORDER BY LastModifiedDate DESC
+ * LIMIT 10)`. Related fields such as Account.Name are read from the nested objects of
+ * `searchRecords`. Every phone field returned is re-checked; phone fields come from a built-in
+ * list for Contact, Lead and Account and from `describe` (cached) for others.
  *
  * Several matches: the most recently modified record (LastModifiedDate), then the lowest Id.
  * The org's daily API allowance used up (403 REQUEST_LIMIT_EXCEEDED) is reported RATE_LIMITED.
  */
-import { z } from 'zod';
+import type { z } from 'zod';
 import { isSamePhone, phoneVariants, type PhoneVariants } from '../../domain/phone';
-import { regionField, regionSchema } from '../shared/common-settings';
 import { runConnectionTest, sampleOutcome, sampleRequest } from '../shared/connection-test';
 import type { LookupRequest, LookupResult } from '../connector';
 import { CrmError, errorForStatus, type CrmErrorCode } from '../shared/crm-error';
 import { fieldValueToText } from '../shared/field-value';
 import type { HttpResponse } from '../shared/http-client';
 import type { ConnectorServices, CrmDefinition, CrmField, Credentials, IntegrationConnector, TestReport } from '../integration';
+import { mapConcurrently } from '../shared/map-concurrently';
 import { MetadataCache } from '../shared/metadata-cache';
 import { pickMostRecent } from '../shared/record-pick';
 import { requiredCredentials, sessionKey } from '../shared/session-key';
 import type { CachedToken } from '../shared/token-cache';
 import { lookupResult, parseJsonBody, retryAfterMs, withSession } from '../shared/vendor-call';
+import { describeAnswer, searchAnswer, sobjectsAnswer } from './answers';
+import { salesforceConnect } from './connect';
+import { salesforceCredentialsHelp, salesforceFields, salesforceSettingsSchema, type SalesforceSettings } from './settings';
+import { salesforceTokenRequest } from './sign-in';
+import { soslQuery } from './sosl';
+
+export { escapeSosl, soslQuery } from './sosl';
+export { salesforceSignsInAlone, type SalesforceSettings } from './settings';
 
 const WHAT = 'Salesforce';
-const LOGIN_WHAT = 'Salesforce login';
 const API = '/services/data/v60.0';
 const SESSION_REUSE_MS = 14 * 60_000;
 const META = { timeoutMs: 10_000, maxBodyBytes: 4 * 1024 * 1024 };
@@ -47,42 +51,14 @@ const STANDARD_PHONE_FIELDS: Record<string, string[]> = {
   lead: ['Phone', 'MobilePhone'],
   account: ['Phone'],
 };
-
-const settingsSchema = z
-  .object({
-    region: regionSchema,
-    loginUrl: z
-      .string()
-      .trim()
-      .default('https://login.salesforce.com')
-      .refine((v) => /^https:\/\/[^/?#\s]+\/?$/.test(v), { message: 'Enter the login URL, starting with https:// and without a path: https://login.salesforce.com, https://test.salesforce.com (sandbox) or your My Domain.' })
-      .transform((v) => v.replace(/\/$/, '')),
-    authFlow: z.enum(['password', 'client_credentials'], { message: 'Choose the sign-in flow: username-password or client credentials.' }).default('password'),
-    clientId: z.string().trim().min(1, 'Enter the Consumer Key of your connected app.'),
-    clientSecret: z.string().trim().min(1, 'Enter the Consumer Secret of your connected app.'),
-    username: z.string().trim().default(''),
-    password: z.string().default(''),
-    securityToken: z.string().trim().default(''),
-  })
-  .superRefine((s, ctx) => {
-    if (s.authFlow === 'client_credentials' && /^https:\/\/(login|test)\.salesforce\.com$/i.test(s.loginUrl)) {
-      ctx.addIssue({ code: 'custom', path: ['loginUrl'], message: 'Client credentials need your My Domain login URL, e.g. https://acme.my.salesforce.com.' });
-    }
-  });
-export type SalesforceSettings = z.infer<typeof settingsSchema>;
+const FLOW_NAMES = { client_credentials: 'client credentials', refresh_token: 'the refresh token from Connect', password: 'the legacy username and password' } as const;
 
 interface SalesforceSession extends CachedToken {
   accessToken: string;
   instanceUrl: string;
+  /** The refresh token to use next (a rotated one, when the app rotates them). */
+  refreshToken?: string;
 }
-
-const tokenAnswer = z.looseObject({ access_token: z.string().min(1), instance_url: z.string() });
-const record = z.record(z.string(), z.unknown());
-const searchAnswer = z.looseObject({ searchRecords: z.array(record) });
-const sobjectsAnswer = z.looseObject({ sobjects: z.array(z.looseObject({ name: z.string(), searchable: z.boolean().optional() })) });
-const describeAnswer = z.looseObject({
-  fields: z.array(z.looseObject({ name: z.string(), label: z.string().optional(), type: z.string().optional(), relationshipName: z.string().nullable().optional() })),
-});
 
 export class SalesforceConnector implements IntegrationConnector {
   /** Phone fields of objects outside the built-in list, per instance and object. */
@@ -98,14 +74,29 @@ export class SalesforceConnector implements IntegrationConnector {
     return runConnectionTest(WHAT, signal, async () => {
       this.services.tokens.invalidate(this.tokenKey(this.credentials(credentials)));
       const result = await this.find(sampleRequest('Contact', 'Name', credentials), AbortSignal.any([signal, AbortSignal.timeout(META.timeoutMs)]));
-      return `Signed in at ${this.settings.loginUrl} and searched Contact phones: ${sampleOutcome(result)}.`;
+      const done = `Signed in at ${this.settings.loginUrl} with ${FLOW_NAMES[this.settings.authFlow]} and searched Contact phones: ${sampleOutcome(result)}.`;
+      return this.settings.authFlow === 'password'
+        ? `${done} Warning: Salesforce is retiring the username-password flow (help article 000886201) and blocks it by default in orgs created since Summer '23: switch to client credentials.`
+        : done;
     });
   }
 
+  /** Objects a rule can search: Contact, Lead, Account and custom objects with a phone field. */
   listModules(credentials: Credentials, signal: AbortSignal): Promise<string[]> {
     return this.session(credentials, signal, Date.now() + META.timeoutMs, async (session) => {
       const answer = await this.get(session, `${API}/sobjects/`, signal, sobjectsAnswer, META);
-      return (answer?.sobjects ?? []).filter((o) => o.searchable !== false).map((o) => o.name);
+      const searchable = (answer?.sobjects ?? []).filter((o) => o.searchable !== false);
+      const known = searchable.filter((o) => STANDARD_PHONE_FIELDS[o.name.toLowerCase()]).map((o) => o.name);
+      const custom = searchable.filter((o) => o.custom === true || o.name.endsWith('__c')).map((o) => o.name).filter((name) => !known.includes(name));
+      const phones = await mapConcurrently(custom, 4, async (object) => {
+        try {
+          return await this.phoneFieldsOf(session, object, signal);
+        } catch (err) {
+          if (err instanceof CrmError && err.code === 'NOT_FOUND_URL') return [];
+          throw err;
+        }
+      });
+      return [...known, ...custom.filter((_, i) => (phones[i]?.length ?? 0) > 0)];
     });
   }
 
@@ -137,49 +128,51 @@ export class SalesforceConnector implements IntegrationConnector {
     });
   }
 
-  private phoneFields(session: SalesforceSession, object: string, signal: AbortSignal): Promise<string[]> {
+  private async phoneFields(session: SalesforceSession, object: string, signal: AbortSignal): Promise<string[]> {
+    const phones = await this.phoneFieldsOf(session, object, signal);
+    if (phones.length === 0) throw new CrmError('CONFIG', `Salesforce object ${object} has no phone field to search.`);
+    return phones;
+  }
+
+  private phoneFieldsOf(session: SalesforceSession, object: string, signal: AbortSignal): Promise<string[]> {
     const standard = STANDARD_PHONE_FIELDS[object.toLowerCase()];
     if (standard) return Promise.resolve(standard);
     return this.phoneFieldCache.get(`${session.instanceUrl}|${object}`, async () => {
       const answer = await this.get(session, `${API}/sobjects/${object}/describe`, signal, describeAnswer, META);
-      const phones = (answer?.fields ?? []).filter((f) => f.type === 'phone').map((f) => f.name);
-      if (phones.length === 0) throw new CrmError('CONFIG', `Salesforce object ${object} has no phone field to search.`);
-      return phones;
+      return (answer?.fields ?? []).filter((f) => f.type === 'phone').map((f) => f.name);
     });
   }
 
+  /** The rule's credentials for the legacy flow; none for the others (the app signs in). */
   private credentials(rule: Credentials): Credentials {
-    if (this.settings.authFlow === 'client_credentials') return { username: '', password: '' };
+    if (this.settings.authFlow !== 'password') return { username: '', password: '' };
     const defaults = { username: this.settings.username, password: this.settings.password ? this.settings.password + this.settings.securityToken : '' };
-    return requiredCredentials(rule, defaults, 'No Salesforce username and password: enter them in CRM > Integration or in the rule\'s CRM Username and CRM Password.');
+    return requiredCredentials(rule, defaults, 'No Salesforce username and password: enter them in CRM > Integration or in the rule\'s CRM Username and CRM Password (or switch to client credentials).');
   }
 
   private tokenKey(credentials: Credentials): string {
-    return sessionKey('salesforce', this.settings.loginUrl, [this.settings.authFlow, this.settings.clientId, credentials.username], [this.settings.clientSecret, credentials.password]);
+    const { authFlow, clientId, clientSecret, refreshToken } = this.settings;
+    return sessionKey('salesforce', this.settings.loginUrl, [authFlow, clientId, credentials.username], [clientSecret, credentials.password, refreshToken]);
   }
 
   private session<R>(rule: Credentials, signal: AbortSignal, deadlineAt: number, attempt: (session: SalesforceSession) => Promise<R>): Promise<R> {
     const credentials = this.credentials(rule);
-    const login = (_previous: SalesforceSession | undefined, loginSignal: AbortSignal) => this.login(credentials, loginSignal);
+    const login = (previous: SalesforceSession | undefined, loginSignal: AbortSignal) => this.signIn(credentials, previous, loginSignal);
     return withSession({ tokens: this.services.tokens, key: this.tokenKey(credentials), login, signal, deadlineAt }, attempt);
   }
 
-  private async login(credentials: Credentials, signal: AbortSignal): Promise<SalesforceSession> {
-    const form = new URLSearchParams({ grant_type: this.settings.authFlow, client_id: this.settings.clientId, client_secret: this.settings.clientSecret });
-    if (this.settings.authFlow === 'password') {
-      form.set('username', credentials.username);
-      form.set('password', credentials.password);
+  private async signIn(credentials: Credentials, previous: SalesforceSession | undefined, signal: AbortSignal): Promise<SalesforceSession> {
+    const { authFlow, clientId, clientSecret } = this.settings;
+    const form: Record<string, string> = { grant_type: authFlow, client_id: clientId, client_secret: clientSecret };
+    if (authFlow === 'password') Object.assign(form, { username: credentials.username, password: credentials.password });
+    if (authFlow === 'refresh_token') {
+      const refreshToken = previous?.refreshToken ?? this.settings.refreshToken;
+      if (!refreshToken) throw new CrmError('CONFIG', 'Salesforce is not connected yet: press Connect in CRM > Integration (or choose client credentials).');
+      form.refresh_token = refreshToken;
     }
-    const res = await this.services.http.request({
-      method: 'POST', url: `${this.settings.loginUrl}/services/oauth2/token`, body: form.toString(), signal, what: LOGIN_WHAT,
-      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
-    });
-    if (res.status < 200 || res.status >= 300) throw loginError(res);
-    const answer = parseJsonBody(res, LOGIN_WHAT, tokenAnswer)!;
-    let instance: URL | undefined;
-    try { instance = new URL(answer.instance_url); } catch { instance = undefined; }
-    if (instance?.protocol !== 'https:') throw new CrmError('BAD_RESPONSE', `${LOGIN_WHAT} answered with an instance URL that is not https://.`);
-    return { accessToken: answer.access_token, instanceUrl: instance.origin, expiresAt: Date.now() + SESSION_REUSE_MS };
+    const answer = await salesforceTokenRequest(this.services, this.settings.loginUrl, form, signal);
+    const refreshToken = answer.refreshToken ?? form.refresh_token;
+    return { accessToken: answer.accessToken, instanceUrl: answer.instanceUrl, expiresAt: Date.now() + SESSION_REUSE_MS, ...(refreshToken ? { refreshToken } : {}) };
   }
 
   private async get<T>(session: SalesforceSession, path: string, signal: AbortSignal, schema: z.ZodType<T>, limits: { timeoutMs?: number; maxBodyBytes?: number } = {}): Promise<T | null> {
@@ -187,18 +180,6 @@ export class SalesforceConnector implements IntegrationConnector {
     if (res.status < 200 || res.status >= 300) throw salesforceError(res);
     return parseJsonBody(res, WHAT, schema);
   }
-}
-
-/** Backslash before every SOSL reserved character: ? & | ! { } [ ] ( ) ^ ~ * : \ " ' + - */
-export function escapeSosl(term: string): string {
-  return term.replace(/[?&|!{}[\]()^~*:\\"'+-]/g, (c) => `\\${c}`);
-}
-
-export function soslQuery(phone: PhoneVariants, object: string, field: string, phoneFields: string[]): string {
-  const terms = [...new Set([phone.national, phone.international, phone.nationalWithTrunk])].filter((t) => /^\d{2,}$/.test(t)).map(escapeSosl);
-  const seen = new Set<string>();
-  const fields = ['Id', field, ...phoneFields, 'LastModifiedDate'].filter((f) => !seen.has(f.toLowerCase()) && seen.add(f.toLowerCase()));
-  return `FIND {${terms.join(' OR ')}} IN PHONE FIELDS RETURNING ${object}(${fields.join(', ')}) LIMIT 10`;
 }
 
 /** Reads `Account.Name` from {"Account": {"Name": ...}}; names match case-insensitively, as in SOSL. */
@@ -239,49 +220,19 @@ function salesforceError(res: HttpResponse): CrmError {
   if (errorCode === 'REQUEST_LIMIT_EXCEEDED') {
     return as('RATE_LIMITED', 'Salesforce refused the request: the org\'s 24-hour API request allowance is used up (REQUEST_LIMIT_EXCEEDED). Calls go to the default destination until it recovers; see Setup > Company Information > API Requests.');
   }
+  if (errorCode === 'INVALID_SESSION_ID') return as('AUTH', `Sign-in to Salesforce failed: it refused the session it had just issued (INVALID_SESSION_ID). Check that the signing-in user may use the API.${message ? ` Salesforce said: ${message}` : ''}`);
   if (errorCode === 'INVALID_FIELD' || errorCode === 'INVALID_TYPE' || errorCode === 'NOT_FOUND') return as('NOT_FOUND_URL', `Salesforce does not know the object or field asked for.${said}`);
-  if (errorCode === 'API_DISABLED_FOR_ORG' || errorCode === 'INSUFFICIENT_ACCESS') return as('FORBIDDEN', `Salesforce refused access: the user or org may not use the API.${said}`);
-  return new CrmError(base.code, `${base.message}${said}`, base.details);
-}
-
-/** Token endpoint errors: {"error": "invalid_grant", "error_description": "authentication failure"}. */
-function loginError(res: HttpResponse): CrmError {
-  let error = '';
-  let description = '';
-  try {
-    const body = JSON.parse(res.body) as { error?: unknown; error_description?: unknown };
-    error = typeof body.error === 'string' ? body.error : '';
-    description = typeof body.error_description === 'string' ? body.error_description.slice(0, 160) : '';
-  } catch { /* not JSON */ }
-  const said = error ? ` (${error}${description ? `: ${description}` : ''})` : '';
-  if (res.status === 400 || res.status === 401) {
-    if (error === 'unsupported_grant_type') return new CrmError('CONFIG', `${LOGIN_WHAT}: the connected app does not allow this sign-in flow${said}.`, { status: res.status });
-    if (error.startsWith('invalid_client')) return new CrmError('AUTH', `${LOGIN_WHAT} rejected the Consumer Key or Consumer Secret${said}.`, { status: res.status });
-    return new CrmError('AUTH', `${LOGIN_WHAT} rejected the credentials${said}: check the username, and the password followed by the security token.`, { status: res.status });
-  }
-  const base = errorForStatus(res.status, LOGIN_WHAT, retryAfterMs(res));
+  if (errorCode === 'API_DISABLED_FOR_ORG' || errorCode === 'INSUFFICIENT_ACCESS') return as('FORBIDDEN', `Salesforce refused access: the signed-in user or the org may not use the API or read this object.${said}`);
   return new CrmError(base.code, `${base.message}${said}`, base.details);
 }
 
 export const salesforceDefinition: CrmDefinition<SalesforceSettings> = {
   kind: 'salesforce',
   label: 'Salesforce',
-  credentialsHelp: 'Username: the Salesforce username. Password: the password followed by the security token (if your org requires one). Both unused with client credentials.',
+  credentialsHelp: salesforceCredentialsHelp,
   modules: ['Contact', 'Lead', 'Account'],
-  fields: [
-    regionField,
-    { name: 'loginUrl', label: 'Login URL', type: 'url', secret: false, required: true, defaultValue: 'https://login.salesforce.com', placeholder: 'https://login.salesforce.com', help: 'https://login.salesforce.com, https://test.salesforce.com for a sandbox, or your My Domain (needed for client credentials).' },
-    {
-      name: 'authFlow', label: 'Sign-in flow', type: 'select', secret: false, required: true, defaultValue: 'password',
-      help: 'Username-password (being retired by Salesforce) or client credentials with a "Run As" user on the connected app.',
-      options: [{ value: 'password', label: 'Username and password' }, { value: 'client_credentials', label: 'Client credentials' }],
-    },
-    { name: 'clientId', label: 'Consumer Key', type: 'text', secret: false, required: true, help: 'Consumer Key of the connected app (App Manager > View > Manage Consumer Details).' },
-    { name: 'clientSecret', label: 'Consumer Secret', type: 'secret', secret: true, required: true, help: 'Consumer Secret of the same connected app.' },
-    { name: 'username', label: 'Default username', type: 'text', secret: false, required: false, help: 'Username-password flow: used when a rule leaves CRM Username empty.' },
-    { name: 'password', label: 'Default password', type: 'secret', secret: true, required: false, help: 'Username-password flow: that user\'s password, used when a rule leaves CRM Password empty.' },
-    { name: 'securityToken', label: 'Security token', type: 'secret', secret: true, required: false, help: 'Appended to the default password; leave empty if your org trusts this server\'s IP range.' },
-  ],
-  schema: settingsSchema,
+  fields: salesforceFields,
+  schema: salesforceSettingsSchema,
   create: (settings, services) => new SalesforceConnector(settings, services),
+  connect: salesforceConnect,
 };

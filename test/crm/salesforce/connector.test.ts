@@ -47,7 +47,7 @@ describe('Salesforce connector', () => {
     const login = new URLSearchParams(fake.login.requests.at(-1)!.body);
     assert.equal(login.get('grant_type'), 'password');
     assert.equal(login.get('password'), 'Passw0rd!TOKEN123');
-    assert.equal(fake.lastSosl(), 'FIND {2025550101 OR 12025550101} IN PHONE FIELDS RETURNING Contact(Id, Account.Name, Phone, MobilePhone, HomePhone, OtherPhone, AssistantPhone, LastModifiedDate) LIMIT 10');
+    assert.equal(fake.lastSosl(), 'FIND {2025550101 OR 12025550101} IN PHONE FIELDS RETURNING Contact(Id, Account.Name, Phone, MobilePhone, HomePhone, OtherPhone, AssistantPhone, LastModifiedDate ORDER BY LastModifiedDate DESC LIMIT 10)');
     assert.match(String(fake.searches().at(-1)!.headers.authorization), /^Bearer 00Dfake!session\d+$/);
   });
 
@@ -68,12 +68,19 @@ describe('Salesforce connector', () => {
     const sf = connector();
     for (let i = 0; i < 3; i += 1) assert.deepEqual(await lookup(sf, request('2025550123', { module: 'Invoice__c', fieldName: 'Name' })), { kind: 'value', value: 'INV-7', matches: 1 });
     assert.equal(fake.instance.requests.filter((r) => r.path.endsWith('/sobjects/Invoice__c/describe')).length, 1);
-    assert.match(fake.lastSosl(), /RETURNING Invoice__c\(Id, Name, Billing_Phone__c, LastModifiedDate\)/);
+    assert.match(fake.lastSosl(), /RETURNING Invoice__c\(Id, Name, Billing_Phone__c, LastModifiedDate ORDER BY LastModifiedDate DESC LIMIT 10\)/);
   });
 
   it('answers not_found for no record, and for an empty caller ID without a request', async () => {
     assert.deepEqual(await lookup(connector(), request('+12025550000')), { kind: 'not_found' });
     await assertNoRequestForUnknownCallers((over) => lookup(connector(), request('', over)), () => fake.instance.requests.length + fake.loginRequests, ['']);
+  });
+
+  it('asks Salesforce for the newest records first, so the newest of more than 10 sharing a number wins', async () => {
+    for (let i = 0; i < 12; i += 1) {
+      fake.records.Lead!.push({ Id: `00Q0000000000${String(i).padStart(2, '0')}AAA`, LastModifiedDate: `2024-03-${String(i + 1).padStart(2, '0')}T08:00:00.000+0000`, Phone: '(202) 555-0166' });
+    }
+    assert.deepEqual(await lookup(connector(), request('2025550166', { module: 'Lead', fieldName: 'Id' })), { kind: 'value', value: '00Q000000000011AAA', matches: 10 });
   });
 
   it('picks the most recently modified of several matches, then the lowest Id', async () => {
@@ -170,7 +177,7 @@ describe('Salesforce connector', () => {
       assert.doesNotMatch(!wrong.ok ? wrong.message : '', /WrongPass/);
       const client = await connector({ clientSecret: 'leaked?' }).testConnection(NO_CREDENTIALS, AbortSignal.timeout(5000));
       assert.equal(!client.ok && client.code, 'AUTH');
-      assert.match(!client.ok ? client.message : '', /Consumer Key or Consumer Secret/);
+      assert.match(!client.ok ? client.message : '', /^Salesforce sign-in failed \(invalid_client_id: client identifier invalid\): check the Consumer Key and Consumer Secret\.$/);
     });
 
     it('reports CONFIG without credentials, NOT_FOUND_URL for a login URL that is not Salesforce, TIMEOUT when silent', async () => {
@@ -189,7 +196,7 @@ describe('Salesforce connector', () => {
 
   it('lists searchable objects and the fields of one, with relationship names', async () => {
     const modules = await connector().listModules(NO_CREDENTIALS, AbortSignal.timeout(5000));
-    assert.deepEqual(modules, ['Contact', 'Lead', 'Account', 'Invoice__c']);
+    assert.deepEqual(modules, ['Contact', 'Lead', 'Account', 'Invoice__c'], 'not Opportunity nor Project__c: no phone field to search');
     const fields = await connector().listFields('Contact', NO_CREDENTIALS, AbortSignal.timeout(5000));
     assert.deepEqual(fields.find((f) => f.name === 'Account.Name'), { name: 'Account.Name', label: 'Account ID (name)', type: 'reference' });
     assert.deepEqual(fields.find((f) => f.name === 'Phone'), { name: 'Phone', label: 'Business Phone', type: 'phone' });

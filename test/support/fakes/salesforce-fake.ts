@@ -1,13 +1,16 @@
 /**
- * Salesforce as documented: a login server (`/services/oauth2/token`, username-password and
- * client-credentials flows) and a separate instance server (the `instance_url` it hands out)
- * answering SOSL `search/`, `sobjects/` and `describe`. The SOSL the connector sends is parsed
- * strictly (FIND {terms} IN PHONE FIELDS RETURNING Object(fields) LIMIT n, every reserved
- * character escaped) and run against stored records the loose way a full-text phone search may
- * match (the digits anywhere in a phone field). Every request is checked exactly; a mismatch is
- * answered 400 MALFORMED_QUERY and kept in `violations`.
+ * Salesforce as documented: a login server standing for the org's My Domain (the consent page of
+ * the web server flow, auto-approved, and `/services/oauth2/token` for the client credentials,
+ * refresh token, authorization code with PKCE and legacy username-password grants) and a
+ * separate instance server (the `instance_url` it hands out) answering SOSL `search/`,
+ * `sobjects/` and `describe`. The SOSL the connector sends is parsed strictly (FIND {terms} IN
+ * PHONE FIELDS RETURNING Object(fields [ORDER BY f DESC] LIMIT n), every reserved character
+ * escaped) and run against stored records the loose way a full-text phone search may match (the
+ * digits anywhere in a phone field), in the order asked for, else in stored order. Every request
+ * is checked exactly; a mismatch is answered 400 MALFORMED_QUERY and kept in `violations`.
  */
 import { FakeHttpsServer, type FakeReply, type RecordedRequest } from '../fake-https';
+import { AuthorizationCodes, redirectBack } from './authorization-codes';
 import { bearerToken, formProblem } from './request-checks';
 import { ScriptedReplies } from './vendor-fake';
 
@@ -26,14 +29,24 @@ interface Sosl {
   terms: string[];
   object: string;
   fields: string[];
+  orderBy?: { field: string; descending: boolean };
   limit: number;
 }
+
+/** Form fields of each grant the token endpoint takes (PKCE's code_verifier checked apart). */
+const GRANT_FIELDS: Record<string, string[]> = {
+  password: ['grant_type', 'client_id', 'client_secret', 'username', 'password'],
+  client_credentials: ['grant_type', 'client_id', 'client_secret'],
+  refresh_token: ['grant_type', 'client_id', 'client_secret', 'refresh_token'],
+  authorization_code: ['grant_type', 'code', 'client_id', 'client_secret', 'redirect_uri', 'code_verifier'],
+};
+const CONSENT_PARAMS = 'client_id,code_challenge,code_challenge_method,redirect_uri,response_type,scope,state';
 
 export class SalesforceFake {
   readonly clientId = '3MVG9fakeConsumerKey';
   readonly clientSecret = 'fake-consumer-secret';
   readonly users = new Map([['router@acme.example', 'Passw0rd!TOKEN123']]);
-  readonly records: Record<string, SalesforceRecord[]> = { Contact: [], Lead: [], Account: [], Invoice__c: [] };
+  readonly records: Record<string, SalesforceRecord[]> = { Contact: [], Lead: [], Account: [], Invoice__c: [], Opportunity: [], Project__c: [] };
   readonly fields: Record<string, FieldMeta[]> = {
     Contact: [
       { name: 'Id', label: 'Contact ID', type: 'id' },
@@ -50,10 +63,20 @@ export class SalesforceFake {
     Lead: [{ name: 'Id', label: 'Lead ID', type: 'id' }, { name: 'Phone', label: 'Phone', type: 'phone' }, { name: 'MobilePhone', label: 'Mobile', type: 'phone' }, { name: 'LastModifiedDate', label: 'Last Modified Date', type: 'datetime' }],
     Account: [{ name: 'Id', label: 'Account ID', type: 'id' }, { name: 'Name', label: 'Account Name', type: 'string' }, { name: 'Phone', label: 'Phone', type: 'phone' }, { name: 'LastModifiedDate', label: 'Last Modified Date', type: 'datetime' }],
     Invoice__c: [{ name: 'Id', label: 'Record ID', type: 'id' }, { name: 'Name', label: 'Invoice', type: 'string' }, { name: 'Billing_Phone__c', label: 'Billing Phone', type: 'phone' }, { name: 'LastModifiedDate', label: 'Last Modified Date', type: 'datetime' }],
+    Opportunity: [{ name: 'Id', label: 'Opportunity ID', type: 'id' }, { name: 'Name', label: 'Name', type: 'string' }, { name: 'LastModifiedDate', label: 'Last Modified Date', type: 'datetime' }],
+    Project__c: [{ name: 'Id', label: 'Record ID', type: 'id' }, { name: 'Name', label: 'Project', type: 'string' }, { name: 'LastModifiedDate', label: 'Last Modified Date', type: 'datetime' }],
   };
+  /** Whether the org lets the app use the client credentials flow (a Run As user is set). */
+  clientCredentialsEnabled = true;
+  /** Orgs created since Summer '23 block the username-password flow by default. */
+  passwordFlowBlocked = false;
+  /** The app rotates refresh tokens: each refresh answers a new one and the old one stops working. */
+  rotateRefreshTokens = false;
+  readonly refreshTokens = new Set<string>();
   readonly violations: string[] = [];
   private readonly scripted = new ScriptedReplies();
   private readonly sessions = new Set<string>();
+  private readonly codes = new AuthorizationCodes();
   private issued = 0;
 
   private constructor(readonly login: FakeHttpsServer, readonly instance: FakeHttpsServer) {}
@@ -66,8 +89,9 @@ export class SalesforceFake {
     return fake;
   }
 
+  /** Token requests (sign-ins), not visits of the consent page. */
   get loginRequests(): number {
-    return this.login.requests.length;
+    return this.login.requests.filter((r) => r.method === 'POST').length;
   }
 
   searches(): RecordedRequest[] {
@@ -97,21 +121,57 @@ export class SalesforceFake {
   }
 
   private handleLogin(req: RecordedRequest): FakeReply {
-    if (req.method !== 'POST' || req.path !== '/services/oauth2/token') return this.violation(req, 'expected POST /services/oauth2/token');
+    if (req.method === 'GET' && req.path === '/services/oauth2/authorize') return this.consent(req);
+    if (req.method !== 'POST' || req.path !== '/services/oauth2/token') return this.violation(req, 'expected GET /services/oauth2/authorize or POST /services/oauth2/token');
     const form = new URLSearchParams(req.body);
-    const grant = form.get('grant_type');
-    const fields = grant === 'password' ? ['grant_type', 'client_id', 'client_secret', 'username', 'password'] : grant === 'client_credentials' ? ['grant_type', 'client_id', 'client_secret'] : undefined;
-    if (!fields) return this.violation(req, `grant_type ${grant} is neither password nor client_credentials`);
-    const problem = formProblem(req, fields);
+    const grant = form.get('grant_type') ?? '';
+    const fields = GRANT_FIELDS[grant];
+    if (!fields) return this.violation(req, `grant_type ${grant} is not one the connector uses`);
+    const problem = formProblem(req, grant === 'authorization_code' && !form.has('code_verifier') ? fields.filter((f) => f !== 'code_verifier') : fields);
     if (problem) return this.violation(req, problem);
     const scripted = this.scripted.take(req);
     if (scripted) return scripted;
     if (form.get('client_id') !== this.clientId || form.get('client_secret') !== this.clientSecret) return { status: 400, body: { error: 'invalid_client_id', error_description: 'client identifier invalid' } };
-    if (grant === 'password' && this.users.get(form.get('username') ?? '') !== form.get('password')) return { status: 400, body: { error: 'invalid_grant', error_description: 'authentication failure' } };
+    const refused = (description: string): FakeReply => ({ status: 400, body: { error: 'invalid_grant', error_description: description } });
+    let refreshToken: string | undefined;
+    if (grant === 'password' && (this.passwordFlowBlocked || this.users.get(form.get('username') ?? '') !== form.get('password'))) return refused('authentication failure');
+    if (grant === 'client_credentials' && !this.clientCredentialsEnabled) return refused('no client credentials user enabled');
+    if (grant === 'authorization_code') {
+      const redeemed = this.codes.redeem(form.get('code') ?? '', form);
+      if (typeof redeemed === 'string') return redeemed.includes('redirect_uri') ? { status: 400, body: { error: 'redirect_uri_mismatch', error_description: 'redirect_uri must match configuration' } } : refused(redeemed);
+      refreshToken = this.newRefreshToken();
+    }
+    if (grant === 'refresh_token') {
+      const presented = form.get('refresh_token') ?? '';
+      if (!this.refreshTokens.has(presented)) return refused('expired access/refresh token');
+      if (this.rotateRefreshTokens) {
+        this.refreshTokens.delete(presented);
+        refreshToken = this.newRefreshToken();
+      }
+    }
     this.issued += 1;
     const token = `00Dfake!session${this.issued}`;
     this.sessions.add(token);
-    return { body: { access_token: token, instance_url: this.instance.url, id: `https://login.salesforce.com/id/00Dfake/005fake`, token_type: 'Bearer', issued_at: String(Date.now()), signature: 'c2lnbmF0dXJl' } };
+    return { body: { access_token: token, ...(refreshToken ? { refresh_token: refreshToken } : {}), instance_url: this.instance.url, id: `https://login.salesforce.com/id/00Dfake/005fake`, token_type: 'Bearer', issued_at: String(Date.now()), signature: 'c2lnbmF0dXJl' } };
+  }
+
+  /** The consent page of the web server flow, approved at once: back to the callback with a code. */
+  private consent(req: RecordedRequest): FakeReply {
+    const keys = [...req.query.keys()].sort().join(',');
+    if (keys !== CONSENT_PARAMS) return this.violation(req, `authorize takes exactly ${CONSENT_PARAMS} (got ${keys})`);
+    if (req.query.get('response_type') !== 'code' || req.query.get('code_challenge_method') !== 'S256' || req.query.get('scope') !== 'api refresh_token') {
+      return this.violation(req, 'response_type=code, code_challenge_method=S256 and scope "api refresh_token" are expected');
+    }
+    if (req.query.get('client_id') !== this.clientId) return { status: 400, body: 'error=invalid_client_id' };
+    const redirectUri = req.query.get('redirect_uri')!;
+    const code = this.codes.issue({ clientId: this.clientId, redirectUri, codeChallenge: req.query.get('code_challenge')!, scopes: ['api', 'refresh_token'] });
+    return { status: 302, headers: { location: redirectBack(redirectUri, { code, state: req.query.get('state')! }) } };
+  }
+
+  private newRefreshToken(): string {
+    const token = `5Aep-refresh-${(this.issued += 1)}`;
+    this.refreshTokens.add(token);
+    return token;
   }
 
   private handleApi(req: RecordedRequest): FakeReply {
@@ -132,7 +192,8 @@ export class SalesforceFake {
     if (!this.sessions.has(session)) return { status: 401, body: [{ message: 'Session expired or invalid', errorCode: 'INVALID_SESSION_ID' }] };
     if (sosl) return this.search(sosl);
     if (req.path === `${API}/sobjects/`) {
-      return { body: { encoding: 'UTF-8', maxBatchSize: 200, sobjects: [...Object.keys(this.fields).map((name) => ({ name, searchable: true, queryable: true })), { name: 'ApexLog', searchable: false, queryable: true }] } };
+      const sobjects = Object.keys(this.fields).map((name) => ({ name, searchable: true, queryable: true, custom: name.endsWith('__c') }));
+      return { body: { encoding: 'UTF-8', maxBatchSize: 200, sobjects: [...sobjects, { name: 'ApexLog', searchable: false, queryable: true, custom: false }] } };
     }
     const describe = new RegExp(`^${API}/sobjects/([A-Za-z0-9_]+)/describe$`).exec(req.path);
     if (describe) {
@@ -149,6 +210,10 @@ export class SalesforceFake {
     if (unknown) return { status: 400, body: [{ message: `No such column '${unknown}' on entity '${sosl.object}'.`, errorCode: 'INVALID_FIELD' }] };
     const phones = meta.filter((m) => m.type === 'phone').map((m) => m.name);
     const found = this.records[sosl.object]!.filter((r) => phones.some((p) => sosl.terms.some((t) => String(r[p] ?? '').replace(/\D/g, '').includes(t))));
+    if (sosl.orderBy) {
+      const { field, descending } = sosl.orderBy;
+      found.sort((a, b) => String(a[field]).localeCompare(String(b[field])) * (descending ? -1 : 1));
+    }
     const searchRecords = found.slice(0, sosl.limit).map((r) => {
       const out: Record<string, unknown> = { attributes: { type: sosl.object, url: `${API}/sobjects/${sosl.object}/${r.Id}` } };
       for (const field of sosl.fields) {
@@ -165,7 +230,7 @@ export class SalesforceFake {
 
 /** Strict parse of the SOSL the connector may send; a string is what is wrong with it. */
 function parseSosl(q: string): Sosl | string {
-  const match = /^FIND \{(.+)\} IN PHONE FIELDS RETURNING ([A-Za-z][A-Za-z0-9_]*)\(([^()]*)\) LIMIT (\d+)$/.exec(q);
+  const match = /^FIND \{(.+)\} IN PHONE FIELDS RETURNING ([A-Za-z][A-Za-z0-9_]*)\(([^()]*?)(?: ORDER BY ([A-Za-z][A-Za-z0-9_]*) (ASC|DESC))? LIMIT (\d+)\)$/.exec(q);
   if (!match) return `not the expected SOSL shape: ${q}`;
   const terms = match[1]!.split(' OR ');
   for (const term of terms) {
@@ -176,5 +241,6 @@ function parseSosl(q: string): Sosl | string {
   const fields = match[3]!.split(', ');
   if (fields.some((f) => !/^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)?$/.test(f))) return `bad field list ${match[3]}`;
   if (new Set(fields.map((f) => f.toLowerCase())).size !== fields.length) return `duplicate field in ${match[3]}`;
-  return { terms: terms.map((t) => t.replace(/\\(.)/g, '$1')), object: match[2]!, fields, limit: Number(match[4]) };
+  const orderBy = match[4] ? { field: match[4], descending: match[5] === 'DESC' } : undefined;
+  return { terms: terms.map((t) => t.replace(/\\(.)/g, '$1')), object: match[2]!, fields, ...(orderBy ? { orderBy } : {}), limit: Number(match[6]) };
 }
