@@ -11,6 +11,7 @@
  *   from every refresh answer.
  */
 import type { OAuthConnect } from '../integration';
+import { consentUrl } from '../shared/consent-url';
 import { CrmError } from '../shared/crm-error';
 import type { SalesforceSettings } from './settings';
 import { salesforceTokenRequest } from './sign-in';
@@ -28,16 +29,15 @@ export const salesforceConnect: OAuthConnect<SalesforceSettings> = {
   },
 
   authorizeUrl(settings, params) {
-    const url = new URL(`${settings.loginUrl}/services/oauth2/authorize`);
-    url.search = new URLSearchParams({
+    return consentUrl(`${settings.loginUrl}/services/oauth2/authorize`, {
       response_type: 'code',
       client_id: settings.clientId,
       redirect_uri: params.redirectUri,
       scope: SCOPES,
       state: params.state,
-      ...(params.codeChallenge ? { code_challenge: params.codeChallenge, code_challenge_method: 'S256' } : {}),
-    }).toString();
-    return url.toString();
+      code_challenge: params.codeChallenge,
+      code_challenge_method: params.codeChallenge ? 'S256' : undefined,
+    });
   },
 
   async exchangeCode(settings, params, services, signal) {

@@ -15,6 +15,7 @@
  * Browser and server URLs go through `services.resolveOrigin` like every Zoho host.
  */
 import type { OAuthConnect } from '../integration';
+import { consentUrl } from '../shared/consent-url';
 import { CrmError } from '../shared/crm-error';
 import { zohoTokenRequest } from './accounts';
 import { dataCentreOfCallback, ZOHO_DATA_CENTRES } from './data-centres';
@@ -32,8 +33,7 @@ export const zohoConnect: OAuthConnect<ZohoSettings> = {
 
   authorizeUrl(settings, params, services) {
     const accounts = ZOHO_DATA_CENTRES[settings.dataCentre].accounts;
-    const url = new URL('/oauth/v2/auth', services.resolveOrigin ? services.resolveOrigin(accounts) : accounts);
-    url.search = new URLSearchParams({
+    return consentUrl(new URL('/oauth/v2/auth', services.resolveOrigin ? services.resolveOrigin(accounts) : accounts), {
       scope: ZOHO_SCOPE_LIST,
       client_id: settings.clientId,
       response_type: 'code',
@@ -41,8 +41,7 @@ export const zohoConnect: OAuthConnect<ZohoSettings> = {
       prompt: 'consent',
       redirect_uri: params.redirectUri,
       state: params.state,
-    }).toString();
-    return url.toString();
+    });
   },
 
   async exchangeCode(settings, params, services, signal) {

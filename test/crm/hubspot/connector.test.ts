@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type { LookupRequest } from '../../../src/crm/connector';
 import type { HttpClient } from '../../../src/crm/shared/http-client';
-import { hubspotDefinition, phoneFilterGroups, type HubSpotSettings } from '../../../src/crm/hubspot';
+import { HUBSPOT_API_VERSION, hubspotDefinition, hubspotPaths, phoneFilterGroups, type HubSpotSettings } from '../../../src/crm/hubspot';
 import type { IntegrationConnector } from '../../../src/crm/integration';
 import { TokenCache } from '../../../src/crm/shared/token-cache';
 import { phoneVariants } from '../../../src/domain/phone';
@@ -50,7 +50,7 @@ describe('HubSpot connector', () => {
   it('finds a contact by its computed national digits and reads the property', async () => {
     assert.deepEqual(await lookup(connector(), request('+1 202-555-0101')), { kind: 'value', value: 'customer', matches: 1 });
     const search = fake.searches().at(-1)!;
-    assert.equal(search.path, '/crm/v3/objects/contacts/search');
+    assert.equal(search.path, `/crm/objects/${HUBSPOT_API_VERSION}/contacts/search`);
     assert.equal(search.headers.authorization, 'Bearer pat-na1-good');
     assert.deepEqual(JSON.parse(search.body), {
       filterGroups: [
@@ -59,6 +59,7 @@ describe('HubSpot connector', () => {
         { filters: [{ propertyName: 'phone', operator: 'EQ', value: '+12025550101' }] },
         { filters: [{ propertyName: 'mobilephone', operator: 'EQ', value: '+12025550101' }] },
       ],
+      sorts: [{ propertyName: 'lastmodifieddate', direction: 'DESCENDING' }],
       properties: ['lifecyclestage', 'phone', 'mobilephone', 'lastmodifieddate'],
       limit: 10,
     });
@@ -74,8 +75,9 @@ describe('HubSpot connector', () => {
 
   it('searches companies on phone IN the written forms of the number', async () => {
     assert.deepEqual(await lookup(connector(), request('2025550101', { module: 'Companies', fieldName: 'name' })), { kind: 'value', value: 'Acme', matches: 1 });
-    const body = JSON.parse(fake.searches().at(-1)!.body) as { filterGroups: Array<{ filters: Array<{ values: string[] }> }>; properties: string[] };
-    assert.equal(fake.searches().at(-1)!.path, '/crm/v3/objects/companies/search');
+    const body = JSON.parse(fake.searches().at(-1)!.body) as { filterGroups: Array<{ filters: Array<{ values: string[] }> }>; properties: string[]; sorts: unknown };
+    assert.equal(fake.searches().at(-1)!.path, hubspotPaths.search('companies'));
+    assert.deepEqual(body.sorts, [{ propertyName: 'hs_lastmodifieddate', direction: 'DESCENDING' }]);
     assert.ok(body.filterGroups[0]!.filters[0]!.values.includes('(202) 555-0101'));
     assert.deepEqual(body.properties, ['name', 'phone', 'hs_lastmodifieddate']);
   });
@@ -119,7 +121,8 @@ describe('HubSpot connector', () => {
       const results = await Promise.all(Array.from({ length: 20 }, () => lookup(hs, request('2025550101'))));
       assert.ok(results.every((r) => r.kind === 'value'));
       assert.equal(fake.tokenRequests(), before + 1);
-      const refresh = fake.requests.filter((r) => r.path === '/oauth/v1/token').at(-1)!;
+      const refresh = fake.requests.filter((r) => r.path === hubspotPaths.token).at(-1)!;
+      assert.equal(hubspotPaths.token, `/oauth/${HUBSPOT_API_VERSION}/token`);
       assert.equal(new URLSearchParams(refresh.body).get('client_secret'), fake.clientSecret);
     });
 
@@ -151,20 +154,38 @@ describe('HubSpot connector', () => {
     });
   });
 
-  it('sends a static token once more on 401, then reports AUTH without any token request', async () => {
+  it('sends a static token once more on 401, then reports AUTH (a sign-in error) without any token request', async () => {
     const searches = fake.searches().length;
     const refreshes = fake.tokenRequests();
     const result = await lookup(connector({ accessToken: 'pat-revoked' }), request('2025550101'));
     assert.equal(result.kind === 'error' && result.code, 'AUTH');
+    assert.match(result.kind === 'error' ? result.message : '', /^Sign-in to HubSpot failed: it refused the access token \(401 INVALID_AUTHENTICATION\): check the service key/);
     assert.equal(fake.searches().length, searches + 2);
     assert.equal(fake.tokenRequests(), refreshes);
   });
 
-  it('maps 403 MISSING_SCOPES to FORBIDDEN, naming the scope', async () => {
+  it('maps 403 MISSING_SCOPES to FORBIDDEN, naming the scope HubSpot lists, else the scopes needed', async () => {
+    fake.script((r) => r.path.endsWith('/search'), { status: 403, body: { status: 'error', message: 'This app hasn\'t been granted all required scopes to make this call.', correlationId: 'c', errors: [{ message: 'One or more of the following scopes are required.', context: { requiredGranularScopes: ['crm.objects.companies.read'] } }], category: 'MISSING_SCOPES' } });
+    const named = await lookup(connector(), request('2025550101', { module: 'companies', fieldName: 'name' }));
+    assert.equal(named.kind === 'error' && named.code, 'FORBIDDEN');
+    assert.match(named.kind === 'error' ? named.message : '', /the token lacks one of crm\.objects\.companies\.read\. Give the service key or app the scopes crm\.objects\.contacts\.read and crm\.objects\.companies\.read\./);
     fake.script((r) => r.path.endsWith('/search'), { status: 403, body: { status: 'error', message: 'This app hasn\'t been granted all required scopes', category: 'MISSING_SCOPES' } });
     const result = await lookup(connector(), request('2025550101'));
     assert.equal(result.kind === 'error' && result.code, 'FORBIDDEN');
-    assert.match(result.kind === 'error' ? result.message : '', /crm\.objects\.contacts\.read/);
+    assert.match(result.kind === 'error' ? result.message : '', /the token lacks crm\.objects\.contacts\.read and crm\.objects\.companies\.read/);
+  });
+
+  it('asks HubSpot for the newest records first, so the newest of more than 10 sharing a number wins', async () => {
+    for (let i = 0; i < 12; i += 1) {
+      fake.records.contacts!.push({ id: String(700 + i), updatedAt: `2024-08-${String(i + 1).padStart(2, '0')}T00:00:00.000Z`, properties: { firstname: `Shared ${i}`, phone: '+12025550144', lastmodifieddate: `2024-08-${String(i + 1).padStart(2, '0')}T00:00:00.000Z`, hs_searchable_calculated_phone_number: '2025550144' } });
+    }
+    assert.deepEqual(await lookup(connector(), request('2025550144', { fieldName: 'firstname' })), { kind: 'value', value: 'Shared 11', matches: 10 });
+  });
+
+  it('has a fake that refuses the retired numeric paths, as HubSpot will', async () => {
+    const res = await http.request({ method: 'POST', url: `${fake.url}/crm/v3/objects/contacts/search`, headers: { authorization: 'Bearer pat-na1-good', 'content-type': 'application/json' }, body: '{}', signal: AbortSignal.timeout(5000) });
+    assert.equal(res.status, 404);
+    assert.match(fake.violations.splice(0).join(), /numeric API version, retired/);
   });
 
   it('waits out a 429 that fits before the deadline; reports RATE_LIMITED when it does not', async () => {
@@ -217,7 +238,7 @@ describe('HubSpot connector', () => {
       assert.doesNotMatch(!wrong.ok ? wrong.message : '', /pat-wrong-secret/);
       const badRefresh = await connector({ authMode: 'oauth', clientId: fake.clientId, clientSecret: fake.clientSecret, refreshToken: 'stale' }).testConnection(NO_CREDENTIALS, AbortSignal.timeout(5000));
       assert.equal(!badRefresh.ok && badRefresh.code, 'AUTH');
-      assert.match(!badRefresh.ok ? badRefresh.message : '', /BAD_REFRESH_TOKEN/);
+      assert.match(!badRefresh.ok ? badRefresh.message : '', /^Sign-in to HubSpot failed \(invalid_grant: missing or invalid refresh token\): /);
     });
 
     it('reports NOT_FOUND_URL for a base URL that is not HubSpot, TLS for an untrusted certificate', async () => {
@@ -234,7 +255,7 @@ describe('HubSpot connector', () => {
   it('lists properties of an object type and the searchable modules', async () => {
     const fields = await connector().listFields('contacts', NO_CREDENTIALS, AbortSignal.timeout(5000));
     assert.deepEqual(fields[0], { name: 'firstname', label: 'First Name', type: 'string' });
-    assert.equal(fake.requests.at(-1)!.path, '/crm/v3/properties/contacts');
+    assert.equal(fake.requests.at(-1)!.path, `/crm/properties/${HUBSPOT_API_VERSION}/contacts`);
     assert.deepEqual(await connector().listModules(NO_CREDENTIALS, AbortSignal.timeout(5000)), ['contacts', 'companies']);
   });
 
@@ -242,7 +263,7 @@ describe('HubSpot connector', () => {
     const url = hubspotDefinition.schema.safeParse({ region: 'US', baseUrl: 'http://api.hubapi.com' });
     assert.match(url.error!.issues[0]!.message, /https:\/\//);
     const oauthMissing = hubspotDefinition.schema.safeParse({ region: 'US', authMode: 'oauth' });
-    assert.deepEqual(oauthMissing.error!.issues.map((i) => i.path.join('.')), ['clientId', 'clientSecret', 'refreshToken']);
+    assert.deepEqual(oauthMissing.error!.issues.map((i) => i.path.join('.')), ['clientId', 'clientSecret'], 'the refresh token comes from Connect');
     assert.equal(hubspotDefinition.schema.parse({ region: 'us' }).baseUrl, 'https://api.hubapi.com');
   });
 });

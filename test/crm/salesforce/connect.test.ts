@@ -75,6 +75,7 @@ describe('Salesforce sign-in: client credentials, Connect (web server flow with 
     const url = new URL(connect.authorizeUrl(settings({ loginUrl: 'https://acme.my.salesforce.com' }), { redirectUri: REDIRECT, state: 'st-9', codeChallenge: 'ch4llenge' }, services));
     assert.equal(`${url.origin}${url.pathname}`, 'https://acme.my.salesforce.com/services/oauth2/authorize');
     assert.deepEqual(Object.fromEntries(url.searchParams), { response_type: 'code', client_id: fake.clientId, redirect_uri: REDIRECT, scope: 'api refresh_token', state: 'st-9', code_challenge: 'ch4llenge', code_challenge_method: 'S256' });
+    assert.match(url.search, /scope=api%20refresh_token/, 'a space as %20');
     assert.equal(connect.pkce, true);
     assert.match(connect.requires({ clientId: 'a', clientSecret: 'b', loginUrl: 'https://login.salesforce.com' }) ?? '', /My Domain URL/);
     assert.match(connect.requires({ loginUrl: 'https://acme.my.salesforce.com' }) ?? '', /Consumer Key and Consumer Secret/);

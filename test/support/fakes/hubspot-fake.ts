@@ -1,12 +1,20 @@
 /**
- * HubSpot's CRM v3 search, properties and OAuth v1 token endpoints, as documented, on one HTTPS
- * server. Private-app tokens are fixed; OAuth access tokens are issued by the refresh endpoint
+ * HubSpot as it serves today, on one HTTPS server: the CRM search and properties endpoints and
+ * the OAuth token endpoint at their date-versioned paths only (/crm/objects/{version}/...,
+ * /crm/properties/{version}/..., /oauth/{version}/token, versions 2026-03 and 2026-09), plus an
+ * app's consent page (app.hubspot.com/oauth/authorize, reached through `resolveOrigin`),
+ * approved at once. The numeric paths (/crm/v3/..., /oauth/v1/token) are refused like the
+ * retired endpoints they become, and written to `violations`.
+ *
+ * Service keys (static tokens) are fixed; OAuth access tokens are issued by the token endpoint
  * and can be expired on demand. Search filters are evaluated like HubSpot does (EQ and IN are
  * exact, groups OR-ed, filters in a group AND-ed) against stored records, including HubSpot's
- * computed `hs_searchable_calculated_*` properties, which tests set as HubSpot would.
- * Every request is checked exactly; a mismatch is answered 400 and kept in `violations`.
+ * computed `hs_searchable_calculated_*` properties, which tests set as HubSpot would; results
+ * come in the one sort asked for, else in stored order. Every request is checked exactly; a
+ * mismatch is answered 400 and kept in `violations`.
  */
 import type { FakeReply, RecordedRequest } from '../fake-https';
+import { AuthorizationCodes, redirectBack } from './authorization-codes';
 import { bearerToken, formProblem } from './request-checks';
 import { ScriptedReplies, VendorFake } from './vendor-fake';
 
@@ -23,6 +31,22 @@ interface Filter {
   values?: unknown;
 }
 
+interface SearchBody {
+  filterGroups: Array<{ filters: Filter[] }>;
+  sorts?: Array<{ propertyName: string; direction: 'ASCENDING' | 'DESCENDING' }>;
+  properties: string[];
+  limit: number;
+}
+
+/** Date versions HubSpot serves now. */
+export const HUBSPOT_VERSIONS = ['2026-03', '2026-09'];
+const VERSION = `(${HUBSPOT_VERSIONS.join('|')})`;
+const SEARCH = new RegExp(`^/crm/objects/${VERSION}/([^/]+)/search$`);
+const PROPERTIES = new RegExp(`^/crm/properties/${VERSION}/([^/]+)$`);
+const TOKEN = new RegExp(`^/oauth/${VERSION}/token$`);
+const RETIRED = /^\/(crm\/v\d+|oauth\/v1)\//;
+const HUB_ID = 4417000;
+
 export class HubSpotFake extends VendorFake {
   readonly privateAppTokens = new Set(['pat-na1-good']);
   readonly clientId = 'hs-client';
@@ -35,14 +59,22 @@ export class HubSpotFake extends VendorFake {
   lastSearchIds: string[] = [];
   private readonly scripted = new ScriptedReplies();
   private readonly oauthTokens = new Set<string>();
+  private readonly refreshTokens = new Set([this.refreshToken]);
+  private readonly codes = new AuthorizationCodes();
   private issued = 0;
 
   static start(): Promise<HubSpotFake> {
     return VendorFake.serve((server) => new HubSpotFake(server));
   }
 
+  /** For ConnectorServices.resolveOrigin: app.hubspot.com (the consent page) is served here. */
+  readonly resolveOrigin = (origin: string): string => {
+    if (origin !== 'https://app.hubspot.com') throw new Error(`the HubSpot fake does not serve ${origin}`);
+    return this.url;
+  };
+
   tokenRequests(): number {
-    return this.requests.filter((r) => r.path === '/oauth/v1/token').length;
+    return this.requests.filter((r) => TOKEN.test(r.path)).length;
   }
 
   searches(): RecordedRequest[] {
@@ -58,6 +90,10 @@ export class HubSpotFake extends VendorFake {
   }
 
   protected handle(req: RecordedRequest): FakeReply {
+    if (RETIRED.test(req.path)) {
+      this.violations.push(`${req.method} ${req.path}: a numeric API version, retired in favour of the date-versioned paths`);
+      return { status: 404, body: { status: 'error', message: 'This API version is no longer supported; use a date-versioned path.', category: 'OBJECT_NOT_FOUND' } };
+    }
     const problem = this.check(req);
     if (problem) {
       this.violations.push(`${req.method} ${req.path}: ${problem}`);
@@ -65,16 +101,17 @@ export class HubSpotFake extends VendorFake {
     }
     const scripted = this.scripted.take(req);
     if (scripted) return scripted;
-    if (req.path === '/oauth/v1/token') return this.refresh(req);
+    if (req.path === '/oauth/authorize') return this.consent(req);
+    if (TOKEN.test(req.path)) return this.token(req);
     const token = bearerToken(req)!;
     if (!this.privateAppTokens.has(token) && !this.oauthTokens.has(token)) {
       const expired = token.startsWith('oauth-');
       return { status: 401, body: { status: 'error', message: expired ? 'The OAuth token used to make this call expired 1 minute(s) ago.' : 'Authentication credentials not found.', category: expired ? 'EXPIRED_AUTHENTICATION' : 'INVALID_AUTHENTICATION' } };
     }
-    const search = /^\/crm\/v3\/objects\/([^/]+)\/search$/.exec(req.path);
-    if (search) return this.search(search[1]!, JSON.parse(req.body) as { filterGroups: Array<{ filters: Filter[] }>; properties: string[]; limit: number });
-    const properties = /^\/crm\/v3\/properties\/([^/]+)$/.exec(req.path);
-    if (properties && this.records[properties[1]!]) {
+    const search = SEARCH.exec(req.path);
+    if (search) return this.search(search[2]!, JSON.parse(req.body) as SearchBody);
+    const properties = PROPERTIES.exec(req.path);
+    if (properties && this.records[properties[2]!]) {
       return { body: { results: [
         { name: 'firstname', label: 'First Name', type: 'string', fieldType: 'text' },
         { name: 'phone', label: 'Phone Number', type: 'string', fieldType: 'phonenumber' },
@@ -85,47 +122,51 @@ export class HubSpotFake extends VendorFake {
   }
 
   private check(req: RecordedRequest): string | undefined {
-    if (req.path === '/oauth/v1/token') {
+    if (req.path === '/oauth/authorize') {
+      const keys = [...req.query.keys()].sort().join(',');
+      if (req.method !== 'GET' || keys !== 'client_id,redirect_uri,scope,state') return `the consent page takes GET with exactly client_id, redirect_uri, scope, state (got ${keys})`;
+      return undefined;
+    }
+    if (TOKEN.test(req.path)) {
       if (req.method !== 'POST') return 'token endpoint takes POST';
+      const grant = new URLSearchParams(req.body).get('grant_type');
+      if (grant === 'authorization_code') return formProblem(req, ['client_id', 'client_secret', 'code', 'grant_type', 'redirect_uri']);
       return formProblem(req, ['client_id', 'client_secret', 'grant_type', 'refresh_token'], { grant_type: 'refresh_token' });
     }
     if (bearerToken(req) === undefined) return 'Authorization must be "Bearer {token}"';
-    if (req.path.endsWith('/search')) {
-      if (req.method !== 'POST') return 'search takes POST';
-      if (req.headers['content-type'] !== 'application/json') return 'search body must be application/json';
-      let body: { filterGroups?: unknown; properties?: unknown; limit?: unknown };
-      try { body = JSON.parse(req.body) as typeof body; } catch { return 'search body is not JSON'; }
-      const keys = Object.keys(body).sort().join(',');
-      if (keys !== 'filterGroups,limit,properties') return `search body must hold exactly filterGroups, properties, limit (got ${keys})`;
-      if (typeof body.limit !== 'number' || body.limit < 1 || body.limit > 200) return 'limit must be 1..200';
-      if (!Array.isArray(body.properties) || body.properties.some((p) => typeof p !== 'string')) return 'properties must be a list of names';
-      const groups = body.filterGroups as Array<{ filters?: Filter[] }>;
-      if (!Array.isArray(groups) || groups.length === 0 || groups.length > 5) return 'filterGroups: 1 to 5 groups';
-      const filters = groups.flatMap((g) => g.filters ?? []);
-      if (filters.length > 25 || groups.some((g) => !Array.isArray(g.filters) || g.filters.length === 0 || g.filters.length > 10)) return 'at most 10 filters a group and 25 in all';
-      for (const f of filters) {
-        if (typeof f.propertyName !== 'string' || (f.operator !== 'EQ' && f.operator !== 'IN')) return 'each filter needs propertyName and operator EQ or IN';
-        const values = f.operator === 'IN' ? f.values : [f.value];
-        if (!Array.isArray(values) || values.some((v) => typeof v !== 'string' || !/^[0-9+ ().-]+$/.test(v))) return `filter values must be phone numbers, got ${JSON.stringify(values)}`;
-      }
-      return undefined;
-    }
-    if (req.path.startsWith('/crm/v3/properties/')) return req.method === 'GET' && [...req.query.keys()].length === 0 ? undefined : 'properties takes GET without parameters';
-    return undefined;
+    if (SEARCH.test(req.path)) return searchProblem(req);
+    if (PROPERTIES.test(req.path)) return req.method === 'GET' && [...req.query.keys()].length === 0 ? undefined : 'properties takes GET without parameters';
+    return `${req.path} is not an endpoint the connector has any business calling`;
   }
 
-  private refresh(req: RecordedRequest): FakeReply {
+  /** The app's consent page, approved at once: back to the redirect URI with a code. */
+  private consent(req: RecordedRequest): FakeReply {
+    if (req.query.get('client_id') !== this.clientId) return { status: 400, body: 'Invalid client_id' };
+    const redirectUri = req.query.get('redirect_uri')!;
+    const code = this.codes.issue({ clientId: this.clientId, redirectUri, scopes: req.query.get('scope')!.split(' ') });
+    return { status: 302, headers: { location: redirectBack(redirectUri, { code, state: req.query.get('state')! }) } };
+  }
+
+  private token(req: RecordedRequest): FakeReply {
     const form = new URLSearchParams(req.body);
-    if (form.get('client_id') !== this.clientId || form.get('client_secret') !== this.clientSecret || form.get('refresh_token') !== this.refreshToken) {
-      return { status: 400, body: { status: 'BAD_REFRESH_TOKEN', message: 'missing or invalid refresh token', correlationId: 'c0ffee' } };
+    const refuse = (error: string, status: string, message: string): FakeReply => ({ status: 400, body: { error, error_description: message, status, message, correlationId: 'c0ffee' } });
+    if (form.get('client_id') !== this.clientId || form.get('client_secret') !== this.clientSecret) return refuse('invalid_client', 'BAD_CLIENT_ID', 'missing or invalid client credentials');
+    let refreshToken = form.get('refresh_token') ?? '';
+    if (form.get('grant_type') === 'authorization_code') {
+      const redeemed = this.codes.redeem(form.get('code') ?? '', form);
+      if (typeof redeemed === 'string') return refuse('invalid_grant', 'BAD_AUTH_CODE', redeemed);
+      refreshToken = `hs-refresh-connected-${(this.issued += 1)}`;
+      this.refreshTokens.add(refreshToken);
+    } else if (!this.refreshTokens.has(refreshToken)) {
+      return refuse('invalid_grant', 'BAD_REFRESH_TOKEN', 'missing or invalid refresh token');
     }
     this.issued += 1;
     const token = `oauth-${this.issued}`;
     this.oauthTokens.add(token);
-    return { body: { token_type: 'bearer', refresh_token: this.refreshToken, access_token: token, expires_in: this.expiresIn } };
+    return { body: { token_type: 'bearer', token_use: 'access_token', refresh_token: refreshToken, access_token: token, expires_in: this.expiresIn, hub_id: HUB_ID } };
   }
 
-  private search(type: string, body: { filterGroups: Array<{ filters: Filter[] }>; properties: string[]; limit: number }): FakeReply {
+  private search(type: string, body: SearchBody): FakeReply {
     const records = this.records[type];
     if (!records) return { status: 404, body: { status: 'error', message: `Unable to infer object type from: ${type}`, category: 'OBJECT_NOT_FOUND' } };
     const matches = (r: HubSpotRecord, f: Filter) => {
@@ -133,6 +174,11 @@ export class HubSpotFake extends VendorFake {
       return f.operator === 'IN' ? (f.values as string[]).includes(value ?? '') : value === f.value;
     };
     const found = records.filter((r) => body.filterGroups.some((g) => g.filters.every((f) => matches(r, f))));
+    const sort = body.sorts?.[0];
+    if (sort) {
+      const key = (r: HubSpotRecord) => r.properties[sort.propertyName] ?? (/lastmodifieddate$/.test(sort.propertyName) ? r.updatedAt : '');
+      found.sort((a, b) => String(key(a)).localeCompare(String(key(b))) * (sort.direction === 'DESCENDING' ? -1 : 1));
+    }
     this.lastSearchIds = found.slice(0, body.limit).map((r) => r.id);
     const results = found.slice(0, body.limit).map((r) => ({
       id: r.id,
@@ -143,4 +189,28 @@ export class HubSpotFake extends VendorFake {
     }));
     return { body: { total: found.length, results, ...(found.length > body.limit ? { paging: { next: { after: String(body.limit) } } } : {}) } };
   }
+}
+
+/** What HubSpot would refuse in a search request, as its search guide states the limits. */
+function searchProblem(req: RecordedRequest): string | undefined {
+  if (req.method !== 'POST') return 'search takes POST';
+  if (req.headers['content-type'] !== 'application/json') return 'search body must be application/json';
+  let body: { filterGroups?: unknown; properties?: unknown; limit?: unknown; sorts?: unknown };
+  try { body = JSON.parse(req.body) as typeof body; } catch { return 'search body is not JSON'; }
+  const keys = Object.keys(body).sort().join(',');
+  if (keys !== 'filterGroups,limit,properties,sorts') return `search body must hold exactly filterGroups, sorts, properties, limit (got ${keys})`;
+  if (typeof body.limit !== 'number' || body.limit < 1 || body.limit > 200) return 'limit must be 1..200';
+  if (!Array.isArray(body.properties) || body.properties.some((p) => typeof p !== 'string')) return 'properties must be a list of names';
+  const sorts = body.sorts as Array<{ propertyName?: unknown; direction?: unknown }>;
+  if (!Array.isArray(sorts) || sorts.length !== 1 || typeof sorts[0]!.propertyName !== 'string' || !['ASCENDING', 'DESCENDING'].includes(String(sorts[0]!.direction))) return 'sorts: HubSpot applies exactly one {propertyName, direction}';
+  const groups = body.filterGroups as Array<{ filters?: Filter[] }>;
+  if (!Array.isArray(groups) || groups.length === 0 || groups.length > 5) return 'filterGroups: 1 to 5 groups';
+  const filters = groups.flatMap((g) => g.filters ?? []);
+  if (filters.length > 25 || groups.some((g) => !Array.isArray(g.filters) || g.filters.length === 0 || g.filters.length > 10)) return 'at most 10 filters a group and 25 in all';
+  for (const f of filters) {
+    if (typeof f.propertyName !== 'string' || (f.operator !== 'EQ' && f.operator !== 'IN')) return 'each filter needs propertyName and operator EQ or IN';
+    const values = f.operator === 'IN' ? f.values : [f.value];
+    if (!Array.isArray(values) || values.some((v) => typeof v !== 'string' || !/^[0-9+ ().-]+$/.test(v))) return `filter values must be phone numbers, got ${JSON.stringify(values)}`;
+  }
+  return undefined;
 }
