@@ -11,7 +11,7 @@
  * The consent page goes through `services.resolveOrigin` (tests serve it from the fake).
  */
 import type { OAuthConnect } from '../integration';
-import { consentUrl } from '../shared/consent-url';
+import { codeGrantForm, consentUrl } from '../shared/authorization-code';
 import { CrmError } from '../shared/crm-error';
 import { HUBSPOT_CONSENT_URL, HUBSPOT_SCOPES } from './api-version';
 import { hubspotTokenRequest } from './oauth';
@@ -37,13 +37,7 @@ export const hubspotConnect: OAuthConnect<HubSpotSettings> = {
   },
 
   async exchangeCode(settings, params, services, signal) {
-    const answer = await hubspotTokenRequest(services, settings.baseUrl, {
-      grant_type: 'authorization_code',
-      client_id: settings.clientId,
-      client_secret: settings.clientSecret,
-      redirect_uri: params.redirectUri,
-      code: params.code,
-    }, signal);
+    const answer = await hubspotTokenRequest(services, settings.baseUrl, codeGrantForm(settings, params), signal);
     if (!answer.refreshToken) throw new CrmError('BAD_RESPONSE', 'HubSpot answered the code exchange without a refresh token: press Connect again.');
     return {
       secrets: { refreshToken: answer.refreshToken },

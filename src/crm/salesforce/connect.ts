@@ -11,7 +11,7 @@
  *   from every refresh answer.
  */
 import type { OAuthConnect } from '../integration';
-import { consentUrl } from '../shared/consent-url';
+import { codeGrantForm, consentUrl } from '../shared/authorization-code';
 import { CrmError } from '../shared/crm-error';
 import type { SalesforceSettings } from './settings';
 import { salesforceTokenRequest } from './sign-in';
@@ -41,14 +41,7 @@ export const salesforceConnect: OAuthConnect<SalesforceSettings> = {
   },
 
   async exchangeCode(settings, params, services, signal) {
-    const answer = await salesforceTokenRequest(services, settings.loginUrl, {
-      grant_type: 'authorization_code',
-      code: params.code,
-      client_id: settings.clientId,
-      client_secret: settings.clientSecret,
-      redirect_uri: params.redirectUri,
-      ...(params.codeVerifier ? { code_verifier: params.codeVerifier } : {}),
-    }, signal);
+    const answer = await salesforceTokenRequest(services, settings.loginUrl, codeGrantForm(settings, params), signal);
     if (!answer.refreshToken) {
       throw new CrmError('CONFIG', 'Salesforce issued no refresh token: add "Perform requests at any time (refresh_token, offline_access)" to the app\'s OAuth scopes, then press Connect again.');
     }

@@ -15,7 +15,7 @@
  * Browser and server URLs go through `services.resolveOrigin` like every Zoho host.
  */
 import type { OAuthConnect } from '../integration';
-import { consentUrl } from '../shared/consent-url';
+import { codeGrantForm, consentUrl } from '../shared/authorization-code';
 import { CrmError } from '../shared/crm-error';
 import { zohoTokenRequest } from './accounts';
 import { dataCentreOfCallback, ZOHO_DATA_CENTRES } from './data-centres';
@@ -46,13 +46,7 @@ export const zohoConnect: OAuthConnect<ZohoSettings> = {
 
   async exchangeCode(settings, params, services, signal) {
     const dc = dataCentreOfCallback(params.callback, settings.dataCentre);
-    const answer = await zohoTokenRequest(services, dc, {
-      grant_type: 'authorization_code',
-      client_id: settings.clientId,
-      client_secret: settings.clientSecret,
-      redirect_uri: params.redirectUri,
-      code: params.code,
-    }, signal);
+    const answer = await zohoTokenRequest(services, dc, codeGrantForm(settings, params), signal);
     if (!answer.refreshToken) {
       throw new CrmError('AUTH', 'Zoho Accounts issued no refresh token (it sends one only with access_type=offline and a fresh consent): press Connect again.');
     }
