@@ -1,8 +1,8 @@
 /**
- * HubSpot's OAuth token endpoint at the dated path (`POST {base}/oauth/{version}/token`, every
- * parameter in the form body, as the 2026-03 OAuth API requires; /oauth/v1/token is retired on
- * 2027-02-16): the refresh behind every lookup of an OAuth app and Connect's code exchange. The
- * answer's `expires_in` decides when the access token is renewed.
+ * HubSpot's OAuth token endpoint at the dated path, `POST {base}/oauth/{version}/token`, with
+ * every parameter in the form body as the dated OAuth API (since 2026-03) requires
+ * (/oauth/v1/token retires on 2027-02-16): the refresh behind every lookup of an OAuth app and
+ * Connect's code exchange. The answer's `expires_in` decides when the access token is renewed.
  */
 import { z } from 'zod';
 import type { ConnectorServices } from '../integration';
