@@ -87,11 +87,15 @@ export class HubSpotConnector implements IntegrationConnector {
     return ['contacts', 'companies'];
   }
 
+  /** Properties of an object type the lookup can search (one with the phone properties it searches). */
   listFields(module: string, credentials: Credentials, signal: AbortSignal): Promise<CrmField[]> {
     const type = objectType(module);
     return this.session(credentials, signal, Date.now() + META.timeoutMs, async (token, auth) => {
       const answer = await this.send(token, auth, 'GET', hubspotPaths.properties(type), undefined, signal, propertiesAnswer, META);
-      return (answer?.results ?? []).map((p) => ({ name: p.name, label: p.label ?? p.name, type: p.type ?? '' }));
+      const properties = answer?.results ?? [];
+      const searched = PHONE_PROPERTIES[type] ?? DEFAULT_PHONE_PROPERTIES;
+      if (!properties.some((p) => searched.includes(p.name))) throw new CrmError('CONFIG', `HubSpot ${type} have no ${searched.join(' or ')} property: a rule cannot find callers in them.`);
+      return properties.map((p) => ({ name: p.name, label: p.label ?? p.name, type: p.type ?? '' }));
     });
   }
 

@@ -100,10 +100,12 @@ export class SalesforceConnector implements IntegrationConnector {
     });
   }
 
+  /** Fields of an object the lookup can search (one with a phone field). */
   listFields(module: string, credentials: Credentials, signal: AbortSignal): Promise<CrmField[]> {
     const object = objectName(module);
     return this.session(credentials, signal, Date.now() + META.timeoutMs, async (session) => {
       const answer = await this.get(session, `${API}/sobjects/${object}/describe`, signal, describeAnswer, META);
+      if (!(answer?.fields ?? []).some((f) => f.type === 'phone')) throw new CrmError('CONFIG', `Salesforce object ${object} has no phone field: a rule cannot find callers in it.`);
       return (answer?.fields ?? []).flatMap((f) => {
         const field = { name: f.name, label: f.label ?? f.name, type: f.type ?? '' };
         // A lookup's Id is rarely what routes a call; its record's name is (Account.Name).

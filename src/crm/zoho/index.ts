@@ -108,10 +108,14 @@ export class ZohoConnector implements IntegrationConnector {
     });
   }
 
+  /** Fields of a module the lookup can search (one with a phone field). */
   listFields(module: string, credentials: Credentials, signal: AbortSignal): Promise<CrmField[]> {
     return this.session(credentials, signal, Date.now() + META.timeoutMs, async (token) => {
-      const answer = await this.get(token, `${API}/settings/fields`, { module: apiName(module, 'module') }, signal, fieldsAnswer, FIELDS_SCOPES, META);
-      return (answer?.fields ?? []).map((f) => ({ name: f.api_name, label: f.field_label ?? f.api_name, type: f.data_type ?? '' }));
+      const name = apiName(module, 'module');
+      const answer = await this.get(token, `${API}/settings/fields`, { module: name }, signal, fieldsAnswer, FIELDS_SCOPES, META);
+      const fields = answer?.fields ?? [];
+      if (!fields.some((f) => f.data_type === 'phone')) throw new CrmError('CONFIG', `Zoho CRM module ${name} has no phone field: a rule cannot find callers in it.`);
+      return fields.map((f) => ({ name: f.api_name, label: f.field_label ?? f.api_name, type: f.data_type ?? '' }));
     });
   }
 

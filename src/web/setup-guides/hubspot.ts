@@ -1,3 +1,4 @@
+import { HUBSPOT_API_VERSION } from '../../crm/hubspot/api-version';
 import type { SetupGuide } from './guide';
 
 export const hubspotGuide: SetupGuide = {
@@ -5,7 +6,7 @@ export const hubspotGuide: SetupGuide = {
   title: 'HubSpot',
   summary: 'The plugin signs in with a service key (or an OAuth app through Connect) and finds the caller with the CRM search API on the date-versioned endpoints, then reads the rule\'s property.',
   appType: 'A HubSpot service key (Development > Keys > Service keys, or Settings > Integrations > Service Keys), or an OAuth app on the developer platform for Connect. Legacy private apps can no longer be created.',
-  permissions: ['crm.objects.contacts.read, crm.objects.companies.read (and crm.objects.deals.read / tickets.read for those objects).', 'crm.schemas.contacts.read and crm.schemas.companies.read for the field picker (properties).'],
+  permissions: ['crm.objects.contacts.read and crm.objects.companies.read: the search and the field picker (the properties API accepts these read scopes). For an OAuth app they are its required scopes, exactly.'],
   steps: [
     'Sign in to HubSpot as a super admin (or a user allowed to manage keys).',
     'Service key: open Development > Keys > Service keys and create one; name it "PBX CRM Routing".',
@@ -19,7 +20,7 @@ export const hubspotGuide: SetupGuide = {
     { field: 'OAuth client ID / secret', where: 'Your app\'s Auth settings on the developer platform.' },
   ],
   testChecks: 'Signs in (refreshing an OAuth token from its expiry, not on a 401), runs a contact search for a made-up number on the dated endpoint and names a missing scope precisely.',
-  notes: ['POST /oauth/v1/token is retired on 2027-02-16 and /crm/v3 becomes unsupported in September 2027: the plugin uses the date-versioned endpoints.', 'Existing legacy private app tokens keep working; new ones cannot be created since 2026-10-26.'],
+  notes: [`POST /oauth/v1/token is retired on 2027-02-16 and /crm/v3 becomes unsupported in September 2027: the plugin uses the date-versioned endpoints (version ${HUBSPOT_API_VERSION}).`, 'Existing legacy private app tokens keep working; new ones cannot be created since 2026-10-26.'],
   docs: [
     { label: 'HubSpot: Service keys', url: 'https://developers.hubspot.com/docs/apps/developer-platform/build-apps/authentication/account-service-keys' },
     { label: 'HubSpot changelog: legacy private app creation sunset', url: 'https://developers.hubspot.com/changelog/legacy-private-app-creation-sunset' },

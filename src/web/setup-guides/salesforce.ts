@@ -17,7 +17,8 @@ export const salesforceGuide: SetupGuide = {
   ],
   values: [
     { field: 'My Domain URL', where: 'Setup > My Domain (the client credentials flow does not use login.salesforce.com).' },
-    { field: 'Client ID / secret', where: 'External Client App > Settings > OAuth Settings > Consumer Key and Secret.' },
+    { field: 'Consumer Key / Consumer Secret', where: 'External Client App > Settings > OAuth Settings > Consumer Key and Secret.' },
+    { field: 'Refresh token (Connect)', where: 'Stored by Connect (web server flow with PKCE, scopes api and refresh_token); leave refresh token rotation off on the app.' },
     { field: 'Username / password + security token (legacy)', where: 'Only for the legacy password flow; the security token comes by email after Reset My Security Token.' },
   ],
   testChecks: 'Gets a token at the My Domain token endpoint, runs a SOSL phone search for a made-up number and reports a disabled flow, a missing Run As user, a refused secret or a missing permission precisely.',

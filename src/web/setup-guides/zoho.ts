@@ -1,7 +1,8 @@
+import { ZOHO_SCOPE_LIST } from '../../crm/zoho/scopes';
 import type { SetupGuide } from './guide';
 
-/** Every scope the lookup and the field picker use; the search API needs ZohoSearch.securesearch.READ. */
-export const ZOHO_SCOPES = 'ZohoCRM.modules.READ,ZohoCRM.settings.READ,ZohoSearch.securesearch.READ';
+/** Every scope the lookup and the field picker use (the connector's own list): the search API needs ZohoSearch.securesearch.READ. */
+export const ZOHO_SCOPES = ZOHO_SCOPE_LIST;
 
 export const zohoGuide: SetupGuide = {
   slug: 'zoho',
@@ -22,7 +23,7 @@ export const zohoGuide: SetupGuide = {
     { field: 'Client ID / secret', where: 'API Console > your client > Client Secret.' },
     { field: 'Refresh token', where: 'Returned by the code exchange (Self Client) or stored by Connect; it lasts until revoked.' },
   ],
-  testChecks: 'Refreshes an access token, searches Contacts for a made-up number and names a missing scope (OAUTH_SCOPE_MISMATCH) or a wrong data centre precisely.',
+  testChecks: 'Refreshes an access token, searches Contacts for a made-up number, reads the Contacts fields and the module list (one request per scope) and names a missing scope (OAUTH_SCOPE_MISMATCH) or a wrong data centre precisely.',
   docs: [
     { label: 'Zoho Accounts: Self Client', url: 'https://zoho.com/accounts/protocol/oauth/self-client/overview.html' },
     { label: 'Zoho Accounts: Self Client authorization code flow', url: 'https://zoho.com/accounts/protocol/oauth/self-client/authorization-code-flow.html' },

@@ -257,6 +257,7 @@ describe('HubSpot connector', () => {
     assert.deepEqual(fields[0], { name: 'firstname', label: 'First Name', type: 'string' });
     assert.equal(fake.requests.at(-1)!.path, `/crm/properties/${HUBSPOT_API_VERSION}/contacts`);
     assert.deepEqual(await connector().listModules(NO_CREDENTIALS, AbortSignal.timeout(5000)), ['contacts', 'companies']);
+    await assert.rejects(connector().listFields('deals', NO_CREDENTIALS, AbortSignal.timeout(5000)), /HubSpot deals have no phone property: a rule cannot find callers in them/);
   });
 
   it('validates settings with messages a person can act on', () => {

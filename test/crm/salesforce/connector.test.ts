@@ -200,5 +200,6 @@ describe('Salesforce connector', () => {
     const fields = await connector().listFields('Contact', NO_CREDENTIALS, AbortSignal.timeout(5000));
     assert.deepEqual(fields.find((f) => f.name === 'Account.Name'), { name: 'Account.Name', label: 'Account ID (name)', type: 'reference' });
     assert.deepEqual(fields.find((f) => f.name === 'Phone'), { name: 'Phone', label: 'Business Phone', type: 'phone' });
+    await assert.rejects(connector().listFields('Opportunity', NO_CREDENTIALS, AbortSignal.timeout(5000)), /Salesforce object Opportunity has no phone field: a rule cannot find callers in it/);
   });
 });

@@ -276,6 +276,7 @@ describe('Zoho CRM connector', () => {
     const fields = await zoho.listFields('Contacts', NO_CREDENTIALS, AbortSignal.timeout(5000));
     assert.deepEqual(fields.find((f) => f.name === 'Account_Name'), { name: 'Account_Name', label: 'Account Name', type: 'lookup' });
     assert.equal(fake.apiRequests('com').at(-1)!.query.get('module'), 'Contacts');
+    await assert.rejects(zoho.listFields('Deals', NO_CREDENTIALS, AbortSignal.timeout(5000)), /Zoho CRM module Deals has no phone field: a rule cannot find callers in it/);
   });
 
   it('names the exact scopes in the help of the refresh token, the client, the rule password', () => {

@@ -111,6 +111,9 @@ export class HubSpotFake extends VendorFake {
     const search = SEARCH.exec(req.path);
     if (search) return this.search(search[2]!, JSON.parse(req.body) as SearchBody);
     const properties = PROPERTIES.exec(req.path);
+    if (properties && properties[2] === 'deals') {
+      return { body: { results: [{ name: 'dealname', label: 'Deal Name', type: 'string', fieldType: 'text' }, { name: 'amount', label: 'Amount', type: 'number', fieldType: 'number' }] } };
+    }
     if (properties && this.records[properties[2]!]) {
       return { body: { results: [
         { name: 'firstname', label: 'First Name', type: 'string', fieldType: 'text' },
