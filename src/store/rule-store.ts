@@ -23,7 +23,16 @@ export interface RuleSummary {
   fieldName: string;
   location: Location;
   rowCount: number;
+  /** How many warnings the rule was last saved with. */
+  warningCount: number;
 }
+
+/**
+ * What the form warned about when the rule was last saved (field key -> message, e.g.
+ * "rows.0.value" -> '"<" compares numbers...'): kept with the rule so its edit page and the list
+ * show them after the save. Warnings never stopped the save.
+ */
+export type RuleWarnings = Record<string, string>;
 
 export interface RuleListQuery {
   /** Case-insensitive substring of the name or the field name; `%` and `_` match literally. */
@@ -79,11 +88,13 @@ export class RuleStore {
       matching().count({ n: '*' }).first(),
     ]);
     const rows = page as Array<{ id: unknown; name: string; field_name: string; location: string }>;
-    const rowCounts = await this.rowCounts(tenantId, rows.map((r) => toNumber(r.id)));
+    const ids = rows.map((r) => toNumber(r.id));
+    const [rowCounts, warnings] = await Promise.all([this.rowCounts(tenantId, ids), this.warningsOf(tenantId, ids)]);
     return {
       rules: rows.map((r) => {
         const id = toNumber(r.id);
-        return { id, name: r.name, fieldName: r.field_name, location: r.location as Location, rowCount: rowCounts.get(id) ?? 0 };
+        const warningCount = Object.keys(warnings.get(id) ?? {}).length;
+        return { id, name: r.name, fieldName: r.field_name, location: r.location as Location, rowCount: rowCounts.get(id) ?? 0, warningCount };
       }),
       total: toNumber((counted as { n: unknown } | undefined)?.n ?? 0),
     };
@@ -100,8 +111,22 @@ export class RuleStore {
     return found === undefined ? undefined : this.mapper.fromColumns(found.columns, found.rows);
   }
 
-  /** Throws DuplicateRuleNameError, or MissingSecretError for a secret header left null. */
-  async create(tenantId: string, draft: RuleDraft): Promise<Rule> {
+  /** The warnings the rule was last saved with ({} when none, or when the rule is not the tenant's). */
+  async warnings(tenantId: string, id: number): Promise<RuleWarnings> {
+    return (await this.warningsOf(tenantId, [id])).get(id) ?? {};
+  }
+
+  /** The tenant's rules that look callers up in `crm` of CRM > Integration, in name order. */
+  async usingIntegration(tenantId: string, crm: string): Promise<Array<{ id: number; name: string }>> {
+    const rows = (await this.db(this.tables.rules).select('id', 'name').where({ tenant_id: tenantId, source: 'integration', crm }).orderBy('name')) as Array<{ id: unknown; name: string }>;
+    return rows.map((r) => ({ id: toNumber(r.id), name: r.name }));
+  }
+
+  /**
+   * Throws DuplicateRuleNameError, or MissingSecretError for a secret header left null.
+   * `warnings` are what the form said about the draft, stored with the rule.
+   */
+  async create(tenantId: string, draft: RuleDraft, warnings: RuleWarnings = {}): Promise<Rule> {
     return this.mapDuplicate(draft.name, () =>
       this.db.transaction(async (trx) => {
         await lockCacheScope(trx, this.tables.cacheVersions, 'rules');
@@ -109,7 +134,7 @@ export class RuleStore {
         const rule = { ...draft, source: this.mapper.resolveSource(tenantId, draft.source, undefined) };
         const now = new Date();
         const id = insertedId(
-          await trx(this.tables.rules).insert({ ...this.mapper.toColumns(tenantId, rule), version: 1, created_at: now, updated_at: now }),
+          await trx(this.tables.rules).insert({ ...this.mapper.toColumns(tenantId, rule), warnings: warningsColumn(warnings), version: 1, created_at: now, updated_at: now }),
         );
         await this.replaceRows(trx, tenantId, id, draft);
         await bumpCacheVersion(trx, this.tables.cacheVersions, 'rules');
@@ -121,9 +146,9 @@ export class RuleStore {
   /**
    * Replaces the tenant's rule `id`; undefined when it is not the tenant's. With
    * `expectedVersion` (the version the form was opened with), a rule saved meanwhile by someone
-   * else throws StaleRuleError instead of being overwritten.
+   * else throws StaleRuleError instead of being overwritten. `warnings` replace the stored ones.
    */
-  async update(tenantId: string, id: number, draft: RuleDraft, expectedVersion?: number): Promise<Rule | undefined> {
+  async update(tenantId: string, id: number, draft: RuleDraft, expectedVersion?: number, warnings: RuleWarnings = {}): Promise<Rule | undefined> {
     return this.mapDuplicate(draft.name, () =>
       this.db.transaction(async (trx) => {
         await lockCacheScope(trx, this.tables.cacheVersions, 'rules');
@@ -140,7 +165,7 @@ export class RuleStore {
         // a writer ever skip it (e.g. an SQLite host with several connections).
         const changed = await trx(this.tables.rules)
           .where({ tenant_id: tenantId, id, version: storedVersion })
-          .update({ ...this.mapper.toColumns(tenantId, rule), version, updated_at: new Date() });
+          .update({ ...this.mapper.toColumns(tenantId, rule), warnings: warningsColumn(warnings), version, updated_at: new Date() });
         if (affectedRows(changed) !== 1) {
           const current = await this.selectRule(trx, tenantId, id);
           throw new StaleRuleError(id, expectedVersion ?? storedVersion, current === undefined ? storedVersion : toNumber(current.version));
@@ -237,6 +262,12 @@ export class RuleStore {
     return new Map(counted.map((c) => [toNumber(c.rule_id), toNumber(c.n)]));
   }
 
+  private async warningsOf(tenantId: string, ruleIds: number[]): Promise<Map<number, RuleWarnings>> {
+    if (ruleIds.length === 0) return new Map();
+    const rows = (await this.db(this.tables.rules).select('id', 'warnings').where('tenant_id', tenantId).whereIn('id', ruleIds)) as Array<{ id: unknown; warnings: string | null }>;
+    return new Map(rows.map((r) => [toNumber(r.id), parseWarnings(r.warnings)]));
+  }
+
   /** The pre-check covers the usual case; the unique index catches two saves racing. */
   private async mapDuplicate<T>(name: string, write: () => Promise<T>): Promise<T> {
     try {
@@ -246,6 +277,16 @@ export class RuleStore {
       throw error;
     }
   }
+}
+
+function warningsColumn(warnings: RuleWarnings): string | null {
+  return Object.keys(warnings).length === 0 ? null : JSON.stringify(warnings);
+}
+
+function parseWarnings(json: string | null): RuleWarnings {
+  if (json === null || json === '') return {};
+  const parsed = JSON.parse(json) as unknown;
+  return parsed !== null && typeof parsed === 'object' ? Object.fromEntries(Object.entries(parsed).filter(([, v]) => typeof v === 'string')) as RuleWarnings : {};
 }
 
 /** The returned rule shares no arrays or objects with the caller's draft. */

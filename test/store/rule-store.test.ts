@@ -261,6 +261,31 @@ describeEachDatabase('RuleStore', (database) => {
     });
   });
 
+  describe('warnings and uses', () => {
+    it('keeps the warnings a rule was saved with, replaces them on update, and counts them in the list', async () => {
+      const tenant = newTenant();
+      const warned = { 'rows.0.value': '"<" compares numbers; with "GOLD" this row never matches.' };
+      const created = await store.rules.create(tenant, integrationDraft('Warned'), warned);
+      await store.rules.create(tenant, integrationDraft('Clean'));
+      assert.deepEqual(await store.rules.warnings(tenant, created.id), warned);
+      assert.deepEqual((await store.rules.list(tenant, { offset: 0, limit: 10 })).rules.map((r) => [r.name, r.warningCount]), [['Clean', 0], ['Warned', 1]]);
+      assert.deepEqual(await store.rules.warnings(newTenant(), created.id), {}, "another tenant's rule has none to show");
+      await store.rules.update(tenant, created.id, integrationDraft('Warned'), created.version);
+      assert.deepEqual(await store.rules.warnings(tenant, created.id), {}, 'a save without warnings clears them');
+    });
+
+    it('lists the rules that use an integration, in name order, for that tenant only', async () => {
+      const tenant = newTenant();
+      await store.rules.create(tenant, integrationDraft('Zoho b'));
+      await store.rules.create(tenant, integrationDraft('Zoho a'));
+      await store.rules.create(tenant, integrationDraft('Pipedrive', { source: { kind: 'integration', crm: 'pipedrive', module: 'Persons', username: '', password: 'tok' } }));
+      await store.rules.create(tenant, customDraft('Custom', []));
+      await store.rules.create(newTenant(), integrationDraft('Zoho elsewhere'));
+      assert.deepEqual((await store.rules.usingIntegration(tenant, 'zoho')).map((r) => r.name), ['Zoho a', 'Zoho b']);
+      assert.deepEqual((await store.rules.usingIntegration(tenant, 'hubspot')), []);
+    });
+  });
+
   describe('list', () => {
     it('pages in name order (ignoring case) with the total and row counts', async () => {
       const tenant = newTenant();
@@ -272,7 +297,7 @@ describeEachDatabase('RuleStore', (database) => {
       assert.deepEqual(page.rules.map((r) => r.rowCount), [0, 1, 2, 3, 0]);
       const first = await store.rules.list(tenant, { offset: 0, limit: 3 });
       assert.deepEqual(first.rules.map((r) => r.name), ['rule 00', 'Rule 01', 'rule 02']);
-      assert.deepEqual(Object.keys(first.rules[0]!).sort(), ['fieldName', 'id', 'location', 'name', 'rowCount']);
+      assert.deepEqual(Object.keys(first.rules[0]!).sort(), ['fieldName', 'id', 'location', 'name', 'rowCount', 'warningCount']);
     });
 
     it('searches name or field name, ignoring case, with % and _ taken literally', async () => {

@@ -1,0 +1,28 @@
+// The warnings a rule was saved with (e.g. "<" compared with text, which never matches), so the
+// Routing list and the rule's edit page show them after the save: a JSON object of field -> text,
+// null when there were none. Run through src/store/migrations.ts with the table prefix.
+'use strict';
+
+function requirePrefix(prefix) {
+  if (typeof prefix !== 'string' || prefix === '') {
+    throw new Error('CRM Routing migrations need the table prefix: run them through src/store/migrations.ts.');
+  }
+  return prefix;
+}
+
+exports.up = async function up(knex, rawPrefix) {
+  const p = requirePrefix(rawPrefix);
+  await knex.schema.alterTable(`${p}rules`, (t) => {
+    t.text('warnings').nullable();
+  });
+};
+
+exports.down = async function down(knex, rawPrefix) {
+  const p = requirePrefix(rawPrefix);
+  // The table may already be gone when every migration is rolled back at once.
+  if (await knex.schema.hasTable(`${p}rules`)) {
+    await knex.schema.alterTable(`${p}rules`, (t) => {
+      t.dropColumn('warnings');
+    });
+  }
+};
