@@ -5,7 +5,7 @@
  * through the token cache like every vendor login.
  */
 import { z } from 'zod';
-import { CrmError, errorForStatus } from '../shared/crm-error';
+import { CrmError, errorForStatus, possessive } from '../shared/crm-error';
 import type { HttpClient } from '../shared/http-client';
 import type { Credentials } from '../integration';
 import type { CachedToken } from '../shared/token-cache';
@@ -95,7 +95,7 @@ export async function fetchOAuthToken(http: HttpClient, settings: AuthSettings, 
     form.set('client_id', clientId);
     if (clientSecret !== '') form.set('client_secret', clientSecret);
   }
-  const tokenWhat = `${what}'s token URL`;
+  const tokenWhat = `${possessive(what)} token URL`;
   const res = await http.request({ method: 'POST', url: settings.tokenUrl, signal, what: tokenWhat, headers, body: form.toString() });
   if (res.status === 400 || res.status === 401) {
     let code = '';

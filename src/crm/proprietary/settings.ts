@@ -66,7 +66,7 @@ export const proprietaryFields: SettingField[] = [
   text('notFoundStatuses', 'Not-found statuses', 'Comma-separated HTTP statuses that mean "no record", e.g. 404. Empty: such statuses are errors.'),
   text('notFoundPath', 'Not-found path', 'Optional: a path that is empty (missing, null, false, 0, "" or []) when there is no record, e.g. meta.total.'),
   text('modules', 'Modules', 'Optional comma-separated names offered for a rule\'s module and sent as {module}.'),
-  text('sampleCallerId', 'Sample caller number', 'A number of a real record: "List fields" looks it up and lists the keys of the record it finds.'),
+  text('sampleCallerId', 'Sample caller number', 'A number of a real record: a rule\'s "Fetch fields" button (CRM > Routing) looks it up and lists the keys of the record it finds.'),
   regionField,
 ];
 

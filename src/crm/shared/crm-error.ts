@@ -30,6 +30,11 @@ export class CrmError extends Error {
   }
 }
 
+/** "Zoho CRM's", but "Zoho Accounts'": the possessive of a CRM or endpoint name in a message. */
+export function possessive(what: string): string {
+  return /s$/i.test(what) ? `${what}'` : `${what}'s`;
+}
+
 /** Maps an HTTP status that is not a success to a CrmError with a message a person can act on. */
 export function errorForStatus(status: number, what: string, retryAfterMs?: number): CrmError {
   switch (status) {

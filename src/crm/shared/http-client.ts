@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { createSecureContext, rootCertificates, type SecureContext } from 'node:tls';
 import { Agent, Client, errors as undiciErrors, request, type Dispatcher } from 'undici';
-import { abortedError, CrmError } from './crm-error';
+import { abortedError, CrmError, possessive } from './crm-error';
 
 export interface HttpClientOptions {
   /** PEM of a private CA to trust in addition to the system's roots (and NODE_EXTRA_CA_CERTS). */
@@ -183,9 +183,9 @@ export function toCrmError(err: unknown, what: string, callSignal: AbortSignal, 
     return new CrmError('TIMEOUT', `${what} did not answer within ${timeoutMs} ms.`, { cause: err });
   }
   if (code === 'UND_ERR_CONNECT_TIMEOUT') return new CrmError('TIMEOUT', `Connecting to ${what} timed out.`, { cause: err });
-  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return new CrmError('DNS', `${what}'s host name could not be resolved (${code}): check the URL.`, { cause: err });
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return new CrmError('DNS', `${possessive(what)} host name could not be resolved (${code}): check the URL.`, { cause: err });
   if (code !== undefined && (TLS_CODES.has(code) || code.startsWith('ERR_SSL') || code.startsWith('ERR_TLS'))) {
-    return new CrmError('TLS', `${what}'s certificate was not accepted (${code}): it must be valid for the host name and signed by a trusted CA.`, { cause: err });
+    return new CrmError('TLS', `${possessive(what)} certificate was not accepted (${code}): it must be valid for the host name and signed by a trusted CA.`, { cause: err });
   }
   if (code === 'ECONNREFUSED') return new CrmError('CONNECTION', `${what} refused the connection: nothing listens at that address and port.`, { cause: err });
   if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'EPIPE' || code === 'UND_ERR_CLOSED') {
