@@ -82,6 +82,20 @@ export interface HostDestinations {
   target(tenantId: string, dest: DestinationRef, options?: { voicemail?: DefaultVoicemail }): DialplanTarget | undefined;
 }
 
+/** Something of the host's that sends calls to a rule: a DID, an IVR option. */
+export interface RuleUse {
+  /** As an administrator knows it: "DID 5551234", "IVR 200 - Main menu, option 2". */
+  label: string;
+  /** Where to change it: an absolute path (or URL) in the host's admin. */
+  href?: string;
+}
+
+/**
+ * What uses a rule (optional). With it, the Routing list shows "Used by", and removing a rule
+ * says what still sends calls to it. A host that does not implement it loses only that.
+ */
+export type HostRuleUsage = (tenantId: string, ruleId: number) => RuleUse[] | Promise<RuleUse[]>;
+
 /** AMI connection settings; without them the plugin moves calls with AGI alone. */
 export interface AmiSettings {
   host: string;
@@ -140,6 +154,14 @@ export interface HostContext {
   resolveCrmOrigin?: (origin: string) => string;
   /** Mark the plugin's cookies Secure (default true). Only a host on plain http, like the demo, turns it off. */
   secureCookies?: boolean;
+  /** Where the host's DIDs and IVR options point at rules (optional; see HostRuleUsage). */
+  usage?: HostRuleUsage;
+  /**
+   * The host's License page (optional): the plugin's "not licensed" page links to it, so an
+   * administrator learns where the crm_routing feature is switched on. Without it the page
+   * explains without a link.
+   */
+  licensePageUrl?: string;
 }
 
 /** A rule as the host offers it on the DID / IVR destination pickers. */
@@ -157,7 +179,11 @@ export interface PluginHealth {
 }
 
 export interface PluginHandle {
-  /** The tenant's rules, for the host's DID and IVR destination pickers. */
+  /**
+   * The tenant's rules, for the host's DID and IVR destination pickers. A picker offers only the
+   * rules of its own location (DID pickers `location: 'did'`, IVR option pickers `'ivr'`), and
+   * none while the license feature is off (calls to rules then take the dialplan fallback).
+   */
   routingDestinations(tenantId: string): Promise<RoutingDestination[]>;
   health(): PluginHealth;
   /** Stops accepting calls, sends calls still waiting to their default destination, ends AMI. */

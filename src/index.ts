@@ -38,11 +38,12 @@ export async function register(host: HostContext, options: RegisterOptions = {})
     rules: store.rules,
     integrations: (tenantId) => integrationChoices(store, tenantId),
     onRulesChanged: () => callPath.rulesChanged(),
+    tester: callPath.tester,
     secureCookies: host.secureCookies,
-    extraRoutes: (pages) => [
+    extraRoutes: (pages, kit) => [
       { path: '/integration/guides', router: guideRoutes(pages) },
-      { path: '/integration', router: integrationRoutes({ host, store, pages, connectors: callPath.connectors, onChanged: () => callPath.integrationsChanged() }) },
-      { path: '/routing', router: ruleToolRoutes({ host, store, pages, tester: callPath.tester }) },
+      { path: '/integration', router: integrationRoutes({ host, store, pages, kit, connectors: callPath.connectors, onChanged: () => callPath.integrationsChanged() }) },
+      { path: '/routing', router: ruleToolRoutes({ host, store, pages }) },
     ],
   });
   host.mount(host.basePath, app);

@@ -8,16 +8,26 @@ import express, { type ErrorRequestHandler, type Express, type Request, type Res
 import helmet from 'helmet';
 import type { HostContext } from '../host';
 import { createCsrf, CSRF_FAILED_MESSAGE } from './csrf';
+import { createFlash, type Flash } from './flash';
 import { licenseGate, UNLICENSED_MESSAGE } from './license-gate';
 import { createPageRenderer, VIEWS_DIR, type PageRenderer } from './page';
 import { routingRoutes, type RoutingRoutesDeps } from './routing-routes';
+import { SecretDrafts, type DraftOwner } from './secret-drafts';
 
-export interface WebAppDeps extends Omit<RoutingRoutesDeps, 'pages'> {
+export interface WebAppDeps extends Omit<RoutingRoutesDeps, 'pages' | 'kit'> {
   host: HostContext;
   /** Mark the CSRF cookie Secure. Default true; the demo host on plain http passes false. */
   secureCookies?: boolean;
-  /** Extra routers mounted under the app (CRM > Integration, rule tools), built with the same page renderer. */
-  extraRoutes?: (pages: PageRenderer) => Array<{ path: string; router: express.Router }>;
+  /** Extra routers mounted under the app (CRM > Integration, rule tools), built with the same page renderer and kit. */
+  extraRoutes?: (pages: PageRenderer, kit: WebKit) => Array<{ path: string; router: express.Router }>;
+}
+
+/** What every page's routes share besides the renderer: secrets kept between round trips, one-time notices. */
+export interface WebKit {
+  drafts: SecretDrafts;
+  flash: Flash;
+  /** The tenant and user a request acts for, as drafts are bound to them. */
+  ownerOf(req: Request): DraftOwner;
 }
 
 export function createWebApp(deps: WebAppDeps): Express {
@@ -35,6 +45,15 @@ export function createWebApp(deps: WebAppDeps): Express {
     secureCookie: deps.secureCookies ?? true,
   });
   const pages = createPageRenderer(host.layout, (req: Request, res: Response) => ({ base: host.basePath, csrfToken: csrf.token(req, res) }));
+  const ownerOf = (req: Request): DraftOwner => {
+    const user = host.auth.currentUser(req);
+    return { tenantId: user.tenantId, userId: user.id };
+  };
+  const kit: WebKit = {
+    drafts: new SecretDrafts(host.secretKey),
+    flash: createFlash({ secretKey: host.secretKey, sessionOf: (req) => JSON.stringify(ownerOf(req)), path: host.basePath || '/', secureCookie: deps.secureCookies ?? true }),
+    ownerOf,
+  };
 
   app.use(helmet({
     contentSecurityPolicy: {
@@ -52,14 +71,14 @@ export function createWebApp(deps: WebAppDeps): Express {
   app.use(host.auth.middleware);
   app.use(licenseGate(host.license, async (req, res) => {
     if (req.accepts(['html', 'json']) === 'json') return void res.status(403).json({ ok: false, message: UNLICENSED_MESSAGE });
-    await pages.render(req, res, 'error', 'Not licensed', { message: UNLICENSED_MESSAGE }, 403);
+    await pages.render(req, res, 'unlicensed', 'Not licensed', { message: UNLICENSED_MESSAGE, licensePageUrl: host.licensePageUrl ?? '' }, 403);
   }));
   app.use(express.urlencoded({ extended: false, limit: '200kb', parameterLimit: 2000 }));
   app.use(express.json({ limit: '50kb' }));
   app.use(csrf.protect);
   app.get('/', (req, res) => res.redirect(303, `${req.baseUrl}/routing`));
-  app.use('/routing', routingRoutes({ ...deps, pages }));
-  for (const extra of deps.extraRoutes?.(pages) ?? []) app.use(extra.path, extra.router);
+  app.use('/routing', routingRoutes({ ...deps, pages, kit }));
+  for (const extra of deps.extraRoutes?.(pages, kit) ?? []) app.use(extra.path, extra.router);
 
   const onError: ErrorRequestHandler = async (err, req, res, _next) => {
     const e = err as { code?: string; status?: number; type?: string };

@@ -2,7 +2,8 @@
  * CRM > Integration: one section per CRM, rendered from the settings its connector declares;
  * Save (validated with the connector's own zod schema, secrets sealed, an empty secret field
  * keeps the stored one), Test connection (a real sign-in plus a sample lookup, before or after
- * saving), and the rule form's field picker.
+ * saving: the secrets typed for it are kept sealed in the page's draft for Save, never in clear),
+ * disabling with the rules that use the CRM named first, and the rule form's field picker.
  */
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
@@ -12,7 +13,9 @@ import type { CrmField, SettingField, TestReport } from '../crm/integration';
 import { CRM_REGISTRY } from '../crm/registry';
 import type { RuleConnectors } from '../crm/rule-connectors';
 import type { PluginStore } from '../store/plugin-store';
+import type { WebKit } from './app';
 import type { PageRenderer } from './page';
+import { RULE_PASSWORD_SECRET } from './rule-form';
 import type { IntegrationChoices } from './rule-form-options';
 import { GUIDE_OF_CRM } from './setup-guides';
 
@@ -20,6 +23,7 @@ export interface IntegrationRoutesDeps {
   host: HostContext;
   store: PluginStore;
   pages: PageRenderer;
+  kit: WebKit;
   connectors: RuleConnectors;
   onChanged: () => Promise<void> | void;
 }
@@ -31,8 +35,14 @@ interface SectionState {
   errors: Record<string, string>;
   report?: TestReport;
   notice?: string;
-  /** Secrets typed for a Test connection: never rendered back, so the page asks for them again before Save. */
-  typedForTest?: string[];
+  /** Secrets typed earlier and kept (sealed) in the section's draft for Save: never rendered back. */
+  keptSecrets?: string[];
+  /** The sealed draft of those secrets, for the form's hidden field. */
+  secretDraft?: string;
+  /** A draft was posted but had expired: the secrets typed earlier must be typed again. */
+  draftExpired?: boolean;
+  /** Disabling asked first: these rules use the CRM. */
+  disableAsk?: Array<{ id: number; name: string }>;
 }
 
 const TEST_TIMEOUT_MS = 15_000;
@@ -42,7 +52,13 @@ const fieldRequest = z.object({
   module: z.string().trim().max(64).regex(/^[A-Za-z0-9_]*$/, 'Use the module API name, e.g. Contacts.'),
   username: z.string().max(200).default(''),
   password: z.string().max(1000).default(''),
+  /** The rule form's sealed draft and its form id, for a CRM Password typed earlier and kept there. */
+  secretDraft: z.string().max(24_000).default(''),
+  form: z.string().regex(/^rule:(new|\d{1,12})$/).default('rule:new'),
 });
+
+/** The draft name of a CRM's section form. */
+const formIdOf = (crm: CrmKind) => `integration:${crm}`;
 
 export function integrationRoutes(deps: IntegrationRoutesDeps): Router {
   const router = Router();
@@ -62,7 +78,7 @@ export function integrationRoutes(deps: IntegrationRoutesDeps): Router {
         savedEnabled: view?.enabled ?? false, open: open?.crm === crm, ...state,
       };
     });
-    await deps.pages.render(req, res, 'integration/index', 'CRM Integration', { sections }, status);
+    await deps.pages.render(req, res, 'integration/index', 'CRM Integration', { sections, draftTtlMinutes: deps.kit.drafts.ttlMs / 60_000 }, status);
   }
 
   router.get('/', (req, res) => renderPage(req, res));
@@ -74,7 +90,13 @@ export function integrationRoutes(deps: IntegrationRoutesDeps): Router {
     const body = req.body as Record<string, unknown>;
     const fields = CRM_REGISTRY[crm].definition.fields;
     const values = Object.fromEntries(fields.filter((f) => !f.secret).map((f) => [f.name, String(body[f.name] ?? '').slice(0, 2000)]));
-    const typedSecrets = Object.fromEntries(fields.filter((f) => f.secret).map((f) => [f.name, String(body[f.name] ?? '').slice(0, 4000)]));
+    const owner = deps.kit.ownerOf(req);
+    const kept = deps.kit.drafts.open(owner, formIdOf(crm), body.secretDraft);
+    // What was typed now wins over what was typed earlier (kept in the draft), which wins over what is stored.
+    const typedSecrets = Object.fromEntries(fields.filter((f) => f.secret).map((f) => {
+      const typed = String(body[f.name] ?? '').slice(0, 4000);
+      return [f.name, typed !== '' ? typed : (kept.secrets[f.name] ?? '')];
+    }));
     const enabled = body.enabled === 'yes';
     const stored = await deps.store.integrations.get(tenantId, crm);
     const merged: Record<string, unknown> = { ...values };
@@ -82,14 +104,20 @@ export function integrationRoutes(deps: IntegrationRoutesDeps): Router {
       const secret = typed !== '' ? typed : stored?.secrets[name];
       if (secret !== undefined && secret !== '') merged[name] = secret;
     }
-    const state: SectionState = { values, enabled, errors: {} };
+    const state: SectionState = { values, enabled, errors: {}, draftExpired: kept.expired };
+    /** The section rendered back with the typed secrets kept, sealed, for the next post. */
+    const keepTyped = () => {
+      state.secretDraft = deps.kit.drafts.seal(owner, formIdOf(crm), typedSecrets);
+      state.keptSecrets = Object.keys(typedSecrets).filter((name) => typedSecrets[name] !== '');
+    };
+    const message = (path: string, text: string) => settingMessage(fields, merged, path, text);
 
     if (body.action === 'test') {
-      state.typedForTest = Object.keys(typedSecrets).filter((name) => typedSecrets[name] !== '');
+      keepTyped();
       const connector = deps.connectors.probe(crm, merged);
       if ('error' in connector) {
-        state.errors[connector.path || 'form'] = connector.error;
-        state.report = { ok: false, code: 'CONFIG', message: `Not tested: ${connector.error}` };
+        state.errors[connector.path || 'form'] = message(connector.path, connector.error);
+        state.report = { ok: false, code: 'CONFIG', message: `Not tested: ${message(connector.path, connector.error)}` };
       } else {
         state.report = await connector.testConnection({ username: '', password: '' }, AbortSignal.timeout(TEST_TIMEOUT_MS));
       }
@@ -99,14 +127,27 @@ export function integrationRoutes(deps: IntegrationRoutesDeps): Router {
     if (enabled) {
       const checked = CRM_REGISTRY[crm].definition.schema.safeParse(merged);
       if (!checked.success) {
-        for (const issue of checked.error.issues) state.errors[String(issue.path[0] ?? 'form')] ??= issue.message;
+        for (const issue of checked.error.issues) {
+          const path = String(issue.path[0] ?? 'form');
+          state.errors[path] ??= message(path, issue.message);
+        }
+        keepTyped();
         return renderPage(req, res, { crm, state }, 422);
       }
+    }
+    const using = enabled ? [] : await deps.store.rules.usingIntegration(tenantId, crm);
+    if (!enabled && stored?.enabled && using.length > 0 && body.confirmDisable !== 'yes') {
+      keepTyped();
+      state.disableAsk = using;
+      return renderPage(req, res, { crm, state });
     }
     await deps.store.integrations.save(tenantId, crm, { enabled, settings: values, secrets: typedSecrets });
     await deps.onChanged();
     fieldCache.clear();
-    state.notice = `${CRM_LABELS[crm]} was saved${enabled ? ' and is enabled' : ' (disabled: rules cannot use it)'}.`;
+    const label = CRM_LABELS[crm];
+    state.notice = enabled ? `${label} was saved and is enabled.`
+      : using.length === 0 ? `${label} was saved (disabled: rules cannot use it).`
+      : `${label} was saved (disabled). ${usingText(using)}: their calls go to their default destination until it is enabled again.`;
     await renderPage(req, res, { crm, state });
   });
 
@@ -117,7 +158,8 @@ export function integrationRoutes(deps: IntegrationRoutesDeps): Router {
     if (!isCrmKind(crm) || !parsed.success) return void res.status(422).json({ ok: false, message: parsed.success ? 'No such CRM.' : parsed.error.issues[0]?.message });
     const built = deps.connectors.integration(tenantOf(req), crm);
     if (!('connector' in built)) return void res.json({ ok: false, message: `${CRM_LABELS[crm]} is not enabled or not set up under CRM > Integration.` });
-    const { module, username, password } = parsed.data;
+    const { module, username } = parsed.data;
+    const password = parsed.data.password !== '' ? parsed.data.password : (deps.kit.drafts.open(deps.kit.ownerOf(req), parsed.data.form, parsed.data.secretDraft).secrets[RULE_PASSWORD_SECRET] ?? '');
     const signal = AbortSignal.timeout(TEST_TIMEOUT_MS);
     try {
       if (module === '') return void res.json({ ok: true, modules: await built.connector.listModules({ username, password }, signal), fields: [] });
@@ -145,6 +187,20 @@ export async function integrationChoices(store: PluginStore, tenantId: string): 
       hasDefaultCredentials: entry.hasDefaultCredentials(v.settings, storedSecrets), usesUsername: entry.usesUsername,
     };
   });
+}
+
+/** A setting that is simply missing gets "Enter the <label>." instead of the schema library's wording. */
+function settingMessage(fields: SettingField[], merged: Record<string, unknown>, path: string, message: string): string {
+  const field = fields.find((f) => f.name === path);
+  const missing = merged[path] === undefined || merged[path] === '';
+  return field && missing && /^Invalid input/i.test(message) ? `Enter the ${field.label.replace(/ \(optional\)$/, '')}.` : message;
+}
+
+/** "Rule 'Gold' uses it" or "Rules 'Gold', 'Silver' and 3 more use it". */
+function usingText(rules: Array<{ name: string }>): string {
+  const named = rules.slice(0, 10).map((r) => `'${r.name}'`).join(', ');
+  const more = rules.length > 10 ? ` and ${rules.length - 10} more` : '';
+  return rules.length === 1 ? `Rule ${named} uses it` : `Rules ${named}${more} use it`;
 }
 
 function stringOf(value: unknown): string {

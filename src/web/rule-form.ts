@@ -45,6 +45,8 @@ export interface RuleFormValues {
   rows: RowValues[];
   /** The rule's version when the form was opened (stale-save detection). */
   version: string;
+  /** Secrets typed earlier in this form, sealed (see secret-drafts.ts); never a secret in clear. */
+  secretDraft: string;
 }
 
 export const MAX_ROWS = 100;
@@ -55,7 +57,7 @@ export function emptyRuleForm(): RuleFormValues {
     name: '', fieldName: '', location: 'did', greetingRecording: '', dtmfMaxDigits: '4', dtmfTimeout: '5',
     dtmfRetries: '2', dtmfPattern: '', source: 'integration', crm: '', crmModule: '', crmUsername: '',
     crmPassword: '', customUrl: '', customPost: 'no', headers: [], deadlineSeconds: '3',
-    defaultDestination: '', defaultVoicemail: 'unset', rows: [emptyRow()], version: '',
+    defaultDestination: '', defaultVoicemail: 'unset', rows: [emptyRow()], version: '', secretDraft: '',
   };
 }
 
@@ -72,7 +74,7 @@ const postedForm = z.object({
   dtmfMaxDigits: text(10), dtmfTimeout: text(10), dtmfRetries: text(10), dtmfPattern: text(200),
   source: text(20), crm: text(40), crmModule: text(100), crmUsername: text(200), crmPassword: text(1000),
   customUrl: text(2000), customPost: text(5), deadlineSeconds: text(10), defaultDestination: text(300),
-  defaultVoicemail: text(10), version: text(20),
+  defaultVoicemail: text(10), version: text(20), secretDraft: text(6000),
   header_name: list, header_value: list, header_secret: list,
   row_operator: list, row_value: list, row_dest_type: list, row_dest_target: list,
 });
@@ -91,10 +93,45 @@ export function readRuleForm(body: unknown): RuleFormValues {
     dtmfMaxDigits: f.dtmfMaxDigits, dtmfTimeout: f.dtmfTimeout, dtmfRetries: f.dtmfRetries, dtmfPattern: f.dtmfPattern,
     source: f.source, crm: f.crm, crmModule: f.crmModule, crmUsername: f.crmUsername, crmPassword: f.crmPassword,
     customUrl: f.customUrl, customPost: f.customPost, deadlineSeconds: f.deadlineSeconds,
-    defaultDestination: f.defaultDestination, defaultVoicemail: f.defaultVoicemail, version: f.version,
+    defaultDestination: f.defaultDestination, defaultVoicemail: f.defaultVoicemail, version: f.version, secretDraft: f.secretDraft,
     // Blank trailing header lines are what an empty "add header" slot looks like: not an error.
     headers: headers.filter((h) => h.name.trim() !== '' || h.value.trim() !== ''),
     rows,
+  };
+}
+
+/** Where a secret of the rule form is kept in its draft: the CRM Password, and each secret header by name. */
+export const RULE_PASSWORD_SECRET = 'crmPassword';
+const headerSecret = (name: string) => `header:${name.trim().toLowerCase()}`;
+
+/** The secrets typed in the form: the CRM Password and the values of headers marked secret. */
+export function typedRuleSecrets(values: RuleFormValues): Record<string, string> {
+  const secrets: Record<string, string> = {};
+  if (values.crmPassword !== '') secrets[RULE_PASSWORD_SECRET] = values.crmPassword;
+  for (const h of values.headers) if (h.secret === 'yes' && h.value !== '' && h.name.trim() !== '') secrets[headerSecret(h.name)] = h.value;
+  return secrets;
+}
+
+/** Secret fields left empty take the value kept in the draft; what was typed now wins. */
+export function withKeptSecrets(values: RuleFormValues, kept: Record<string, string>): RuleFormValues {
+  return {
+    ...values,
+    crmPassword: values.crmPassword !== '' ? values.crmPassword : (kept[RULE_PASSWORD_SECRET] ?? ''),
+    headers: values.headers.map((h) => (h.secret === 'yes' && h.value === '' ? { ...h, value: kept[headerSecret(h.name)] ?? '' } : h)),
+  };
+}
+
+/** The form as the page may show it: every secret blanked (they travel in the sealed draft). */
+export function withoutSecrets(values: RuleFormValues): RuleFormValues {
+  return { ...values, crmPassword: '', headers: values.headers.map((h) => (h.secret === 'yes' ? { ...h, value: '' } : h)) };
+}
+
+/** Which typed secrets the draft keeps, for the page to say so next to each field. */
+export function keptSecretsOf(values: RuleFormValues): { password: boolean; headers: string[] } {
+  const typed = typedRuleSecrets(values);
+  return {
+    password: RULE_PASSWORD_SECRET in typed,
+    headers: values.headers.filter((h) => headerSecret(h.name) in typed).map((h) => h.name.trim()),
   };
 }
 

@@ -63,13 +63,14 @@ describe('CRM > Integration in Chromium (Pipedrive)', function () {
     assert.equal(untrusted.requests.length, 0, 'nothing was sent over the untrusted connection');
   });
 
-  it('passes with the right settings, then saves the integration enabled', async () => {
+  it('passes with the right settings, then saves the integration enabled without typing the token again', async () => {
     const result = await testConnection({ companyDomain: pipedrive.url, apiToken: 'pd-token-good' });
     assert.equal(result, `Connection works. Read the person fields of ${pipedrive.url} and searched persons: no record has the sample number, as expected.`);
-    assert.equal(await page.locator('#pipedrive-apiToken-retype').textContent(), 'The value you tested with is not kept in the page: type it again before Save.');
-    await field('API token (optional)').fill('pd-token-good');
+    assert.equal(await page.locator('#pipedrive-apiToken-kept').textContent(), 'The value you typed is kept for Save (encrypted, not shown). Type another to replace it.');
+    assert.equal(await field('API token (optional)').inputValue(), '', 'the token is not written into the page');
+    assert.ok(!(await page.content()).includes('pd-token-good'), 'nowhere in the page, not even hidden');
     await submit(page, section().getByRole('button', { name: 'Save', exact: true }));
-    assert.equal(await page.locator('#pipedrive-apiToken-retype').count(), 0, 'no reminder after Save');
+    assert.equal(await page.locator('#pipedrive-apiToken-kept').count(), 0, 'nothing kept after Save');
     assert.equal(await section().getByRole('status').first().textContent(), 'Pipedrive was saved and is enabled.');
 
     await page.reload();
@@ -123,8 +124,9 @@ describe('CRM > Integration in Chromium (Pipedrive)', function () {
     await page.getByLabel('Caller number').fill('+12025550101');
     await submit(page, page.getByRole('button', { name: 'Test rule' }));
     assert.equal(await page.locator('#test-answer').textContent(), 'Value: Gold');
-    assert.equal(await page.locator('#test-row').textContent(), 'Row 1: eq Gold');
-    assert.match((await page.locator('#test-destination').textContent()) ?? '', /^Queue 105 - dialplan ext-queues,105,1$/);
+    assert.equal(await page.locator('#test-what').textContent(), 'Tested the saved rule.');
+    assert.equal(await page.locator('#test-row').textContent(), 'Row 1: = Gold');
+    assert.equal(await page.locator('#test-destination').textContent(), '105 - VIP queue - dialplan ext-queues,105,1');
     assert.deepEqual(pipedrive.violations, []);
   });
 });

@@ -4,8 +4,9 @@
  * saying how to install it; under CI (CI set) a missing Chromium fails instead, since .ci/run
  * installs it and the suite must run there.
  *
- * Every page made with `browser.newPage()` records script errors and console errors (a CSP
- * refusal shows there); `assertNoPageErrors()` fails a test that left any.
+ * Every page made with `browser.newPage()` records script errors, console errors (a CSP refusal
+ * shows there), and answers of 404 or 5xx (a missing favicon or stylesheet); `assertNoPageErrors()`
+ * fails a test that left any.
  */
 import assert from 'node:assert/strict';
 import type { BrowserContextOptions, Page } from 'playwright-core';
@@ -18,7 +19,7 @@ export interface SuiteBrowser {
   assertNoPageErrors(): void;
 }
 
-export const CHROMIUM_MISSING = 'Chromium not found at /usr/bin/chromium (or CHROMIUM_PATH): browser tests skipped. Install it with `apt-get update && apt-get install -y chromium`.';
+export const CHROMIUM_MISSING = 'Chromium not found at /usr/bin/chromium (or CHROMIUM_PATH): browser tests skipped. Install it with `apt-get update && apt-get install -y chromium` (or run `bash .ci/run`).';
 
 export function useBrowser(options: BrowserContextOptions = {}): SuiteBrowser {
   let session: ChromiumSession | undefined;
@@ -30,6 +31,8 @@ export function useBrowser(options: BrowserContextOptions = {}): SuiteBrowser {
     if (!executable) {
       if (process.env.CI) throw new Error(`${CHROMIUM_MISSING.replace('browser tests skipped', 'CI must run the browser tests')}`);
       console.warn(`      ${CHROMIUM_MISSING}`);
+      // The run's last lines say it again (test/support/summary-reporter.cjs), where a newcomer looks.
+      (globalThis as { crmBrowserSuitesSkipped?: number }).crmBrowserSuitesSkipped = ((globalThis as { crmBrowserSuitesSkipped?: number }).crmBrowserSuitesSkipped ?? 0) + 1;
       return this.skip();
     }
     session = await launchChromium(executable, { viewport: { width: 1280, height: 900 }, ...options });
@@ -41,9 +44,15 @@ export function useBrowser(options: BrowserContextOptions = {}): SuiteBrowser {
       if (!session) throw new Error('The browser is not running (useBrowser() before hook did not run).');
       const page = await session.context.newPage();
       page.on('pageerror', (err) => problems.push(`script error on ${page.url()}: ${err.message}`));
+      // A missing asset (a favicon, a stylesheet) or a server error is a problem a person would notice too.
+      page.on('response', (res) => {
+        const status = res.status();
+        if (status === 404 || status >= 500) problems.push(`${status} for ${res.url()} on ${page.url()}`);
+      });
       page.on('console', (msg) => {
-        // Chromium asks for /favicon.ico on its own; the host has none.
-        if (msg.type() === 'error' && !msg.location().url.endsWith('/favicon.ico')) problems.push(`console error on ${page.url()}: ${msg.text()}`);
+        // Chromium logs every 4xx page as "Failed to load resource"; a form answered 422 is expected, and
+        // the responses a person would notice are caught above.
+        if (msg.type() === 'error' && !msg.text().startsWith('Failed to load resource')) problems.push(`console error on ${page.url()}: ${msg.text()}`);
       });
       return page;
     },

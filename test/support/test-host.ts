@@ -30,6 +30,9 @@ export interface SignedInAgent {
   token: string;
 }
 
+/** The secret key every test host is started with (tests open its sealed values with it). */
+export const TEST_SECRET_KEY = 'test-secret-key-0123456789abcdef-0123456789';
+
 export const silentLogger: HostLogger = { debug() {}, info() {}, warn() {}, error() {} };
 
 export interface TestHostOptions {
@@ -51,7 +54,7 @@ export async function startTestHost(options: TestHostOptions = {}): Promise<Test
   const database = await openTestDatabase(options.dialect ?? 'sqlite');
   const host = await startReferenceHost({
     db: database.db, port: 0, adminUser: ADMIN.name, adminPassword: ADMIN.password,
-    secretKey: 'test-secret-key-0123456789abcdef-0123456789', agi: { port: 0, bind: '127.0.0.1', publicHost: '127.0.0.1' },
+    secretKey: TEST_SECRET_KEY, agi: { port: 0, bind: '127.0.0.1', publicHost: '127.0.0.1' },
     ami: options.ami, crmCa: options.crmCa, logger: options.logger ?? silentLogger, extraUsers: [OTHER_TENANT_USER], limits: options.limits,
     resolveCrmOrigin: options.resolveCrmOrigin, lookupCacheTtlSeconds: options.lookupCacheTtlSeconds, decisionFlushMs: options.decisionFlushMs,
   });

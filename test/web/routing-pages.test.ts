@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { OTHER_TENANT_USER, startTestHost, type SignedInAgent, type TestHost } from '../support/test-host';
+import { PluginStore } from '../../src/store/plugin-store';
+import { OTHER_TENANT_USER, startTestHost, TEST_SECRET_KEY, type SignedInAgent, type TestHost } from '../support/test-host';
 
 /** A complete Custom CRM rule as the form posts it. */
 function ruleForm(overrides: Record<string, string | string[]> = {}): Record<string, string | string[]> {
@@ -38,7 +39,7 @@ describe('CRM > Routing pages', function () {
     const list = await admin.get('/crm/routing');
     assert.match(list.text, /Listed rule/);
     assert.match(list.text, /<code>Account_Tier<\/code>/);
-    assert.match(list.text, /<td>DID<\/td>/);
+    assert.match(list.text, /<td data-label="Location">DID<\/td>/);
     assert.match(list.text, /Are you sure you want to remove &#39;Listed rule&#39;\?/);
   });
 
@@ -63,11 +64,66 @@ describe('CRM > Routing pages', function () {
     assert.match(res.text, /A rule named &#39;unique NAME&#39; already exists/);
   });
 
-  it('warns about an ordering operator with text but saves', async () => {
+  it('warns about an ordering operator with text but saves, and keeps the warning with the rule', async () => {
     await admin.get('/crm/routing/new');
     const res = await admin.post('/crm/routing/new', ruleForm({ name: 'Warned', row_operator: ['gt'], row_value: ['Gold'], row_dest_type: ['queue'], row_dest_target: ['103'] }));
     assert.equal(res.status, 303);
-    assert.match(decodeURIComponent(res.headers.location ?? ''), /with 1 warning/);
+    assert.equal(res.headers.location, '/crm/routing', 'the notice is not in the URL');
+    const list = await admin.get('/crm/routing?q=Warned');
+    assert.match(list.text, /role="status">Rule &#39;Warned&#39; was created with 1 warning: open it to review\.</);
+    assert.match(list.text, /class="crm-badge crm-badge-warn"[^>]*>1 warning</);
+    const id = /routing\/(\d+)\/edit/.exec(list.text)![1];
+    const edit = await admin.get(`/crm/routing/${id}/edit`);
+    assert.match(edit.text, /This rule was saved with 1 warning\./);
+    assert.match(edit.text, /id="rows\.0\.value-warning">&#34;&gt;&#34; compares numbers; with &#34;Gold&#34; this row never matches/);
+    assert.doesNotMatch((await admin.get('/crm/routing?q=Warned')).text, /was created/, 'the notice shows once');
+  });
+
+  it('shows no notice from the URL: ?notice= is ignored', async () => {
+    const list = await admin.get('/crm/routing?notice=Your%20PBX%20was%20hacked');
+    assert.doesNotMatch(list.text, /hacked/);
+    assert.doesNotMatch(list.text, /role="status"/);
+  });
+
+  it('says a page past the end is past the end, with a link to the last page', async () => {
+    await createRule({ name: 'Paged rule' });
+    const { total } = await t.host.plugin.routingDestinations('default').then((r) => ({ total: r.length }));
+    const past = await admin.get('/crm/routing?page=99');
+    assert.equal(past.status, 200);
+    assert.match(past.text, new RegExp(`There is no page 99: there (is 1 rule|are ${total} rules) on 1 page\\. <a href="/crm/routing\\?page=1">Go to the last page</a>`));
+    assert.doesNotMatch(past.text, /No rules yet/);
+  });
+
+  it('keeps a typed CRM Password through Add row and a failed Save, sealed, never in the page', async () => {
+    const form = ruleForm({ name: 'Secret keeper', source: 'custom', customUrl: 'https://crm.example.com/lookup',
+      header_name: ['X-Api-Key'], header_value: ['hdr-s3cret-value'], header_secret: ['yes'], action: 'add_row' });
+    await admin.get('/crm/routing/new');
+    const added = await admin.post('/crm/routing/new', form);
+    assert.equal(added.status, 200);
+    assert.ok(!added.text.includes('hdr-s3cret-value'), 'the secret header value is not written into the page');
+    const draft = /name="secretDraft" value="([^"]+)"/.exec(added.text)?.[1];
+    assert.ok(draft, 'the page carries a sealed draft');
+    assert.match(added.text, /placeholder="typed earlier: kept for Save"/);
+    // Saved without typing the value again: the draft brings it back.
+    const saved = await admin.post('/crm/routing/new', { ...form, header_value: [''], secretDraft: draft, action: 'save',
+      row_operator: ['eq', 'eq', 'eq'], row_value: ['gold', '1000', 'x'], row_dest_type: ['queue', 'ivr', 'hangup'], row_dest_target: ['103', '200', ''] });
+    assert.equal(saved.status, 303, saved.text);
+    const store = await PluginStore.create(t.database.db, { secretKey: TEST_SECRET_KEY });
+    const listed = (await store.rules.list('default', { search: 'Secret keeper', offset: 0, limit: 5 })).rules[0]!;
+    const stored = await store.rules.get('default', listed.id);
+    assert.deepEqual(stored?.source.kind === 'custom' && stored.source.headers, [{ name: 'X-Api-Key', value: 'hdr-s3cret-value', secret: true }]);
+  });
+
+  it('does not open a draft sealed for another user or another form', async () => {
+    await admin.get('/crm/routing/new');
+    const added = await admin.post('/crm/routing/new', ruleForm({ name: 'Bound draft', source: 'custom', header_name: ['X-Key'], header_value: ['only-mine'], header_secret: ['yes'], action: 'add_header' }));
+    const draft = /name="secretDraft" value="([^"]+)"/.exec(added.text)![1]!;
+    const bob = await t.signIn(OTHER_TENANT_USER);
+    await bob.get('/crm/routing/new');
+    const stolen = await bob.post('/crm/routing/new', ruleForm({ name: 'Bound draft', source: 'custom', header_name: ['X-Key'], header_value: [''], header_secret: ['yes'], secretDraft: draft }));
+    assert.equal(stolen.status, 422);
+    assert.match(stolen.text, /id="headers\.0\.value-error"[^>]*>Enter the header value/);
+    assert.match(stolen.text, /has expired: type it again/);
   });
 
   it('escapes what administrators type everywhere it is shown', async () => {
@@ -117,10 +173,11 @@ describe('CRM > Routing pages', function () {
     const id = await createRule({ name: 'Doomed' });
     const ask = await admin.post(`/crm/routing/${id}/delete`, {});
     assert.equal(ask.status, 200);
-    assert.match(ask.text, /Are you sure you want to remove 'Doomed'\?/);
+    assert.match(ask.text, /Are you sure you want to remove &#39;Doomed&#39;\?/);
     assert.match((await admin.get(`/crm/routing/${id}/edit`)).text, /value="Doomed"/);
-    const del = await admin.post(`/crm/routing/${id}/delete`, { confirmed: 'yes' });
+    const del = await admin.post(`/crm/routing/${id}/delete?q=Doo&page=1`, { confirmed: 'yes' });
     assert.equal(del.status, 303);
+    assert.equal(del.headers.location, '/crm/routing?q=Doo', 'back to the same search');
     assert.equal((await admin.get(`/crm/routing/${id}/edit`)).status, 404);
   });
 

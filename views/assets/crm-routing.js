@@ -16,6 +16,15 @@
   var form = document.getElementById('rule-form');
   if (!form) return;
 
+  // Each CRM suggests its own modules only: the module box follows the CRM chosen.
+  function moduleSuggestions() {
+    var crm = form.elements.namedItem('crm');
+    var module = form.elements.namedItem('crmModule');
+    if (!crm || !module) return;
+    var list = crm.value && document.getElementById('crm-modules-' + crm.value) ? 'crm-modules-' + crm.value : 'crm-modules-any';
+    module.setAttribute('list', list);
+  }
+
   // Sections that apply to one choice only (greeting for IVR; integration vs custom fields).
   function toggleSections() {
     form.querySelectorAll('[data-show-when]').forEach(function (section) {
@@ -63,7 +72,7 @@
     if (t.name === 'location' || t.name === 'source') toggleSections();
     if (t.name === 'source') showFetchFields();
     if (t.name === 'row_dest_type') filterTargets(t.closest('tr'));
-    if (t.name === 'crm') { credentialsHelp(); showFetchFields(); }
+    if (t.name === 'crm') { credentialsHelp(); showFetchFields(); moduleSuggestions(); }
     // Fields fetched for another CRM or module no longer apply.
     if ((t.name === 'crm' || t.name === 'crmModule' || t.name === 'source') && picker) picker.hidden = true;
   });
@@ -111,7 +120,11 @@
         return;
       }
       status.textContent = 'Fetching fields...';
-      var body = new URLSearchParams({ module: module, username: form.elements.namedItem('crmUsername').value, password: form.elements.namedItem('crmPassword').value });
+      // A password typed earlier travels sealed in the form's draft; the server opens it.
+      var body = new URLSearchParams({
+        module: module, username: form.elements.namedItem('crmUsername').value, password: form.elements.namedItem('crmPassword').value,
+        secretDraft: form.elements.namedItem('secretDraft').value, form: form.getAttribute('data-form-id') || 'rule:new',
+      });
       fetch(base + '/integration/' + encodeURIComponent(crm) + '/fields', {
         method: 'POST', credentials: 'same-origin',
         headers: { 'x-csrf-token': form.elements.namedItem('_csrf').value, 'content-type': 'application/json', accept: 'application/json' },
@@ -130,4 +143,27 @@
       }).catch(function () { status.textContent = 'Could not fetch the fields; type the API name instead.'; });
     });
   }
+
+  // Leaving a changed form asks first (the browser's own "Leave site?"): a link such as Recent
+  // calls, the menu, or closing the tab. Posting the form itself (Save, Test rule, the row
+  // buttons) never asks; neither do the Test rule fields, which change no rule.
+  function snapshot() {
+    var pairs = [];
+    new FormData(form).forEach(function (value, name) {
+      if (name === '_csrf' || name === 'secretDraft' || name === 'version' || name.indexOf('test') === 0) return;
+      pairs.push(name + '=' + value);
+    });
+    return pairs.join('&');
+  }
+  moduleSuggestions();
+  var initial = snapshot();
+  var leaving = false;
+  document.addEventListener('submit', function (event) { if (!event.defaultPrevented) leaving = true; });
+  window.addEventListener('beforeunload', function (event) {
+    if (leaving) return;
+    if (form.getAttribute('data-unsaved') === 'yes' || snapshot() !== initial) {
+      event.preventDefault();
+      event.returnValue = '';
+    }
+  });
 })();
