@@ -17,8 +17,13 @@ import type { CallLimits } from '../../src/config';
 import type { AgiSettings, AmiSettings, HostContext, HostLogger, MenuEntry, PluginHandle } from '../../src/host';
 import { createCsrf } from '../../src/web/csrf';
 import { ReferenceCatalog } from './catalog';
+import { describeChoice, destinationProblem, pickerGroups, type PickerContext } from './destination-picker';
+import { setFlash, takeFlash } from './host-flash';
 import { HostStore } from './host-store';
+import { IvrMenus } from './ivr-menus';
+import { ivrRoutes } from './ivr-routes';
 import { renderLayout } from './layout';
+import { referenceRuleUsage } from './rule-usage';
 
 export interface ReferenceHostOptions {
   db: Knex;
@@ -58,6 +63,8 @@ const LICENSE_SETTING = 'license.crm_routing';
 export async function startReferenceHost(options: ReferenceHostOptions): Promise<ReferenceHost> {
   const store = new HostStore(options.db);
   await store.init();
+  const ivrMenus = new IvrMenus(options.db);
+  await ivrMenus.init();
   let licensed = (await store.setting(LICENSE_SETTING)) !== 'off';
   const users = [{ name: options.adminUser, password: options.adminPassword, tenantId: 'default' }, ...(options.extraUsers ?? [])];
   const menu: MenuEntry[] = [];
@@ -66,6 +73,7 @@ export async function startReferenceHost(options: ReferenceHostOptions): Promise
   const app = express();
   app.disable('x-powered-by');
   app.get('/host.css', (_req, res) => res.sendFile(path.join(__dirname, 'host.css')));
+  for (const icon of ['/favicon.svg', '/favicon.ico']) app.get(icon, (_req, res) => res.type('image/svg+xml').sendFile(path.join(__dirname, 'favicon.svg'), { maxAge: '1d' }));
   app.use(cookieSession({ name: 'pbx_session', keys: [options.secretKey], httpOnly: true, sameSite: 'lax', maxAge: 8 * 3600_000 }));
   app.use((req, _res, next) => {
     const session = req.session as SessionData;
@@ -120,6 +128,8 @@ export async function startReferenceHost(options: ReferenceHostOptions): Promise
     secureCookies: false,
     crmCa: options.crmCa,
     resolveCrmOrigin: options.resolveCrmOrigin,
+    usage: referenceRuleUsage(() => store.dids(), ivrMenus, catalog),
+    licensePageUrl: '/license',
   };
   const plugin = await register(hostContext, { limits: options.limits, lookupCacheTtlSeconds: options.lookupCacheTtlSeconds, decisionFlushMs: options.decisionFlushMs });
 
@@ -130,22 +140,36 @@ export async function startReferenceHost(options: ReferenceHostOptions): Promise
     await store.setSetting(LICENSE_SETTING, licensed ? 'on' : 'off');
     res.redirect(303, '/license');
   });
-  const didsPage = async (req: Request, res: Response, error = '', status = 200) => {
+  const didPicker = async (req: Request): Promise<PickerContext> => {
     const tenantId = auth.currentUser(req).tenantId;
-    await page(req, res, 'dids', 'DIDs', { dids: await store.dids(), rules: await plugin.routingDestinations(tenantId), catalog: catalog.list(), error }, status);
+    return { rules: await plugin.routingDestinations(tenantId), catalog: catalog.list(), location: 'did', licensed };
+  };
+  const didsPage = async (req: Request, res: Response, error = '', status = 200, posted = { number: '', destination: '' }) => {
+    const ctx = await didPicker(req);
+    const dids = (await store.dids()).map((d) => ({ ...d, described: describeChoice(d.destination, ctx) }));
+    await page(req, res, 'dids', 'DIDs', { dids, rules: ctx.rules, groups: pickerGroups(ctx), licensed, error, posted, notice: takeFlash(req) }, status);
   };
   app.get('/dids', requireLogin, (req, res) => didsPage(req, res));
   app.post('/dids', requireLogin, ...hostBody, async (req, res) => {
     const body = req.body as Record<string, string>;
     const number = String(body.number ?? '').trim();
-    if (!/^\+?\d{2,20}$/.test(number)) return didsPage(req, res, 'Enter the DID as digits, e.g. 5551234 (a leading + is allowed).', 422);
-    await store.saveDid(number, String(body.destination ?? ''));
+    const destination = String(body.destination ?? '').slice(0, 191);
+    const posted = { number: number.slice(0, 40), destination };
+    if (!/^\+?\d{2,20}$/.test(number)) return didsPage(req, res, 'Enter the DID as digits, e.g. 5551234 (a leading + is allowed).', 422, posted);
+    const ctx = await didPicker(req);
+    const problem = destinationProblem(destination, ctx);
+    if (problem) return didsPage(req, res, problem, 422, posted);
+    await store.saveDid(number, destination);
+    setFlash(req, `DID ${number} now goes to ${describeChoice(destination, ctx)}.${destination.startsWith('crm-routing:') ? ' Copy its dialplan below into Asterisk.' : ''}`);
     res.redirect(303, '/dids');
   });
   app.post('/dids/:id/delete', requireLogin, ...hostBody, async (req, res) => {
     await store.deleteDid(Number(req.params.id));
     res.redirect(303, '/dids');
   });
+  app.use('/ivrs', requireLogin, ivrRoutes({
+    menus: ivrMenus, destinations: catalog, plugin, tenantOf: (req) => auth.currentUser(req).tenantId, licensed: () => licensed, hostBody, page,
+  }));
   app.use((req, res) => void page(req, res, 'not-found', 'Not found', {}, 404));
 
   const server = http.createServer(app);

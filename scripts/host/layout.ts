@@ -25,12 +25,12 @@ export function renderLayout(chrome: Chrome, page: LayoutPage): string {
   }).join('');
   const nav = user
     ? `<nav class="host-menu" aria-label="Main menu"><ul>
-        <li><a href="/">Home</a></li><li><a href="/dids">DIDs</a></li>${pluginMenu}<li><a href="/license">License</a></li>
+        <li><a href="/">Home</a></li><li><a href="/dids">DIDs</a></li><li><a href="/ivrs">IVRs</a></li>${pluginMenu}<li><a href="/license">License</a></li>
       </ul></nav>`
     : '';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${esc(page.title)} - PBX Admin</title><link rel="stylesheet" href="/host.css"></head>
+<title>${esc(page.title)} - PBX Admin</title><link rel="icon" href="/favicon.svg" type="image/svg+xml"><link rel="stylesheet" href="/host.css"></head>
 <body><header class="host-header"><strong>PBX Admin</strong>${user ? `<span>Signed in as ${esc(user)}</span><form method="post" action="/logout" class="host-inline"><input type="hidden" name="_csrf" value="${esc(chrome.logoutToken(page.req))}"><button type="submit">Log out</button></form>` : ''}</header>
 <div class="host-body">${nav}<main class="host-main">${page.body}</main></div></body></html>`;
 }
