@@ -40,8 +40,19 @@ export function createCsrf(options: CsrfOptions): Csrf {
     },
     errorConfig: { statusCode: 403, message: CSRF_FAILED_MESSAGE, code: 'EBADCSRFTOKEN' },
   });
+  // One token per response: a page that asks twice (its forms, the host's logout form) while the
+  // request still carries a cookie of an earlier session would otherwise get two new tokens, and
+  // only the cookie of the second would be kept, so the first page after signing in failed.
+  const issued = new WeakMap<import('express').Response, string>();
   return {
     protect: doubleCsrfProtection,
-    token: (req, res) => generateCsrfToken(req, res, { overwrite: false, validateOnReuse: false }),
+    token: (req, res) => {
+      let token = issued.get(res);
+      if (token === undefined) {
+        token = generateCsrfToken(req, res, { overwrite: false, validateOnReuse: false });
+        issued.set(res, token);
+      }
+      return token;
+    },
   };
 }

@@ -215,6 +215,15 @@ describe('CRM > Routing pages', function () {
     assert.equal(res.headers['x-frame-options'], 'SAMEORIGIN');
   });
 
+  it('gives every form of the first page after signing in the same, working CSRF token', async () => {
+    const fresh = await t.signIn();
+    const dids = await fresh.get('/dids');
+    const tokens = new Set([...dids.text.matchAll(/name="_csrf" value="([^"]+)"/g)].map((m) => m[1]));
+    assert.equal(tokens.size, 1, 'the logout form and the page\'s forms carry one token');
+    const saved = await fresh.post('/dids', { number: '5559999', destination: 'extension:100' });
+    assert.equal(saved.status, 303);
+  });
+
   it('requires the host sign-in', async () => {
     const res = await (await import('supertest')).default(t.host.url).get('/crm/routing');
     assert.equal(res.status, 303);
