@@ -6,9 +6,9 @@
  * Fetch fields, and the saved rule routes a known caller.
  */
 import assert from 'node:assert/strict';
-import type { Locator, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { RuleFormPage } from '../../scripts/lib/rule-form-page';
-import { signInThroughLoginPage, useBrowser } from '../support/browser';
+import { signInThroughLoginPage, submit, useBrowser } from '../support/browser';
 import { FakeHttpsServer } from '../support/fake-https';
 import { PipedriveFake, TIER_KEY } from '../support/fakes/pipedrive-fake';
 import { testCa } from '../support/test-ca';
@@ -130,9 +130,3 @@ describe('CRM > Integration in Chromium (Pipedrive)', function () {
     assert.deepEqual(pipedrive.violations, []);
   });
 });
-
-async function submit(page: Page, button: Locator): Promise<void> {
-  const loaded = page.waitForEvent('load');
-  await button.click();
-  await loaded;
-}

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
 import { RuleFormPage, type RowShown } from '../../scripts/lib/rule-form-page';
-import { signInThroughLoginPage, useBrowser } from '../support/browser';
+import { nextDialog, signInThroughLoginPage, useBrowser } from '../support/browser';
 import { startTestHost, type TestHost } from '../support/test-host';
 
 const GOLD_ROW: RowShown = { operator: '=', value: 'gold', type: 'Queue', target: '103 - Sales queue' };
@@ -102,13 +102,13 @@ describe('CRM > Routing in Chromium', function () {
 
   it("asks \"Are you sure you want to remove 'Gold customers'?\": Cancel keeps the rule, OK removes it", async () => {
     const deleteButton = page.getByRole('row', { name: /Gold customers/ }).getByRole('button', { name: 'Delete' });
-    const dismissed = answerNextDialog(page, 'dismiss');
+    const dismissed = nextDialog(page, 'dismiss');
     await deleteButton.click();
     assert.deepEqual(await dismissed, { type: 'confirm', message: "Are you sure you want to remove 'Gold customers'?" });
     assert.match(page.url(), /\/crm\/routing$/, 'Cancel stays on the list');
     assert.deepEqual(await ruleNamesListed(page), ['Gold customers', 'Silver callers']);
 
-    const accepted = answerNextDialog(page, 'accept');
+    const accepted = nextDialog(page, 'accept');
     const loaded = page.waitForEvent('load');
     await deleteButton.click();
     assert.deepEqual(await accepted, { type: 'confirm', message: "Are you sure you want to remove 'Gold customers'?" });
@@ -120,14 +120,4 @@ describe('CRM > Routing in Chromium', function () {
 
 async function ruleNamesListed(page: Page): Promise<string[]> {
   return page.locator('.crm-rule-list tbody tr td[data-label="Name"] > a:first-child').allTextContents();
-}
-
-/** Answers the page's next dialog and tells what it was. */
-function answerNextDialog(page: Page, answer: 'accept' | 'dismiss'): Promise<{ type: string; message: string }> {
-  return new Promise((resolve) => {
-    page.once('dialog', (dialog) => {
-      const seen = { type: dialog.type(), message: dialog.message() };
-      void (answer === 'accept' ? dialog.accept() : dialog.dismiss()).then(() => resolve(seen));
-    });
-  });
 }

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
 import { RuleFormPage } from '../../scripts/lib/rule-form-page';
 import { PluginStore } from '../../src/store/plugin-store';
-import { signInThroughLoginPage, useBrowser } from '../support/browser';
+import { nextDialog, signInThroughLoginPage, useBrowser } from '../support/browser';
 import { FakeHttpsServer, type RecordedRequest } from '../support/fake-https';
 import { testCa } from '../support/test-ca';
 import { startTestHost, TEST_SECRET_KEY, type TestHost } from '../support/test-host';
@@ -173,7 +173,7 @@ describe('The rule form keeps what is typed (Chromium)', function () {
       'Rule Name', 'CRM Field Name', 'Location', 'CRM To Use', 'CRM', 'CRM Module', 'CRM Username', 'CRM Password', 'CRM URL',
       'HTTP Method POST', 'Deadline (seconds)', 'Default Destination', 'Default Destination Voicemail', 'Rows',
     ]);
-    const star = await page.locator('label[for="name"]').evaluate((el) => getComputedStyle(el, '::after').content);
+    const star = await page.locator('label[for="name"]').evaluate((el) => (globalThis as unknown as { getComputedStyle(e: unknown, pseudo: string): { content: string } }).getComputedStyle(el, '::after').content);
     assert.match(star, /"\s?\*"/, 'a visible * after the label');
     assert.match((await page.locator('#required-note').textContent()) ?? '', /^All fields except Greeting Instructions are required \(marked \*\)\./);
     assert.equal(await page.locator('#greeting legend').textContent(), 'Greeting Instructions (IVR only, optional)');
@@ -200,14 +200,4 @@ async function storedRule(t: TestHost, name: string) {
   const rule = await store.rules.get('default', listed.id);
   assert.ok(rule);
   return rule;
-}
-
-/** Answers the page's next dialog and tells its type. */
-function nextDialog(page: Page, answer: 'accept' | 'dismiss'): Promise<{ type: string; message: string }> {
-  return new Promise((resolve) => {
-    page.once('dialog', (dialog) => {
-      const seen = { type: dialog.type(), message: dialog.message() };
-      void (answer === 'accept' ? dialog.accept() : dialog.dismiss()).then(() => resolve(seen));
-    });
-  });
 }

@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import type { Locator, Page } from 'playwright-core';
-import { signInThroughLoginPage, useBrowser } from '../support/browser';
+import { nextDialog, signInThroughLoginPage, submit, useBrowser } from '../support/browser';
 import { startTestHost, type SignedInAgent, type TestHost } from '../support/test-host';
 
 describe('Rules in use: IVRs, DIDs, delete, disable, license (Chromium)', function () {
@@ -156,20 +156,5 @@ function selectedText(select: Locator): Promise<string> {
   return select.evaluate((el) => {
     const s = el as unknown as { selectedIndex: number; options: ArrayLike<{ textContent: string | null }> };
     return (s.options[s.selectedIndex]?.textContent ?? '').trim();
-  });
-}
-
-async function submit(page: Page, button: Locator): Promise<void> {
-  const loaded = page.waitForEvent('load');
-  await button.click();
-  await loaded;
-}
-
-function nextDialog(page: Page, answer: 'accept' | 'dismiss'): Promise<{ type: string; message: string }> {
-  return new Promise((resolve) => {
-    page.once('dialog', (dialog) => {
-      const seen = { type: dialog.type(), message: dialog.message() };
-      void (answer === 'accept' ? dialog.accept() : dialog.dismiss()).then(() => resolve(seen));
-    });
   });
 }

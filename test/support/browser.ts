@@ -9,7 +9,7 @@
  * fails a test that left any.
  */
 import assert from 'node:assert/strict';
-import type { BrowserContextOptions, Page } from 'playwright-core';
+import type { BrowserContextOptions, Locator, Page } from 'playwright-core';
 import { findChromium, launchChromium, type ChromiumSession } from '../../scripts/lib/chromium';
 import { ADMIN } from './test-host';
 
@@ -70,4 +70,21 @@ export async function signInThroughLoginPage(page: Page, baseUrl: string, next =
   await page.getByLabel('Username').fill(user.name);
   await page.getByLabel('Password').fill(user.password);
   await Promise.all([page.waitForURL((url) => url.pathname === next), page.getByRole('button', { name: 'Sign in' }).click()]);
+}
+
+/** Clicks a button that posts a form, and waits until the page the server answers has loaded. */
+export async function submit(page: Page, button: Locator): Promise<void> {
+  const loaded = page.waitForEvent('load');
+  await button.click();
+  await loaded;
+}
+
+/** Answers the page's next dialog (confirm, beforeunload) and tells what it was. */
+export function nextDialog(page: Page, answer: 'accept' | 'dismiss'): Promise<{ type: string; message: string }> {
+  return new Promise((resolve) => {
+    page.once('dialog', (dialog) => {
+      const seen = { type: dialog.type(), message: dialog.message() };
+      void (answer === 'accept' ? dialog.accept() : dialog.dismiss()).then(() => resolve(seen));
+    });
+  });
 }
