@@ -147,11 +147,13 @@ describe('Live call routing: where a call goes', function () {
     await rig.decision(tiered, call.uniqueid);
     const page = await rig.admin.get(`/crm/routing/${tiered}/calls`);
     assert.equal(page.status, 200);
-    const row = page.text.split('<tr>').find((r) => r.includes('<td>+15550000001</td>') && r.includes('<td>MATCH</td>'));
+    const cell = (label: string, text: string) => `<td data-label="${label}">${text}</td>`;
+    const row = page.text.split('<tr>').find((r) => r.includes(cell('Caller', '+15550000001')) && r.includes(cell('Outcome', 'MATCH')));
     assert.ok(row, 'the call is listed');
-    assert.match(row, /<td>gold<\/td>/);
-    assert.match(row, /<td>Queue 103<\/td>/);
-    assert.match(row, /<td>AMI<\/td>/);
+    assert.ok(row.includes(cell('Value or error', 'gold')), row);
+    assert.ok(row.includes(cell('Destination', '103 - Sales queue')), row);
+    assert.ok(row.includes(cell('Moved by', 'AMI')), row);
+    assert.match(row, /<td data-label="Time \(UTC\)"><time datetime="[^"]+Z">\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC<\/time><\/td>/);
     assert.equal(commandsOf(call).filter((c) => c.startsWith('SET CONTEXT')).length, 0, 'moved by AMI, not AGI');
   });
 });
