@@ -1,8 +1,9 @@
 /**
- * `npm run screenshot [-- out.png]`: the README's picture of CRM > Routing > Add rule, filled in.
- * Starts the reference host on a throwaway SQLite file, enables Salesforce under CRM > Integration
- * (saved only: nothing is sent to Salesforce), fills the Add rule form in headless Chromium as a
- * person would and saves a full-page PNG, 1280 px wide (default docs/routing-form.png).
+ * `npm run screenshot [-- docs]`: the README's pictures, in a folder (default docs/):
+ * routing-form.png, CRM > Routing > Add rule filled in, and routing-list.png, the list once that
+ * rule is saved on an IVR key and another rule on a DID (ID, Used by). Starts the reference host on a throwaway
+ * SQLite file, enables Salesforce under CRM > Integration (saved only: nothing is sent to
+ * Salesforce), and works the pages in headless Chromium as a person would; full pages, 1280 px wide.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -14,7 +15,7 @@ import { startReferenceHost } from './host/create-host';
 import { findChromium, launchChromium } from './lib/chromium';
 import { RuleFormPage } from './lib/rule-form-page';
 
-const OUT = path.resolve(process.argv[2] ?? 'docs/routing-form.png');
+const OUT_DIR = path.resolve(process.argv[2] ?? 'docs');
 const WIDTH = 1280;
 const ADMIN = { name: 'admin', password: randomBytes(12).toString('hex') };
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
@@ -34,9 +35,10 @@ async function main(): Promise<void> {
     await signIn(page, host.url);
     await enableSalesforce(page, host.url);
     await fillRuleForm(page, host.url);
-    mkdirSync(path.dirname(OUT), { recursive: true });
-    await page.screenshot({ path: OUT, fullPage: true });
-    console.log(`Saved ${path.relative(process.cwd(), OUT)}`);
+    mkdirSync(OUT_DIR, { recursive: true });
+    await shoot(page, 'routing-form.png');
+    await saveAndPointDidAt(page, host.url);
+    await shoot(page, 'routing-list.png');
   } finally {
     await browser.close();
     await host.close();
@@ -85,6 +87,33 @@ async function fillRuleForm(page: Page, url: string): Promise<void> {
   await form.fillRow(3, { operator: 'is empty', value: '', type: 'IVR', target: '200 - Main menu' });
   // No focus ring or open list in the picture.
   await page.evaluate(() => (globalThis as unknown as { document: { activeElement: { blur(): void } | null } }).document.activeElement?.blur());
+}
+
+async function saveAndPointDidAt(page: Page, url: string): Promise<void> {
+  await new RuleFormPage(page).save();
+  await page.goto(`${url}/crm/routing/new`);
+  const form = new RuleFormPage(page);
+  await form.field('Rule Name').fill('Support contracts');
+  await form.field('CRM Field Name').fill('Support_Level__c');
+  await form.field('CRM').selectOption({ label: 'Salesforce' });
+  await form.field('CRM Module').fill('Account');
+  await form.field('Default Destination').selectOption({ label: '104 - Support queue' });
+  await form.fillRow(1, { operator: '=', value: 'Premier', type: 'Extension', target: '102 - Support desk' });
+  await form.save();
+  await page.goto(`${url}/dids`);
+  await page.getByLabel('Number', { exact: true }).fill('5551234');
+  await page.getByLabel('Destination', { exact: true }).selectOption({ label: 'Support contracts' });
+  await submit(page, page.getByRole('button', { name: 'Save DID' }));
+  await page.goto(`${url}/ivrs`);
+  await page.getByLabel('Key 2', { exact: true }).first().selectOption({ label: 'Customer tier routing' });
+  await submit(page, page.getByRole('button', { name: 'Save 200 - Main menu' }));
+  await page.goto(`${url}/crm/routing`);
+}
+
+async function shoot(page: Page, name: string): Promise<void> {
+  const out = path.join(OUT_DIR, name);
+  await page.screenshot({ path: out, fullPage: true });
+  console.log(`Saved ${path.relative(process.cwd(), out)}`);
 }
 
 async function submit(page: Page, button: Locator): Promise<void> {
