@@ -90,11 +90,15 @@ export interface RuleUse {
   href?: string;
 }
 
+/** Rule id -> what uses it; a rule asked for but absent is used by nothing. */
+export type RuleUses = Record<number, RuleUse[]>;
+
 /**
- * What uses a rule (optional). With it, the Routing list shows "Used by", and removing a rule
- * says what still sends calls to it. A host that does not implement it loses only that.
+ * What uses the given rules of a tenant (optional). With it, the Routing list shows "Used by",
+ * and removing a rule says what still sends calls to it; a host without it loses only that.
+ * Asked once per list page for the page's rules (up to 50), so a host answers with one query.
  */
-export type HostRuleUsage = (tenantId: string, ruleId: number) => RuleUse[] | Promise<RuleUse[]>;
+export type HostRuleUsage = (tenantId: string, ruleIds: readonly number[]) => RuleUses | Promise<RuleUses>;
 
 /** AMI connection settings; without them the plugin moves calls with AGI alone. */
 export interface AmiSettings {

@@ -45,8 +45,9 @@ export class IvrMenus {
     });
   }
 
-  /** The tenant's options that send callers to `destination`. */
-  async optionsTo(tenantId: string, destination: string): Promise<IvrOption[]> {
-    return (await this.db('host_ivr_options').select('ivr', 'digit', 'destination').where({ tenant_id: tenantId, destination }).orderBy(['ivr', 'digit'])) as IvrOption[];
+  /** The tenant's options that send callers to one of `destinations`. */
+  async optionsTo(tenantId: string, destinations: string[]): Promise<IvrOption[]> {
+    if (destinations.length === 0) return [];
+    return (await this.db('host_ivr_options').select('ivr', 'digit', 'destination').where({ tenant_id: tenantId }).whereIn('destination', destinations).orderBy(['ivr', 'digit'])) as IvrOption[];
   }
 }

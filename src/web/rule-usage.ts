@@ -18,21 +18,25 @@ export class RuleUsage {
   }
 
   async of(tenantId: string, ruleId: number): Promise<RuleUse[] | undefined> {
-    if (!this.host.usage) return undefined;
-    try {
-      const uses = await this.host.usage(tenantId, ruleId);
-      return uses.slice(0, 1000).map((use) => ({ label: String(use.label), ...(safeHref(use.href) ? { href: use.href } : {}) }));
-    } catch (err) {
-      this.host.logger.warn('crm-routing: the host could not say what uses a rule', { ruleId, error: (err as Error)?.message ?? String(err) });
-      return undefined;
-    }
+    return (await this.ofEach(tenantId, [ruleId])).get(ruleId);
   }
 
-  /** Uses of each rule of a page, asked in parallel. */
+  /** Uses of each rule of a page, in one question to the host. */
   async ofEach(tenantId: string, ruleIds: number[]): Promise<Map<number, RuleUse[] | undefined>> {
-    const answers = await Promise.all(ruleIds.map((id) => this.of(tenantId, id)));
-    return new Map(ruleIds.map((id, i) => [id, answers[i]]));
+    const unknown = new Map(ruleIds.map((id) => [id, undefined]));
+    if (!this.host.usage || ruleIds.length === 0) return unknown;
+    try {
+      const answer = await this.host.usage(tenantId, ruleIds);
+      return new Map(ruleIds.map((id) => [id, (answer[id] ?? []).slice(0, 1000).map(cleanUse)]));
+    } catch (err) {
+      this.host.logger.warn('crm-routing: the host could not say what uses its rules', { ruleIds, error: (err as Error)?.message ?? String(err) });
+      return unknown;
+    }
   }
+}
+
+function cleanUse(use: RuleUse): RuleUse {
+  return { label: String(use.label), ...(safeHref(use.href) ? { href: use.href } : {}) };
 }
 
 /** "DID 5551234, IVR 200 - Main menu (option 2)", with "and 3 more" past the first twenty. */

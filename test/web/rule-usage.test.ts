@@ -14,11 +14,19 @@ describe('Rule usage', () => {
     assert.match(removedNotice('Gold', many), /DID 19 and 3 more\. Their calls now take the fallback line/);
   });
 
+  it('asks the host once for a page of rules', async () => {
+    const asked: number[][] = [];
+    const usage = new RuleUsage({ logger: silentLogger, usage: (_t, ids) => { asked.push([...ids]); return { 2: [{ label: 'DID 5551234' }] }; } });
+    assert.deepEqual([...(await usage.ofEach('t', [1, 2, 3])).entries()], [[1, []], [2, [{ label: 'DID 5551234' }]], [3, []]]);
+    assert.deepEqual(asked, [[1, 2, 3]]);
+  });
+
   it('says nothing rather than "not used" when the host cannot tell, and drops links that are not admin pages', async () => {
     assert.equal(await new RuleUsage({ logger: silentLogger }).of('t', 1), undefined);
     const failing = new RuleUsage({ logger: silentLogger, usage: () => { throw new Error('database down'); } });
     assert.equal(await failing.of('t', 1), undefined);
-    const usage = new RuleUsage({ logger: silentLogger, usage: async () => [{ label: 'DID 1', href: 'javascript:alert(1)' }, { label: 'DID 2', href: '/dids' }, { label: 'DID 3', href: '//evil.example' }] });
+    const usage = new RuleUsage({ logger: silentLogger, usage: async () => ({ 1: [{ label: 'DID 1', href: 'javascript:alert(1)' }, { label: 'DID 2', href: '/dids' }, { label: 'DID 3', href: '//evil.example' }] }) });
     assert.deepEqual(await usage.of('t', 1), [{ label: 'DID 1' }, { label: 'DID 2', href: '/dids' }, { label: 'DID 3' }]);
+    assert.deepEqual(await usage.of('t', 2), [], 'a rule the host does not name is used by nothing');
   });
 });
