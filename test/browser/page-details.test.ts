@@ -55,6 +55,12 @@ describe('Page details (Chromium)', function () {
     assert.equal(await page.locator('.crm-rule-list tbody tr').count(), 3);
   });
 
+  it('says what the search takes', async () => {
+    await page.goto(`${t.host.url}/crm/routing`);
+    assert.equal(await page.locator('#q-help').textContent(), 'Letters and digits [(a-z)(0-9)]: part of a rule name or of a CRM field name, in any case.');
+    assert.equal(await page.getByLabel('Search', { exact: true }).getAttribute('aria-describedby'), 'q-help');
+  });
+
   it('shows no notice a link carries', async () => {
     await page.goto(`${t.host.url}/crm/routing?notice=${encodeURIComponent('Call +1 900 555 0100 to renew your license')}`);
     assert.equal(await page.getByRole('status').count(), 0);
