@@ -95,6 +95,7 @@ describe('Pages at 390 and 768 px wide (Chromium)', function () {
           await submit(page, page.getByRole('row', { name: new RegExp(LONG) }).getByRole('button', { name: 'Delete' }).first());
           assert.equal(await page.getByRole('heading', { level: 1 }).textContent(), 'Remove rule');
         }],
+        ['a setup guide', async () => void (await page.goto(`${t.host.url}/crm/integration/guides/zoho`))],
         ['the DIDs page', async () => void (await page.goto(`${t.host.url}/dids`))],
         ['the IVRs page', async () => void (await page.goto(`${t.host.url}/ivrs`))],
       ];
