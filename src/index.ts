@@ -28,7 +28,7 @@ export interface RegisterOptions {
 
 export async function register(host: HostContext, options: RegisterOptions = {}): Promise<PluginHandle> {
   const config = pluginConfig(host, options.limits, options.lookupCacheTtlSeconds);
-  const store = await PluginStore.create(host.db, { tablePrefix: config.tablePrefix, secretKey: host.secretKey });
+  const store = await PluginStore.create(host.db, { tablePrefix: config.tablePrefix, secretKey: host.secretKey, logger: host.logger });
   const callPath = await startCallPath({ host, store, config, decisionFlushMs: options.decisionFlushMs });
   // With port 0 (tests) the dialplan must show the port actually listened on.
   const listening = { ...config, agi: { ...config.agi, port: callPath.health().agi.port } };

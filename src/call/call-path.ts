@@ -74,7 +74,7 @@ export async function startCallPath({ host, store, config, lookups, decisionFlus
     onReload: () => connectors?.integrationsChanged(),
   });
   connectors = new RuleConnectors({
-    http, logger, cacheTtlMs: config.lookupCacheTtlSeconds * 1000, resolveOrigin: host.resolveCrmOrigin,
+    http, logger, cacheTtlMs: config.lookupCacheTtlSeconds * 1000, resolveOrigin: host.resolveCrmOrigin, tokenStore: store.tokenStates,
     integration: (tenantId, crm) => integrations.get(integrationKey(tenantId, crm)),
   });
   const ami = await AmiClient.create(host.ami, { logger, actionTimeoutMs: REDIRECT_TIMEOUT_MS });

@@ -14,7 +14,7 @@ import type { HttpClient } from './shared/http-client';
 import type { ConnectorServices, IntegrationConnector } from './integration';
 import { CachedLookup } from './shared/lookup-cache';
 import { CRM_REGISTRY } from './registry';
-import { TokenCache } from './shared/token-cache';
+import { TokenCache, type DurableTokenStore } from './shared/token-cache';
 
 export interface RuleConnectorsOptions {
   http: HttpClient;
@@ -27,6 +27,8 @@ export interface RuleConnectorsOptions {
   notFoundTtlMs?: number;
   /** The host's `resolveCrmOrigin`, handed to every connector. */
   resolveOrigin?: (origin: string) => string;
+  /** Where durable sign-ins are shared with the other processes on the database (TokenCache). */
+  tokenStore?: DurableTokenStore;
 }
 
 /** A connector that always answers with the same error (an integration that cannot be used). */
@@ -44,11 +46,13 @@ interface Built {
 }
 
 export class RuleConnectors {
-  private readonly tokens = new TokenCache();
+  private readonly tokens: TokenCache;
   private readonly custom = new WeakMap<Rule, CrmConnector>();
   private built = new Map<string, Built>();
 
-  constructor(private readonly options: RuleConnectorsOptions) {}
+  constructor(private readonly options: RuleConnectorsOptions) {
+    this.tokens = new TokenCache(options.tokenStore ? { store: options.tokenStore } : {});
+  }
 
   forRule(rule: Rule): CrmConnector {
     const source = rule.source;
@@ -80,7 +84,7 @@ export class RuleConnectors {
       const issue = parsed.error.issues[0];
       return new FailingConnector({ kind: 'error', code: 'CONFIG', message: `${label} settings are incomplete (${issue?.path.join('.') || 'settings'}: ${issue?.message ?? 'invalid'}). Fix them under CRM > Integration.` });
     }
-    const connector = definition.create(parsed.data, this.services(this.tokens));
+    const connector = definition.create(parsed.data, this.services(this.tokens.forTenant(tenantId)));
     const region = typeof record.settings.region === 'string' ? record.settings.region : 'US';
     const cached = new CachedLookup(connector, {
       integrationId: `${crm}:${record.id}`,
@@ -97,14 +101,25 @@ export class RuleConnectors {
   /**
    * A connector from settings that may not be saved yet ("Test connection" before Save), with
    * its own token cache so a test never disturbs live calls; or why the settings cannot be used.
+   * Durable sign-ins are still shared (a refresh token that works once is spent once), so the
+   * tenant is needed.
    */
-  probe(crm: CrmKind, settings: Record<string, unknown>): IntegrationConnector | { error: string; path: string } {
+  probe(tenantId: string, crm: CrmKind, settings: Record<string, unknown>): IntegrationConnector | { error: string; path: string } {
     const parsed = CRM_REGISTRY[crm].definition.schema.safeParse(settings);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       return { error: issue?.message ?? 'These settings are not valid.', path: String(issue?.path[0] ?? '') };
     }
-    return CRM_REGISTRY[crm].definition.create(parsed.data, this.services(new TokenCache()));
+    return CRM_REGISTRY[crm].definition.create(parsed.data, this.services(this.freshTokens(tenantId)));
+  }
+
+  /** What a CRM's Connect (code exchange) needs: the shared HTTP client, a token cache of its own. */
+  connectServices(tenantId: string): ConnectorServices {
+    return this.services(this.freshTokens(tenantId));
+  }
+
+  private freshTokens(tenantId: string): TokenCache {
+    return new TokenCache(this.options.tokenStore ? { store: this.options.tokenStore } : {}).forTenant(tenantId);
   }
 
   private services(tokens: TokenCache): ConnectorServices {

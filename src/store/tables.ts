@@ -20,6 +20,10 @@ export interface PluginTables {
   ruleRows: string;
   decisions: string;
   cacheVersions: string;
+  /** "Connect" flows started and not yet finished (state, PKCE verifier sealed). */
+  connectStates: string;
+  /** Sign-in state of CRMs whose refresh tokens work once or rotate, shared by every process. */
+  tokenStates: string;
   /** knex's own bookkeeping; its lock table is this name + "_lock". */
   migrations: string;
 }
@@ -38,6 +42,8 @@ export function pluginTables(prefix: string = DEFAULT_TABLE_PREFIX): PluginTable
     ruleRows: `${prefix}rule_rows`,
     decisions: `${prefix}decisions`,
     cacheVersions: `${prefix}cache_versions`,
+    connectStates: `${prefix}connect_states`,
+    tokenStates: `${prefix}token_states`,
     migrations: `${prefix}migrations`,
   };
 }

@@ -114,7 +114,7 @@ export function integrationRoutes(deps: IntegrationRoutesDeps): Router {
 
     if (body.action === 'test') {
       keepTyped();
-      const connector = deps.connectors.probe(crm, merged);
+      const connector = deps.connectors.probe(tenantId, crm, merged);
       if ('error' in connector) {
         state.errors[connector.path || 'form'] = message(connector.path, connector.error);
         state.report = { ok: false, code: 'CONFIG', message: `Not tested: ${message(connector.path, connector.error)}` };

@@ -62,6 +62,14 @@ export function describeEachDatabase(title: string, body: (database: TestDatabas
   }
 }
 
+/**
+ * Another knex instance, with its own connections, on the same database: a second process of the
+ * host (another PBX web node). The caller destroys it before the database is closed.
+ */
+export function anotherConnectionPool(db: Knex): Knex {
+  return knex({ ...(db.client as { config: Knex.Config }).config });
+}
+
 async function openMariaDb(): Promise<OpenedDatabase> {
   const url = new URL(process.env.TEST_MYSQL_URL ?? DEFAULT_MYSQL_URL);
   const server = {

@@ -66,6 +66,11 @@ export interface SessionOptions<T extends CachedToken> {
   signal: AbortSignal;
   /** Epoch ms the call must be done by; a 429 wait never passes it. */
   deadlineAt: number;
+  /**
+   * The token carries a refresh token that works once or rotates: keep it in the shared store so
+   * every process spends it once (TokenCache, "durable keys").
+   */
+  durable?: boolean;
 }
 
 /**
@@ -74,11 +79,11 @@ export interface SessionOptions<T extends CachedToken> {
  * Retry-After, only if that wait ends before the deadline.
  */
 export async function withSession<T extends CachedToken, R>(options: SessionOptions<T>, attempt: (token: T) => Promise<R>): Promise<R> {
-  const { tokens, key, login, signal, deadlineAt } = options;
+  const { tokens, key, login, signal, deadlineAt, durable } = options;
   let relogged = false;
   let waited = false;
   for (;;) {
-    const token = await tokens.get(key, login, signal);
+    const token = await tokens.get(key, login, signal, { durable });
     try {
       return await attempt(token);
     } catch (err) {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { TokenCache, type CachedToken } from '../../../src/crm/shared/token-cache';
+import { TokenCache, type CachedToken, type DurableTokenStore } from '../../../src/crm/shared/token-cache';
 
 interface Token extends CachedToken { value: string; refresh?: string }
 
@@ -67,5 +67,88 @@ describe('TokenCache', () => {
     const cache = new TokenCache();
     await assert.rejects(cache.get<Token>('k', async () => { throw new Error('401'); }, never), /401/);
     assert.equal((await cache.get<Token>('k', async () => ({ value: 'ok', expiresAt: Date.now() + 3_600_000 }), never)).value, 'ok');
+  });
+});
+
+/** A DurableTokenStore in memory, one lock per key: what two processes on one database share. */
+class MemoryTokenStore implements DurableTokenStore {
+  readonly rows = new Map<string, string>();
+  private readonly locks = new Map<string, Promise<unknown>>();
+
+  async read(tenantId: string, key: string): Promise<string | undefined> {
+    return this.rows.get(`${tenantId}|${key}`);
+  }
+
+  async locked<R>(tenantId: string, key: string, update: (stored: string | undefined) => Promise<{ store?: string; result: R }>): Promise<R> {
+    const id = `${tenantId}|${key}`;
+    const before = this.locks.get(id) ?? Promise.resolve();
+    const run = before.catch(() => undefined).then(async () => {
+      const outcome = await update(this.rows.get(id));
+      if (outcome.store !== undefined) this.rows.set(id, outcome.store);
+      return outcome.result;
+    });
+    this.locks.set(id, run);
+    return run;
+  }
+}
+
+describe('TokenCache with durable keys', () => {
+  const never = new AbortController().signal;
+  const durable = { durable: true };
+
+  it('uses the token another process stored instead of refreshing again', async () => {
+    const store = new MemoryTokenStore();
+    const a = new TokenCache({ store }).forTenant('t1');
+    const b = new TokenCache({ store }).forTenant('t1');
+    const refreshed: Array<string | undefined> = [];
+    const fetch = async (previous: Token | undefined) => {
+      refreshed.push(previous?.refresh);
+      return { value: `t${refreshed.length}`, refresh: `r${refreshed.length}`, expiresAt: Date.now() + 3_600_000 };
+    };
+    assert.equal((await a.get<Token>('k', fetch, never, durable)).value, 't1');
+    assert.equal((await b.get<Token>('k', fetch, never, durable)).value, 't1', 'b reads what a stored');
+    assert.deepEqual(refreshed, [undefined]);
+  });
+
+  it('after a 401, refreshes with the stored refresh token, not its own spent copy', async () => {
+    const store = new MemoryTokenStore();
+    const a = new TokenCache({ store }).forTenant('t1');
+    const b = new TokenCache({ store }).forTenant('t1');
+    const presented: Array<string | undefined> = [];
+    let n = 0;
+    const fetch = async (previous: Token | undefined) => {
+      presented.push(previous?.refresh);
+      n += 1;
+      return { value: `t${n}`, refresh: `r${n}`, expiresAt: Date.now() + 3_600_000 };
+    };
+    const first = await a.get<Token>('k', fetch, never, durable);
+    const firstInB = await b.get<Token>('k', fetch, never, durable);
+    a.invalidate('k', first); // a's call was answered 401
+    const second = await a.get<Token>('k', fetch, never, durable);
+    assert.equal(second.value, 't2');
+    b.invalidate('k', firstInB); // b's call with the same old token was answered 401 too
+    assert.equal((await b.get<Token>('k', fetch, never, durable)).value, 't2', 'b takes the token a stored');
+    assert.deepEqual(presented, [undefined, 'r1'], 'r1 was presented once; b never refreshed');
+  });
+
+  it('keeps tenants apart, and keeps durable keys in memory without a tenant or a store', async () => {
+    const store = new MemoryTokenStore();
+    const root = new TokenCache({ store });
+    let n = 0;
+    const fetch = async () => ({ value: `t${(n += 1)}`, expiresAt: Date.now() + 3_600_000 });
+    assert.equal((await root.forTenant('a').get<Token>('k', fetch, never, durable)).value, 't1');
+    assert.equal((await root.forTenant('b').get<Token>('k', fetch, never, durable)).value, 't2');
+    assert.equal((await root.forTenant('a').get<Token>('k', fetch, never, durable)).value, 't1', 'the memory copy is shared by views of one tenant');
+    assert.deepEqual([...store.rows.keys()].sort(), ['a|k', 'b|k']);
+    assert.equal((await root.get<Token>('k', fetch, never, durable)).value, 't3');
+    assert.equal((await new TokenCache().forTenant('a').get<Token>('k', fetch, never, durable)).value, 't4');
+    assert.equal(store.rows.size, 2, 'nothing stored without a tenant, nor in a cache without a store');
+  });
+
+  it('does not store a failed refresh', async () => {
+    const store = new MemoryTokenStore();
+    const cache = new TokenCache({ store }).forTenant('t1');
+    await assert.rejects(cache.get<Token>('k', async () => { throw new Error('invalid_grant'); }, never, durable), /invalid_grant/);
+    assert.equal(store.rows.size, 0);
   });
 });
