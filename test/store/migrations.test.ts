@@ -53,7 +53,7 @@ describeEachDatabase('Migrations', (database) => {
     assert.deepEqual(names.filter((n) => n.startsWith('mig_a_')), pluginTableNames(tables));
     assert.deepEqual(names.filter((n) => !n.startsWith('mig_')), [], 'nothing outside the prefixes');
     assert.deepEqual(await appliedMigrations(database.db, tables), shippedMigrations());
-    assert.deepEqual(shippedMigrations().slice(0, 2), ['20261125000001_create_tables.js', '20261204000001_rule_warnings.js']);
+    assert.deepEqual(shippedMigrations().slice(0, 3), ['20261125000001_create_tables.js', '20261204000001_rule_warnings.js', '20261204000002_sign_in_state.js']);
     const versions = await database.db(tables.cacheVersions).orderBy('scope');
     assert.deepEqual(versions.map((v: { scope: string; version: unknown }) => [v.scope, Number(v.version)]), [['integrations', 0], ['rules', 0]]);
     await rollbackAll(database.db, tables);
