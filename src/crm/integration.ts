@@ -80,12 +80,22 @@ export interface OAuthConnect<Settings extends Record<string, unknown> = Record<
   pkce: boolean;
   /** Settings that must be filled before Connect can start (e.g. clientId, subdomain), with why. */
   requires(settings: Partial<Settings>): string | undefined;
-  /** The vendor's consent page for these settings. */
-  authorizeUrl(settings: Settings, params: { redirectUri: string; state: string; codeChallenge?: string }, services: ConnectorServices): string;
+  /**
+   * The vendor's consent page for these settings. May ask the vendor first (Bullhorn's data
+   * centre comes from its loginInfo), within `signal`.
+   */
+  authorizeUrl(
+    settings: Settings,
+    params: { redirectUri: string; state: string; codeChallenge?: string },
+    services: ConnectorServices,
+    signal: AbortSignal,
+  ): string | Promise<string>;
   /**
    * Exchanges the code at the vendor's token endpoint. `callback` holds every query parameter the
    * vendor sent back (Zoho's accounts-server and location, say). Returns the secrets to store
-   * sealed (always the refresh token) and settings learned from the vendor (an instance URL).
+   * sealed (always the refresh token) and settings learned from the vendor (an instance URL, the
+   * sign-in mode that uses the token); `account` names who signed in, when the vendor says.
+   * Throws a CrmError with a message for the administrator when the vendor refuses.
    */
   exchangeCode(
     settings: Settings,

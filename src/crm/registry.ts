@@ -44,7 +44,12 @@ export const CRM_REGISTRY: Record<CrmKind, CrmEntry> = {
   vtiger: { definition: vtigerDefinition as CrmDefinition, usesUsername: true, hasDefaultCredentials: userAndSecret('username', 'accessKey') },
   zendesk: {
     definition: zendeskDefinition as CrmDefinition, usesUsername: true,
-    hasDefaultCredentials: (s, stored) => stored.has('oauthToken') || (has(s, 'email') && stored.has('apiToken')),
+    hasDefaultCredentials: (s, stored) => {
+      const legacy = stored.has('oauthToken') || (has(s, 'email') && stored.has('apiToken'));
+      if (s.authMode === 'client_credentials') return has(s, 'clientId') && stored.has('clientSecret');
+      if (s.authMode === 'authorization_code') return has(s, 'clientId') && stored.has('clientSecret') && stored.has('refreshToken');
+      return legacy;
+    },
   },
   zoho: { definition: zohoDefinition as CrmDefinition, usesUsername: false, hasDefaultCredentials: (_s, stored) => stored.has('refreshToken') },
 };

@@ -1,8 +1,9 @@
 /**
- * Zendesk Support (crm-apis.md §9). Auth: Basic `{agent email}/token:{API token}` (the rule's
- * CRM Username / CRM Password, else the integration's defaults), or an OAuth Bearer token set on
- * the integration. Neither needs a sign-in request; the header is still held in the TokenCache so
- * withSession applies the shared 401 / 429 discipline.
+ * Zendesk Support (crm-apis.md §9, §13). Sign-in (sign-in.ts): OAuth by default, with the
+ * client credentials grant or, after "Connect" (connect.ts), an agent's rotating refresh token;
+ * Basic `{agent email}/token:{API token}` only as the legacy choice (API tokens stop working on
+ * 2027-04-30), or when a rule gives its own CRM Username / CRM Password. The token is held in the
+ * TokenCache so withSession applies the shared 401 / 429 discipline.
  *
  * Lookup: `search.json?query=type:user phone:*{national digits}`, the form Zendesk documents for
  * callers: digits only, and the leading `*` matches any stored formatting. Every returned number
@@ -16,16 +17,18 @@
  */
 import { z } from 'zod';
 import { isSamePhone, phoneVariants } from '../../domain/phone';
-import { regionField, regionSchema } from '../shared/common-settings';
 import { runConnectionTest, sampleRequest } from '../shared/connection-test';
 import type { LookupRequest, LookupResult } from '../connector';
 import { CrmError } from '../shared/crm-error';
 import { fieldValueToText } from '../shared/field-value';
 import type { ConnectorServices, CrmDefinition, CrmField, Credentials, IntegrationConnector, TestReport } from '../integration';
 import { pickMostRecent } from '../shared/record-pick';
-import { sessionKey } from '../shared/session-key';
-import type { CachedToken } from '../shared/token-cache';
 import { lookupResult, requestJson, withSession, type JsonResponse } from '../shared/vendor-call';
+import { zendeskConnect } from './connect';
+import { API_TOKENS_END, zendeskBaseUrl, zendeskFields, zendeskSchema, type ZendeskSettings } from './settings';
+import { zendeskSignIn, type ZendeskAuth } from './sign-in';
+
+export { zendeskBaseUrl, zendeskSchema, type ZendeskSettings } from './settings';
 
 const WHAT = 'Zendesk';
 const META_LIMITS = { timeoutMs: 10_000, maxBodyBytes: 2 * 1024 * 1024 };
@@ -34,36 +37,6 @@ type ZendeskModule = (typeof MODULES)[number];
 
 const USER_ATTRIBUTES = ['id', 'name', 'email', 'phone', 'role', 'organization_id', 'external_id', 'alias', 'details', 'notes', 'tags', 'time_zone', 'locale', 'verified', 'suspended', 'active', 'shared_phone_number', 'default_group_id', 'custom_role_id', 'created_at', 'updated_at', 'last_login_at'];
 const ORGANIZATION_ATTRIBUTES = ['id', 'name', 'external_id', 'details', 'notes', 'domain_names', 'group_id', 'shared_tickets', 'shared_comments', 'tags', 'created_at', 'updated_at'];
-
-export const zendeskSchema = z.object({
-  subdomain: z
-    .string({ error: 'Enter your Zendesk subdomain (acme for acme.zendesk.com).' })
-    .trim()
-    .refine((value) => zendeskBaseUrl(value) !== undefined, { message: 'Enter your Zendesk subdomain (acme for acme.zendesk.com) or the account\'s https:// address.' }),
-  email: z.string().trim().default(''),
-  apiToken: z.string().trim().default(''),
-  oauthToken: z.string().trim().default(''),
-  region: regionSchema,
-});
-export type ZendeskSettings = z.infer<typeof zendeskSchema>;
-
-/** `acme`, `acme.zendesk.com` or an https:// address -> the API origin; undefined when none of those. */
-export function zendeskBaseUrl(value: string): string | undefined {
-  const text = value.trim().toLowerCase();
-  if (/^[a-z0-9][a-z0-9-]{0,62}$/.test(text)) return `https://${text}.zendesk.com`;
-  if (/^[a-z0-9][a-z0-9-]{0,62}\.zendesk\.com$/.test(text)) return `https://${text}`;
-  try {
-    const url = new URL(value.trim());
-    const bare = url.pathname === '/' && url.search === '' && url.hash === '' && url.username === '' && url.password === '';
-    return url.protocol === 'https:' && bare ? url.origin : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-interface ZendeskAuth extends CachedToken {
-  authorization: string;
-}
 
 const userSchema = z.looseObject({ id: z.number(), phone: z.string().nullable().optional(), organization_id: z.number().nullable().optional(), updated_at: z.string().nullable().optional(), user_fields: z.record(z.string(), z.unknown()).nullable().optional() });
 const searchSchema = z.object({ results: z.array(z.looseObject({ result_type: z.string().optional() })).default([]) });
@@ -146,19 +119,8 @@ class ZendeskConnector implements IntegrationConnector {
   }
 
   private withAuth<R>(credentials: Credentials, signal: AbortSignal, deadlineAt: number, attempt: (auth: ZendeskAuth) => Promise<R>): Promise<R> {
-    const authorization = this.authorizationHeader(credentials);
-    const key = sessionKey('zendesk', this.baseUrl, [], [authorization]);
-    // No sign-in request exists: the "login" hands back the header the credentials make.
-    const login = async (): Promise<ZendeskAuth> => ({ authorization, expiresAt: Number.MAX_SAFE_INTEGER });
-    return withSession({ tokens: this.services.tokens, key, login, signal, deadlineAt }, attempt);
-  }
-
-  private authorizationHeader(credentials: Credentials): string {
-    const email = credentials.username.trim() || this.settings.email;
-    const token = credentials.password.trim() || this.settings.apiToken;
-    if (email && token) return `Basic ${Buffer.from(`${email}/token:${token}`).toString('base64')}`;
-    if (this.settings.oauthToken) return `Bearer ${this.settings.oauthToken}`;
-    throw new CrmError('CONFIG', 'Zendesk needs an agent email and API token (on the rule or the integration) or an OAuth token on the integration.');
+    const { key, login, durable } = zendeskSignIn(this.settings, this.baseUrl, credentials, this.services);
+    return withSession({ tokens: this.services.tokens, key, login, signal, deadlineAt, durable }, attempt);
   }
 }
 
@@ -190,15 +152,10 @@ function time(value: string | null | undefined): number {
 export const zendeskDefinition: CrmDefinition<ZendeskSettings> = {
   kind: 'zendesk',
   label: 'Zendesk',
-  credentialsHelp: 'Username: the agent\'s email address. Password: a Zendesk API token (Admin Center > Apps and integrations > Zendesk API), not the login password.',
+  credentialsHelp: `Username / Password: normally empty (the integration's OAuth sign-in is used). Legacy, until ${API_TOKENS_END}: an agent's email address and a Zendesk API token.`,
   modules: [...MODULES],
-  fields: [
-    { name: 'subdomain', label: 'Zendesk subdomain', help: 'The acme in acme.zendesk.com (or the account\'s full https:// address).', type: 'text', secret: false, required: true, placeholder: 'acme' },
-    { name: 'email', label: 'Default agent email', help: 'Used with the API token when a rule leaves CRM Username empty.', type: 'text', secret: false, required: false },
-    { name: 'apiToken', label: 'Default API token', help: 'Used when a rule leaves CRM Password empty.', type: 'secret', secret: true, required: false },
-    { name: 'oauthToken', label: 'OAuth access token', help: 'Instead of email + API token: a Bearer token with read scope, used when no email/token is set.', type: 'secret', secret: true, required: false },
-    regionField,
-  ],
+  fields: zendeskFields,
   schema: zendeskSchema,
   create: (settings, services) => new ZendeskConnector(settings, services),
+  connect: zendeskConnect,
 };

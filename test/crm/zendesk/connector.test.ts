@@ -14,7 +14,7 @@ describe('Zendesk connector', () => {
   const credentials = () => ({ username: fake.email, password: fake.apiToken });
   const request = (over: Partial<LookupRequest> = {}) => lookupRequest({ callerId: '+1 513 555 7611', fieldName: 'name', module: 'users', credentials: credentials() }, over);
   const make = (over: Record<string, unknown> = {}) =>
-    zendeskDefinition.create(zendeskSchema.parse({ subdomain: fake.url, region: 'US', ...over }), connectorServices(http));
+    zendeskDefinition.create(zendeskSchema.parse({ subdomain: fake.url, region: 'US', authMode: 'api_token', ...over }), connectorServices(http));
   const lookup = (over: Partial<LookupRequest> = {}, ms = 3000) => lookupByDeadline(connector, request({ deadlineAt: Date.now() + ms, ...over }));
 
   before(() => { http = testHttpClient(); });
@@ -49,7 +49,7 @@ describe('Zendesk connector', () => {
     assert.equal(unknown.kind === 'error' && unknown.code, 'CONFIG');
   });
 
-  it('authenticates with the OAuth token when no email/API token is given', async () => {
+  it('authenticates with a fixed OAuth token (legacy) when no email/API token is given', async () => {
     const oauth = make({ oauthToken: fake.oauthToken });
     const result = await lookupByDeadline(oauth, request({ credentials: NO_CREDENTIALS }));
     assert.deepEqual(result, { kind: 'value', value: 'Ann Caller', matches: 1 });

@@ -7,7 +7,8 @@
 import { FakeHttpsServer, type FakeReply, type RecordedRequest } from '../fake-https';
 
 export abstract class VendorFake {
-  readonly violations: string[] = [];
+  /** Requests the vendor would refuse; a fake with more sources (a consent page) adds them in `violations`. */
+  protected readonly ownViolations: string[] = [];
   /** Answers before the vendor's checks when it returns a reply (429, 500, a delay...). */
   intercept?: (req: RecordedRequest) => FakeReply | undefined;
 
@@ -19,6 +20,11 @@ export abstract class VendorFake {
     const server = await FakeHttpsServer.start((req) => fake!.dispatch(req));
     fake = create(server);
     return fake;
+  }
+
+  /** Requests the vendor would refuse; each test expects none. */
+  get violations(): string[] {
+    return this.ownViolations;
   }
 
   get url(): string {

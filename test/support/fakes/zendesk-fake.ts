@@ -1,37 +1,93 @@
 /**
  * A fake Zendesk Support account: search.json (users by phone, with the leading-* form Zendesk
  * documents for callers), organizations/{id}, user_fields and organization_fields (paginated by
- * next_page). Authentication is Basic `{email}/token:{api_token}` or an OAuth Bearer token.
+ * next_page), users/me; and Zendesk's OAuth as of 2026 (crm-apis.md §9, §13):
+ * - `POST /oauth/tokens` with a JSON body: client_credentials (confidential client), the
+ *   authorization code (PKCE checked), and refresh_token. Access tokens live 30 minutes unless
+ *   `expires_in` (5 minutes to 48 hours) asks otherwise, and really expire on the fake's clock
+ *   (`advanceClock`); each refresh answers a new access AND refresh token and deletes the old
+ *   pair, so a refresh token presented twice is refused (and counted in `counts.refreshReuse`).
+ * - the consent page `/oauth/authorizations/new` (consent-page.ts).
+ * - legacy Basic `{email}/token:{api_token}` and a fixed OAuth token.
  * Requests outside the documented shapes are answered 400 and written to `violations`.
  * The phone search matches loosely (digits contained), as a wildcard search would.
  */
-import type { FakeReply, RecordedRequest } from '../fake-https';
+import { randomBytes } from 'node:crypto';
+import type { FakeHttpsServer, FakeReply, RecordedRequest } from '../fake-https';
+import { ConsentPages, DECISION_PATH } from './consent-page';
 import { VendorFake } from './vendor-fake';
 
 export type ZendeskUser = { id: number; phone: string | null; updated_at: string; organization_id?: number | null; user_fields?: Record<string, unknown> } & Record<string, unknown>;
 export type ZendeskOrganization = { id: number; organization_fields?: Record<string, unknown> } & Record<string, unknown>;
 
+const ACCESS_DEFAULT_S = 1800;
+const ACCESS_RANGE_S = [300, 172_800] as const;
+const REFRESH_DEFAULT_S = 30 * 86_400;
+const REFRESH_RANGE_S = [7 * 86_400, 90 * 86_400] as const;
+
+const GRANT_FIELDS: Record<string, { required: string[]; optional: string[] }> = {
+  client_credentials: { required: ['grant_type', 'client_id', 'client_secret'], optional: ['scope', 'expires_in'] },
+  authorization_code: { required: ['grant_type', 'code', 'client_id', 'client_secret', 'redirect_uri'], optional: ['scope', 'code_verifier', 'expires_in', 'refresh_token_expires_in'] },
+  refresh_token: { required: ['grant_type', 'refresh_token', 'client_id', 'client_secret'], optional: ['scope', 'expires_in', 'refresh_token_expires_in'] },
+};
+
 export class ZendeskFake extends VendorFake {
   email = 'agent@acme.test';
   apiToken = 'tok3n/with+chars';
   oauthToken = 'oauth-abc';
+  clientId = 'crm_routing_pbx';
+  clientSecret = 'zd-client-secret-0123456789';
   users: ZendeskUser[] = [];
   organizations: ZendeskOrganization[] = [];
   userFields = [{ id: 1, key: 'tier', title: 'Support tier', type: 'dropdown', active: true }, { id: 2, key: 'account_no', title: 'Account number', type: 'text', active: true }];
   organizationFields = [{ id: 3, key: 'region_code', title: 'Region code', type: 'text', active: true }];
-  readonly counts = { searches: 0, unauthenticated: 0 };
+  readonly counts = { searches: 0, unauthenticated: 0, expiredTokens: 0, clientCredentialGrants: 0, codeGrants: 0, refreshGrants: 0, refreshReuse: 0 };
+  readonly consent: ConsentPages;
+  /** Milliseconds the fake's clock is ahead of the real one (advanceClock). */
+  private clockOffsetMs = 0;
+  private readonly accessTokens = new Map<string, number>();
+  private readonly refreshTokens = new Map<string, number>();
+  private readonly spentRefreshTokens = new Set<string>();
+
+  private constructor(server: FakeHttpsServer) {
+    super(server);
+    this.consent = new ConsentPages({ vendor: 'Zendesk', clientId: this.clientId, redirectUris: [], pkce: true }, this.ownViolations, () => this.now());
+  }
 
   static start(): Promise<ZendeskFake> {
     return VendorFake.serve((server) => new ZendeskFake(server));
   }
 
+  /** Registers the plugin's redirect URL on the OAuth client. */
+  registerRedirectUri(uri: string): void {
+    this.consent.options.redirectUris.push(uri);
+  }
+
+  /** Moves the fake's clock: tokens issued before expire as they would after that much time. */
+  advanceClock(ms: number): void {
+    this.clockOffsetMs += ms;
+  }
+
+  now(): number {
+    return Date.now() + this.clockOffsetMs;
+  }
+
+  /** Every access token issued so far answers 401 from now on. */
+  revokeAccessTokens(): void {
+    this.accessTokens.clear();
+  }
+
   protected handle(req: RecordedRequest): FakeReply {
+    if (req.path === '/oauth/tokens') return this.token(req);
+    if (req.path === '/oauth/authorizations/new') return this.consent.authorize(req, (scope) => (scope.split(' ').includes('read') ? undefined : `scope "${scope}" does not include read`));
+    if (req.path === DECISION_PATH && req.method === 'POST') return this.consent.decide(req);
     if (req.method !== 'GET') return this.violation(`${req.method} ${req.path}: the connector only reads`, 405);
     if (!this.authenticated(req)) {
       this.counts.unauthenticated += 1;
       return { status: 401, body: { error: "Couldn't authenticate you" } };
     }
     if (req.path === '/api/v2/search.json') return this.search(req);
+    if (req.path === '/api/v2/users/me.json') return { body: { user: { id: 9001, name: 'Ann Agent', email: this.email, role: 'admin' } } };
     const org = /^\/api\/v2\/organizations\/(\d+)$/.exec(req.path);
     if (org) return this.organization(req, Number(org[1]));
     if (req.path === '/api/v2/user_fields') return this.fieldPage(req, 'user_fields', this.userFields);
@@ -42,8 +98,74 @@ export class ZendeskFake extends VendorFake {
   private authenticated(req: RecordedRequest): boolean {
     const header = String(req.headers.authorization ?? '');
     if (header === `Bearer ${this.oauthToken}`) return true;
+    const bearer = /^Bearer (\S+)$/.exec(header)?.[1];
+    if (bearer !== undefined) {
+      const expiresAt = this.accessTokens.get(bearer);
+      if (expiresAt !== undefined && expiresAt <= this.now()) this.counts.expiredTokens += 1;
+      return expiresAt !== undefined && expiresAt > this.now();
+    }
     if (!header.startsWith('Basic ')) return false;
     return Buffer.from(header.slice(6), 'base64').toString('utf8') === `${this.email}/token:${this.apiToken}`;
+  }
+
+  private token(req: RecordedRequest): FakeReply {
+    if (req.method !== 'POST') return this.violation('/oauth/tokens takes POST');
+    if (req.headers['content-type'] !== 'application/json') return this.violation(`/oauth/tokens takes a JSON body (got ${String(req.headers['content-type'])})`);
+    if ([...req.query.keys()].length > 0) return this.violation('/oauth/tokens takes its parameters in the body, not the query string');
+    let body: Record<string, unknown>;
+    try {
+      body = JSON.parse(req.body) as Record<string, unknown>;
+    } catch {
+      return this.violation('/oauth/tokens body is not JSON');
+    }
+    const shape = GRANT_FIELDS[String(body.grant_type)];
+    if (!shape) return { status: 400, body: { error: 'unsupported_grant_type', error_description: `grant_type ${String(body.grant_type)} is not supported` } };
+    const missing = shape.required.filter((k) => body[k] === undefined || body[k] === '');
+    const extra = Object.keys(body).filter((k) => !shape.required.includes(k) && !shape.optional.includes(k));
+    if (missing.length > 0 || extra.length > 0) return this.violation(`${String(body.grant_type)}: missing ${missing.join(',') || '-'}, unexpected ${extra.join(',') || '-'}`);
+    const accessSeconds = body.expires_in === undefined ? ACCESS_DEFAULT_S : Number(body.expires_in);
+    const refreshSeconds = body.refresh_token_expires_in === undefined ? REFRESH_DEFAULT_S : Number(body.refresh_token_expires_in);
+    if (!(accessSeconds >= ACCESS_RANGE_S[0] && accessSeconds <= ACCESS_RANGE_S[1])) return { status: 400, body: { error: 'invalid_request', error_description: 'expires_in must be between 300 and 172800 seconds' } };
+    if (!(refreshSeconds >= REFRESH_RANGE_S[0] && refreshSeconds <= REFRESH_RANGE_S[1])) return { status: 400, body: { error: 'invalid_request', error_description: 'refresh_token_expires_in must be between 604800 and 7776000 seconds' } };
+    if (body.client_id !== this.clientId || body.client_secret !== this.clientSecret) return { status: 401, body: { error: 'invalid_client', error_description: 'Client authentication failed due to unknown client, no client authentication included, or unsupported authentication method.' } };
+    if (body.scope !== undefined && !String(body.scope).split(' ').includes('read')) return { status: 400, body: { error: 'invalid_scope', error_description: 'The requested scope is invalid' } };
+
+    switch (body.grant_type) {
+      case 'client_credentials':
+        this.counts.clientCredentialGrants += 1;
+        return { body: this.issue(accessSeconds) };
+      case 'authorization_code': {
+        this.counts.codeGrants += 1;
+        const redeemed = this.consent.redeem(String(body.code), { clientId: String(body.client_id), redirectUri: String(body.redirect_uri), ...(body.code_verifier ? { codeVerifier: String(body.code_verifier) } : {}) });
+        if ('error' in redeemed) return { status: 400, body: redeemed };
+        return { body: this.issue(accessSeconds, refreshSeconds) };
+      }
+      default: {
+        this.counts.refreshGrants += 1;
+        const presented = String(body.refresh_token);
+        const expiresAt = this.refreshTokens.get(presented);
+        if (expiresAt === undefined || expiresAt <= this.now()) {
+          if (this.spentRefreshTokens.has(presented)) this.counts.refreshReuse += 1;
+          return { status: 400, body: { error: 'invalid_grant', error_description: 'The provided authorization grant or refresh token is invalid, expired or revoked.' } };
+        }
+        // A successful refresh deletes the previous access and refresh tokens.
+        this.refreshTokens.delete(presented);
+        this.spentRefreshTokens.add(presented);
+        return { body: this.issue(accessSeconds, refreshSeconds) };
+      }
+    }
+  }
+
+  private issue(accessSeconds: number, refreshSeconds?: number): Record<string, unknown> {
+    const access = randomBytes(16).toString('hex');
+    this.accessTokens.set(access, this.now() + accessSeconds * 1000);
+    const answer: Record<string, unknown> = { access_token: access, token_type: 'bearer', scope: 'read', expires_in: accessSeconds };
+    if (refreshSeconds !== undefined) {
+      const refresh = randomBytes(16).toString('hex');
+      this.refreshTokens.set(refresh, this.now() + refreshSeconds * 1000);
+      Object.assign(answer, { refresh_token: refresh, refresh_token_expires_in: refreshSeconds });
+    }
+    return answer;
   }
 
   private search(req: RecordedRequest): FakeReply {
@@ -74,7 +196,7 @@ export class ZendeskFake extends VendorFake {
   }
 
   private violation(message: string, status = 400): FakeReply {
-    this.violations.push(message);
+    this.ownViolations.push(message);
     return { status, body: { error: 'InvalidRequest', description: message } };
   }
 }
