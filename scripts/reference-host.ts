@@ -19,6 +19,7 @@ const env = hostDataEnv.extend({
   ADMIN_USER: z.string().min(1).default('admin'),
   ADMIN_PASSWORD: z.string().min(1).default('admin'),
   CRM_CA_FILE: z.string().optional(),
+  PUBLIC_URL: z.string().optional(),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
 });
 
@@ -40,6 +41,7 @@ async function main(): Promise<void> {
     },
     ami: config.AMI_URL ? parseAmiUrl(config.AMI_URL) : undefined,
     crmCa: config.CRM_CA_FILE ? fs.readFileSync(config.CRM_CA_FILE, 'utf8') : undefined,
+    publicUrl: config.PUBLIC_URL,
     logger,
   });
 

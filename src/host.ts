@@ -20,6 +20,12 @@ export interface HostAuth {
   middleware: RequestHandler;
   /** The signed-in user of a request that passed `middleware`. */
   currentUser(req: Request): HostUser;
+  /**
+   * Optional: an identifier of the login session (a new one at each sign-in, gone at sign-out).
+   * A CRM "Connect" started in one session is then refused in another. Without it a Connect is
+   * bound to the user and to a cookie of the browser that started it.
+   */
+  sessionId?(req: Request): string;
 }
 
 export interface HostLicense {
@@ -166,6 +172,15 @@ export interface HostContext {
    * explains without a link.
    */
   licensePageUrl?: string;
+  /**
+   * The host's address as administrators' browsers reach it, e.g. "https://pbx.example.com" (a
+   * path prefix is allowed: "https://example.com/pbx"). CRM "Connect" buttons send the browser
+   * back to `{publicUrl}{basePath}/integration/{crm}/connect/callback`, the redirect URL to
+   * register at the vendor. https, except for localhost. Unset: Connect works only on a host
+   * reached at localhost / 127.0.0.1 (a demo), where the request's own address is used; the
+   * Host header of any other request is never trusted for it.
+   */
+  publicUrl?: string;
 }
 
 /** A rule as the host offers it on the DID / IVR destination pickers. */

@@ -10,6 +10,8 @@ import { createWebApp } from './web/app';
 import { LICENSE_FEATURE } from './web/license-gate';
 import { dialplanFor } from './call/dialplan';
 import { startCallPath } from './call/call-path';
+import { connectRoutes } from './web/connect-routes';
+import { parsePublicUrl } from './web/public-url';
 import { integrationChoices, integrationRoutes } from './web/integration-routes';
 import { ruleToolRoutes } from './web/rule-tool-routes';
 import { guideRoutes } from './web/guide-routes';
@@ -28,11 +30,13 @@ export interface RegisterOptions {
 
 export async function register(host: HostContext, options: RegisterOptions = {}): Promise<PluginHandle> {
   const config = pluginConfig(host, options.limits, options.lookupCacheTtlSeconds);
+  if (host.publicUrl !== undefined) parsePublicUrl(host.publicUrl); // a wrong address fails here, before anything starts
   const store = await PluginStore.create(host.db, { tablePrefix: config.tablePrefix, secretKey: host.secretKey, logger: host.logger });
   const callPath = await startCallPath({ host, store, config, decisionFlushMs: options.decisionFlushMs });
   // With port 0 (tests) the dialplan must show the port actually listened on.
   const listening = { ...config, agi: { ...config.agi, port: callPath.health().agi.port } };
 
+  const connect = connectRoutes({ host, store, connectors: callPath.connectors, onChanged: () => callPath.integrationsChanged(), secureCookies: host.secureCookies ?? true });
   const app = createWebApp({
     host,
     rules: store.rules,
@@ -42,7 +46,8 @@ export async function register(host: HostContext, options: RegisterOptions = {})
     secureCookies: host.secureCookies,
     extraRoutes: (pages, kit) => [
       { path: '/integration/guides', router: guideRoutes(pages) },
-      { path: '/integration', router: integrationRoutes({ host, store, pages, kit, connectors: callPath.connectors, onChanged: () => callPath.integrationsChanged() }) },
+      { path: '/integration', router: integrationRoutes({ host, store, pages, kit, connectors: callPath.connectors, onChanged: () => callPath.integrationsChanged(), connect }) },
+      { path: '/integration', router: connect.router },
       { path: '/routing', router: ruleToolRoutes({ host, store, pages }) },
     ],
   });

@@ -47,6 +47,8 @@ export interface ReferenceHostOptions {
   limits?: Partial<CallLimits>;
   /** How often the plugin writes call decisions (default 500 ms). */
   decisionFlushMs?: number;
+  /** The address browsers reach the host at (HostContext.publicUrl): CRM Connect's redirect URLs. */
+  publicUrl?: string;
 }
 
 export interface ReferenceHost {
@@ -111,7 +113,11 @@ export async function startReferenceHost(options: ReferenceHostOptions): Promise
     res.redirect(303, '/login');
   });
 
-  const auth = { middleware: requireLogin, currentUser: (req: Request) => ({ id: session(req).user ?? '', name: session(req).user ?? '', tenantId: session(req).tenantId ?? '' }) };
+  const auth = {
+    middleware: requireLogin,
+    currentUser: (req: Request) => ({ id: session(req).user ?? '', name: session(req).user ?? '', tenantId: session(req).tenantId ?? '' }),
+    sessionId: (req: Request) => session(req).sid ?? '',
+  };
   const hostContext: HostContext = {
     mount: (basePath, pluginApp) => app.use(basePath, pluginApp),
     basePath: '/crm',
@@ -130,6 +136,7 @@ export async function startReferenceHost(options: ReferenceHostOptions): Promise
     resolveCrmOrigin: options.resolveCrmOrigin,
     usage: referenceRuleUsage(() => store.dids(), ivrMenus, catalog),
     licensePageUrl: '/license',
+    ...(options.publicUrl ? { publicUrl: options.publicUrl } : {}),
   };
   const plugin = await register(hostContext, { limits: options.limits, lookupCacheTtlSeconds: options.lookupCacheTtlSeconds, decisionFlushMs: options.decisionFlushMs });
 

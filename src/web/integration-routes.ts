@@ -14,6 +14,7 @@ import { CRM_REGISTRY } from '../crm/registry';
 import type { RuleConnectors } from '../crm/rule-connectors';
 import type { PluginStore } from '../store/plugin-store';
 import type { WebKit } from './app';
+import type { ConnectPage } from './connect-routes';
 import type { PageRenderer } from './page';
 import { RULE_PASSWORD_SECRET } from './rule-form';
 import type { IntegrationChoices } from './rule-form-options';
@@ -26,6 +27,8 @@ export interface IntegrationRoutesDeps {
   kit: WebKit;
   connectors: RuleConnectors;
   onChanged: () => Promise<void> | void;
+  /** The Connect part of sections whose CRM declares `connect` (connect-routes.ts). */
+  connect?: ConnectPage;
 }
 
 /** What the page shows of one CRM's section after a post: typed values, errors, a test report. */
@@ -67,6 +70,7 @@ export function integrationRoutes(deps: IntegrationRoutesDeps): Router {
 
   async function renderPage(req: Request, res: Response, open?: { crm: CrmKind; state: SectionState }, status = 200): Promise<void> {
     const views = await deps.store.integrations.list(tenantOf(req));
+    const notice = deps.connect?.takeNotice(req, res);
     const sections = CRM_KINDS.map((crm) => {
       const entry = CRM_REGISTRY[crm];
       const view = views.find((v) => v.crm === crm);
@@ -75,7 +79,8 @@ export function integrationRoutes(deps: IntegrationRoutesDeps): Router {
       return {
         crm, label: entry.definition.label, credentialsHelp: entry.definition.credentialsHelp, fields: entry.definition.fields, guide: GUIDE_OF_CRM[crm].slug,
         stored: Object.fromEntries(Object.entries(view?.secrets ?? {}).map(([name, s]) => [name, s.stored])),
-        savedEnabled: view?.enabled ?? false, open: open?.crm === crm, ...state,
+        savedEnabled: view?.enabled ?? false, open: open?.crm === crm || notice?.crm === crm, ...state,
+        connect: deps.connect?.panel(req, crm, view, notice),
       };
     });
     await deps.pages.render(req, res, 'integration/index', 'CRM Integration', { sections, draftTtlMinutes: deps.kit.drafts.ttlMs / 60_000 }, status);
@@ -141,7 +146,7 @@ export function integrationRoutes(deps: IntegrationRoutesDeps): Router {
       state.disableAsk = using;
       return renderPage(req, res, { crm, state });
     }
-    await deps.store.integrations.save(tenantId, crm, { enabled, settings: values, secrets: typedSecrets });
+    await deps.store.integrations.save(tenantId, crm, { enabled, settings: { ...values, ...deps.connect?.keptOnSave(stored?.settings, typedSecrets) }, secrets: typedSecrets });
     await deps.onChanged();
     fieldCache.clear();
     const label = CRM_LABELS[crm];

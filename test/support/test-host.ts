@@ -48,6 +48,8 @@ export interface TestHostOptions {
   lookupCacheTtlSeconds?: number;
   /** How often call decisions are written (default 500 ms): short, so a test reads them at once. */
   decisionFlushMs?: number;
+  /** HostContext.publicUrl (CRM Connect's redirect URLs); unset: the loopback address the test uses. */
+  publicUrl?: string;
 }
 
 export async function startTestHost(options: TestHostOptions = {}): Promise<TestHost> {
@@ -56,7 +58,7 @@ export async function startTestHost(options: TestHostOptions = {}): Promise<Test
     db: database.db, port: 0, adminUser: ADMIN.name, adminPassword: ADMIN.password,
     secretKey: TEST_SECRET_KEY, agi: { port: 0, bind: '127.0.0.1', publicHost: '127.0.0.1' },
     ami: options.ami, crmCa: options.crmCa, logger: options.logger ?? silentLogger, extraUsers: [OTHER_TENANT_USER], limits: options.limits,
-    resolveCrmOrigin: options.resolveCrmOrigin, lookupCacheTtlSeconds: options.lookupCacheTtlSeconds, decisionFlushMs: options.decisionFlushMs,
+    resolveCrmOrigin: options.resolveCrmOrigin, lookupCacheTtlSeconds: options.lookupCacheTtlSeconds, decisionFlushMs: options.decisionFlushMs, publicUrl: options.publicUrl,
   });
   return {
     host, database, agiPort: host.plugin.health().agi.port,
