@@ -35,7 +35,10 @@ export const CRM_REGISTRY: Record<CrmKind, CrmEntry> = {
     hasDefaultCredentials: (s, stored) => (s.deployment === 'online365' ? stored.has('clientSecret') && has(s, 'clientId') : has(s, 'username') && stored.has('password')),
   },
   hubspot: { definition: hubspotDefinition as CrmDefinition, usesUsername: false, hasDefaultCredentials: (_s, stored) => stored.has('accessToken') || stored.has('refreshToken') },
-  pipedrive: { definition: pipedriveDefinition as CrmDefinition, usesUsername: false, hasDefaultCredentials: (_s, stored) => stored.has('apiToken') },
+  pipedrive: {
+    definition: pipedriveDefinition as CrmDefinition, usesUsername: false,
+    hasDefaultCredentials: (s, stored) => (s.authMode === 'oauth' ? stored.has('refreshToken') && has(s, 'companyDomain') : stored.has('apiToken')),
+  },
   proprietary: { definition: proprietaryDefinition as CrmDefinition, usesUsername: true, hasDefaultCredentials: () => true },
   proprietary_1: { definition: proprietary1Definition as CrmDefinition, usesUsername: true, hasDefaultCredentials: () => true },
   salesforce: { definition: salesforceDefinition as CrmDefinition, usesUsername: true, hasDefaultCredentials: salesforceSignsInAlone },

@@ -4,8 +4,11 @@
  *
  * Auth: the API token (Personal preferences > API) in the `x-api-token` header: the rule's CRM
  * Password when set, else the integration's. It does not expire; a 401 is sent once more (the
- * house rule's one re-login, which for a fixed token is a re-read), then reported AUTH.
- * Base URL: https://{companydomain}.pipedrive.com (or the full https:// address given).
+ * house rule's one re-login, which for a fixed token is a re-read), then reported AUTH. Or OAuth
+ * (`authMode` oauth, after "Connect", oauth.ts): a Bearer access token from the stored refresh
+ * token, refreshed near expiry and once on a 401.
+ * Base URL: https://{companydomain}.pipedrive.com (or the full https:// address given; with OAuth
+ * the api_domain Pipedrive answered at Connect).
  *
  * Lookup, two requests:
  * 1. `GET /api/v2/persons/search?term={national digits}&fields=phone&exact_match=false&limit=100`
@@ -41,6 +44,7 @@ import { pickMostRecent } from '../shared/record-pick';
 import { sessionKey } from '../shared/session-key';
 import type { CachedToken } from '../shared/token-cache';
 import { lookupResult, parseJsonBody, retryAfterMs, withSession } from '../shared/vendor-call';
+import { pipedriveConnect, refreshPipedriveToken } from './oauth';
 
 const WHAT = 'Pipedrive';
 const META = { timeoutMs: 10_000, maxBodyBytes: 2 * 1024 * 1024 };
@@ -60,21 +64,32 @@ const MODULES: Record<'persons' | 'organizations', ModuleApi> = {
   organizations: { search: '/api/v2/organizations/search', searchFields: 'custom_fields', list: '/api/v2/organizations', fields: '/api/v2/organizationFields', noun: 'organization' },
 };
 
+const COMPANY_DOMAIN = 'Enter your company domain: the part before .pipedrive.com in your Pipedrive address (e.g. acme), or the full https:// address.';
+
 const settingsSchema = z.object({
   region: regionSchema,
+  authMode: z.enum(['api_token', 'oauth'], { message: 'Choose how the plugin signs in to Pipedrive.' }).default('api_token'),
   companyDomain: z
     .string()
     .trim()
+    .default('')
     .transform((v) => v.replace(/\/$/, ''))
-    .refine((v) => /^[a-z0-9][a-z0-9-]{0,62}(\.pipedrive\.com)?$/i.test(v) || /^https:\/\/[^/?#\s]+$/.test(v), {
-      message: 'Enter your company domain: the part before .pipedrive.com in your Pipedrive address (e.g. acme), or the full https:// address.',
-    }),
+    .refine((v) => v === '' || /^[a-z0-9][a-z0-9-]{0,62}(\.pipedrive\.com)?$/i.test(v) || /^https:\/\/[^/?#\s]+$/.test(v), { message: COMPANY_DOMAIN }),
   apiToken: z.string().trim().default(''),
+  clientId: z.string().trim().default(''),
+  clientSecret: z.string().trim().default(''),
+  refreshToken: z.string().trim().default(''),
+}).superRefine((s, ctx) => {
+  // With OAuth, Connect fills the company domain from Pipedrive's answer.
+  if (s.authMode === 'api_token' && s.companyDomain === '') ctx.addIssue({ code: 'custom', path: ['companyDomain'], message: COMPANY_DOMAIN });
+  if (s.authMode === 'oauth' && (s.clientId === '' || s.clientSecret === '')) ctx.addIssue({ code: 'custom', path: [s.clientId === '' ? 'clientId' : 'clientSecret'], message: "Enter the OAuth app's client ID and client secret (Pipedrive Developer Hub)." });
 });
 export type PipedriveSettings = z.infer<typeof settingsSchema>;
 
 interface PipedriveToken extends CachedToken {
+  /** What identifies the credentials (the API token, or the access token) for the field cache key. */
   token: string;
+  headers: Record<string, string>;
 }
 
 export interface PipedriveField {
@@ -167,16 +182,27 @@ export class PipedriveConnector implements IntegrationConnector {
   }
 
   private session<R>(credentials: Credentials, signal: AbortSignal, deadlineAt: number, attempt: (token: PipedriveToken) => Promise<R>): Promise<R> {
-    const token = credentials.password.trim() || this.settings.apiToken;
+    const ruleToken = credentials.password.trim();
+    const { settings } = this;
+    if (!ruleToken && settings.authMode === 'oauth') {
+      if (!settings.refreshToken || !settings.companyDomain) throw new CrmError('CONFIG', 'Pipedrive is not connected: press Connect under CRM > Integration > Pipedrive (or paste a refresh token and the company domain).');
+      const key = sessionKey('pipedrive', this.baseUrl, ['oauth', settings.clientId], [settings.clientSecret, settings.refreshToken]);
+      const login = async (previous: (PipedriveToken & { refreshToken?: string }) | undefined, loginSignal: AbortSignal) => {
+        const fresh = await refreshPipedriveToken(this.services, settings, previous?.refreshToken ? { accessToken: previous.token, refreshToken: previous.refreshToken, expiresAt: previous.expiresAt } : undefined, loginSignal);
+        return { token: fresh.accessToken, refreshToken: fresh.refreshToken, headers: { authorization: `Bearer ${fresh.accessToken}` }, expiresAt: fresh.expiresAt };
+      };
+      return withSession({ tokens: this.services.tokens, key, login, signal, deadlineAt, durable: true }, attempt);
+    }
+    const token = ruleToken || settings.apiToken;
     if (!token) throw new CrmError('CONFIG', 'No Pipedrive API token: enter one in CRM > Integration or in the rule\'s CRM Password.');
-    const login = async (): Promise<PipedriveToken> => ({ token, expiresAt: Number.POSITIVE_INFINITY });
+    const login = async (): Promise<PipedriveToken> => ({ token, headers: { 'x-api-token': token }, expiresAt: Number.POSITIVE_INFINITY });
     return withSession({ tokens: this.services.tokens, key: sessionKey('pipedrive', this.baseUrl, [], [token]), login, signal, deadlineAt }, attempt);
   }
 
   private async get<T>(token: PipedriveToken, path: string, query: Record<string, string>, signal: AbortSignal, schema: z.ZodType<T>, limits: { timeoutMs?: number; maxBodyBytes?: number } = {}): Promise<T | null> {
     const url = new URL(path, this.baseUrl);
     for (const [name, value] of Object.entries(query)) url.searchParams.set(name, value);
-    const res = await this.services.http.request({ method: 'GET', url, headers: { 'x-api-token': token.token, accept: 'application/json' }, signal, what: WHAT, ...limits });
+    const res = await this.services.http.request({ method: 'GET', url, headers: { ...token.headers, accept: 'application/json' }, signal, what: WHAT, ...limits });
     if (res.status < 200 || res.status >= 300) throw pipedriveError(res);
     return parseJsonBody(res, WHAT, schema);
   }
@@ -249,9 +275,18 @@ export const pipedriveDefinition: CrmDefinition<PipedriveSettings> = {
   modules: ['Persons', 'Organizations'],
   fields: [
     regionField,
-    { name: 'companyDomain', label: 'Company domain', type: 'text', secret: false, required: true, placeholder: 'acme', help: 'The part before .pipedrive.com in your Pipedrive address (acme for https://acme.pipedrive.com).' },
+    {
+      name: 'authMode', label: 'Sign-in', type: 'select', secret: false, required: true, defaultValue: 'api_token',
+      help: 'An API token of a Pipedrive user, or OAuth through an app of your company (Connect, no token to copy).',
+      options: [{ value: 'api_token', label: 'API token' }, { value: 'oauth', label: 'OAuth app (Connect)' }],
+    },
+    { name: 'companyDomain', label: 'Company domain', type: 'text', secret: false, required: false, placeholder: 'acme', help: 'The part before .pipedrive.com in your Pipedrive address (acme for https://acme.pipedrive.com). With OAuth, Connect fills it in.' },
     { name: 'apiToken', label: 'API token', type: 'secret', secret: true, required: false, help: 'Personal preferences > API in Pipedrive; leave empty if every rule enters its own in CRM Password.' },
+    { name: 'clientId', label: 'OAuth client ID', type: 'text', secret: false, required: false, help: 'OAuth: the app\'s Client ID (Developer Hub > your app > OAuth & access scopes).' },
+    { name: 'clientSecret', label: 'OAuth client secret', type: 'secret', secret: true, required: false, help: 'OAuth: the app\'s Client secret.' },
+    { name: 'refreshToken', label: 'OAuth refresh token', type: 'secret', secret: true, required: false, help: 'Filled by Connect. Without a browser path, paste one obtained with the same app (and the company domain above).' },
   ],
   schema: settingsSchema,
   create: (settings, services) => new PipedriveConnector(settings, services),
+  connect: pipedriveConnect,
 };

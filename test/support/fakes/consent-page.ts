@@ -37,6 +37,8 @@ export interface ConsentOptions {
   pkce: boolean;
   /** Whether the vendor requires redirect_uri on the consent request (Bullhorn: optional). Default true. */
   redirectUriRequired?: boolean;
+  /** Whether response_type=code is part of the documented request (Pipedrive documents none). Default true. */
+  responseType?: boolean;
   /** Extra parameters sent back with the code (Zoho's location...). */
   extraCallbackParams?: Record<string, string>;
 }
@@ -63,7 +65,8 @@ export class ConsentPages {
     const { options } = this;
     const problem =
       req.method !== 'GET' ? 'the consent page is opened with GET'
-      : q.response_type !== 'code' ? `response_type must be code (got ${q.response_type})`
+      : (options.responseType ?? true) && q.response_type !== 'code' ? `response_type must be code (got ${q.response_type})`
+      : !(options.responseType ?? true) && q.response_type !== undefined && q.response_type !== 'code' ? `response_type ${q.response_type} is not supported`
       : q.client_id !== options.clientId ? `unknown client_id ${q.client_id}`
       : (options.redirectUriRequired ?? true) && !q.redirect_uri ? 'redirect_uri is missing'
       : q.redirect_uri && !options.redirectUris.includes(q.redirect_uri) ? `redirect_uri ${q.redirect_uri} is not registered for the client`

@@ -2,12 +2,22 @@
  * Pipedrive's v2 search, list and field-metadata endpoints (client-nodejs v2: persons-api,
  * person-fields-api, organization-fields-api), as documented, on one HTTPS
  * server standing in for https://{company}.pipedrive.com. The API token must arrive in the
- * x-api-token header (never the query). Search matches the term anywhere in a phone's digits,
- * as a substring search does; custom fields are keyed by 40-character hashes. Every request is
- * checked exactly; a mismatch is answered 400 and kept in `violations`.
+ * x-api-token header (never the query), or an OAuth access token as Bearer. Search matches the
+ * term anywhere in a phone's digits, as a substring search does; custom fields are keyed by
+ * 40-character hashes. Every request is checked exactly; a mismatch is answered 400 and kept in
+ * `violations`.
+ *
+ * The same server plays https://oauth.pipedrive.com (point it here with `resolveOrigin`): the
+ * consent page `/oauth/authorize` (no PKCE), and `/oauth/token` (form body, the client in HTTP
+ * Basic; authorization_code and refresh_token grants; the answer carries api_domain).
  */
-import type { FakeReply, RecordedRequest } from '../fake-https';
+import { randomBytes } from 'node:crypto';
+import type { FakeHttpsServer, FakeReply, RecordedRequest } from '../fake-https';
+import { ConsentPages, DECISION_PATH } from './consent-page';
+import { formProblem } from './request-checks';
 import { ScriptedReplies, VendorFake } from './vendor-fake';
+
+export const PIPEDRIVE_OAUTH = 'https://oauth.pipedrive.com';
 
 export const TIER_KEY = 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678';
 export const HOTLINE_KEY = 'ffeeddccbbaa00998877665544332211ffeeddcc';
@@ -40,10 +50,33 @@ export class PipedriveFake extends VendorFake {
     { id: 20, key: 'name', name: 'Name', field_type: 'varchar' },
     { id: 21, key: HOTLINE_KEY, name: 'Hotline', field_type: 'phone' },
   ];
+  clientId = 'pd-app-client-id';
+  clientSecret = 'pd-app-client-secret';
+  readonly consent: ConsentPages;
+  readonly counts = { codeGrants: 0, refreshGrants: 0 };
   private readonly scripted = new ScriptedReplies();
+  private readonly accessTokens = new Set<string>();
+  private readonly refreshTokens = new Set<string>();
+
+  private constructor(server: FakeHttpsServer) {
+    super(server);
+    this.consent = new ConsentPages({ vendor: 'Pipedrive', clientId: this.clientId, redirectUris: [], pkce: false, responseType: false }, this.ownViolations);
+  }
 
   static start(): Promise<PipedriveFake> {
     return VendorFake.serve((server) => new PipedriveFake(server));
+  }
+
+  /** For HostContext.resolveCrmOrigin: Pipedrive's OAuth host is this server. */
+  readonly resolveOrigin = (origin: string): string => (origin === PIPEDRIVE_OAUTH ? this.url : origin);
+
+  registerRedirectUri(uri: string): void {
+    this.consent.options.redirectUris.push(uri);
+  }
+
+  /** Every OAuth access token issued so far answers 401 from now on (an expired hour). */
+  expireAccessTokens(): void {
+    this.accessTokens.clear();
   }
 
   count(path: string): number {
@@ -55,6 +88,9 @@ export class PipedriveFake extends VendorFake {
   }
 
   protected handle(req: RecordedRequest): FakeReply {
+    if (req.path === '/oauth/authorize') return this.consent.authorize(req);
+    if (req.path === DECISION_PATH && req.method === 'POST') return this.consent.decide(req);
+    if (req.path === '/oauth/token') return this.token(req);
     const problem = this.check(req);
     if (problem) {
       this.violations.push(`${req.method} ${req.path}?${req.query}: ${problem}`);
@@ -62,8 +98,11 @@ export class PipedriveFake extends VendorFake {
     }
     const scripted = this.scripted.take(req);
     if (scripted) return scripted;
-    if (!this.tokens.has(String(req.headers['x-api-token']))) return { status: 401, body: { success: false, error: 'unauthorized access', errorCode: 401, error_info: 'Please check developers.pipedrive.com' } };
+    const bearer = /^Bearer (\S+)$/.exec(String(req.headers.authorization ?? ''))?.[1];
+    const known = bearer !== undefined ? this.accessTokens.has(bearer) : this.tokens.has(String(req.headers['x-api-token']));
+    if (!known) return { status: 401, body: { success: false, error: 'unauthorized access', errorCode: 401, error_info: 'Please check developers.pipedrive.com' } };
     switch (req.path) {
+      case '/api/v1/users/me': return { body: { success: true, data: { id: 77, name: 'Pat Admin', email: 'pat@acme.test', company_domain: 'acme' } } };
       case '/api/v2/personFields': return this.fields(req, this.personFields);
       case '/api/v2/organizationFields': return this.fields(req, this.organizationFields);
       case '/api/v2/persons/search': return this.search(req, this.persons, (r) => ((r.phones as Array<{ value: string }>) ?? []).map((p) => p.value), 'person');
@@ -77,8 +116,11 @@ export class PipedriveFake extends VendorFake {
   private check(req: RecordedRequest): string | undefined {
     if (req.method !== 'GET') return 'only GET is expected';
     if (req.query.has('api_token')) return 'the token belongs in the x-api-token header, not the query';
-    if (req.headers.authorization !== undefined) return 'no Authorization header is expected with an API token';
-    if (typeof req.headers['x-api-token'] !== 'string' || req.headers['x-api-token'] === '') return 'x-api-token header missing';
+    const bearer = typeof req.headers.authorization === 'string';
+    const apiToken = typeof req.headers['x-api-token'] === 'string' && req.headers['x-api-token'] !== '';
+    if (bearer === apiToken) return 'exactly one of x-api-token (API token) and Authorization: Bearer (OAuth) is expected';
+    if (bearer && !/^Bearer \S+$/.test(String(req.headers.authorization))) return 'Authorization must be Bearer {access token}';
+    if (req.path === '/api/v1/users/me') return [...req.query.keys()].length === 0 ? undefined : 'users/me takes no query';
     const keys = [...req.query.keys()].sort().join(',');
     if (req.path.startsWith('/v1/')) return 'v1 is not used: v2 has these endpoints';
     if (req.path.endsWith('Fields')) return (keys === 'limit' || keys === 'cursor,limit') && Number(req.query.get('limit')) <= 500 ? undefined : `v2 field lists take limit (at most 500) and a cursor (got ${keys})`;
@@ -99,6 +141,38 @@ export class PipedriveFake extends VendorFake {
       return undefined;
     }
     return undefined;
+  }
+
+  private token(req: RecordedRequest): FakeReply {
+    const basic = `Basic ${Buffer.from(`${this.clientId}:${this.clientSecret}`).toString('base64')}`;
+    const grant = new URLSearchParams(req.body).get('grant_type');
+    const fields = grant === 'refresh_token' ? ['grant_type', 'refresh_token'] : ['grant_type', 'code', 'redirect_uri'];
+    const problem = req.method !== 'POST' ? 'the token endpoint takes POST' : formProblem(req, fields);
+    if (problem) {
+      this.ownViolations.push(`/oauth/token: ${problem}`);
+      return { status: 400, body: { success: false, error: 'invalid_request', error_description: problem } };
+    }
+    if (req.headers.authorization !== basic) return { status: 401, body: { error: 'invalid_client', error_description: 'Invalid client credentials' } };
+    const form = new URLSearchParams(req.body);
+    if (grant === 'authorization_code') {
+      this.counts.codeGrants += 1;
+      const redeemed = this.consent.redeem(form.get('code')!, { clientId: this.clientId, redirectUri: form.get('redirect_uri')! });
+      if ('error' in redeemed) return { status: 400, body: redeemed };
+      const refresh = randomBytes(16).toString('hex');
+      this.refreshTokens.add(refresh);
+      return { body: this.issue(refresh) };
+    }
+    if (grant !== 'refresh_token') return { status: 400, body: { error: 'unsupported_grant_type', error_description: `grant_type ${grant} is not supported` } };
+    this.counts.refreshGrants += 1;
+    const refresh = form.get('refresh_token')!;
+    if (!this.refreshTokens.has(refresh)) return { status: 400, body: { error: 'invalid_grant', error_description: 'Invalid refresh token' } };
+    return { body: this.issue(refresh) };
+  }
+
+  private issue(refreshToken: string): Record<string, unknown> {
+    const access = randomBytes(16).toString('hex');
+    this.accessTokens.add(access);
+    return { access_token: access, token_type: 'Bearer', refresh_token: refreshToken, scope: 'base,contacts:read', expires_in: 3599, api_domain: this.url };
   }
 
   private search(req: RecordedRequest, records: PipedriveFakeRecord[], phones: (r: PipedriveFakeRecord) => string[], type: string): FakeReply {
