@@ -1,9 +1,11 @@
 /**
  * Dynamics 365 / Dataverse Web API (OData v4) with an Entra ID application (client credentials;
- * the app needs an "application user" with a read role in the environment).
+ * the app needs an "application user" with a read role in the environment), or as the user who
+ * signed in with "Connect" (connect.ts: a refresh token of the integration's own app).
  *
  * Token: `POST {loginHost}/{tenant}/oauth2/v2.0/token` form `grant_type=client_credentials&client_id
- *   &client_secret&scope={orgUrl}/.default`; no refresh token, a new one near expiry.
+ *   &client_secret&scope={orgUrl}/.default`; no refresh token, a new one near expiry. After
+ *   Connect, the refresh_token grant instead (durable key: every process uses the current one).
  * Lookup: `GET {orgUrl}/api/data/v9.2/{set}?$select={id},modifiedon,{field},telephone1,...
  *   &$filter=contains(telephone1,'123-4567') or ...&$orderby=modifiedon desc&$top=5`
  * with OData-MaxVersion/OData-Version 4.0 and `Prefer: odata.include-annotations=
@@ -30,7 +32,8 @@ import { phoneSearchTerms } from '../shared/phone-search-terms';
 import { pickMostRecent } from '../shared/record-pick';
 import { sessionKey } from '../shared/session-key';
 import type { CachedToken } from '../shared/token-cache';
-import { parseJsonBody, retryAfterMs, withSession } from '../shared/vendor-call';
+import { parseJsonBody, retryAfterMs, withSession, type SessionOptions } from '../shared/vendor-call';
+import { refreshDelegatedToken, type DelegatedToken } from './connect';
 
 const WHAT = 'Dynamics 365';
 const API = 'api/data/v9.2';
@@ -46,6 +49,8 @@ export interface Dynamics365Options {
   /** Logical names to search in every entity; empty: the stock phone columns. */
   phoneColumns: string[];
   region: CountryCode;
+  /** From Connect, with the app it belongs to: lookups with that app's credentials run as the user who signed in. */
+  connected?: { clientId: string; refreshToken: string };
 }
 
 interface EntityInfo {
@@ -140,9 +145,8 @@ export class Dynamics365Api {
     if (credentials.username === '' || credentials.password === '') {
       throw new CrmError('CONFIG', 'Dynamics 365 needs the application (client) ID and a client secret: enter them on the Integration page or in the rule.');
     }
-    const key = sessionKey('dynamics-365', this.options.orgUrl, [this.options.loginHost, this.options.tenantId], [credentials.username, credentials.password]);
     return withSession<BearerToken, T | null>(
-      { tokens: this.services.tokens, key, signal, deadlineAt, login: (_previous, loginSignal) => this.token(credentials, loginSignal) },
+      { tokens: this.services.tokens, signal, deadlineAt, ...this.signIn(credentials) },
       async (token) => {
         const res = await this.services.http.request({
           method: 'GET', url, signal, what: WHAT,
@@ -155,6 +159,24 @@ export class Dynamics365Api {
         return readODataJson(res, WHAT, schema);
       },
     );
+  }
+
+  /** The user's refresh token (Connect) for the integration's own app; the app's client credentials otherwise. */
+  private signIn(credentials: Credentials): Pick<SessionOptions<BearerToken>, 'key' | 'login' | 'durable'> {
+    const { orgUrl, loginHost, tenantId, connected } = this.options;
+    if (connected && connected.clientId === credentials.username) {
+      const refreshToken = connected.refreshToken;
+      const app = { orgUrl, loginHost, tenantId, clientId: credentials.username, clientSecret: credentials.password };
+      return {
+        key: sessionKey('dynamics-365', orgUrl, [loginHost, tenantId, 'delegated', credentials.username], [credentials.password, refreshToken]),
+        durable: true,
+        login: (previous, signal) => refreshDelegatedToken(this.services, app, (previous as DelegatedToken | undefined)?.refreshToken ?? refreshToken, signal),
+      };
+    }
+    return {
+      key: sessionKey('dynamics-365', orgUrl, [loginHost, tenantId], [credentials.username, credentials.password]),
+      login: (_previous, signal) => this.token(credentials, signal),
+    };
   }
 
   private async token(credentials: Credentials, signal: AbortSignal): Promise<BearerToken> {

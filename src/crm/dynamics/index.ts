@@ -2,8 +2,9 @@
  * "Microsoft Dynamics 2015": one integration, two deployments (setting `deployment`).
  * - `onprem2015`: CRM 2015 on-premises, OData v2 Organization Data Service, Windows (NTLM)
  *   authentication; see crm-2015.ts.
- * - `online365`: Dynamics 365 / Dataverse Web API v9.2 with an Entra ID app (client credentials);
- *   see dynamics-365.ts.
+ * - `online365`: Dynamics 365 / Dataverse Web API v9.2 with an Entra ID app (client credentials),
+ *   or, after "Connect" (connect.ts), as the user who signed in (refresh token); see
+ *   dynamics-365.ts.
  * Both search the entity's phone columns with a substring filter on the number's tail as
  * typed, re-check every number, and pick the most recently modified match, then the lowest id.
  * A rule's module names the entity ('Contact', 'Account', 'Lead' work in both; a custom entity
@@ -13,6 +14,7 @@ import { z } from 'zod';
 import type { LookupRequest, LookupResult } from '../connector';
 import { regionField, regionSchema } from '../shared/common-settings';
 import { runConnectionTest, sampleOutcome, sampleRequest } from '../shared/connection-test';
+import { dynamicsConnect } from './connect';
 import { Dynamics2015Api } from './crm-2015';
 import { Dynamics365Api } from './dynamics-365';
 import { ODATA_NAME } from './odata';
@@ -31,6 +33,7 @@ export interface DynamicsSettings extends Record<string, unknown> {
   tenantId: string;
   clientId: string;
   clientSecret: string;
+  refreshToken: string;
   loginHost: string;
   phoneColumns: string[];
   region: CountryCode;
@@ -48,6 +51,7 @@ const fields: SettingField[] = [
   { name: 'tenantId', label: 'Tenant ID (Dynamics 365)', help: 'Directory (tenant) ID or domain of your Entra ID, e.g. contoso.onmicrosoft.com.', type: 'text', secret: false, required: false },
   { name: 'clientId', label: 'Application (client) ID (Dynamics 365)', help: 'The app registration whose application user exists in the environment with a role that reads contacts, accounts and leads.', type: 'text', secret: false, required: false },
   { name: 'clientSecret', label: 'Client secret (Dynamics 365)', help: "A client secret of that app registration (its value, not its ID).", type: 'secret', secret: true, required: false },
+  { name: 'refreshToken', label: 'Refresh token (Dynamics 365, Connect)', help: 'Filled by Connect: lookups then run as the user who signed in instead of the application user. Empty: the application itself (client credentials).', type: 'secret', secret: true, required: false },
   { name: 'loginHost', label: 'Sign-in host (Dynamics 365)', help: 'Leave as is unless your tenant is in a national cloud (e.g. https://login.microsoftonline.us).', type: 'url', secret: false, required: false, defaultValue: 'https://login.microsoftonline.com' },
   { name: 'phoneColumns', label: 'Phone columns', help: 'Comma-separated columns to search in every entity (schema names on-premises, e.g. Telephone1, new_Phone; logical names on 365). Empty: Telephone1-3 and MobilePhone.', type: 'text', secret: false, required: false },
   regionField,
@@ -63,6 +67,7 @@ const schema = z.object({
   tenantId: z.string().trim().default(''),
   clientId: z.string().trim().default(''),
   clientSecret: z.string().default(''),
+  refreshToken: z.string().trim().default(''),
   loginHost: httpsUrl('Enter the sign-in host, starting with https://').default('https://login.microsoftonline.com'),
   phoneColumns: z.union([z.string(), z.array(z.string())]).default('').transform((v) => (Array.isArray(v) ? v : v.split(',')).map((c) => c.trim()).filter((c) => c !== ''))
     .refine((list) => list.every((c) => ODATA_NAME.test(c)), 'Phone columns are column names such as Telephone1, separated by commas.'),
@@ -82,7 +87,7 @@ export class DynamicsConnector implements IntegrationConnector {
   constructor(private readonly settings: DynamicsSettings, services: ConnectorServices) {
     const { orgUrl, phoneColumns, region } = settings;
     this.api = settings.deployment === 'online365'
-      ? new Dynamics365Api({ orgUrl, phoneColumns, region, tenantId: settings.tenantId, loginHost: settings.loginHost }, services)
+      ? new Dynamics365Api({ orgUrl, phoneColumns, region, tenantId: settings.tenantId, loginHost: settings.loginHost, ...(settings.refreshToken ? { connected: { clientId: settings.clientId, refreshToken: settings.refreshToken } } : {}) }, services)
       : new Dynamics2015Api({ orgUrl, phoneColumns, region }, services);
     this.what = settings.deployment === 'online365' ? 'Dynamics 365' : 'Dynamics CRM';
   }
@@ -123,4 +128,5 @@ export const dynamicsDefinition: CrmDefinition<DynamicsSettings> = {
   fields,
   schema,
   create: (settings, services) => new DynamicsConnector(settings, services),
+  connect: dynamicsConnect,
 };

@@ -5,12 +5,14 @@
  *   Type 3 on the SAME connection, NTLMv2 proof checked against the user's password) before it
  *   is served; then it stays authenticated. $filter (substringof ... or ...), $select, $orderby
  *   and $top are evaluated against in-memory records.
- * - Dynamics365Fake: the Entra ID token endpoint (client credentials) and the Web API v9.2
+ * - Dynamics365Fake: Entra ID (the token endpoint: client credentials, authorization code with
+ *   PKCE, refresh token; the consent page `/{tenant}/oauth2/v2.0/authorize`) and the Web API v9.2
  *   (contains ... or ..., formatted-value annotations on request, metadata endpoints).
  * Requests that are not as documented get a 4xx naming what was wrong and land in `violations`.
  */
 import { randomUUID } from 'node:crypto';
 import type { FakeHttpsServer, FakeReply, RecordedRequest } from '../fake-https';
+import { ConsentPages, DECISION_PATH } from './consent-page';
 import { bearerToken, formProblem } from './request-checks';
 import { VendorFake } from './vendor-fake';
 import { createType2, decodeNtlmHeader, parseType1, parseType3, verifyNtlmV2, type Challenge } from './ntlm-server';
@@ -188,7 +190,12 @@ export class Dynamics365Fake extends VendorFake {
   /** entity set -> records; a record's `formatted` map holds its formatted values. */
   records: Record<string, ODataRecord[]> = {};
   attributes: Array<{ LogicalName: string; AttributeType: string; AttributeOf: string | null }> = [];
+  readonly consent: ConsentPages;
+  readonly counts = { codeGrants: 0, refreshGrants: 0 };
+  /** Who signs in on the consent page (the ID token's preferred_username). */
+  user = 'ann@contoso.onmicrosoft.com';
   private readonly tokens = new Set<string>();
+  private readonly refreshTokens = new Set<string>();
   private readonly tenant: string;
   private readonly clientId: string;
   private readonly clientSecret: string;
@@ -200,6 +207,11 @@ export class Dynamics365Fake extends VendorFake {
     this.clientId = options.clientId ?? '11111111-2222-3333-4444-555555555555';
     this.clientSecret = options.clientSecret ?? 'app~secret';
     this.expiresIn = options.expiresIn ?? 3599;
+    this.consent = new ConsentPages({ vendor: 'Microsoft', clientId: this.clientId, redirectUris: [], pkce: true }, this.ownViolations);
+  }
+
+  registerRedirectUri(uri: string): void {
+    this.consent.options.redirectUris.push(uri);
   }
 
   static start(options: Dynamics365FakeOptions = {}): Promise<Dynamics365Fake> {
@@ -216,6 +228,8 @@ export class Dynamics365Fake extends VendorFake {
 
   protected handle(req: RecordedRequest): FakeReply {
     if (req.path.endsWith('/oauth2/v2.0/token')) return this.token(req);
+    if (req.path === `/${this.tenant}/oauth2/v2.0/authorize`) return this.authorize(req);
+    if (req.path === DECISION_PATH && req.method === 'POST') return this.consent.decide(req);
     if (!req.path.startsWith('/api/data/v9.2/')) return { status: 404, body: '' };
     const token = bearerToken(req);
     if (!token || !this.tokens.has(token)) return { status: 401, headers: { 'www-authenticate': 'Bearer error="invalid_token"' }, body: { error: { code: '', message: 'Bearer token expired or invalid.' } } };
@@ -244,21 +258,54 @@ export class Dynamics365Fake extends VendorFake {
     return this.query(rest, req);
   }
 
+  /** The delegated scope Dataverse takes for this organization, with a refresh token. */
+  private get delegatedScope(): string {
+    return `${this.url}/user_impersonation offline_access`;
+  }
+
+  private authorize(req: RecordedRequest): FakeReply {
+    if (req.query.get('response_mode') !== 'query') return this.violation(400, 'response_mode=query is expected (the code in the callback\'s query string)');
+    return this.consent.authorize(req, (scope) => (scope === `${this.delegatedScope} openid profile` ? undefined : `scope must be "${this.delegatedScope} openid profile" (got "${scope}")`));
+  }
+
   private token(req: RecordedRequest): FakeReply {
     this.tokenRequests.push(req);
     if (req.method !== 'POST') return this.violation(400, 'token request must be a form POST');
-    const problem = formProblem(req, ['grant_type', 'client_id', 'client_secret', 'scope'], { grant_type: 'client_credentials' });
+    const grant = new URLSearchParams(req.body).get('grant_type');
+    const fields = grant === 'authorization_code' ? ['grant_type', 'client_id', 'client_secret', 'scope', 'code', 'redirect_uri', 'code_verifier']
+      : grant === 'refresh_token' ? ['grant_type', 'client_id', 'client_secret', 'scope', 'refresh_token']
+      : ['grant_type', 'client_id', 'client_secret', 'scope'];
+    const problem = formProblem(req, fields, grant === 'authorization_code' || grant === 'refresh_token' ? {} : { grant_type: 'client_credentials' });
     if (problem) return this.violation(400, problem);
     const tenant = req.path.split('/')[1];
     if (tenant !== this.tenant) return { status: 400, body: { error: 'invalid_request', error_description: `AADSTS90002: Tenant '${tenant}' not found. Check to make sure you have the correct tenant ID.\r\nTrace ID: abc\r\nTimestamp: 2024-01-01 00:00:00Z` } };
     const form = new URLSearchParams(req.body);
-    if (form.get('scope') !== `${this.url}/.default`) return { status: 400, body: { error: 'invalid_scope', error_description: `AADSTS500011: The resource principal named ${form.get('scope')} was not found in the tenant.` } };
+    const scope = grant === 'client_credentials' ? `${this.url}/.default` : grant === 'authorization_code' ? `${this.delegatedScope} openid profile` : this.delegatedScope;
+    if (form.get('scope') !== scope) return { status: 400, body: { error: 'invalid_scope', error_description: `AADSTS500011: The resource principal named ${form.get('scope')} was not found in the tenant.` } };
     if (form.get('client_id') !== this.clientId || form.get('client_secret') !== this.clientSecret) {
       return { status: 401, body: { error: 'invalid_client', error_description: 'AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value.\r\nTrace ID: abc' } };
     }
     const token = randomUUID();
     this.tokens.add(token);
-    return { body: { token_type: 'Bearer', expires_in: this.expiresIn, ext_expires_in: this.expiresIn, access_token: token } };
+    const answer = { token_type: 'Bearer', expires_in: this.expiresIn, ext_expires_in: this.expiresIn, access_token: token };
+    if (grant === 'client_credentials') return { body: answer };
+    if (grant === 'authorization_code') {
+      this.counts.codeGrants += 1;
+      const redeemed = this.consent.redeem(form.get('code')!, { clientId: form.get('client_id')!, redirectUri: form.get('redirect_uri')!, codeVerifier: form.get('code_verifier')! });
+      if ('error' in redeemed) return { status: 400, body: { error: redeemed.error, error_description: `AADSTS70008: ${redeemed.error_description}\r\nTrace ID: abc` } };
+      const idToken = [{ alg: 'RS256', typ: 'JWT' }, { preferred_username: this.user, name: 'Ann Smith', tid: this.tenant }].map((p) => Buffer.from(JSON.stringify(p)).toString('base64url')).join('.') + '.c2ln';
+      return { body: { ...answer, scope: `${this.url}/user_impersonation`, refresh_token: this.newRefreshToken(), id_token: idToken } };
+    }
+    this.counts.refreshGrants += 1;
+    // Microsoft does not revoke a refresh token when it is used; it answers a fresh one.
+    if (!this.refreshTokens.has(form.get('refresh_token')!)) return { status: 400, body: { error: 'invalid_grant', error_description: 'AADSTS700082: The refresh token has expired due to inactivity.\r\nTrace ID: abc' } };
+    return { body: { ...answer, scope: `${this.url}/user_impersonation`, refresh_token: this.newRefreshToken() } };
+  }
+
+  private newRefreshToken(): string {
+    const refresh = `0.A${randomUUID()}`;
+    this.refreshTokens.add(refresh);
+    return refresh;
   }
 
   private query(set: string, req: RecordedRequest): FakeReply {
