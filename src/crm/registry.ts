@@ -29,7 +29,10 @@ const has = (settings: Record<string, unknown>, name: string) => typeof settings
 const userAndSecret = (user: string, secret: string) => (s: Record<string, unknown>, stored: ReadonlySet<string>) => has(s, user) && stored.has(secret);
 
 export const CRM_REGISTRY: Record<CrmKind, CrmEntry> = {
-  bullhorn: { definition: bullhornDefinition as CrmDefinition, usesUsername: true, hasDefaultCredentials: userAndSecret('username', 'password') },
+  bullhorn: {
+    definition: bullhornDefinition as CrmDefinition, usesUsername: true,
+    hasDefaultCredentials: (s, stored) => (has(s, 'username') && stored.has('refreshToken')) || userAndSecret('username', 'password')(s, stored),
+  },
   dynamics: {
     definition: dynamicsDefinition as CrmDefinition, usesUsername: true,
     hasDefaultCredentials: (s, stored) => (s.deployment === 'online365' ? stored.has('clientSecret') && has(s, 'clientId') : has(s, 'username') && stored.has('password')),

@@ -247,13 +247,13 @@ export const vtiger: CrmCase = {
 };
 
 export const zendesk: CrmCase = {
-  name: 'Zendesk (email + API token)', crm: 'zendesk', tenant: 'default', module: 'users', fieldName: 'tier',
+  name: 'Zendesk (OAuth client credentials)', crm: 'zendesk', tenant: 'default', module: 'users', fieldName: 'tier',
   async start(callers) {
     const fake = await ZendeskFake.start();
     fake.users = callers.map((c, i) => ({ id: 300 + i, name: `User ${i}`, phone: written(c.phone), role: 'end-user', updated_at: modifiedOn(i).toISOString(), organization_id: null, user_fields: { tier: c.value } }));
     return started(fake, {
-      settings: { subdomain: fake.url, email: fake.email, apiToken: fake.apiToken },
-      counts: () => ({ lookups: fake.counts.searches }),
+      settings: { subdomain: fake.url, authMode: 'client_credentials', clientId: fake.clientId, clientSecret: fake.clientSecret },
+      counts: () => ({ logins: fake.counts.clientCredentialGrants, lookups: fake.counts.searches }),
     });
   },
 };

@@ -4,8 +4,12 @@
  * code in its Location, `oauth/token` trades it for an access + refresh token, and
  * `rest-services/login` turns that into a BhRestToken and the corporation's restUrl. Later sessions
  * use the refresh-token grant; a refresh token works once, and the TokenCache runs one refresh at a
- * time per key, so two calls never spend the same one. A refused refresh token falls back to a
- * full sign-in.
+ * time per key, so two calls never spend the same one; the key is durable, so every process of the
+ * host shares the session and spends each refresh token once. A refused refresh token falls back
+ * to a full sign-in.
+ * After "Connect" (connect.ts: the same flow in the administrator's browser), the stored refresh
+ * token starts the session instead of the API user's password (a rule's own CRM Username /
+ * CRM Password still sign in headless).
  *
  * Lookup: FastFind (`find?query=`) recognises phone patterns (+E.164, or 123-456-7890 for NANP)
  * and searches phone, phone2, phone3, mobile (Candidate, ClientContact, Lead) or phone,
@@ -28,6 +32,7 @@ import { pickMostRecent } from '../shared/record-pick';
 import { requiredCredentials, sessionKey } from '../shared/session-key';
 import type { CachedToken } from '../shared/token-cache';
 import { lookupResult, parseJsonBody, requestJson, retryAfterMs, withSession } from '../shared/vendor-call';
+import { bullhornConnect } from './connect';
 
 const WHAT = 'Bullhorn';
 export const BULLHORN_LOGIN_INFO_URL = 'https://rest.bullhornstaffing.com';
@@ -50,6 +55,7 @@ export const bullhornSchema = z.object({
   clientSecret: required('Enter the OAuth client secret Bullhorn Support issued.'),
   username: z.string().trim().default(''),
   password: z.string().default(''),
+  refreshToken: z.string().trim().default(''),
   loginInfoUrl: httpsUrl.default(BULLHORN_LOGIN_INFO_URL).transform((url) => url.replace(/\/+$/, '').replace(/\/rest-services$/, '')),
   region: regionSchema,
 });
@@ -134,27 +140,72 @@ class BullhornConnector implements IntegrationConnector {
     return { kind: 'value', value: readField(best.record, field), matches: matches.length };
   }
 
-  private withSession<R>(credentials: Credentials, signal: AbortSignal, deadlineAt: number, attempt: (session: BullhornSession) => Promise<R>): Promise<R> {
-    const creds = requiredCredentials(credentials, this.settings, 'Bullhorn needs the API user\'s username and password: set them on the rule or as the integration\'s defaults.');
-    const key = sessionKey('bullhorn', this.settings.loginInfoUrl, [this.settings.clientId], [creds.username, creds.password, this.settings.clientSecret]);
-    return withSession({ tokens: this.services.tokens, key, login: (previous, loginSignal) => this.login(creds, previous, loginSignal), signal, deadlineAt }, attempt);
+  /** The data centre's consent page for "Connect" (the browser flow; Bullhorn documents no PKCE). */
+  async consentUrl(params: { redirectUri: string; state: string }, signal: AbortSignal): Promise<string> {
+    const info = await this.loginInfo(this.connectUsername(), signal);
+    const query = new URLSearchParams({ client_id: this.settings.clientId, response_type: 'code', redirect_uri: params.redirectUri, state: params.state });
+    return `${oauthEndpoint(info.oauthUrl, 'authorize')}?${query}`;
   }
 
-  private async login(creds: Credentials, previous: BullhornSession | undefined, signal: AbortSignal): Promise<BullhornSession> {
-    if (previous?.refreshToken) {
+  /** Connect's code for a refresh token (the redirect URI again, as Bullhorn requires when the consent request had one). */
+  async exchangeCode(code: string, redirectUri: string, signal: AbortSignal): Promise<string> {
+    const info = await this.loginInfo(this.connectUsername(), signal);
+    const grant = await this.tokenGrant(info.oauthUrl, { grant_type: 'authorization_code', code, redirect_uri: redirectUri }, signal);
+    if (!grant.refresh_token) throw new CrmError('AUTH', 'Bullhorn answered without a refresh token: ask Bullhorn Support to enable refresh tokens on the API key.');
+    return grant.refresh_token;
+  }
+
+  private withSession<R>(credentials: Credentials, signal: AbortSignal, deadlineAt: number, attempt: (session: BullhornSession) => Promise<R>): Promise<R> {
+    const { settings } = this;
+    const ruleSignsIn = credentials.username.trim() !== '' && credentials.password !== '';
+    if (settings.refreshToken && !ruleSignsIn) {
+      const key = sessionKey('bullhorn', settings.loginInfoUrl, [settings.clientId, 'connected'], [settings.refreshToken, settings.clientSecret]);
+      const fallback = settings.username && settings.password ? { username: settings.username, password: settings.password } : undefined;
+      return withSession({ tokens: this.services.tokens, key, login: (previous, loginSignal) => this.login(fallback, previous, loginSignal, settings.refreshToken), signal, deadlineAt, durable: true }, attempt);
+    }
+    const creds = requiredCredentials(credentials, settings, 'Bullhorn needs the API user\'s username and password (on the rule or as the integration\'s defaults), or Connect under CRM > Integration.');
+    const key = sessionKey('bullhorn', settings.loginInfoUrl, [settings.clientId], [creds.username, creds.password, settings.clientSecret]);
+    return withSession({ tokens: this.services.tokens, key, login: (previous, loginSignal) => this.login(creds, previous, loginSignal), signal, deadlineAt, durable: true }, attempt);
+  }
+
+  /**
+   * A session from the current refresh token (the last session's, else `connected`: the one
+   * Connect stored); without one, or when Bullhorn refuses it, the headless sign-in with `creds`.
+   */
+  private async login(creds: Credentials | undefined, previous: BullhornSession | undefined, signal: AbortSignal, connected?: string): Promise<BullhornSession> {
+    const refreshToken = previous?.refreshToken ?? connected;
+    if (refreshToken) {
       try {
-        const grant = await this.tokenGrant(previous.oauthUrl, { grant_type: 'refresh_token', refresh_token: previous.refreshToken }, signal);
-        return await this.restLogin(previous.oauthUrl, previous.loginUrl, grant, signal);
+        const where = previous ?? (await this.dataCentre(this.connectUsername(), signal));
+        const grant = await this.tokenGrant(where.oauthUrl, { grant_type: 'refresh_token', refresh_token: refreshToken }, signal);
+        return await this.restLogin(where.oauthUrl, where.loginUrl, grant, signal);
       } catch (err) {
         if (!(err instanceof CrmError && err.code === 'AUTH')) throw err;
+        if (!creds) throw new CrmError('AUTH', `${err.message} Press Connect again under CRM > Integration > Bullhorn.`, err.details);
         this.services.logger.info('Bullhorn refused the refresh token; signing in again.');
       }
     }
-    const infoUrl = `${this.settings.loginInfoUrl}/rest-services/loginInfo?${new URLSearchParams({ username: creds.username })}`;
-    const info = readJson(await this.send({ method: 'GET', url: infoUrl, signal, what: `${WHAT} loginInfo` }), `${WHAT} loginInfo`, loginInfoSchema);
+    if (!creds) throw new CrmError('CONFIG', 'Bullhorn needs the API user\'s username and password, or Connect under CRM > Integration.');
+    const info = await this.loginInfo(creds.username, signal);
     const code = await this.authorize(info.oauthUrl, creds, signal);
     const grant = await this.tokenGrant(info.oauthUrl, { grant_type: 'authorization_code', code }, signal);
     return this.restLogin(info.oauthUrl, restLoginUrl(info.restUrl), grant, signal);
+  }
+
+  private loginInfo(username: string, signal: AbortSignal): Promise<z.infer<typeof loginInfoSchema>> {
+    const infoUrl = `${this.settings.loginInfoUrl}/rest-services/loginInfo?${new URLSearchParams({ username })}`;
+    return this.send({ method: 'GET', url: infoUrl, signal, what: `${WHAT} loginInfo` }).then((res) => readJson(res, `${WHAT} loginInfo`, loginInfoSchema));
+  }
+
+  private async dataCentre(username: string, signal: AbortSignal): Promise<{ oauthUrl: string; loginUrl: string }> {
+    const info = await this.loginInfo(username, signal);
+    return { oauthUrl: info.oauthUrl, loginUrl: restLoginUrl(info.restUrl) };
+  }
+
+  /** loginInfo needs a user of the corporation to name its data centre: the integration's API username. */
+  private connectUsername(): string {
+    if (!this.settings.username) throw new CrmError('CONFIG', 'Bullhorn needs the API username on the integration to find its data centre.');
+    return this.settings.username;
   }
 
   /** The headless sign-in: the code arrives in the Location of a 302; an HTML page means refusal. */
@@ -294,10 +345,12 @@ export const bullhornDefinition: CrmDefinition<BullhornSettings> = {
     { name: 'clientId', label: 'Client ID', help: 'OAuth client id issued by Bullhorn Support for the REST API.', type: 'text', secret: false, required: true },
     { name: 'clientSecret', label: 'Client secret', help: 'OAuth client secret issued with the client id.', type: 'secret', secret: true, required: true },
     { name: 'username', label: 'Default API username', help: 'Bullhorn API user, used when a rule leaves CRM Username empty.', type: 'text', secret: false, required: false },
-    { name: 'password', label: 'Default API password', help: "That user's password, used when a rule leaves CRM Password empty.", type: 'secret', secret: true, required: false },
+    { name: 'password', label: 'Default API password', help: "That user's password, used when a rule leaves CRM Password empty. Not needed after Connect.", type: 'secret', secret: true, required: false },
+    { name: 'refreshToken', label: 'Refresh token (Connect)', help: 'Filled by Connect (sign-in in the browser, no password stored). Without a browser path, leave it empty and use the password.', type: 'secret', secret: true, required: false },
     { name: 'loginInfoUrl', label: 'Login URL', help: 'Where Bullhorn tells which data centre holds the account; keep the default unless Bullhorn says otherwise.', type: 'url', secret: false, required: false, defaultValue: BULLHORN_LOGIN_INFO_URL, placeholder: BULLHORN_LOGIN_INFO_URL },
     regionField,
   ],
   schema: bullhornSchema,
   create: (settings, services) => new BullhornConnector(settings, services),
+  connect: bullhornConnect((settings, services) => new BullhornConnector(settings, services)),
 };

@@ -159,7 +159,7 @@ export class SugarCrmConnector implements IntegrationConnector {
     const credentials = this.credentialsFor(request.credentials);
     const base = await this.base(signal);
     const res = await withSession(
-      { tokens: this.services.tokens, key: this.key(base, credentials), login: this.session(base).fetcher(credentials), signal, deadlineAt: request.deadlineAt },
+      { tokens: this.services.tokens, key: this.key(base, credentials), login: this.session(base).fetcher(credentials), signal, deadlineAt: request.deadlineAt, durable: true },
       (token: SugarToken) => requestJson(this.services.http, {
         method: 'POST', url: `${base}/${module}/filter`, signal, what: WHAT,
         headers: { 'OAuth-Token': token.accessToken, 'content-type': 'application/json' }, body: JSON.stringify(body),
@@ -176,7 +176,7 @@ export class SugarCrmConnector implements IntegrationConnector {
     const base = await this.base(signal);
     const url = `${base}/metadata?${new URLSearchParams(query).toString()}`;
     const res = await withSession(
-      { tokens: this.services.tokens, key: this.key(base, effective), login: this.session(base).fetcher(effective), signal, deadlineAt: Date.now() + METADATA_TIMEOUT_MS },
+      { tokens: this.services.tokens, key: this.key(base, effective), login: this.session(base).fetcher(effective), signal, deadlineAt: Date.now() + METADATA_TIMEOUT_MS, durable: true },
       (token: SugarToken) => requestJson(this.services.http, { method: 'GET', url, signal, what: WHAT, headers: { 'OAuth-Token': token.accessToken }, timeoutMs: METADATA_TIMEOUT_MS, maxBodyBytes: METADATA_MAX_BYTES }),
     );
     if (!res.body || typeof res.body !== 'object') throw new CrmError('BAD_RESPONSE', 'SugarCRM sent empty metadata.');

@@ -1,11 +1,15 @@
 /**
- * A fake Bullhorn: loginInfo, the headless OAuth authorize (302 + code), the token endpoint
- * (authorization_code and single-use refresh_token grants), REST login, FastFind, entity reads and
- * meta, all on one HTTPS server. Requests are checked as rest-api-docs describes them; anything
- * else is answered 400 and written to `violations`, which each test expects to stay empty.
- * FastFind matches loosely (last 7 digits), as a substring search would, so re-checks are tested.
+ * A fake Bullhorn: loginInfo, the headless OAuth authorize (302 + code) and the browser one (the
+ * consent page of "Connect", redirect_uri and state), the token endpoint (authorization_code and
+ * single-use refresh_token grants: a refresh token presented again is refused and counted in
+ * `counts.refreshReuse`), REST login (BhRestTokens that expire after `sessionTtlMs` when set),
+ * FastFind, entity reads and meta, all on one HTTPS server. Requests are checked as rest-api-docs
+ * describes them; anything else is answered 400 and written to `violations`, which each test
+ * expects to stay empty. FastFind matches loosely (last 7 digits), as a substring search would,
+ * so re-checks are tested.
  */
-import type { FakeReply, RecordedRequest } from '../fake-https';
+import type { FakeHttpsServer, FakeReply, RecordedRequest } from '../fake-https';
+import { ConsentPages, DECISION_PATH } from './consent-page';
 import { VendorFake } from './vendor-fake';
 
 export type BullhornRecord = { id: number; dateLastModified?: number } & Record<string, unknown>;
@@ -24,17 +28,32 @@ export class BullhornFake extends VendorFake {
   username = 'api.user';
   password = 'p@ss word';
   records: Record<string, BullhornRecord[]> = { Candidate: [], ClientContact: [], ClientCorporation: [], Lead: [] };
-  readonly counts = { loginInfo: 0, authorize: 0, codeGrants: 0, refreshGrants: 0, restLogins: 0, finds: 0, entityReads: 0 };
+  readonly counts = { loginInfo: 0, authorize: 0, codeGrants: 0, refreshGrants: 0, refreshReuse: 0, restLogins: 0, finds: 0, entityReads: 0 };
   /** loginInfo on localhost answers 307 to the same server as 127.0.0.1 (the right data centre). */
   wrongDataCentre = false;
+  /** How long a BhRestToken works; unset: until expireSessions(). */
+  sessionTtlMs?: number;
+  readonly consent: ConsentPages;
   private readonly codes = new Set<string>();
   private readonly accessTokens = new Set<string>();
   private readonly refreshTokens = new Set<string>();
-  private readonly sessions = new Set<string>();
+  private readonly spentRefreshTokens = new Set<string>();
+  /** BhRestToken -> when it stops working. */
+  private readonly sessions = new Map<string, number>();
   private serial = 0;
+
+  private constructor(server: FakeHttpsServer) {
+    super(server);
+    this.consent = new ConsentPages({ vendor: 'Bullhorn', clientId: this.clientId, redirectUris: [], pkce: false, redirectUriRequired: false }, this.ownViolations);
+  }
 
   static start(): Promise<BullhornFake> {
     return VendorFake.serve((server) => new BullhornFake(server));
+  }
+
+  /** Registers a redirect URI on the API key (Bullhorn Support does this). */
+  registerRedirectUri(uri: string): void {
+    this.consent.options.redirectUris.push(uri);
   }
 
   /** Every BhRestToken issued so far answers 401 from now on. */
@@ -50,7 +69,8 @@ export class BullhornFake extends VendorFake {
   protected handle(req: RecordedRequest): FakeReply {
     const { method, path } = req;
     if (method === 'GET' && path === '/rest-services/loginInfo') return this.loginInfo(req);
-    if (method === 'GET' && path === '/oauth/authorize') return this.authorize(req);
+    if (method === 'GET' && path === '/oauth/authorize') return req.query.has('action') ? this.authorize(req) : this.consent.authorize(req);
+    if (method === 'POST' && path === DECISION_PATH) return this.consent.decide(req);
     if (method === 'POST' && path === '/oauth/token') return this.token(req);
     if (method === 'GET' && path === '/rest-services/login') return this.restLogin(req);
     const rest = new RegExp(`^/rest-services/${CORP}/(.*)$`).exec(path);
@@ -85,17 +105,27 @@ export class BullhornFake extends VendorFake {
   private token(req: RecordedRequest): FakeReply {
     if (req.body !== '') return this.violation('the token request carries its parameters in the query string, with an empty body');
     const grant = req.query.get('grant_type');
-    const keys = grant === 'refresh_token' ? ['grant_type', 'refresh_token', 'client_id', 'client_secret'] : ['grant_type', 'code', 'client_id', 'client_secret'];
+    const keys = grant === 'refresh_token' ? ['grant_type', 'refresh_token', 'client_id', 'client_secret']
+      : ['grant_type', 'code', 'client_id', 'client_secret', ...(req.query.has('redirect_uri') ? ['redirect_uri'] : [])];
     if (!this.exactQuery(req, keys)) return this.badRequest();
     if (req.query.get('client_id') !== this.clientId || req.query.get('client_secret') !== this.clientSecret) return { status: 401, body: { error: 'invalid_client', error_description: 'Invalid client credentials' } };
     if (grant === 'authorization_code') {
       this.counts.codeGrants += 1;
       const code = req.query.get('code')!;
-      if (!this.codes.delete(code)) return { status: 400, body: { error: 'invalid_grant', error_description: 'Invalid, expired, or revoked authorization code.' } };
+      if (!this.codes.delete(code)) {
+        // A code of the browser flow (Connect): the same redirect_uri as its consent request.
+        const redeemed = this.consent.redeem(code, { clientId: req.query.get('client_id')!, ...(req.query.has('redirect_uri') ? { redirectUri: req.query.get('redirect_uri')! } : {}) });
+        if ('error' in redeemed) return { status: 400, body: { error: redeemed.error, error_description: redeemed.error_description } };
+      }
     } else if (grant === 'refresh_token') {
       this.counts.refreshGrants += 1;
       // Single use: a refresh token is gone once spent.
-      if (!this.refreshTokens.delete(req.query.get('refresh_token')!)) return { status: 400, body: { error: 'invalid_grant', error_description: 'Invalid refresh token' } };
+      const presented = req.query.get('refresh_token')!;
+      if (!this.refreshTokens.delete(presented)) {
+        if (this.spentRefreshTokens.has(presented)) this.counts.refreshReuse += 1;
+        return { status: 400, body: { error: 'invalid_grant', error_description: 'Invalid refresh token' } };
+      }
+      this.spentRefreshTokens.add(presented);
     } else {
       return this.violation(`unknown grant_type ${grant}`);
     }
@@ -112,14 +142,14 @@ export class BullhornFake extends VendorFake {
     if (req.query.get('version') !== '*') return this.violation('login wants version=*');
     if (!this.accessTokens.delete(req.query.get('access_token')!)) return { status: 401, body: { errorMessage: 'Invalid or expired OAuth access token.' } };
     const token = `bh-${++this.serial}`;
-    this.sessions.add(token);
+    this.sessions.set(token, this.sessionTtlMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + this.sessionTtlMs);
     return { body: { BhRestToken: token, restUrl: `${this.url}/rest-services/${CORP}/` } };
   }
 
   private authorised(req: RecordedRequest, next: () => FakeReply): FakeReply {
     const token = req.headers.bhresttoken;
     if (typeof token !== 'string') return this.violation('the BhRestToken header is missing', 412);
-    if (!this.sessions.has(token)) return { status: 401, body: { errorMessage: 'Bad \'BhRestToken\' or timed-out.', errorCode: 401 } };
+    if (!((this.sessions.get(token) ?? 0) > Date.now())) return { status: 401, body: { errorMessage: 'Bad \'BhRestToken\' or timed-out.', errorCode: 401 } };
     return next();
   }
 
