@@ -46,8 +46,8 @@ export async function register(host: HostContext, options: RegisterOptions = {})
     secureCookies: host.secureCookies,
     extraRoutes: (pages, kit) => [
       { path: '/integration/guides', router: guideRoutes(pages) },
-      { path: '/integration', router: integrationRoutes({ host, store, pages, kit, connectors: callPath.connectors, onChanged: () => callPath.integrationsChanged(), connect }) },
       { path: '/integration', router: connect.router },
+      { path: '/integration', router: integrationRoutes({ host, store, pages, kit, connectors: callPath.connectors, onChanged: () => callPath.integrationsChanged(), connect }) },
       { path: '/routing', router: ruleToolRoutes({ host, store, pages }) },
     ],
   });

@@ -79,6 +79,14 @@ export function connectRoutes(deps: ConnectRoutesDeps): ConnectPage {
   const publicUrl = host.publicUrl === undefined ? undefined : parsePublicUrl(host.publicUrl);
   const cookies = new ConnectCookies(host, deps.secureCookies);
   const router = Router();
+  // A form's CSP form-action also covers the redirects after it: Chromium refuses the 303 from
+  // Connect to the vendor's consent page unless the Integration pages allow https targets. Only
+  // these pages; every other page of the plugin keeps form-action 'self'.
+  router.use((_req, res, next) => {
+    const csp = res.getHeader('content-security-policy');
+    if (typeof csp === 'string') res.setHeader('content-security-policy', csp.replace("form-action 'self'", "form-action 'self' https:"));
+    next();
+  });
 
   const connectOf = (crm: string): { crm: CrmKind; connect: OAuthConnect } | undefined => {
     if (!isCrmKind(crm)) return undefined;

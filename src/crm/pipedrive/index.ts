@@ -280,7 +280,7 @@ export const pipedriveDefinition: CrmDefinition<PipedriveSettings> = {
       help: 'An API token of a Pipedrive user, or OAuth through an app of your company (Connect, no token to copy).',
       options: [{ value: 'api_token', label: 'API token' }, { value: 'oauth', label: 'OAuth app (Connect)' }],
     },
-    { name: 'companyDomain', label: 'Company domain', type: 'text', secret: false, required: false, placeholder: 'acme', help: 'The part before .pipedrive.com in your Pipedrive address (acme for https://acme.pipedrive.com). With OAuth, Connect fills it in.' },
+    { name: 'companyDomain', label: 'Company domain', type: 'text', secret: false, required: true, placeholder: 'acme', help: 'The part before .pipedrive.com in your Pipedrive address (acme for https://acme.pipedrive.com). With OAuth, Connect fills it in.' },
     { name: 'apiToken', label: 'API token', type: 'secret', secret: true, required: false, help: 'Personal preferences > API in Pipedrive; leave empty if every rule enters its own in CRM Password.' },
     { name: 'clientId', label: 'OAuth client ID', type: 'text', secret: false, required: false, help: 'OAuth: the app\'s Client ID (Developer Hub > your app > OAuth & access scopes).' },
     { name: 'clientSecret', label: 'OAuth client secret', type: 'secret', secret: true, required: false, help: 'OAuth: the app\'s Client secret.' },

@@ -91,7 +91,7 @@ export class ConsentPages {
       `<form method="post" action="${DECISION_PATH}"><input type="hidden" name="request" value="${id}"><input type="hidden" name="decision" value="${decision}"><button type="submit">${label}</button></form>`;
     return {
       headers: { 'content-type': 'text/html; charset=utf-8' },
-      body: `<!doctype html><html><head><title>${options.vendor}: allow access?</title></head><body><h1>Allow CRM Routing to read your ${options.vendor} data?</h1><p>Scope: ${escape(request.scope)}</p>${button('allow', 'Allow')}${button('deny', 'Deny')}</body></html>`,
+      body: `<!doctype html><html><head><title>${options.vendor}: allow access?</title><link rel="icon" href="data:,"></head><body><h1>Allow CRM Routing to read your ${options.vendor} data?</h1><p>Scope: ${escape(request.scope)}</p>${button('allow', 'Allow')}${button('deny', 'Deny')}</body></html>`,
     };
   }
 
