@@ -92,7 +92,7 @@ export class CrmCallRig {
 }
 
 /** CRM > Integration: the CRM's section as a browser posts it (defaults for fields left alone), enabled, saved. */
-async function saveIntegration(agent: SignedInAgent, c: CrmCase, started: StartedCrm): Promise<void> {
+export async function saveIntegration(agent: SignedInAgent, c: CrmCase, started: StartedCrm): Promise<void> {
   const { fields, label } = CRM_REGISTRY[c.crm].definition;
   const unknown = Object.keys(started.settings).filter((name) => !fields.some((f) => f.name === name));
   assert.deepEqual(unknown, [], `${c.name}: not fields of the ${label} section`);
@@ -104,7 +104,7 @@ async function saveIntegration(agent: SignedInAgent, c: CrmCase, started: Starte
 }
 
 /** CRM > Routing > New: the case's module and field, the two rows, the default destination. */
-async function createRule(agent: SignedInAgent, c: CrmCase, name: string, deadlineSeconds: number): Promise<void> {
+export async function createRule(agent: SignedInAgent, c: CrmCase, name: string, deadlineSeconds: number): Promise<void> {
   await agent.get('/crm/routing/new');
   const res = await agent.post('/crm/routing/new', {
     name, fieldName: c.fieldName, location: 'did', source: 'integration', crm: c.crm, crmModule: c.module,

@@ -30,7 +30,7 @@ export interface SignedInAgent {
   token: string;
 }
 
-/** The secret key every test host is started with (tests open its sealed values with it). */
+/** The secret key every test host is started with (tests open its sealed values with it; another node of the host needs it too). */
 export const TEST_SECRET_KEY = 'test-secret-key-0123456789abcdef-0123456789';
 
 export const silentLogger: HostLogger = { debug() {}, info() {}, warn() {}, error() {} };
