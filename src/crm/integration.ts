@@ -81,15 +81,16 @@ export interface OAuthConnect<Settings extends Record<string, unknown> = Record<
   /** Settings that must be filled before Connect can start (e.g. clientId, subdomain), with why. */
   requires(settings: Partial<Settings>): string | undefined;
   /**
-   * The vendor's consent page for these settings. May ask the vendor first (Bullhorn's data
-   * centre comes from its loginInfo), within `signal`.
+   * Optional: what the consent page's address needs from the vendor first (Bullhorn's data
+   * centre, from its loginInfo), asked within `signal`; handed to authorizeUrl as `prepared`.
    */
+  prepare?(settings: Settings, services: ConnectorServices, signal: AbortSignal): Promise<Record<string, string>>;
+  /** The vendor's consent page for these settings. */
   authorizeUrl(
     settings: Settings,
-    params: { redirectUri: string; state: string; codeChallenge?: string },
+    params: { redirectUri: string; state: string; codeChallenge?: string; prepared?: Record<string, string> },
     services: ConnectorServices,
-    signal: AbortSignal,
-  ): string | Promise<string>;
+  ): string;
   /**
    * Exchanges the code at the vendor's token endpoint. `callback` holds every query parameter the
    * vendor sent back (Zoho's accounts-server and location, say). Returns the secrets to store

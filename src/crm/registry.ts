@@ -14,7 +14,7 @@ import { salesforceDefinition, salesforceSignsInAlone } from './salesforce';
 import { sugarcrmDefinition } from './sugarcrm';
 import { suitecrmDefinition } from './suitecrm';
 import { vtigerDefinition } from './vtiger';
-import { zendeskDefinition } from './zendesk';
+import { zendeskDefinition, zendeskSignsInAlone } from './zendesk';
 import { zohoDefinition } from './zoho';
 
 export interface CrmEntry {
@@ -50,12 +50,7 @@ export const CRM_REGISTRY: Record<CrmKind, CrmEntry> = {
   vtiger: { definition: vtigerDefinition as CrmDefinition, usesUsername: true, hasDefaultCredentials: userAndSecret('username', 'accessKey') },
   zendesk: {
     definition: zendeskDefinition as CrmDefinition, usesUsername: true,
-    hasDefaultCredentials: (s, stored) => {
-      const legacy = stored.has('oauthToken') || (has(s, 'email') && stored.has('apiToken'));
-      if (s.authMode === 'client_credentials') return has(s, 'clientId') && stored.has('clientSecret');
-      if (s.authMode === 'authorization_code') return has(s, 'clientId') && stored.has('clientSecret') && stored.has('refreshToken');
-      return legacy;
-    },
+    hasDefaultCredentials: zendeskSignsInAlone,
   },
   zoho: { definition: zohoDefinition as CrmDefinition, usesUsername: false, hasDefaultCredentials: (_s, stored) => stored.has('refreshToken') },
 };

@@ -131,9 +131,11 @@ export function connectRoutes(deps: ConnectRoutesDeps): ConnectPage {
     });
     let consent: string;
     try {
-      consent = await connect.authorizeUrl(saved.settings, {
-        redirectUri: target.uri, state, ...(verifier ? { codeChallenge: createHash('sha256').update(verifier).digest('base64url') } : {}),
-      }, deps.connectors.connectServices(user.tenantId), AbortSignal.timeout(VENDOR_TIMEOUT_MS));
+      const services = deps.connectors.connectServices(user.tenantId);
+      const prepared = await connect.prepare?.(saved.settings, services, AbortSignal.timeout(VENDOR_TIMEOUT_MS));
+      consent = connect.authorizeUrl(saved.settings, {
+        redirectUri: target.uri, state, ...(verifier ? { codeChallenge: createHash('sha256').update(verifier).digest('base64url') } : {}), ...(prepared ? { prepared } : {}),
+      }, services);
     } catch (err) {
       return fail(`Could not start the ${label} sign-in: ${(err as Error).message}`);
     }

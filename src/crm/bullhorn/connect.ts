@@ -10,7 +10,9 @@ import type { ConnectorServices, OAuthConnect } from '../integration';
 
 /** What Connect asks of the connector (it knows loginInfo, the data centre and the token endpoint). */
 export interface BullhornConnectFlow {
-  consentUrl(params: { redirectUri: string; state: string }, signal: AbortSignal): Promise<string>;
+  /** The data centre's OAuth address (`oauthUrl` of loginInfo). */
+  oauthUrl(signal: AbortSignal): Promise<string>;
+  consentUrl(oauthUrl: string, params: { redirectUri: string; state: string }): string;
   exchangeCode(code: string, redirectUri: string, signal: AbortSignal): Promise<string>;
 }
 
@@ -23,7 +25,11 @@ export function bullhornConnect<S extends Record<string, unknown>>(flow: (settin
       }
       return undefined;
     },
-    authorizeUrl: (settings, { redirectUri, state }, services, signal) => flow(settings, services).consentUrl({ redirectUri, state }, signal),
+    prepare: async (settings, services, signal) => ({ oauthUrl: await flow(settings, services).oauthUrl(signal) }),
+    authorizeUrl(settings, { redirectUri, state, prepared }, services) {
+      if (!prepared?.oauthUrl) throw new Error('Bullhorn\'s data centre is not known yet (prepare was not asked).');
+      return flow(settings, services).consentUrl(prepared.oauthUrl, { redirectUri, state });
+    },
     async exchangeCode(settings, { code, redirectUri }, services, signal) {
       const refreshToken = await flow(settings, services).exchangeCode(code, redirectUri, signal);
       return { secrets: { refreshToken } };

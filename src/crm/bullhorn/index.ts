@@ -32,6 +32,7 @@ import { pickMostRecent } from '../shared/record-pick';
 import { requiredCredentials, sessionKey } from '../shared/session-key';
 import type { CachedToken } from '../shared/token-cache';
 import { lookupResult, parseJsonBody, requestJson, retryAfterMs, withSession } from '../shared/vendor-call';
+import { consentUrl } from '../shared/authorization-code';
 import { bullhornConnect } from './connect';
 
 const WHAT = 'Bullhorn';
@@ -140,11 +141,14 @@ class BullhornConnector implements IntegrationConnector {
     return { kind: 'value', value: readField(best.record, field), matches: matches.length };
   }
 
+  /** The data centre's OAuth address, for "Connect". */
+  async oauthUrl(signal: AbortSignal): Promise<string> {
+    return (await this.loginInfo(this.connectUsername(), signal)).oauthUrl;
+  }
+
   /** The data centre's consent page for "Connect" (the browser flow; Bullhorn documents no PKCE). */
-  async consentUrl(params: { redirectUri: string; state: string }, signal: AbortSignal): Promise<string> {
-    const info = await this.loginInfo(this.connectUsername(), signal);
-    const query = new URLSearchParams({ client_id: this.settings.clientId, response_type: 'code', redirect_uri: params.redirectUri, state: params.state });
-    return `${oauthEndpoint(info.oauthUrl, 'authorize')}?${query}`;
+  consentUrl(oauthUrl: string, params: { redirectUri: string; state: string }): string {
+    return consentUrl(oauthEndpoint(oauthUrl, 'authorize'), { client_id: this.settings.clientId, response_type: 'code', redirect_uri: params.redirectUri, state: params.state });
   }
 
   /** Connect's code for a refresh token (the redirect URI again, as Bullhorn requires when the consent request had one). */

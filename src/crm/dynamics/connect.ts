@@ -9,6 +9,7 @@
  * which replaces the stored one (durable key; Microsoft does not revoke the old one at once).
  */
 import { z } from 'zod';
+import { codeGrantForm, consentUrl } from '../shared/authorization-code';
 import { CrmError } from '../shared/crm-error';
 import type { ConnectorServices, OAuthConnect } from '../integration';
 import { expiresAt, requestToken, type TokenAnswer } from '../shared/oauth-token';
@@ -74,22 +75,15 @@ export const dynamicsConnect: OAuthConnect<Settings> = {
   },
 
   authorizeUrl(settings, { redirectUri, state, codeChallenge }) {
-    const query = new URLSearchParams({
+    return consentUrl(endpoint(settings, 'authorize'), {
       client_id: settings.clientId, response_type: 'code', redirect_uri: redirectUri, response_mode: 'query',
       scope: `${delegatedScope(settings.orgUrl)} openid profile`, state,
+      code_challenge: codeChallenge, code_challenge_method: codeChallenge ? 'S256' : undefined,
     });
-    if (codeChallenge) {
-      query.set('code_challenge', codeChallenge);
-      query.set('code_challenge_method', 'S256');
-    }
-    return `${endpoint(settings, 'authorize')}?${query}`;
   },
 
-  async exchangeCode(settings, { code, redirectUri, codeVerifier }, services, signal) {
-    const answer = await tokenRequest(services, settings, {
-      grant_type: 'authorization_code', code, redirect_uri: redirectUri, scope: `${delegatedScope(settings.orgUrl)} openid profile`,
-      ...(codeVerifier ? { code_verifier: codeVerifier } : {}),
-    }, 'the authorization code', signal);
+  async exchangeCode(settings, params, services, signal) {
+    const answer = await tokenRequest(services, settings, { ...codeGrantForm(settings, params), scope: `${delegatedScope(settings.orgUrl)} openid profile` }, 'the authorization code', signal);
     if (!answer.refreshToken) throw new CrmError('AUTH', 'Microsoft Entra ID answered without a refresh token (offline_access was not granted).');
     const account = accountOf(answer.body.id_token);
     return { secrets: { refreshToken: answer.refreshToken }, ...(account ? { account } : {}) };

@@ -10,6 +10,7 @@
  * resolveCrmOrigin may send it elsewhere (an egress proxy, tests).
  */
 import { z } from 'zod';
+import { consentUrl } from '../shared/authorization-code';
 import { CrmError } from '../shared/crm-error';
 import type { ConnectorServices, OAuthConnect } from '../integration';
 import { expiresAt, requestToken, type TokenAnswer } from '../shared/oauth-token';
@@ -65,7 +66,7 @@ export const pipedriveConnect: OAuthConnect<PipedriveOAuthSettings> = {
   },
 
   authorizeUrl(settings, { redirectUri, state }, services) {
-    return `${oauthUrl(services, '/oauth/authorize')}?${new URLSearchParams({ client_id: settings.clientId, redirect_uri: redirectUri, state })}`;
+    return consentUrl(oauthUrl(services, '/oauth/authorize'), { client_id: settings.clientId, redirect_uri: redirectUri, state });
   },
 
   async exchangeCode(settings, { code, redirectUri }, services, signal) {

@@ -5,6 +5,7 @@
  * Lifetimes are asked for explicitly (sign-in.ts). Who signed in comes from `/api/v2/users/me.json`.
  */
 import { z } from 'zod';
+import { codeGrantForm, consentUrl } from '../shared/authorization-code';
 import { CrmError } from '../shared/crm-error';
 import type { OAuthConnect } from '../integration';
 import { requestJson } from '../shared/vendor-call';
@@ -23,20 +24,16 @@ export const zendeskConnect: OAuthConnect<ZendeskSettings> = {
   },
 
   authorizeUrl(settings, { redirectUri, state, codeChallenge }) {
-    const query = new URLSearchParams({ response_type: 'code', client_id: settings.clientId, redirect_uri: redirectUri, scope: ZENDESK_SCOPE, state });
-    if (codeChallenge) {
-      query.set('code_challenge', codeChallenge);
-      query.set('code_challenge_method', 'S256');
-    }
-    return `${zendeskBaseUrl(settings.subdomain)}/oauth/authorizations/new?${query}`;
+    return consentUrl(`${zendeskBaseUrl(settings.subdomain)}/oauth/authorizations/new`, {
+      response_type: 'code', client_id: settings.clientId, redirect_uri: redirectUri, scope: ZENDESK_SCOPE, state,
+      code_challenge: codeChallenge, code_challenge_method: codeChallenge ? 'S256' : undefined,
+    });
   },
 
-  async exchangeCode(settings, { code, redirectUri, codeVerifier }, services, signal) {
+  async exchangeCode(settings, params, services, signal) {
     const baseUrl = zendeskBaseUrl(settings.subdomain)!;
     const answer = await tokenGrant(services, baseUrl, {
-      grant_type: 'authorization_code', code, client_id: settings.clientId, client_secret: settings.clientSecret, redirect_uri: redirectUri,
-      scope: ZENDESK_SCOPE, ...(codeVerifier ? { code_verifier: codeVerifier } : {}),
-      expires_in: ACCESS_TOKEN_SECONDS, refresh_token_expires_in: REFRESH_TOKEN_SECONDS,
+      ...codeGrantForm(settings, params), scope: ZENDESK_SCOPE, expires_in: ACCESS_TOKEN_SECONDS, refresh_token_expires_in: REFRESH_TOKEN_SECONDS,
     }, 'the authorization code', signal);
     if (!answer.refreshToken) throw new CrmError('AUTH', 'Zendesk answered without a refresh token: check that the OAuth client is confidential and allows refresh tokens.');
     let account: string | undefined;

@@ -28,7 +28,7 @@ import { zendeskConnect } from './connect';
 import { API_TOKENS_END, zendeskBaseUrl, zendeskFields, zendeskSchema, type ZendeskSettings } from './settings';
 import { zendeskSignIn, type ZendeskAuth } from './sign-in';
 
-export { zendeskBaseUrl, zendeskSchema, type ZendeskSettings } from './settings';
+export { zendeskBaseUrl, zendeskSchema, zendeskSignsInAlone, type ZendeskSettings } from './settings';
 
 const WHAT = 'Zendesk';
 const META_LIMITS = { timeoutMs: 10_000, maxBodyBytes: 2 * 1024 * 1024 };

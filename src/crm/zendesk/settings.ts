@@ -46,6 +46,17 @@ export const zendeskSchema = z.preprocess(legacyMode, fields.superRefine((s, ctx
 }));
 export type ZendeskSettings = z.infer<typeof fields>;
 
+/** Whether the integration signs in without a rule's CRM Username / CRM Password (the rule form asks). */
+export function zendeskSignsInAlone(settings: Record<string, unknown>, stored: ReadonlySet<string>): boolean {
+  const hasClient = typeof settings.clientId === 'string' && settings.clientId.trim() !== '';
+  const legacy = !hasClient && (stored.has('apiToken') || stored.has('oauthToken'));
+  const mode = typeof settings.authMode === 'string' && settings.authMode !== '' ? settings.authMode : legacy ? 'api_token' : 'client_credentials';
+  const app = hasClient && stored.has('clientSecret');
+  if (mode === 'client_credentials') return app;
+  if (mode === 'authorization_code') return app && stored.has('refreshToken');
+  return stored.has('oauthToken') || (typeof settings.email === 'string' && settings.email.trim() !== '' && stored.has('apiToken'));
+}
+
 /** Settings stored before `authMode` existed, with an API token or OAuth token: the legacy mode. */
 function legacyMode(input: unknown): unknown {
   if (input === null || typeof input !== 'object') return input;

@@ -32,7 +32,9 @@ describe('Bullhorn Connect', () => {
 
   async function connect(): Promise<string> {
     const s = settings();
-    const url = await bullhornDefinition.connect!.authorizeUrl(s, { redirectUri: REDIRECT_URI, state: 'state-0123456789abcdef' }, connectorServices(http), AbortSignal.timeout(5000));
+    const prepared = await bullhornDefinition.connect!.prepare!(s, connectorServices(http), AbortSignal.timeout(5000));
+    assert.deepEqual(prepared, { oauthUrl: `${fake.url}/oauth` }, 'loginInfo names the data centre');
+    const url = bullhornDefinition.connect!.authorizeUrl(s, { redirectUri: REDIRECT_URI, state: 'state-0123456789abcdef', prepared }, connectorServices(http));
     const back = await answerConsent(url);
     const stored = await bullhornDefinition.connect!.exchangeCode(s, { code: back.searchParams.get('code')!, redirectUri: REDIRECT_URI, callback: {} }, connectorServices(http), AbortSignal.timeout(5000));
     return stored.secrets.refreshToken!;

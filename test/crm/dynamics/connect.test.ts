@@ -36,7 +36,7 @@ describe('Dynamics 365 Connect (Entra ID authorization code with PKCE)', () => {
   async function connect() {
     const verifier = 'w'.repeat(43);
     const s = settings();
-    const url = await dynamicsDefinition.connect!.authorizeUrl(s, { redirectUri: REDIRECT_URI, state: 'state-0123456789abcdef', codeChallenge: createHash('sha256').update(verifier).digest('base64url') }, connectorServices(http), AbortSignal.timeout(5000));
+    const url = dynamicsDefinition.connect!.authorizeUrl(s, { redirectUri: REDIRECT_URI, state: 'state-0123456789abcdef', codeChallenge: createHash('sha256').update(verifier).digest('base64url') }, connectorServices(http));
     const back = await answerConsent(url);
     return dynamicsDefinition.connect!.exchangeCode(s, { code: back.searchParams.get('code')!, redirectUri: REDIRECT_URI, codeVerifier: verifier, callback: {} }, connectorServices(http), AbortSignal.timeout(5000));
   }

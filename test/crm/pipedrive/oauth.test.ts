@@ -33,7 +33,7 @@ describe('Pipedrive OAuth', () => {
 
   async function connect() {
     const s = settings();
-    const url = await pipedriveDefinition.connect!.authorizeUrl(s, { redirectUri: REDIRECT_URI, state: 'state-0123456789abcdef' }, services(), AbortSignal.timeout(5000));
+    const url = pipedriveDefinition.connect!.authorizeUrl(s, { redirectUri: REDIRECT_URI, state: 'state-0123456789abcdef' }, services());
     const back = await answerConsent(url);
     return pipedriveDefinition.connect!.exchangeCode(s, { code: back.searchParams.get('code')!, redirectUri: REDIRECT_URI, callback: {} }, services(), AbortSignal.timeout(5000));
   }

@@ -4,17 +4,17 @@
  * it in Chromium), the decision that sends the browser back to the registered redirect URI with
  * `code` and `state` (or `error=access_denied`), and the code's redemption at the token endpoint,
  * which checks what real vendors check: single use, short-lived, the same client and redirect
- * URI, and the PKCE verifier (S256) when a challenge was sent.
+ * URI, and the PKCE verifier (S256) when a challenge was sent (AuthorizationCodes, shared with
+ * the fakes whose consent is approved without a page).
  *
  * A fake calls `authorize` from its consent path, `decide` from `DECISION_PATH`, and `redeem`
  * from its token endpoint; requests the checks refuse go into the fake's `violations`.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { FakeReply, RecordedRequest } from '../fake-https';
+import { AuthorizationCodes, redirectBack } from './authorization-codes';
 
 export const DECISION_PATH = '/fake-consent/decision';
-/** Codes live this long, as at most vendors (Zendesk, Entra ID: minutes). */
-const CODE_TTL_MS = 5 * 60_000;
 
 export interface AuthorizationRequest {
   clientId: string;
@@ -43,21 +43,16 @@ export interface ConsentOptions {
   extraCallbackParams?: Record<string, string>;
 }
 
-interface Pending extends AuthorizationRequest {
-  issuedAt: number;
-}
-
 export class ConsentPages {
   /** Consent requests as they arrived, in order. */
   readonly requests: AuthorizationRequest[] = [];
   /** Codes issued so far. */
   codesIssued = 0;
   private readonly pending = new Map<string, AuthorizationRequest>();
-  private readonly codes = new Map<string, Pending>();
-  private readonly spent = new Set<string>();
+  private readonly codes = new AuthorizationCodes();
 
   /** `violations`: the fake's own list, where refused requests are written. */
-  constructor(readonly options: ConsentOptions, private readonly violations: string[], private readonly now: () => number = Date.now) {}
+  constructor(readonly options: ConsentOptions, private readonly violations: string[]) {}
 
   /** GET of the consent page: checks the request, then shows Allow / Deny. */
   authorize(req: RecordedRequest, checkScope: (scope: string) => string | undefined = () => undefined): FakeReply {
@@ -104,43 +99,27 @@ export class ConsentPages {
       return { status: 400, body: 'unknown consent request' };
     }
     this.pending.delete(form.get('request')!);
-    const back = new URL(request.redirectUri);
-    if (form.get('decision') === 'allow') {
-      const code = randomBytes(16).toString('hex');
-      this.codes.set(code, { ...request, issuedAt: this.now() });
-      this.codesIssued += 1;
-      back.searchParams.set('code', code);
-      for (const [k, v] of Object.entries(this.options.extraCallbackParams ?? {})) back.searchParams.set(k, v);
-    } else {
-      back.searchParams.set('error', 'access_denied');
-      back.searchParams.set('error_description', 'The end-user or authorization server denied the request.');
+    if (form.get('decision') !== 'allow') {
+      const denied = { error: 'access_denied', error_description: 'The end-user or authorization server denied the request.', state: request.state };
+      return { status: 302, headers: { location: redirectBack(request.redirectUri, denied) } };
     }
-    back.searchParams.set('state', request.state);
-    return { status: 302, headers: { location: back.toString() } };
+    const code = this.codes.issue({
+      clientId: request.clientId, redirectUri: request.query.redirect_uri ?? '', scopes: request.scope.split(/[ ,]+/).filter(Boolean),
+      ...(request.codeChallenge ? { codeChallenge: request.codeChallenge } : {}),
+    });
+    this.codesIssued += 1;
+    return { status: 302, headers: { location: redirectBack(request.redirectUri, { code, ...this.options.extraCallbackParams, state: request.state }) } };
   }
 
   /**
-   * A code presented at the token endpoint: the request it was issued for, or the OAuth error the
-   * vendor answers (invalid_grant for a code spent, expired, or issued to another client or redirect URI).
+   * A code presented at the token endpoint: its consent request's scopes, or the OAuth error the
+   * vendor answers (invalid_grant for a code spent or issued to another client or redirect URI,
+   * or with a wrong PKCE verifier).
    */
-  redeem(code: string, presented: { clientId: string; redirectUri?: string; codeVerifier?: string }): AuthorizationRequest | { error: string; error_description: string } {
-    const issued = this.codes.get(code);
-    if (!issued) {
-      return { error: 'invalid_grant', error_description: this.spent.has(code) ? 'The authorization code was already used.' : 'The authorization code is invalid.' };
-    }
-    this.codes.delete(code);
-    this.spent.add(code);
-    if (this.now() - issued.issuedAt > CODE_TTL_MS) return { error: 'invalid_grant', error_description: 'The authorization code has expired.' };
-    if (presented.clientId !== issued.clientId) return { error: 'invalid_grant', error_description: 'The code was issued to another client.' };
-    if (presented.redirectUri !== issued.query.redirect_uri) return { error: 'invalid_grant', error_description: 'redirect_uri does not match the one of the authorization request.' };
-    if (issued.codeChallenge) {
-      if (!presented.codeVerifier) return { error: 'invalid_grant', error_description: 'code_verifier is required.' };
-      const challenge = createHash('sha256').update(presented.codeVerifier).digest('base64url');
-      if (challenge !== issued.codeChallenge) return { error: 'invalid_grant', error_description: 'code_verifier does not match the code_challenge.' };
-    } else if (presented.codeVerifier) {
-      return { error: 'invalid_request', error_description: 'code_verifier sent for an authorization request without code_challenge.' };
-    }
-    return issued;
+  redeem(code: string, presented: { clientId: string; redirectUri?: string; codeVerifier?: string }): { scopes: string[] } | { error: string; error_description: string } {
+    const form = new URLSearchParams({ client_id: presented.clientId, redirect_uri: presented.redirectUri ?? '', ...(presented.codeVerifier ? { code_verifier: presented.codeVerifier } : {}) });
+    const grant = this.codes.redeem(code, form);
+    return typeof grant === 'string' ? { error: 'invalid_grant', error_description: grant } : { scopes: grant.scopes };
   }
 }
 

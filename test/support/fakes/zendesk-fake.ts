@@ -51,7 +51,7 @@ export class ZendeskFake extends VendorFake {
 
   private constructor(server: FakeHttpsServer) {
     super(server);
-    this.consent = new ConsentPages({ vendor: 'Zendesk', clientId: this.clientId, redirectUris: [], pkce: true }, this.ownViolations, () => this.now());
+    this.consent = new ConsentPages({ vendor: 'Zendesk', clientId: this.clientId, redirectUris: [], pkce: true }, this.ownViolations);
   }
 
   static start(): Promise<ZendeskFake> {
