@@ -13,31 +13,9 @@
 //   SQLite only enforces foreign keys when the host's connection switches them on.
 'use strict';
 
-const TENANT_ID_LENGTH = 191;
+const { dialectOf, requirePrefix, tableOptions, tenantColumn } = require('./lib/portable');
+
 const INDEXED_TEXT_LENGTH = 191;
-
-function requirePrefix(prefix) {
-  if (typeof prefix !== 'string' || prefix === '') {
-    throw new Error('CRM Routing migrations need the table prefix: run them through src/store/migrations.ts.');
-  }
-  return prefix;
-}
-
-function dialectOf(knex) {
-  return knex.client.dialect === 'mysql' ? 'mysql' : knex.client.dialect === 'sqlite3' ? 'sqlite' : 'other';
-}
-
-function mysqlTableOptions(table) {
-  table.engine('InnoDB');
-  table.charset('utf8mb4');
-  table.collate('utf8mb4_unicode_ci');
-}
-
-function tenantColumn(table, dialect) {
-  const column = table.string('tenant_id', TENANT_ID_LENGTH).notNullable();
-  if (dialect === 'mysql') column.collate('utf8mb4_bin');
-  return column;
-}
 
 function ruleNameColumn(table, dialect) {
   if (dialect === 'sqlite') {
@@ -49,7 +27,7 @@ function ruleNameColumn(table, dialect) {
 exports.up = async function up(knex, rawPrefix) {
   const p = requirePrefix(rawPrefix);
   const dialect = dialectOf(knex);
-  const options = dialect === 'mysql' ? mysqlTableOptions : () => {};
+  const options = tableOptions(dialect);
 
   await knex.schema.createTable(`${p}integrations`, (t) => {
     options(t);

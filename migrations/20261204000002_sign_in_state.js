@@ -12,31 +12,9 @@
 //   writers), so every process uses each refresh token once.
 'use strict';
 
-const TENANT_ID_LENGTH = 191;
+const { dialectOf, requirePrefix, tableOptions, tenantColumn } = require('./lib/portable');
+
 const SHA256_HEX_LENGTH = 64;
-
-function requirePrefix(prefix) {
-  if (typeof prefix !== 'string' || prefix === '') {
-    throw new Error('CRM Routing migrations need the table prefix: run them through src/store/migrations.ts.');
-  }
-  return prefix;
-}
-
-function dialectOf(knex) {
-  return knex.client.dialect === 'mysql' ? 'mysql' : knex.client.dialect === 'sqlite3' ? 'sqlite' : 'other';
-}
-
-function mysqlTableOptions(table) {
-  table.engine('InnoDB');
-  table.charset('utf8mb4');
-  table.collate('utf8mb4_unicode_ci');
-}
-
-function tenantColumn(table, dialect) {
-  const column = table.string('tenant_id', TENANT_ID_LENGTH).notNullable();
-  if (dialect === 'mysql') column.collate('utf8mb4_bin');
-  return column;
-}
 
 /** Hex digests compare exactly (binary collation on MySQL, SQLite's default BINARY). */
 function digestColumn(table, name, dialect) {
@@ -48,7 +26,7 @@ function digestColumn(table, name, dialect) {
 exports.up = async function up(knex, rawPrefix) {
   const p = requirePrefix(rawPrefix);
   const dialect = dialectOf(knex);
-  const options = dialect === 'mysql' ? mysqlTableOptions : () => {};
+  const options = tableOptions(dialect);
 
   await knex.schema.createTable(`${p}connect_states`, (t) => {
     options(t);
