@@ -9,7 +9,7 @@ export const bullhornGuide: SetupGuide = {
   steps: [
     'Open a case with Bullhorn Support asking for REST API credentials (client id and client secret) and, for Connect, give them the redirect URL shown on CRM > Integration.',
     'Create or choose an API user in Bullhorn; sign in once as that user in a browser and accept the terms of service.',
-    'On CRM > Integration, open Bullhorn, enter the client id and secret and the API user\'s username and password (or click Connect); keep the Login URL unless Bullhorn says otherwise.',
+    'On CRM > Integration, open Bullhorn, enter the client id and secret and the API user\'s username and password; keep the Login URL unless Bullhorn says otherwise. With Connect, enter the username only (it names the data centre), Save, click Connect and sign in as the API user: no password is stored.',
     'Click Test connection, then Save with Enabled: Yes.',
   ],
   values: [

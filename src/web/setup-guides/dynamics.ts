@@ -12,7 +12,7 @@ export const dynamicsGuide: SetupGuide = {
     'Dynamics 365: in the Azure portal open Microsoft Entra ID > App registrations > New registration, single tenant; for Connect add the redirect URL shown in the Dynamics section of CRM > Integration as a Web redirect URI.',
     'Copy the Application (client) ID and the Directory (tenant) ID; under Certificates & secrets add a client secret and copy its Value.',
     'In the Power Platform admin center open the environment > Settings > Users + permissions > Application users > New app user, pick the app registration and give it a security role that reads contacts, accounts and leads.',
-    'Dynamics 365: on CRM > Integration choose Deployment "Dynamics 365", enter the environment URL (https://contoso.crm4.dynamics.com), tenant ID, client ID and secret (or click Connect).',
+    'Dynamics 365: on CRM > Integration choose Deployment "Dynamics 365", enter the environment URL (https://contoso.crm4.dynamics.com), tenant ID, client ID and secret, and Save. To look up as a user instead of the application user, click Connect and sign in as that user.',
     'Click Test connection, then Save with Enabled: Yes.',
   ],
   values: [

@@ -11,7 +11,7 @@ export const zendeskGuide: SetupGuide = {
     'Click Add OAuth client. Name it (e.g. "PBX CRM Routing"), enter a unique Identifier, and choose Client kind: Confidential.',
     'For Connect: paste the redirect URL shown in the Zendesk section of CRM > Integration into Redirect URLs. For client credentials alone no redirect URL is needed.',
     'Save, and copy the Secret at once: Zendesk shows it only this one time.',
-    'On CRM > Integration, open Zendesk, choose OAuth, enter your subdomain (the part before .zendesk.com), the Identifier as client ID and the Secret, then either Save (client credentials) or click Connect and approve the consent page.',
+    'On CRM > Integration, open Zendesk, enter your subdomain (the part before .zendesk.com), the Identifier as OAuth client ID and the Secret, keep Sign-in "OAuth client credentials" and Save; or Save, click Connect and approve the consent page to sign in as that agent instead.',
     'Click Test connection, then Save with Enabled: Yes.',
   ],
   values: [
