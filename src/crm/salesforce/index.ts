@@ -160,7 +160,9 @@ export class SalesforceConnector implements IntegrationConnector {
   private session<R>(rule: Credentials, signal: AbortSignal, deadlineAt: number, attempt: (session: SalesforceSession) => Promise<R>): Promise<R> {
     const credentials = this.credentials(rule);
     const login = (previous: SalesforceSession | undefined, loginSignal: AbortSignal) => this.signIn(credentials, previous, loginSignal);
-    return withSession({ tokens: this.services.tokens, key: this.tokenKey(credentials), login, signal, deadlineAt }, attempt);
+    // After Connect, a refresh may answer a rotated refresh token: shared by every process of the host.
+    const durable = this.settings.authFlow === 'refresh_token';
+    return withSession({ tokens: this.services.tokens, key: this.tokenKey(credentials), login, signal, deadlineAt, durable }, attempt);
   }
 
   private async signIn(credentials: Credentials, previous: SalesforceSession | undefined, signal: AbortSignal): Promise<SalesforceSession> {
