@@ -95,7 +95,8 @@ export interface OAuthConnect<Settings extends Record<string, unknown> = Record<
    * Exchanges the code at the vendor's token endpoint. `callback` holds every query parameter the
    * vendor sent back (Zoho's accounts-server and location, say). Returns the secrets to store
    * sealed (always the refresh token) and settings learned from the vendor (an instance URL, the
-   * sign-in mode that uses the token); `account` names who signed in, when the vendor says.
+   * sign-in mode that uses the token: declare them as fields of the section, or the section's
+   * next Save drops them); `account` names who signed in, when the vendor says.
    * Throws a CrmError with a message for the administrator when the vendor refuses.
    */
   exchangeCode(
