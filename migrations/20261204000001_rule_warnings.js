@@ -3,12 +3,7 @@
 // null when there were none. Run through src/store/migrations.ts with the table prefix.
 'use strict';
 
-function requirePrefix(prefix) {
-  if (typeof prefix !== 'string' || prefix === '') {
-    throw new Error('CRM Routing migrations need the table prefix: run them through src/store/migrations.ts.');
-  }
-  return prefix;
-}
+const { requirePrefix } = require('./lib/portable');
 
 exports.up = async function up(knex, rawPrefix) {
   const p = requirePrefix(rawPrefix);

@@ -6,20 +6,18 @@
  *   session id when the host gives one, is stored with the state, so a callback in another
  *   browser or session is refused.
  * - the result notice: where the callback sends the browser back (303 to the Integration page),
- *   the outcome travels sealed (AES-256-GCM, bound to tenant and user), so no one can craft a
- *   link that shows a notice, and a reload does not repeat the callback.
+ *   the outcome travels in a one-time flash (flash.ts: HMAC'd, bound to tenant and user), so no
+ *   one can craft a link that shows a notice, and a reload does not repeat the callback.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { CookieOptions, Request, Response } from 'express';
 import { z } from 'zod';
 import { isCrmKind, type CrmKind } from '../domain/crm-kinds';
 import type { HostContext } from '../host';
-import { Sealer } from '../store/sealing';
+import { createFlash, type Flash } from './flash';
 
 const BINDING_COOKIE = 'crm_routing_connect';
-const NOTICE_COOKIE = 'crm_routing_connect_result';
 const BINDING_MAX_AGE_MS = 15 * 60_000;
-const NOTICE_MAX_AGE_MS = 60_000;
 
 export interface ConnectNotice {
   crm: CrmKind;
@@ -30,12 +28,19 @@ export interface ConnectNotice {
 const noticeSchema = z.object({ crm: z.string().refine(isCrmKind), ok: z.boolean(), message: z.string().max(2000) });
 
 export class ConnectCookies {
-  private readonly sealer: Sealer;
   private readonly options: CookieOptions;
+  private readonly notices: Flash;
 
   constructor(private readonly host: HostContext, secure: boolean) {
-    this.sealer = new Sealer(host.secretKey);
-    this.options = { httpOnly: true, sameSite: 'lax', secure, path: `${host.basePath.replace(/\/+$/, '')}/integration` };
+    const path = `${host.basePath.replace(/\/+$/, '')}/integration`;
+    this.options = { httpOnly: true, sameSite: 'lax', secure, path };
+    this.notices = createFlash({
+      secretKey: host.secretKey, path, secureCookie: secure, cookieName: 'crm_routing_connect_result', sameSite: 'lax',
+      sessionOf: (req) => {
+        const user = host.auth.currentUser(req);
+        return JSON.stringify([user.tenantId, user.id]);
+      },
+    });
   }
 
   /** The binding of this browser and login session, set up (cookie) if the browser has none yet. */
@@ -52,19 +57,18 @@ export class ConnectCookies {
   }
 
   setNotice(req: Request, res: Response, notice: ConnectNotice): void {
-    res.cookie(NOTICE_COOKIE, this.sealer.seal(JSON.stringify(notice), this.noticeContext(req)), { ...this.options, maxAge: NOTICE_MAX_AGE_MS });
+    this.notices.set(req, res, JSON.stringify(notice));
   }
 
   /** The notice left for this user by a callback, read once. */
   takeNotice(req: Request, res: Response): ConnectNotice | undefined {
-    const sealed = (req.cookies as Record<string, unknown> | undefined)?.[NOTICE_COOKIE];
-    if (typeof sealed !== 'string') return undefined;
-    res.clearCookie(NOTICE_COOKIE, this.options);
+    const text = this.notices.take(req, res);
+    if (text === '') return undefined;
     try {
-      const parsed = noticeSchema.safeParse(JSON.parse(this.sealer.open(sealed, this.noticeContext(req))));
+      const parsed = noticeSchema.safeParse(JSON.parse(text));
       return parsed.success ? (parsed.data as ConnectNotice) : undefined;
     } catch {
-      return undefined; // another user's, altered, or sealed under an old key: nothing to show
+      return undefined;
     }
   }
 
@@ -76,10 +80,5 @@ export class ConnectCookies {
   private hash(req: Request, nonce: string): string {
     const session = this.host.auth.sessionId?.(req) ?? '';
     return createHash('sha256').update(JSON.stringify([nonce, session])).digest('hex');
-  }
-
-  private noticeContext(req: Request) {
-    const user = this.host.auth.currentUser(req);
-    return { tenantId: user.tenantId, purpose: `connect-notice:${user.id}` };
   }
 }

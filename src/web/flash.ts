@@ -16,6 +16,11 @@ export interface FlashOptions {
   secureCookie: boolean;
   /** Default crm_routing_flash. */
   cookieName?: string;
+  /**
+   * Default strict. Lax for a notice set at the end of a redirect chain that began on another
+   * site (a CRM's consent page sends the browser back): a Strict cookie would not come along.
+   */
+  sameSite?: 'strict' | 'lax';
 }
 
 export interface Flash {
@@ -33,7 +38,7 @@ const MAX_MESSAGE_CHARS = 1_500;
 export function createFlash(options: FlashOptions): Flash {
   const key = Buffer.from(hkdfSync('sha256', options.secretKey, 'crm-routing', 'flash v1', 32));
   const name = options.cookieName ?? 'crm_routing_flash';
-  const cookie = { path: options.path, httpOnly: true, sameSite: 'strict' as const, secure: options.secureCookie };
+  const cookie = { path: options.path, httpOnly: true, sameSite: options.sameSite ?? ('strict' as const), secure: options.secureCookie };
   const mac = (session: string, payload: string) => createHmac('sha256', key).update(`${session}\u0000${payload}`).digest('base64url');
 
   return {
