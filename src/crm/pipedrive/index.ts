@@ -68,7 +68,8 @@ const COMPANY_DOMAIN = 'Enter your company domain: the part before .pipedrive.co
 
 const settingsSchema = z.object({
   region: regionSchema,
-  authMode: z.enum(['api_token', 'oauth'], { message: 'Choose how the plugin signs in to Pipedrive.' }).default('api_token'),
+  // A form that leaves the choice out (or empty) means the API token, as before the choice existed.
+  authMode: z.preprocess((v) => (v === '' ? undefined : v), z.enum(['api_token', 'oauth'], { message: 'Choose how the plugin signs in to Pipedrive.' }).default('api_token')),
   companyDomain: z
     .string()
     .trim()

@@ -57,13 +57,14 @@ export function zendeskSignsInAlone(settings: Record<string, unknown>, stored: R
   return stored.has('oauthToken') || (typeof settings.email === 'string' && settings.email.trim() !== '' && stored.has('apiToken'));
 }
 
-/** Settings stored before `authMode` existed, with an API token or OAuth token: the legacy mode. */
+/** Settings stored before `authMode` existed (or posted without it), with an API token or OAuth token: the legacy mode; else the default. */
 function legacyMode(input: unknown): unknown {
   if (input === null || typeof input !== 'object') return input;
   const s = input as Record<string, unknown>;
   const filled = (name: string) => typeof s[name] === 'string' && (s[name] as string).trim() !== '';
-  if ((s.authMode === undefined || s.authMode === '') && !filled('clientId') && (filled('apiToken') || filled('oauthToken'))) return { ...s, authMode: 'api_token' };
-  return input;
+  if (s.authMode !== undefined && s.authMode !== '') return input;
+  const { authMode: _empty, ...rest } = s;
+  return !filled('clientId') && (filled('apiToken') || filled('oauthToken')) ? { ...rest, authMode: 'api_token' } : rest;
 }
 
 export const zendeskFields: SettingField[] = [

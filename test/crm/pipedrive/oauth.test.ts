@@ -81,5 +81,6 @@ describe('Pipedrive OAuth', () => {
     assert.deepEqual(pipedriveDefinition.schema.safeParse({ region: 'US', apiToken: 't' }).error!.issues.map((i) => i.path[0]), ['companyDomain']);
     assert.deepEqual(pipedriveDefinition.schema.safeParse({ region: 'US', authMode: 'oauth' }).error!.issues.map((i) => i.path[0]), ['clientId']);
     assert.equal(pipedriveDefinition.schema.safeParse({ region: 'US', authMode: 'oauth', clientId: 'a', clientSecret: 'b' }).success, true, 'Connect fills the company domain');
+    assert.equal(pipedriveDefinition.schema.parse({ region: 'US', authMode: '', companyDomain: 'acme', apiToken: 't' }).authMode, 'api_token', 'a form without the choice: the API token, as before');
   });
 });

@@ -143,6 +143,8 @@ describe('Zendesk OAuth', () => {
     it('reads settings saved before the OAuth modes (an API token, no sign-in mode) as the legacy mode', () => {
       assert.equal(zendeskSchema.parse({ subdomain: 'acme', region: 'US', email: 'a@b.c', apiToken: 't' }).authMode, 'api_token');
       assert.equal(zendeskSchema.parse({ subdomain: 'acme', region: 'US', oauthToken: 'o' }).authMode, 'api_token');
+      assert.equal(zendeskSchema.parse({ subdomain: 'acme', region: 'US', authMode: '', apiToken: 't' }).authMode, 'api_token', 'a form posting the choice empty');
+      assert.equal(zendeskSchema.parse({ subdomain: 'acme', region: 'US', authMode: '', clientId: 'c', clientSecret: 's' }).authMode, 'client_credentials');
     });
 
     it('marks the API token as legacy, with the date it stops working', () => {
