@@ -4,16 +4,27 @@
  *
  * Plays one call into the running reference host as Asterisk would: it stands in for Asterisk's
  * AMI (a fake AMI server the host's AMI client logs in to) and places the call over FastAGI,
- * then prints the dialogue and where the call ended up.
+ * then prints the dialogue and where the call ended up. The host routes only calls from dialplan
+ * lines it signed: `--rule` signs the line with the host's key (SECRET_KEY or DATA_DIR/secret.key,
+ * DIALPLAN_KEY when set), as the DIDs page would; `--line` takes a line copied from that page.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseAmiUrl } from '../src/ami/ami-url';
+import { agiScript } from '../src/call/dialplan';
+import { DialplanSigner } from '../src/call/dialplan-signature';
+import { hostDataEnv, hostDialplanSigning, readEnv } from './host/host-data';
 import { AsteriskSimulator, type CallResult } from './lib/asterisk-simulator';
 import { FakeAmiServer } from './lib/fake-ami';
 
 const USAGE = `Usage: npm run call -- --rule <id> --caller <number> [options]
+       npm run call -- --line '<AGI URL from the DIDs page>' --caller <number> [options]
 
-  --rule <id>            the CRM Routing rule (AGI script crm-routing?rule=<id>)
+  --rule <id>            the CRM Routing rule; the line is signed with the host's key (SECRET_KEY,
+                         DIALPLAN_KEY or DATA_DIR/secret.key, as the host reads them)
+  --tenant <id>          the rule's tenant (default "default", the admin's)
+  --line <url>           the AGI URL of a dialplan line, e.g. agi://127.0.0.1:4573/crm-routing?rule=1&tenant=default&sig=...
   --caller <number>      caller ID number; "none" for a call without caller ID
   --caller-name <name>   caller ID name (default "Simulated Caller")
   --did <number>         the dialled number (default 5551234)
@@ -42,6 +53,8 @@ async function main(): Promise<void> {
     ({ values } = parseArgs({
       options: {
         rule: { type: 'string' },
+        tenant: { type: 'string' },
+        line: { type: 'string' },
         caller: { type: 'string' },
         'caller-name': { type: 'string' },
         did: { type: 'string' },
@@ -62,8 +75,9 @@ async function main(): Promise<void> {
     console.log(USAGE);
     return;
   }
-  if (values.rule === undefined) fail('--rule <id> is required: the rule id shown on CRM > Routing.');
-  if (!/^\d+$/.test(values.rule)) fail(`--rule must be a rule id, a whole number (got "${values.rule}").`);
+  if (values.rule === undefined && values.line === undefined) fail('--rule <id> is required: the rule id shown on CRM > Routing (or --line with a line from the DIDs page).');
+  if (values.rule !== undefined && !/^\d+$/.test(values.rule)) fail(`--rule must be a rule id, a whole number (got "${values.rule}").`);
+  const script = values.line !== undefined ? scriptOfLine(values.line) : signedScript(Number(values.rule), values.tenant ?? 'default');
   if (values.caller === undefined) fail('--caller <number> is required ("none" for a call without caller ID).');
   const did = values.did ?? '5551234';
   if (!/^[0-9*#+]+$/.test(did)) fail(`--did must be a dialled number (got "${did}").`);
@@ -106,11 +120,11 @@ async function main(): Promise<void> {
   }
 
   const callerId = values.caller === 'none' || values.caller === '' ? undefined : values.caller;
-  console.log(`\nCalling agi://${agiHost}:${agiPort}/crm-routing?rule=${values.rule} from ${callerId ?? '(no caller ID)'} on DID ${did}...\n`);
+  console.log(`\nCalling agi://${agiHost}:${agiPort}/${script} from ${callerId ?? '(no caller ID)'} on DID ${did}...\n`);
   const result = await asterisk.placeCall({
     agiHost,
     agiPort,
-    script: `crm-routing?rule=${values.rule}`,
+    script,
     callerId,
     callerName: callerId ? (values['caller-name'] ?? 'Simulated Caller') : undefined,
     did,
@@ -120,6 +134,24 @@ async function main(): Promise<void> {
   report(result, agiHost, agiPort, ami);
   await shutdown();
   process.exit(result.ended.kind === 'abandoned' || (result.agiStatus === 'FAILURE' && result.timings.firstCommandAtMs === undefined) ? 1 : 0);
+}
+
+/** The path and query of an AGI URL as Asterisk sends them (agi_network_script). */
+function scriptOfLine(line: string): string {
+  const match = /agi:\/\/[^/\s]+\/([^\s),]+)/.exec(line);
+  if (!match) fail(`--line must hold an AGI URL such as agi://127.0.0.1:4573/crm-routing?rule=1&tenant=default&sig=... (got "${line}").`);
+  return match[1]!;
+}
+
+/** The script of the rule's line, signed with the key the host reads from the same environment. */
+function signedScript(ruleId: number, tenantId: string): string {
+  const config = readEnv(hostDataEnv);
+  const keyFile = path.join(config.DATA_DIR, 'secret.key');
+  if (!config.SECRET_KEY && !fs.existsSync(keyFile)) {
+    fail(`No key to sign the line with: SECRET_KEY is not set and ${keyFile} does not exist. Start the host once (npm start), or pass --line with a line from the DIDs page.`);
+  }
+  const secretKey = config.SECRET_KEY ?? fs.readFileSync(keyFile, 'utf8').trim();
+  return agiScript({ id: ruleId, tenantId }, 'crm-routing', new DialplanSigner(secretKey, hostDialplanSigning(config)));
 }
 
 function report(result: CallResult, agiHost: string, agiPort: number, ami: FakeAmiServer | undefined): void {
@@ -140,6 +172,9 @@ function report(result: CallResult, agiHost: string, agiPort: number, ami: FakeA
   }
   const variables = Object.entries(result.variables).filter(([name]) => name !== 'AGIEXITONHANGUP');
   if (variables.length > 0) console.log(`Channel variables: ${variables.map(([k, v]) => `${k}=${v}`).join(' ')}`);
+  if (result.variables.CRM_ROUTING_STATUS === 'FORBIDDEN') {
+    console.log("The host refused the line: its signature was not made with the host's key for this rule and tenant. Copy the line from the DIDs page (--line), or run with the host's SECRET_KEY / DATA_DIR.");
+  }
   const ms = (n: number | undefined) => (n === undefined ? '-' : `${n.toFixed(1)} ms`);
   console.log(
     `Timings: connect ${ms(timings.connectMs)}; first command ${ms(timings.firstCommandAtMs)}; redirect ${ms(timings.redirectAtMs)}; ` +

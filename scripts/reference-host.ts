@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { parseAmiUrl } from '../src/ami/ami-url';
 import type { HostLogger } from '../src/host';
 import { startReferenceHost } from './host/create-host';
-import { describeHostDatabase, hostDataEnv, hostSecretKey, openHostDatabase, readEnv } from './host/host-data';
+import { describeHostDatabase, hostDataEnv, hostDialplanSigning, hostSecretKey, openHostDatabase, readEnv } from './host/host-data';
 
 const env = hostDataEnv.extend({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -42,6 +42,7 @@ async function main(): Promise<void> {
     ami: config.AMI_URL ? parseAmiUrl(config.AMI_URL) : undefined,
     crmCa: config.CRM_CA_FILE ? fs.readFileSync(config.CRM_CA_FILE, 'utf8') : undefined,
     publicUrl: config.PUBLIC_URL,
+    dialplanSigning: hostDialplanSigning(config),
     logger,
   });
 
@@ -49,7 +50,7 @@ async function main(): Promise<void> {
   console.log(`Sign in as ${config.ADMIN_USER} / ${process.env.ADMIN_PASSWORD ? '(ADMIN_PASSWORD)' : config.ADMIN_PASSWORD}`);
   console.log(`Database: ${describeHostDatabase(config)}`);
   const health = host.plugin.health();
-  console.log(`FastAGI: ${health.agi.listening ? `agi://${config.AGI_BIND}:${health.agi.port}/crm-routing?rule=<id>` : 'not listening'}; AMI: ${config.AMI_URL ? 'from AMI_URL' : 'not configured (calls move with AGI alone)'}`);
+  console.log(`FastAGI: ${health.agi.listening ? `agi://${config.AGI_BIND}:${health.agi.port}/crm-routing?rule=<id>&tenant=<tenant>&sig=<signature> (the DIDs page gives each rule's line)` : 'not listening'}; AMI: ${config.AMI_URL ? 'from AMI_URL' : 'not configured (calls move with AGI alone)'}`);
 
   let stopping = false;
   const stop = async (signal: string) => {

@@ -21,9 +21,12 @@ export interface HostAuth {
   /** The signed-in user of a request that passed `middleware`. */
   currentUser(req: Request): HostUser;
   /**
-   * Optional: an identifier of the login session (a new one at each sign-in, gone at sign-out).
-   * A CRM "Connect" started in one session is then refused in another. Without it a Connect is
-   * bound to the user and to a cookie of the browser that started it.
+   * Optional: the id of the request's login session, one that changes at every sign-in and is
+   * forgotten at logout (a server-side session id, never the cookie a browser could replay).
+   * The plugin binds its CSRF tokens to it, so a token from before a logout is refused after the
+   * next login, and a CRM "Connect" started in one session is refused in another. Without it CSRF
+   * tokens are bound to user and tenant only (valid across logins), and a Connect to the user and
+   * a cookie of the browser that started it.
    */
   sessionId?(req: Request): string;
 }
@@ -133,6 +136,34 @@ export interface AgiSettings {
   publicHost: string;
 }
 
+/**
+ * The key that signs the AGI URLs in dialplan lines (`&sig=`), and a previous one still accepted
+ * for a while after a key change. Lines signed with neither are refused (CRM_ROUTING_STATUS=FORBIDDEN).
+ */
+export interface DialplanSigning {
+  /** Key material for the signatures (at least 32 bytes of entropy). Default: the host's `secretKey`. */
+  key?: string | Buffer;
+  /** The key lines were signed with before the change (the old `key`, or the old `secretKey`). */
+  previousKey?: string | Buffer;
+  /** Until when `previousKey` is accepted; without it the previous key is not accepted at all. */
+  acceptPreviousUntil?: Date;
+}
+
+/**
+ * Where the plugin may connect for CRM traffic (CRM URLs, Custom CRM URLs, token endpoints),
+ * checked on the address actually connected to after DNS. Always refused: link-local addresses
+ * (169.254.0.0/16, fe80::/10), cloud metadata endpoints (169.254.169.254, metadata.google.internal,
+ * fd00:ec2::254, 100.100.100.200), unspecified, multicast and reserved addresses.
+ */
+export interface CrmEgressPolicy {
+  /** Allow 127.0.0.0/8 and ::1 (a CRM on the PBX host itself; tests with local fakes). Default false. */
+  allowLoopback?: boolean;
+  /** Allow private ranges: 10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7 (an on-premises CRM). Default false. */
+  allowPrivate?: boolean;
+  /** Further addresses or CIDR ranges to allow even though they are loopback or private ("10.1.2.3", "10.20.0.0/16"). */
+  allow?: string[];
+}
+
 export interface HostContext {
   /** Mounts the plugin's Express sub-app at `basePath` inside the host's app. */
   mount(basePath: string, app: Express): void;
@@ -181,6 +212,10 @@ export interface HostContext {
    * Host header of any other request is never trusted for it.
    */
   publicUrl?: string;
+  /** The key of the dialplan lines' signatures and a previous one's grace period. Default: derived from `secretKey`. */
+  dialplanSigning?: DialplanSigning;
+  /** Where CRM traffic may go. Default: public addresses only (loopback and private ranges refused). */
+  crmEgress?: CrmEgressPolicy;
 }
 
 /** A rule as the host offers it on the DID / IVR destination pickers. */
@@ -190,6 +225,11 @@ export interface RoutingDestination {
   location: 'did' | 'ivr';
   /** Dialplan lines to place where the DID or IVR option points, fallback included. */
   dialplan: string[];
+  /**
+   * The signed AGI URL of the rule alone (`agi://host:port/crm-routing?rule=7&tenant=t&sig=...`),
+   * for hosts that write their own lines. Always set by the plugin (optional only for hosts' fixtures).
+   */
+  agiUrl?: string;
 }
 
 export interface PluginHealth {

@@ -8,7 +8,7 @@ import { PluginStore } from './store/plugin-store';
 import { MAX_LIST_LIMIT } from './store/rule-store';
 import { createWebApp } from './web/app';
 import { LICENSE_FEATURE } from './web/license-gate';
-import { dialplanFor } from './call/dialplan';
+import { agiUrl, dialplanFor } from './call/dialplan';
 import { startCallPath } from './call/call-path';
 import { connectRoutes } from './web/connect-routes';
 import { parsePublicUrl } from './web/public-url';
@@ -63,7 +63,11 @@ export async function register(host: HostContext, options: RegisterOptions = {})
         const { rules, total } = await store.rules.list(tenantId, { offset, limit: MAX_LIST_LIMIT });
         for (const summary of rules) {
           const rule = callPath.rules.get(summary.id) ?? (await store.rules.get(tenantId, summary.id));
-          if (rule) destinations.push({ ruleId: rule.id, name: rule.name, location: rule.location, dialplan: dialplanFor(rule, listening, host.destinations) });
+          if (!rule) continue;
+          destinations.push({
+            ruleId: rule.id, name: rule.name, location: rule.location,
+            dialplan: dialplanFor(rule, listening, host.destinations, callPath.signer), agiUrl: agiUrl(rule, listening, callPath.signer),
+          });
         }
         if (offset + MAX_LIST_LIMIT >= total) return destinations;
       }

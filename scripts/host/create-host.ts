@@ -14,7 +14,7 @@ import express, { type Request, type RequestHandler, type Response } from 'expre
 import type { Knex } from 'knex';
 import { register } from '../../src/index';
 import type { CallLimits } from '../../src/config';
-import type { AgiSettings, AmiSettings, HostContext, HostLogger, MenuEntry, PluginHandle } from '../../src/host';
+import type { AgiSettings, AmiSettings, DialplanSigning, HostContext, HostLogger, MenuEntry, PluginHandle } from '../../src/host';
 import { createCsrf } from '../../src/web/csrf';
 import { ReferenceCatalog } from './catalog';
 import { describeChoice, destinationProblem, pickerGroups, type PickerContext } from './destination-picker';
@@ -49,6 +49,8 @@ export interface ReferenceHostOptions {
   decisionFlushMs?: number;
   /** The address browsers reach the host at (HostContext.publicUrl): CRM Connect's redirect URLs. */
   publicUrl?: string;
+  /** The dialplan lines' signing key and a previous one's grace period (default: signed with `secretKey`). */
+  dialplanSigning?: DialplanSigning;
 }
 
 export interface ReferenceHost {
@@ -137,6 +139,7 @@ export async function startReferenceHost(options: ReferenceHostOptions): Promise
     usage: referenceRuleUsage(() => store.dids(), ivrMenus, catalog),
     licensePageUrl: '/license',
     ...(options.publicUrl ? { publicUrl: options.publicUrl } : {}),
+    dialplanSigning: options.dialplanSigning,
   };
   const plugin = await register(hostContext, { limits: options.limits, lookupCacheTtlSeconds: options.lookupCacheTtlSeconds, decisionFlushMs: options.decisionFlushMs });
 

@@ -9,11 +9,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 import knex, { type Knex } from 'knex';
 import { z } from 'zod';
+import type { DialplanSigning } from '../../src/host';
 
 export const hostDataEnv = z.object({
   DATABASE_URL: z.string().regex(/^mysql:\/\//, 'DATABASE_URL must be a mysql://user:password@host:port/database URL').optional(),
   DATA_DIR: z.string().default('data'),
   SECRET_KEY: z.string().min(32, 'SECRET_KEY must be at least 32 characters').optional(),
+  DIALPLAN_KEY: z.string().min(32, 'DIALPLAN_KEY must be at least 32 characters').optional(),
+  DIALPLAN_PREVIOUS_KEY: z.string().min(32, 'DIALPLAN_PREVIOUS_KEY must be at least 32 characters').optional(),
+  DIALPLAN_PREVIOUS_KEY_UNTIL: z.string().refine((v) => !Number.isNaN(Date.parse(v)), 'DIALPLAN_PREVIOUS_KEY_UNTIL must be a date, e.g. 2026-12-31T00:00:00Z').optional(),
 });
 
 export type HostDataConfig = z.infer<typeof hostDataEnv>;
@@ -47,6 +51,18 @@ export function hostSecretKey(config: HostDataConfig): string {
   const file = path.join(config.DATA_DIR, 'secret.key');
   if (!fs.existsSync(file)) fs.writeFileSync(file, randomBytes(32).toString('hex'), { mode: 0o600 });
   return fs.readFileSync(file, 'utf8').trim();
+}
+
+/**
+ * HostContext.dialplanSigning from DIALPLAN_KEY (default: the secret key signs), and the previous
+ * key with the date it stops being accepted.
+ */
+export function hostDialplanSigning(config: HostDataConfig): DialplanSigning {
+  return {
+    ...(config.DIALPLAN_KEY ? { key: config.DIALPLAN_KEY } : {}),
+    ...(config.DIALPLAN_PREVIOUS_KEY ? { previousKey: config.DIALPLAN_PREVIOUS_KEY } : {}),
+    ...(config.DIALPLAN_PREVIOUS_KEY_UNTIL ? { acceptPreviousUntil: new Date(config.DIALPLAN_PREVIOUS_KEY_UNTIL) } : {}),
+  };
 }
 
 function sqliteFile(config: HostDataConfig): string {

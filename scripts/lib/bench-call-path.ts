@@ -12,6 +12,7 @@ import path from 'node:path';
 import knex from 'knex';
 import { pluginConfig } from '../../src/config';
 import { startCallPath, type CallPath } from '../../src/call/call-path';
+import { agiScript } from '../../src/call/dialplan';
 import type { RuleDraft } from '../../src/domain/rule';
 import type { AmiSettings, HostContext, HostLogger } from '../../src/host';
 import { PluginStore } from '../../src/store/plugin-store';
@@ -33,7 +34,7 @@ export interface BenchCallPathOptions {
 export interface BenchCallPath {
   callPath: CallPath;
   port: number;
-  /** The AGI script of the rule: `crm-routing?rule=<id>`. */
+  /** The AGI script of the rule's signed dialplan line: `crm-routing?rule=<id>&tenant=bench-agi&sig=...`. */
   script: string;
   /** Where a "Gold" caller lands. */
   expected: { context: string; exten: string; priority: number };
@@ -76,7 +77,7 @@ export async function startBenchCallPath(options: BenchCallPathOptions): Promise
   return {
     callPath,
     port: callPath.health().agi.port,
-    script: `crm-routing?rule=${rule.id}`,
+    script: agiScript(rule, 'crm-routing', callPath.signer),
     expected: { context: 'ext-queues', exten: '103', priority: 1 },
     async stop() {
       await callPath.stop();

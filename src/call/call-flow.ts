@@ -18,11 +18,12 @@ import type { AgiSession } from './agi-session';
 import { collectDigits } from './dtmf';
 import { lookupWithin } from './lookup-within';
 import type { RuleConnectors } from '../crm/rule-connectors';
-import { queryParam, ruleIdOf } from './rule-request';
+import type { DialplanSigner } from './dialplan-signature';
+import { readRuleRequest } from './rule-request';
 import { Stopper } from './stopper';
 
 /** Early ends: the session closes at once and the dialplan goes on (its fallback line runs). */
-export type CallStatus = 'OK' | 'BAD_REQUEST' | 'UNKNOWN_RULE' | 'UNLICENSED' | 'NO_DESTINATION' | 'OVERLOADED';
+export type CallStatus = 'OK' | 'BAD_REQUEST' | 'FORBIDDEN' | 'UNKNOWN_RULE' | 'UNLICENSED' | 'NO_DESTINATION' | 'OVERLOADED';
 
 export interface CallFlowDeps {
   rules: { get(id: number): Rule | undefined };
@@ -35,6 +36,13 @@ export interface CallFlowDeps {
   logger: HostLogger;
   /** The AGI path rules are reached at ("crm-routing"). */
   agiPath: string;
+  /** Checks the signature of the dialplan line a call comes from. */
+  signer: DialplanSigner;
+}
+
+interface Refusal {
+  status: CallStatus;
+  why?: Record<string, unknown>;
 }
 
 interface RunningCall {
@@ -47,6 +55,8 @@ const VALUE_VARIABLE_LIMIT = 255;
 
 export class CallFlow {
   private readonly running = new Map<AgiSession, RunningCall>();
+  /** Rules whose line came signed with the previous key: each is warned about once. */
+  private readonly warnedPreviousKey = new Set<number>();
 
   constructor(private readonly deps: CallFlowDeps) {}
 
@@ -65,8 +75,9 @@ export class CallFlow {
   /** Past the concurrency limit: the rule's default destination through AGI, no lookup. */
   overflow = async (session: AgiSession, request: AgiRequest): Promise<void> => {
     const started = performance.now();
-    const rule = this.ruleFor(request);
-    if (!rule || !this.deps.license.isEnabled(LICENSE_FEATURE)) return this.endEarly(session, rule ? 'UNLICENSED' : 'UNKNOWN_RULE');
+    const { rule, refused } = this.ruleFor(session, request);
+    if (!rule) return this.endEarly(session, refused.status, refused.why);
+    if (!this.deps.license.isEnabled(LICENSE_FEATURE)) return this.endEarly(session, 'UNLICENSED');
     const decision: RoutingDecision = { outcome: 'OVERLOADED', rowIndex: null, destination: rule.defaultDestination, voicemail: rule.defaultVoicemail };
     await this.finish(session, request, rule, decision, { started, dtmf: '', value: null, error: null, lookupMs: null, useAmi: false });
   };
@@ -85,11 +96,8 @@ export class CallFlow {
 
   private async run(session: AgiSession, request: AgiRequest, stopping: Stopper): Promise<void> {
     const started = performance.now();
-    const ruleId = ruleIdOf(request, this.deps.agiPath);
-    if (ruleId === undefined) return this.endEarly(session, 'BAD_REQUEST');
-    session.addLogFields({ ruleId });
-    const rule = this.ruleFor(request, ruleId);
-    if (!rule) return this.endEarly(session, 'UNKNOWN_RULE');
+    const { rule, refused } = this.ruleFor(session, request);
+    if (!rule) return this.endEarly(session, refused.status, refused.why);
     if (!this.deps.license.isEnabled(LICENSE_FEATURE)) return this.endEarly(session, 'UNLICENSED');
 
     let dtmf = '';
@@ -191,21 +199,38 @@ export class CallFlow {
     session.log.info('Caller hung up; nothing moved');
   }
 
-  private async endEarly(session: AgiSession, status: CallStatus): Promise<void> {
+  /** One log line, whatever happens: the status, and why when it is not obvious. */
+  private async endEarly(session: AgiSession, status: CallStatus, why?: Record<string, unknown>): Promise<void> {
     try {
       await session.setVariable('CRM_ROUTING_STATUS', status);
     } catch (err) {
       session.log.debug('Could not set CRM_ROUTING_STATUS', { status, error: (err as Error).message });
     }
-    session.log.warn('Call not routed; the dialplan continues', { status });
+    session.log.warn('Call not routed; the dialplan continues', { status, ...why });
     session.closeNow();
   }
 
-  private ruleFor(request: AgiRequest, id = ruleIdOf(request, this.deps.agiPath)): Rule | undefined {
-    const rule = id === undefined ? undefined : this.deps.rules.get(id);
-    const tenant = tenantOf(request);
+  /**
+   * The rule a call may run, or the status it ends with: the line must be signed for the rule and
+   * tenant it names (before anything else is looked at), and the rule must be that tenant's.
+   */
+  private ruleFor(session: AgiSession, request: AgiRequest): { rule: Rule; refused?: undefined } | { rule?: undefined; refused: Refusal } {
+    const asked = readRuleRequest(request.networkScript, this.deps.agiPath, this.deps.signer);
+    if (asked.kind === 'refused') {
+      if (asked.ruleId !== undefined) session.addLogFields({ ruleId: asked.ruleId });
+      return { refused: { status: asked.status, why: { reason: asked.reason } } };
+    }
+    session.addLogFields({ ruleId: asked.ruleId });
+    const rule = this.deps.rules.get(asked.ruleId);
     // Another tenant's rule is answered exactly like a rule that does not exist.
-    return rule && (tenant === undefined || tenant === rule.tenantId) ? rule : undefined;
+    if (!rule || rule.tenantId !== asked.tenantId) return { refused: { status: 'UNKNOWN_RULE' } };
+    if (asked.key === 'previous' && !this.warnedPreviousKey.has(rule.id)) {
+      this.warnedPreviousKey.add(rule.id);
+      session.log.warn('A dialplan line signed with the previous key was accepted; copy the rule\'s new line from the DIDs page before the grace period ends', {
+        acceptedUntil: this.deps.signer.previousKeyAcceptedUntil?.toISOString(),
+      });
+    }
+    return { rule };
   }
 }
 
@@ -218,11 +243,6 @@ function lookupOutcome(result: LookupResult, callerId: string): LookupOutcome {
     case 'error':
       return { kind: 'error', timeout: result.code === 'TIMEOUT' };
   }
-}
-
-function tenantOf(request: AgiRequest): string | undefined {
-  const mark = request.networkScript.indexOf('?');
-  return mark === -1 ? undefined : queryParam(request.networkScript.slice(mark + 1), 'tenant') ?? undefined;
 }
 
 /** Channel variables hold one line: control characters become spaces; long values are cut. */

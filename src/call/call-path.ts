@@ -14,6 +14,7 @@ import type { PluginStore } from '../store/plugin-store';
 import { AgiServer } from './agi-server';
 import { CallFlow } from './call-flow';
 import { DecisionLog } from './decision-log';
+import { DialplanSigner } from './dialplan-signature';
 import { RuleTester } from './rule-tester';
 import { SnapshotCache } from './snapshot-cache';
 
@@ -21,6 +22,8 @@ export interface CallPath {
   rules: SnapshotCache<Rule>;
   connectors: RuleConnectors;
   tester: RuleTester;
+  /** Signs the AGI URLs of dialplan lines; calls from lines it did not sign are refused. */
+  signer: DialplanSigner;
   /** The pages saved a rule: resolves once the next call sees it. */
   rulesChanged(): Promise<void>;
   integrationsChanged(): Promise<void>;
@@ -78,9 +81,10 @@ export async function startCallPath({ host, store, config, lookups, decisionFlus
     integration: (tenantId, crm) => integrations.get(integrationKey(tenantId, crm)),
   });
   const ami = await AmiClient.create(host.ami, { logger, actionTimeoutMs: REDIRECT_TIMEOUT_MS });
+  const signer = new DialplanSigner(host.secretKey, host.dialplanSigning);
   const decisions = new DecisionLog(store.decisions, { logger, retentionDays: config.decisionRetentionDays, ...(decisionFlushMs === undefined ? {} : { flushMs: decisionFlushMs }) });
   const flow = new CallFlow({
-    rules, license: host.license, destinations: host.destinations, connectors: lookups ?? connectors, ami, decisions, logger, agiPath: config.manifest.agiPath,
+    rules, license: host.license, destinations: host.destinations, connectors: lookups ?? connectors, ami, decisions, logger, agiPath: config.manifest.agiPath, signer,
   });
   const limits = config.limits;
   const agi = await AgiServer.create({
@@ -97,6 +101,7 @@ export async function startCallPath({ host, store, config, lookups, decisionFlus
     rules,
     connectors,
     tester: new RuleTester(connectors, host.destinations),
+    signer,
     rulesChanged: () => rules.reload(),
     integrationsChanged: () => integrations.reload(),
     health: () => ({

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type { CallResult } from '../../scripts/lib/asterisk-simulator';
 import { ADMIN } from '../support/test-host';
-import { CallRig, commandsOf, NEXT_PRIORITY } from './support/call-rig';
+import { CallRig, commandsOf, NEXT_PRIORITY, signedScript } from './support/call-rig';
 import { within } from './support/within';
 
 describe('Live call routing: calls the plugin cannot route end at once, and the dialplan falls back', function () {
@@ -33,20 +33,22 @@ describe('Live call routing: calls the plugin cannot route end at once, and the 
     await assertEndedEarly('UNKNOWN_RULE', () => rig.call(987_654));
   });
 
-  it("another tenant's rule is answered like an unknown one: UNKNOWN_RULE", async () => {
-    await assertEndedEarly('UNKNOWN_RULE', () => rig.call(undefined, { script: `crm-routing?rule=${rule}&tenant=other` }));
+  it("a line signed for the rule under another tenant is answered like an unknown rule: UNKNOWN_RULE", async () => {
+    await assertEndedEarly('UNKNOWN_RULE', () => rig.call(undefined, { script: signedScript(rule, 'other') }));
   });
 
-  for (const script of ['crm-routing?rule=abc', 'crm-routing?rule=0', 'crm-routing?rule=-1', 'crm-routing?rule=1e3', 'crm-routing', 'other-script?rule=1']) {
-    it(`a malformed request (${script}): BAD_REQUEST`, async () => {
-      await assertEndedEarly('BAD_REQUEST', () => rig.call(undefined, { script }));
+  it('another AGI script: BAD_REQUEST', async () => {
+    await assertEndedEarly('BAD_REQUEST', () => rig.call(undefined, { script: 'other-script?rule=1' }));
+  });
+
+  for (const script of ['crm-routing?rule=abc', 'crm-routing?rule=0', 'crm-routing?rule=1e3', 'crm-routing', 'crm-routing?rule=1&tenant=default']) {
+    it(`a line the plugin did not sign (${script}): FORBIDDEN`, async () => {
+      await assertEndedEarly('FORBIDDEN', () => rig.call(undefined, { script }));
     });
   }
 
-  it('takes the rule id from agi_arg_1 when the URL has none', async () => {
-    const call = await rig.call(undefined, { script: 'crm-routing', args: [String(rule)] });
-    assert.deepEqual(call.ended, { kind: 'dialplan', context: 'ext-queues', exten: '103', priority: 1, via: 'redirect' }, call.dialogue);
-    assert.equal(call.variables.CRM_ROUTING_OUTCOME, 'MATCH');
+  it('no longer takes the rule id from agi_arg_1: the line carries no signature, FORBIDDEN', async () => {
+    await assertEndedEarly('FORBIDDEN', () => rig.call(undefined, { script: 'crm-routing', args: [String(rule)] }));
   });
 
   it('license off (switched on the License page): UNLICENSED at once; on again: routed', async () => {

@@ -1,14 +1,16 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { CallRig } from '../e2e/support/call-rig';
+import { ADMIN } from '../support/test-host';
+import { CallRig, TEST_SECRET_KEY } from '../e2e/support/call-rig';
 
 const run = promisify(execFile);
 
 /** `npm run call -- ...` as a person runs it, against a running test host. */
-async function npmRunCall(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+async function npmRunCall(args: string[], env: Record<string, string> = { SECRET_KEY: TEST_SECRET_KEY }): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run('npx', ['tsx', 'scripts/call-simulator.ts', ...args], { timeout: 30_000, env: { ...process.env, AMI_URL: '' } });
+    const { SECRET_KEY: _key, DIALPLAN_KEY: _dialplanKey, ...inherited } = process.env;
+    const { stdout, stderr } = await run('npx', ['tsx', 'scripts/call-simulator.ts', ...args], { timeout: 30_000, env: { ...inherited, AMI_URL: '', ...env } });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const failed = err as { code?: number; stdout?: string; stderr?: string };
@@ -37,6 +39,20 @@ describe('npm run call (scripts/call-simulator.ts) against a running host', func
       assert.match(stdout, /CRM_ROUTING_OUTCOME=MATCH/);
       assert.match(stdout, /CRM_ROUTING_METHOD=AGI/);
       assert.equal(rig.requestsTo('/gold').at(-1)?.query.get('caller_id'), '+15550001111');
+    });
+
+    it('places the call of a line copied from the DIDs page (--line), with no key at hand', async () => {
+      const line = (await rig.host.host.plugin.routingDestinations(ADMIN.tenantId)).find((r) => r.ruleId === rule)!.dialplan[0]!;
+      const { code, stdout } = await npmRunCall(['--line', line, '--caller', '+15550002222', '--agi', `127.0.0.1:${rig.agiPort}`, '--no-ami'], { DATA_DIR: '/nonexistent' });
+      assert.equal(code, 0, stdout);
+      assert.match(stdout, /Ended up at: ext-queues,103,1/);
+      assert.equal(rig.requestsTo('/gold').at(-1)?.query.get('caller_id'), '+15550002222');
+    });
+
+    it('says so when the host refuses the line (signed with another key): FORBIDDEN, the dialplan goes on', async () => {
+      const { stdout } = await npmRunCall(['--rule', String(rule), '--caller', '+15550001111', '--agi', `127.0.0.1:${rig.agiPort}`, '--no-ami'], { SECRET_KEY: 'not-the-host-key-0123456789abcdef-0123456789' });
+      assert.match(stdout, /CRM_ROUTING_STATUS=FORBIDDEN/);
+      assert.match(stdout, /The host refused the line: its signature was not made with the host's key/);
     });
   });
 

@@ -32,6 +32,8 @@ export interface CrmCallRigOptions {
 interface Prepared {
   started: StartedCrm;
   ruleId: number;
+  /** The rule's AGI script as its signed dialplan line has it. */
+  script: string;
 }
 
 export class CrmCallRig {
@@ -61,16 +63,16 @@ export class CrmCallRig {
       const name = `${c.name} rule`;
       await createRule(agent, c, name, options.deadlineSeconds ?? 3);
       const tenantId = c.tenant === 'default' ? ADMIN.tenantId : OTHER_TENANT_USER.tenantId;
-      const ruleId = (await host.host.plugin.routingDestinations(tenantId)).find((r) => r.name === name)?.ruleId;
-      assert.ok(ruleId, `${name} is offered as a DID destination`);
-      prepared.set(c, { started: started[i]!, ruleId });
+      const offered = (await host.host.plugin.routingDestinations(tenantId)).find((r) => r.name === name);
+      assert.ok(offered, `${name} is offered as a DID destination`);
+      prepared.set(c, { started: started[i]!, ruleId: offered.ruleId, script: offered.agiUrl.replace(/^agi:\/\/[^/]+\//, '') });
     }
     return new CrmCallRig(host, asterisk, ami, prepared);
   }
 
   /** One call into the case's rule, the way a DID pointing at it runs AGI(). */
   call(c: CrmCase, callerId: string): Promise<CallResult> {
-    return this.asterisk.placeCall({ agiPort: this.host.agiPort, script: `crm-routing?rule=${this.of(c).ruleId}`, callerId, did: '5551234' });
+    return this.asterisk.placeCall({ agiPort: this.host.agiPort, script: this.of(c).script, callerId, did: '5551234' });
   }
 
   fake(c: CrmCase): StartedCrm {

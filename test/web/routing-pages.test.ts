@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { PluginStore } from '../../src/store/plugin-store';
+import { DialplanSigner } from '../../src/call/dialplan-signature';
 import { OTHER_TENANT_USER, startTestHost, TEST_SECRET_KEY, type SignedInAgent, type TestHost } from '../support/test-host';
 
 /** A complete Custom CRM rule as the form posts it. */
@@ -235,7 +236,8 @@ describe('CRM > Routing pages', function () {
     await admin.get('/dids');
     await admin.post('/dids', { number: '5551234', destination: `crm-routing:${id}` });
     const dids = await admin.get('/dids');
-    assert.match(dids.text, new RegExp(`AGI\\(agi://127.0.0.1:${t.agiPort}/crm-routing\\?rule=${id}&amp;tenant=default\\)`));
+    const sig = new DialplanSigner(TEST_SECRET_KEY).sign(id, 'default');
+    assert.match(dids.text, new RegExp(`AGI\\(agi://127.0.0.1:${t.agiPort}/crm-routing\\?rule=${id}&amp;tenant=default&amp;sig=${sig}\\)`));
     assert.match(dids.text, /Goto\(ext-local,100,1\)/);
   });
 });

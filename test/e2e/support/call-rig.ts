@@ -8,17 +8,19 @@ import assert from 'node:assert/strict';
 import { createServer, type AddressInfo } from 'node:net';
 import type { CallLimits } from '../../../src/config';
 import type { AmiSettings, HostLogger } from '../../../src/host';
+import { agiScript } from '../../../src/call/dialplan';
+import { DialplanSigner } from '../../../src/call/dialplan-signature';
 import type { StoredDecision } from '../../../src/store/decision-store';
 import { PluginStore } from '../../../src/store/plugin-store';
 import { AsteriskSimulator, type CallResult, type PlaceCallOptions } from '../../../scripts/lib/asterisk-simulator';
 import { FakeAmiServer, type AmiChannelControl } from '../../../scripts/lib/fake-ami';
 import { FakeHttpsServer, type FakeHandler, type RecordedRequest } from '../../support/fake-https';
 import { testCa } from '../../support/test-ca';
-import { ADMIN, startTestHost, type SignedInAgent, type TestHost } from '../../support/test-host';
+import { ADMIN, startTestHost, TEST_SECRET_KEY, type SignedInAgent, type TestHost } from '../../support/test-host';
 import { ruleFormFields, type RuleSpec } from './rule-spec';
 
 export const AMI_USER = { username: 'crm', secret: 'crmsecret' };
-export const TEST_SECRET_KEY = 'test-secret-key-0123456789abcdef-0123456789';
+export { TEST_SECRET_KEY };
 
 export interface CallRigOptions {
   /** `fake` (default): the fake AMI; `none`: the host has no AMI settings; `closed-port`: settings for a port nobody listens on. */
@@ -121,9 +123,9 @@ export class CallRig {
     assert.equal(res.status, 303);
   }
 
-  /** One call into the rule (`?rule=<id>&tenant=default`, as the dialplan line has it). */
+  /** One call into the rule (`?rule=<id>&tenant=default&sig=...`, as the dialplan line has it); `options.script` replaces the line. */
   call(ruleId: number | undefined, options: Partial<PlaceCallOptions> = {}): Promise<CallResult> {
-    const script = ruleId === undefined ? undefined : `crm-routing?rule=${ruleId}&tenant=${ADMIN.tenantId}`;
+    const script = ruleId === undefined ? undefined : signedScript(ruleId, ADMIN.tenantId);
     return this.asterisk.placeCall({ agiPort: this.agiPort, callerId: '+15550001111', callerName: 'Test Caller', ...(script ? { script } : {}), ...options });
   }
 
@@ -162,6 +164,14 @@ export class CallRig {
     await this.ami?.close();
     await this.crm.close();
   }
+}
+
+/**
+ * The AGI script of a dialplan line the test host signed for `ruleId` and `tenantId` (the host's
+ * key is the test key), also for rule ids that do not exist.
+ */
+export function signedScript(ruleId: number, tenantId: string): string {
+  return agiScript({ id: ruleId, tenantId }, 'crm-routing', new DialplanSigner(TEST_SECRET_KEY));
 }
 
 /** A port that refuses connections: bound once, then closed. */
