@@ -10,6 +10,10 @@ import { PACKAGE_ROOT } from './package-root';
 
 const limits = z.object({
   maxConcurrentCalls: z.number().int().min(1).max(100_000),
+  /** Connections that have not sent their AGI header yet (AgiServer's maxPendingHeaders). */
+  maxPendingHeaders: z.number().int().min(4).max(100_000),
+  /** Time for Asterisk's header when the server is not under pressure (it takes about 1 ms). */
+  headerTimeoutMs: z.number().int().min(100).max(60_000),
   headerBytes: z.number().int().min(512).max(65_536),
   headerLines: z.number().int().min(16).max(1024),
   commandTimeoutMs: z.number().int().min(100).max(60_000),

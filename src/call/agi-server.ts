@@ -3,8 +3,17 @@
  * each call to the call flow. It never leaves a caller hanging: past the concurrency limit, on a
  * bad header and while stopping it still hands the session to a handler that can send the call
  * to its default destination, and it closes every session once its handler is done.
+ *
+ * Connections that have not sent their header yet cannot crowd out real calls. Asterisk sends its
+ * whole header within about a millisecond of connecting (asterisk.md, "How the header arrives"),
+ * so such connections have a cap of their own (`maxPendingHeaders`), well below the connection
+ * cap, and under pressure (half of it in use) one still silent after `pressureHeaderTimeoutMs` is
+ * closed when a new connection needs its place; at the cap, the oldest one goes. A new connection
+ * is therefore always let in, and a real call, whose header follows at once, always gets its turn.
+ * Connections from outside `allow` are closed before they count for anything.
  */
 import { BlockList, createServer, isIP, type AddressInfo, type Server, type Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import type { HostLogger } from '../host';
 import { AgiError } from './agi-error';
 import type { AgiParserOptions } from './agi-parser';
@@ -36,7 +45,12 @@ export interface AgiServerOptions {
   maxSessions?: number;
   /** Open sockets of any kind (header, overflow, draining); more are closed at once. Default 2 x maxSessions. */
   maxConnections?: number;
+  /** Connections still waiting for their header; past it the oldest is closed for the newest. Default maxConnections / 8 (at least 16). */
+  maxPendingHeaders?: number;
+  /** Time for the header when there is no pressure. Default 5 s. */
   headerTimeoutMs?: number;
+  /** Time for the header while half of `maxPendingHeaders` is in use, enforced as new connections arrive. Default 250 ms. */
+  pressureHeaderTimeoutMs?: number;
   commandTimeoutMs?: number;
   idleTimeoutMs?: number;
   parser?: AgiParserOptions;
@@ -56,8 +70,12 @@ export class AgiServer {
   private readonly running = new Set<AgiSession>();
   /** `onDrain` handlers still running, so the end of `onSession` does not close under them. */
   private readonly draining = new Map<AgiSession, Promise<void>>();
+  /** Sessions still waiting for their header, oldest first, with when they were accepted. */
+  private readonly awaitingHeader = new Map<AgiSession, number>();
   private readonly maxSessions: number;
   private readonly maxConnections: number;
+  private readonly maxPendingHeaders: number;
+  private readonly pressureHeaderTimeoutMs: number;
   /** The same options object for every session (its settings are worked out once). */
   private readonly sessionOptions: AgiSessionOptions;
   private stopping: Promise<void> | undefined;
@@ -71,12 +89,20 @@ export class AgiServer {
   constructor(private readonly options: AgiServerOptions, private readonly allow: BlockList | undefined) {
     this.maxSessions = options.maxSessions ?? 100;
     this.maxConnections = options.maxConnections ?? this.maxSessions * 2;
+    this.maxPendingHeaders = Math.min(this.maxConnections, options.maxPendingHeaders ?? Math.max(16, Math.floor(this.maxConnections / 8)));
+    this.pressureHeaderTimeoutMs = options.pressureHeaderTimeoutMs ?? 250;
     const { logger, headerTimeoutMs, commandTimeoutMs, idleTimeoutMs, parser } = options;
     this.sessionOptions = {
       logger, headerTimeoutMs, commandTimeoutMs, idleTimeoutMs, parser,
-      // The handler starts on the next tick, as it did after `await session.ready`: lines that came in the header's chunk are read first.
-      onHeader: (session, outcome) => process.nextTick(startRun, this, session, outcome),
-      onClosed: (session) => this.live.delete(session),
+      onHeader: (session, outcome) => {
+        this.awaitingHeader.delete(session);
+        // The handler starts on the next tick, as it did after `await session.ready`: lines that came in the header's chunk are read first.
+        process.nextTick(startRun, this, session, outcome);
+      },
+      onClosed: (session) => {
+        this.live.delete(session);
+        this.awaitingHeader.delete(session);
+      },
     };
     this.server = createServer((socket) => this.accept(socket));
     this.server.on('error', (err) => options.logger.error('AGI server error', { error: err.message }));
@@ -85,6 +111,11 @@ export class AgiServer {
   /** Every open session, from the first header byte to the socket's close. */
   get sessions(): ReadonlySet<AgiSession> {
     return this.live;
+  }
+
+  /** Connections that have not sent their header yet. */
+  get pendingHeaders(): number {
+    return this.awaitingHeader.size;
   }
 
   /** Calls currently run by `onSession`. */
@@ -164,12 +195,42 @@ export class AgiServer {
       socket.destroy();
       return;
     }
+    const now = performance.now();
+    this.makeRoomForHeader(now);
+    if (this.live.size >= this.maxConnections) this.dropOldestSilent('the connection limit is reached');
     if (this.stopping || this.live.size >= this.maxConnections) {
       this.options.logger.warn('AGI connection refused: server stopping or full', { remote, open: this.live.size });
       socket.destroy();
       return;
     }
-    this.live.add(new AgiSession(socket, this.sessionOptions));
+    const session = new AgiSession(socket, this.sessionOptions);
+    this.live.add(session);
+    this.awaitingHeader.set(session, now);
+  }
+
+  /**
+   * Under pressure, connections silent for longer than Asterisk ever is are closed (oldest first);
+   * at the cap the oldest goes whatever its age, so the connection arriving now has a place.
+   */
+  private makeRoomForHeader(now: number): void {
+    if (this.awaitingHeader.size < this.maxPendingHeaders / 2) return;
+    for (const [session, acceptedAt] of this.awaitingHeader) {
+      const full = this.awaitingHeader.size >= this.maxPendingHeaders;
+      if (!full && now - acceptedAt < this.pressureHeaderTimeoutMs) return;
+      this.drop(session, full ? 'the limit of connections without a header is reached' : `no header within ${this.pressureHeaderTimeoutMs} ms while connections pile up`);
+    }
+  }
+
+  private dropOldestSilent(why: string): void {
+    const oldest = this.awaitingHeader.keys().next();
+    if (!oldest.done) this.drop(oldest.value, why);
+  }
+
+  private drop(session: AgiSession, why: string): void {
+    this.awaitingHeader.delete(session);
+    this.live.delete(session);
+    session.log.warn('AGI connection without a header closed to make room', { why, pendingHeaders: this.awaitingHeader.size });
+    session.drop();
   }
 
   /** @internal The session's header was read (or could not be): the call runs from here. */

@@ -57,6 +57,9 @@ export interface AgiCommandOptions {
 /** GET DATA's own timeout only starts after the prompt; this allows for the prompt's length. */
 export const GET_DATA_PROMPT_ALLOWANCE_MS = 30_000;
 
+/** Unexpected lines logged per session; the rest are counted and summed up in one line at the close. */
+export const LOGGED_IGNORED_LINES = 3;
+
 export type AgiSessionState = 'header' | 'open' | 'closed';
 
 interface Command {
@@ -137,6 +140,8 @@ export class AgiSession {
   /** The header's outcome once known: the request, or why there is none. */
   private headerOutcome: AgiRequest | AgiError | undefined;
   private hangupLines = 0;
+  /** Lines from Asterisk that were no reply we were waiting for (garbage, or a reply to nothing). */
+  private ignoredLines = 0;
   private current: Command | undefined;
   private queue: Command[] | undefined;
   private socketClosed = false;
@@ -317,6 +322,16 @@ export class AgiSession {
     if (this.currentState !== 'closed') this.shutDown('SESSION_CLOSED', 'The AGI session was closed by the call flow.');
   }
 
+  /**
+   * Drops a connection that has not sent its header because the server needs its place: the
+   * socket is destroyed at once (no FIN and grace period for a peer that said nothing).
+   */
+  drop(): void {
+    if (this.currentState !== 'header') return;
+    this.shutDown('HEADER_TIMEOUT', 'The connection sent no AGI header in time while others waited; it was closed.');
+    this.socket.destroy();
+  }
+
   /** Asterisk's FIN, then the socket's close: usually after our own close, when there is nothing left to do. */
   closedByAsterisk(): void {
     if (this.currentState !== 'closed') this.shutDown('SESSION_CLOSED', 'Asterisk closed the AGI session.');
@@ -416,7 +431,7 @@ export class AgiSession {
         }
         return;
       case 'garbage':
-        this.log.warn('Unexpected line from Asterisk ignored', { line: event.line.slice(0, 120) });
+        this.ignored('Unexpected line from Asterisk ignored', { line: event.line.slice(0, 120) });
         return;
       case 'error': {
         this.log.warn('Unreadable data from Asterisk; closing the AGI session', { code: event.code, reason: event.message });
@@ -458,7 +473,7 @@ export class AgiSession {
   private onReply(reply: AgiReply): void {
     const command = this.current;
     if (!command) {
-      this.log.warn('AGI reply with no command outstanding ignored', { reply: reply.raw.slice(0, 120) });
+      this.ignored('AGI reply with no command outstanding ignored', { reply: reply.raw.slice(0, 120) });
       return;
     }
     this.current = undefined;
@@ -466,6 +481,12 @@ export class AgiSession {
     const next = this.queue?.shift();
     if (next) this.send(next);
     else if (this.currentState === 'open') this.arm(Deadline.Idle, this.settings.idleTimeoutMs);
+  }
+
+  /** The first few unexpected lines are logged; the close says how many there were in all. */
+  private ignored(message: string, fields: Record<string, unknown>): void {
+    this.ignoredLines += 1;
+    if (this.ignoredLines <= LOGGED_IGNORED_LINES) this.log.warn(message, fields);
   }
 
   private send(command: Command): void {
@@ -498,6 +519,9 @@ export class AgiSession {
     }
     if (headerWasPending) this.settleHeader(error());
     this.hangup.stop(error, true);
+    if (this.ignoredLines > LOGGED_IGNORED_LINES) {
+      this.log.warn('AGI session ignored unexpected lines from Asterisk', { lines: this.ignoredLines, logged: LOGGED_IGNORED_LINES });
+    }
     this.log.debug('AGI session closing', { reason: code });
     if (this.socketClosed) {
       this.disarm();

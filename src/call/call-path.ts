@@ -15,6 +15,7 @@ import { AgiServer } from './agi-server';
 import { CallFlow } from './call-flow';
 import { DecisionLog } from './decision-log';
 import { DialplanSigner } from './dialplan-signature';
+import { RateLimitedLogger } from './log-limit';
 import { RuleTester } from './rule-tester';
 import { SnapshotCache } from './snapshot-cache';
 
@@ -83,13 +84,16 @@ export async function startCallPath({ host, store, config, lookups, decisionFlus
   const ami = await AmiClient.create(host.ami, { logger, actionTimeoutMs: REDIRECT_TIMEOUT_MS });
   const signer = new DialplanSigner(host.secretKey, host.dialplanSigning);
   const decisions = new DecisionLog(store.decisions, { logger, retentionDays: config.decisionRetentionDays, ...(decisionFlushMs === undefined ? {} : { flushMs: decisionFlushMs }) });
+  // Whoever reaches the AGI port decides how many bad connections and lines there are: their warnings are rate limited.
+  const callLog = new RateLimitedLogger(logger);
   const flow = new CallFlow({
-    rules, license: host.license, destinations: host.destinations, connectors: lookups ?? connectors, ami, decisions, logger, agiPath: config.manifest.agiPath, signer,
+    rules, license: host.license, destinations: host.destinations, connectors: lookups ?? connectors, ami, decisions, logger: callLog, agiPath: config.manifest.agiPath, signer,
   });
   const limits = config.limits;
   const agi = await AgiServer.create({
-    logger, port: config.agi.port, bind: config.agi.bind, allow: config.agi.allow,
-    maxSessions: limits.maxConcurrentCalls, commandTimeoutMs: limits.commandTimeoutMs, idleTimeoutMs: limits.idleTimeoutMs,
+    logger: callLog, port: config.agi.port, bind: config.agi.bind, allow: config.agi.allow,
+    maxSessions: limits.maxConcurrentCalls, maxPendingHeaders: limits.maxPendingHeaders, headerTimeoutMs: limits.headerTimeoutMs,
+    commandTimeoutMs: limits.commandTimeoutMs, idleTimeoutMs: limits.idleTimeoutMs,
     parser: { maxHeaderBytes: limits.headerBytes, maxHeaderLines: limits.headerLines },
     onSession: flow.handle, onOverflow: flow.overflow, onDrain: flow.drain, onBadRequest: flow.badRequest,
   });
@@ -113,6 +117,7 @@ export async function startCallPath({ host, store, config, lookups, decisionFlus
       // A host may stop twice (its own shutdown, then a signal): the second call waits for the first.
       stopping ??= (async () => {
         await agi.stop({ timeoutMs: limits.stopTimeoutMs });
+        callLog.flush();
         rules.stop();
         integrations.stop();
         await ami.close();

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { connect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
 import { AgiServer, type AgiServerOptions } from '../../src/call/agi-server';
@@ -186,14 +187,99 @@ describe('AgiServer', () => {
     assert.deepEqual(reasons, ['IDLE_TIMEOUT']);
   });
 
-  it('closes connections beyond maxConnections at once', async () => {
-    await start({ maxConnections: 1, headerTimeoutMs: 5_000 });
-    const first = await call(null);
-    await until(() => server!.sessions.size === 1);
+  it('closes connections beyond maxConnections at once when every open one is a call', async () => {
+    const running = gate();
+    await start({ maxConnections: 1, headerTimeoutMs: 5_000, onSession: () => running.promise });
+    const first = await call();
+    await until(() => server!.activeCalls === 1);
     const second = await call(null);
     await second.serverEnded;
     assert.equal(first.serverHasEnded, false);
     assert.ok(logs.some((line) => line.message.includes('full')));
+    running.open();
+  });
+
+  describe('connections that send no header', () => {
+    const sockets: Socket[] = [];
+    afterEach(() => {
+      for (const socket of sockets.splice(0)) socket.destroy();
+    });
+
+    /** Opens `count` connections that never send anything (from `localAddress`, default 127.0.0.1). */
+    async function silent(count: number, localAddress = '127.0.0.1'): Promise<Socket[]> {
+      const opened = await Promise.all(Array.from({ length: count }, () => new Promise<Socket>((resolve, reject) => {
+        const socket = connect({ port: server!.address().port, host: '127.0.0.1', localAddress });
+        socket.on('error', () => undefined);
+        socket.once('connect', () => resolve(socket)).once('error', reject);
+      })));
+      sockets.push(...opened);
+      return opened;
+    }
+
+    it('have a cap of their own below the connection cap: at the cap the oldest is closed for the newest', async () => {
+      await start({ maxConnections: 100, maxPendingHeaders: 10, headerTimeoutMs: 60_000 });
+      const [oldest] = await silent(1);
+      const closedOldest = new Promise<void>((resolve) => oldest!.once('close', () => resolve()));
+      await until(() => server!.pendingHeaders === 1);
+      await silent(40);
+      await closedOldest;
+      await until(() => server!.pendingHeaders <= 10);
+      assert.ok(server!.sessions.size <= 10, `${server!.sessions.size} connections kept`);
+      assert.ok(logs.some((line) => line.message === 'AGI connection without a header closed to make room'));
+    });
+
+    it('under pressure, one still silent after pressureHeaderTimeoutMs is closed when another arrives', async () => {
+      await start({ maxConnections: 100, maxPendingHeaders: 10, pressureHeaderTimeoutMs: 50, headerTimeoutMs: 60_000 });
+      const early = await silent(5);
+      const closed = early.map((socket) => new Promise<void>((resolve) => socket.once('close', () => resolve())));
+      await until(() => server!.pendingHeaders === 5);
+      await delay(80);
+      await silent(1);
+      await Promise.all(closed);
+      assert.equal(server!.pendingHeaders, 1);
+    });
+
+    it('never keep a real call out: one placed after thousands of silent ones is run', async function () {
+      this.timeout(20_000);
+      let handled = 0;
+      // maxConnections is also the listen backlog: large enough that the kernel takes every SYN at once.
+      await start({ maxSessions: 100, maxConnections: 2_000, maxPendingHeaders: 25, headerTimeoutMs: 60_000, onSession: async (session) => {
+        handled += 1;
+        await session.setVariable('CRM_ROUTING_STATUS', 'OK');
+      } });
+      for (let batch = 0; batch < 20; batch += 1) await silent(100);
+      assert.ok(server!.pendingHeaders <= 25);
+      const asterisk = await call();
+      assert.equal(await asterisk.answer('200 result=1\n'), 'SET VARIABLE "CRM_ROUTING_STATUS" "OK"');
+      await asterisk.serverEnded;
+      assert.equal(handled, 1);
+    });
+
+    it('from addresses outside the allow-list count for nothing: the allowed address is never crowded out', async function () {
+      this.timeout(20_000);
+      let handled = 0;
+      await start({ allow: ['127.0.0.1'], maxConnections: 1_000, maxPendingHeaders: 4, headerTimeoutMs: 60_000, onSession: () => { handled += 1; } });
+      const refused = await silent(200, '127.0.0.2').catch(() => []);
+      await until(() => refused.every((socket) => socket.destroyed || socket.readableEnded), 5_000).catch(() => undefined);
+      const waiting = await silent(3);
+      const asterisk = await call();
+      await asterisk.serverEnded;
+      assert.equal(handled, 1);
+      assert.equal(waiting.filter((socket) => socket.destroyed).length, 0, 'the allowed silent ones were not pushed out by others');
+    });
+  });
+
+  it('logs a few unexpected lines per session, then one line with how many there were', async () => {
+    await start({ onSession: (session) => session.command('NOOP').then(() => undefined) });
+    const asterisk = await call();
+    await asterisk.nextLine();
+    asterisk.send('garbage line\n'.repeat(500));
+    asterisk.send('200 result=0\n');
+    await asterisk.serverEnded;
+    await until(() => logs.some((line) => line.message === 'AGI session ignored unexpected lines from Asterisk'));
+    const ignored = logs.filter((line) => line.message === 'Unexpected line from Asterisk ignored');
+    assert.equal(ignored.length, 3);
+    assert.deepEqual(logs.find((line) => line.message === 'AGI session ignored unexpected lines from Asterisk')?.fields.lines, 500);
   });
 
   it('passes the command timeout to its sessions', async () => {
