@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import { z } from 'zod';
 import { parseAmiUrl } from '../src/ami/ami-url';
-import type { HostLogger } from '../src/host';
+import type { CrmEgressPolicy, HostLogger } from '../src/host';
 import { startReferenceHost } from './host/create-host';
 import { describeHostDatabase, hostDataEnv, hostDialplanSigning, hostSecretKey, openHostDatabase, readEnv } from './host/host-data';
 
@@ -20,6 +20,7 @@ const env = hostDataEnv.extend({
   ADMIN_PASSWORD: z.string().min(1).default('admin'),
   CRM_CA_FILE: z.string().optional(),
   PUBLIC_URL: z.string().optional(),
+  CRM_EGRESS_ALLOW: z.string().default(''),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
 });
 
@@ -43,6 +44,7 @@ async function main(): Promise<void> {
     crmCa: config.CRM_CA_FILE ? fs.readFileSync(config.CRM_CA_FILE, 'utf8') : undefined,
     publicUrl: config.PUBLIC_URL,
     dialplanSigning: hostDialplanSigning(config),
+    crmEgress: egressPolicyOf(config.CRM_EGRESS_ALLOW),
     logger,
   });
 
@@ -66,6 +68,16 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+/** CRM_EGRESS_ALLOW: "loopback", "private" and addresses or CIDR ranges, comma-separated. */
+function egressPolicyOf(text: string): CrmEgressPolicy {
+  const entries = text.split(',').map((e) => e.trim()).filter(Boolean);
+  return {
+    allowLoopback: entries.includes('loopback'),
+    allowPrivate: entries.includes('private'),
+    allow: entries.filter((e) => e !== 'loopback' && e !== 'private'),
+  };
 }
 
 function consoleLogger(level: string): HostLogger {

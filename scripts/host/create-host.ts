@@ -14,7 +14,7 @@ import express, { type Request, type RequestHandler, type Response } from 'expre
 import type { Knex } from 'knex';
 import { register } from '../../src/index';
 import type { CallLimits } from '../../src/config';
-import type { AgiSettings, AmiSettings, DialplanSigning, HostContext, HostLogger, MenuEntry, PluginHandle } from '../../src/host';
+import type { AgiSettings, AmiSettings, CrmEgressPolicy, DialplanSigning, HostContext, HostLogger, MenuEntry, PluginHandle } from '../../src/host';
 import { createCsrf } from '../../src/web/csrf';
 import { ReferenceCatalog } from './catalog';
 import { describeChoice, destinationProblem, pickerGroups, type PickerContext } from './destination-picker';
@@ -51,6 +51,8 @@ export interface ReferenceHostOptions {
   publicUrl?: string;
   /** The dialplan lines' signing key and a previous one's grace period (default: signed with `secretKey`). */
   dialplanSigning?: DialplanSigning;
+  /** Where CRM traffic may go (default: public addresses only). */
+  crmEgress?: CrmEgressPolicy;
 }
 
 export interface ReferenceHost {
@@ -140,6 +142,7 @@ export async function startReferenceHost(options: ReferenceHostOptions): Promise
     licensePageUrl: '/license',
     ...(options.publicUrl ? { publicUrl: options.publicUrl } : {}),
     dialplanSigning: options.dialplanSigning,
+    crmEgress: options.crmEgress,
   };
   const plugin = await register(hostContext, { limits: options.limits, lookupCacheTtlSeconds: options.lookupCacheTtlSeconds, decisionFlushMs: options.decisionFlushMs });
 

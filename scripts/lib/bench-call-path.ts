@@ -70,6 +70,8 @@ export async function startBenchCallPath(options: BenchCallPathOptions): Promise
     agi: { port: 0, bind: '127.0.0.1' },
     ...(options.ami ? { ami: options.ami } : {}),
     logger: options.logger, secretKey, crmCa: options.crmCa, secureCookies: false,
+    // --crm https: the fake CRM runs on this machine.
+    crmEgress: { allowLoopback: true },
   };
   const store = await PluginStore.create(db, { secretKey });
   const rule = await store.rules.create(TENANT, BENCH_RULE(options.customUrl ?? 'https://crm.bench.invalid/lookup'));

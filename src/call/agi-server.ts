@@ -12,9 +12,10 @@
  * is therefore always let in, and a real call, whose header follows at once, always gets its turn.
  * Connections from outside `allow` are closed before they count for anything.
  */
-import { BlockList, createServer, isIP, type AddressInfo, type Server, type Socket } from 'node:net';
+import { createServer, type AddressInfo, type BlockList, type Server, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { HostLogger } from '../host';
+import { addressList, listHas, plainAddress } from '../domain/address-list';
 import { AgiError } from './agi-error';
 import type { AgiParserOptions } from './agi-parser';
 import type { AgiRequest } from './agi-request';
@@ -189,8 +190,8 @@ export class AgiServer {
   }
 
   private accept(socket: Socket): void {
-    const remote = normalizeAddress(socket.remoteAddress ?? '');
-    if (this.allow && !this.allow.check(remote, isIP(remote) === 6 ? 'ipv6' : 'ipv4')) {
+    const remote = plainAddress(socket.remoteAddress ?? '');
+    if (this.allow && !listHas(this.allow, remote)) {
       this.options.logger.warn('AGI connection refused: address not allowed', { remote });
       socket.destroy();
       return;
@@ -281,24 +282,11 @@ function startRun(server: AgiServer, session: AgiSession, outcome: AgiRequest | 
   void server.run(session, outcome);
 }
 
-/** IPv4 clients of a dual-stack socket show as ::ffff:a.b.c.d. */
-function normalizeAddress(address: string): string {
-  return address.startsWith('::ffff:') && isIP(address.slice(7)) === 4 ? address.slice(7) : address;
-}
-
 function allowListOf(entries: string[]): BlockList | undefined {
   if (entries.length === 0) return undefined;
-  const list = new BlockList();
-  for (const entry of entries) {
-    const [address = '', prefix] = entry.trim().split('/');
-    const family = isIP(address);
-    const bits = prefix === undefined ? undefined : Number(prefix);
-    if (family === 0 || (bits !== undefined && !(Number.isInteger(bits) && bits >= 0 && bits <= (family === 4 ? 32 : 128)))) {
-      throw new AgiError('CONFIG', `The AGI allow-list entry "${entry}" is not an IP address or CIDR range.`);
-    }
-    const type = family === 4 ? 'ipv4' : 'ipv6';
-    if (bits === undefined) list.addAddress(address, type);
-    else list.addSubnet(address, bits, type);
+  try {
+    return addressList(entries, 'AGI allow-list');
+  } catch (err) {
+    throw new AgiError('CONFIG', (err as Error).message);
   }
-  return list;
 }

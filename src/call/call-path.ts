@@ -54,7 +54,7 @@ export async function startCallPath({ host, store, config, lookups, decisionFlus
   // As many connections to one CRM as there may be calls waiting on it: with HttpClient's
   // default of 64, 2,000 calls against a CRM answering in 300 ms queued for 9 s and 3 in 4 of
   // them hit their deadline (npm run bench:agi -- --crm https). Connections open only on demand.
-  const http = new HttpClient({ ...(host.crmCa ? { ca: host.crmCa } : {}), connectionsPerOrigin: config.limits.maxConcurrentCalls });
+  const http = new HttpClient({ ...(host.crmCa ? { ca: host.crmCa } : {}), connectionsPerOrigin: config.limits.maxConcurrentCalls, egress: host.crmEgress });
   const rules = await SnapshotCache.create<Rule>({
     name: 'Rule cache', logger, key: (rule) => rule.id,
     load: async () => {

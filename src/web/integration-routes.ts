@@ -11,6 +11,7 @@ import type { HostContext } from '../host';
 import { CRM_KINDS, CRM_LABELS, isCrmKind, type CrmKind } from '../domain/crm-kinds';
 import type { CrmField, SettingField, TestReport } from '../crm/integration';
 import { CRM_REGISTRY } from '../crm/registry';
+import { EgressPolicy } from '../crm/shared/egress-policy';
 import type { RuleConnectors } from '../crm/rule-connectors';
 import type { PluginStore } from '../store/plugin-store';
 import type { WebKit } from './app';
@@ -67,6 +68,7 @@ export function integrationRoutes(deps: IntegrationRoutesDeps): Router {
   const router = Router();
   const tenantOf = (req: Request) => deps.host.auth.currentUser(req).tenantId;
   const fieldCache = new Map<string, { at: number; fields: CrmField[] }>();
+  const egress = new EgressPolicy(deps.host.crmEgress).describe();
 
   async function renderPage(req: Request, res: Response, open?: { crm: CrmKind; state: SectionState }, status = 200): Promise<void> {
     const views = await deps.store.integrations.list(tenantOf(req));
@@ -83,7 +85,7 @@ export function integrationRoutes(deps: IntegrationRoutesDeps): Router {
         connect: deps.connect?.panel(req, crm, view, notice),
       };
     });
-    await deps.pages.render(req, res, 'integration/index', 'CRM Integration', { sections, draftTtlMinutes: deps.kit.drafts.ttlMs / 60_000 }, status);
+    await deps.pages.render(req, res, 'integration/index', 'CRM Integration', { sections, egress, draftTtlMinutes: deps.kit.drafts.ttlMs / 60_000 }, status);
   }
 
   router.get('/', (req, res) => renderPage(req, res));

@@ -9,16 +9,22 @@ import type { CrmConnector, LookupRequest, LookupResult } from '../../src/crm/co
 import { HttpClient } from '../../src/crm/shared/http-client';
 import type { ConnectorServices, Credentials } from '../../src/crm/integration';
 import { TokenCache } from '../../src/crm/shared/token-cache';
-import type { HostLogger } from '../../src/host';
+import type { CrmEgressPolicy, HostLogger } from '../../src/host';
 import { FakeHttpsServer } from './fake-https';
 import { testCa } from './test-ca';
 
 export const quietLogger: HostLogger = { debug() {}, info() {}, warn() {}, error() {} };
 export const NO_CREDENTIALS: Credentials = { username: '', password: '' };
 
-/** An HttpClient that trusts the test CA, as a host with a private CA configures one. */
+/**
+ * The egress policy of a host whose CRMs run on the PBX itself: the test fakes listen on
+ * 127.0.0.1, which the default policy refuses. Every test that talks to a fake opts in with it.
+ */
+export const LOCAL_FAKES: CrmEgressPolicy = { allowLoopback: true };
+
+/** An HttpClient that trusts the test CA, as a host with a private CA configures one, and may reach the local fakes. */
 export function testHttpClient(): HttpClient {
-  return new HttpClient({ ca: testCa().caPem });
+  return new HttpClient({ ca: testCa().caPem, egress: LOCAL_FAKES });
 }
 
 /** The services a host hands a connector: `http`, a fresh TokenCache unless one is given, a quiet logger. */

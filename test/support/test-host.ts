@@ -4,9 +4,10 @@
  */
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
-import type { AmiSettings, HostLogger } from '../../src/host';
+import type { AmiSettings, CrmEgressPolicy, HostLogger } from '../../src/host';
 import type { CallLimits } from '../../src/config';
 import { startReferenceHost, type ReferenceHost } from '../../scripts/host/create-host';
+import { LOCAL_FAKES } from './connector-harness';
 import { openTestDatabase, type Dialect, type OpenedDatabase } from './databases';
 
 export const ADMIN = { name: 'admin', password: 'admin-pass', tenantId: 'default' };
@@ -50,6 +51,8 @@ export interface TestHostOptions {
   decisionFlushMs?: number;
   /** HostContext.publicUrl (CRM Connect's redirect URLs); unset: the loopback address the test uses. */
   publicUrl?: string;
+  /** Where CRM traffic may go. Default: loopback allowed, as the test fakes listen on 127.0.0.1 (the plugin's own default refuses it). */
+  crmEgress?: CrmEgressPolicy;
 }
 
 export async function startTestHost(options: TestHostOptions = {}): Promise<TestHost> {
@@ -59,6 +62,7 @@ export async function startTestHost(options: TestHostOptions = {}): Promise<Test
     secretKey: TEST_SECRET_KEY, agi: { port: 0, bind: '127.0.0.1', publicHost: '127.0.0.1' },
     ami: options.ami, crmCa: options.crmCa, logger: options.logger ?? silentLogger, extraUsers: [OTHER_TENANT_USER], limits: options.limits,
     resolveCrmOrigin: options.resolveCrmOrigin, lookupCacheTtlSeconds: options.lookupCacheTtlSeconds, decisionFlushMs: options.decisionFlushMs, publicUrl: options.publicUrl,
+    crmEgress: options.crmEgress ?? LOCAL_FAKES,
   });
   return {
     host, database, agiPort: host.plugin.health().agi.port,

@@ -8,6 +8,7 @@ export const CRM_ERROR_CODES = [
   'DNS', // host name not resolved
   'TLS', // certificate not trusted, expired, wrong name, handshake failed
   'CONNECTION', // refused, reset, closed early
+  'EGRESS', // the address is one CRM traffic may not go to (the host's egress policy)
   'AUTH', // 401: wrong credentials or expired token (after one re-login)
   'FORBIDDEN', // 403: missing scope or permission
   'NOT_FOUND_URL', // 404: wrong base URL, module or field

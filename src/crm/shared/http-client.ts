@@ -1,12 +1,15 @@
 /**
  * The one HTTP client every CRM connector uses: pooled keep-alive connections, certificates
  * verified (plus an optional private CA), redirects never followed, a timeout and a body cap on
- * every request, and the call's AbortSignal honoured at every step. Failures become CrmErrors.
+ * every request, the call's AbortSignal honoured at every step, and the host's egress policy
+ * checked on every address connected to. Failures become CrmErrors.
  */
 import { readFileSync } from 'node:fs';
 import { createSecureContext, rootCertificates, type SecureContext } from 'node:tls';
 import { Agent, Client, errors as undiciErrors, request, type Dispatcher } from 'undici';
+import type { CrmEgressPolicy } from '../../host';
 import { abortedError, CrmError, possessive } from './crm-error';
+import { EgressPolicy, EgressRefusedError, type ConnectLookup } from './egress-policy';
 
 export interface HttpClientOptions {
   /** PEM of a private CA to trust in addition to the system's roots (and NODE_EXTRA_CA_CERTS). */
@@ -19,6 +22,10 @@ export interface HttpClientOptions {
   connectTimeoutMs?: number;
   /** Allow http:// URLs (tests of the client itself only). Default false. */
   allowPlainHttp?: boolean;
+  /** Where connections may go (HostContext.crmEgress). Default: public addresses only. */
+  egress?: CrmEgressPolicy;
+  /** How host names are resolved. Default dns.lookup; tests pass answers of their own (DNS rebinding). */
+  resolve?: ConnectLookup;
 }
 
 export interface HttpRequest {
@@ -55,13 +62,17 @@ const DEFAULT_TIMEOUT_MS = 10_000;
 
 export class HttpClient {
   private readonly agent: Agent;
-  private readonly connectOptions: { timeout: number; rejectUnauthorized: true; secureContext?: SecureContext };
+  private readonly connectOptions: { timeout: number; rejectUnauthorized: true; lookup: ConnectLookup; secureContext?: SecureContext };
+  private readonly egress: EgressPolicy;
 
   constructor(private readonly options: HttpClientOptions = {}) {
     const extraCa = options.ca === undefined ? [] : Array.isArray(options.ca) ? options.ca : [options.ca];
+    this.egress = new EgressPolicy(options.egress);
     this.connectOptions = {
       timeout: options.connectTimeoutMs ?? 5_000,
       rejectUnauthorized: true,
+      // Every connection resolves its host through the policy: only allowed addresses reach the socket.
+      lookup: this.egress.lookup(options.resolve),
       // Node's `ca` replaces the default roots, so the roots are passed along with the private CA.
       // One context for every connection: a `ca` option makes Node parse all ~140 roots again per
       // connection, blocking the event loop (and every live call) for tens of ms each time.
@@ -89,6 +100,8 @@ export class HttpClient {
     if (url.protocol !== 'https:' && !(this.options.allowPlainHttp && url.protocol === 'http:')) {
       throw new CrmError('CONFIG', `${what} URL must start with https:// (got ${url.protocol}//).`);
     }
+    const refused = this.egress.refuseHost(url.hostname);
+    if (refused) throw new CrmError('EGRESS', refused.explain(what), { cause: refused });
     const timeoutMs = req.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const timeout = AbortSignal.timeout(timeoutMs);
     const signal = AbortSignal.any([req.signal, timeout]);
@@ -177,6 +190,8 @@ const TLS_CODES = new Set([
 /** Turns whatever undici or the network threw into a CrmError with a specific code. */
 export function toCrmError(err: unknown, what: string, callSignal: AbortSignal, timeoutMs: number): CrmError {
   if (err instanceof CrmError) return err;
+  const refused = causeOf(err, EgressRefusedError);
+  if (refused) return new CrmError('EGRESS', refused.explain(what), { cause: err });
   if (callSignal.aborted) return abortedError(what, callSignal, err);
   const code = errorCode(err);
   if (code === 'ABORT_ERR' || code === 'UND_ERR_ABORTED' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || (err as Error)?.name === 'TimeoutError' || (err as Error)?.name === 'AbortError') {
@@ -196,6 +211,16 @@ export function toCrmError(err: unknown, what: string, callSignal: AbortSignal, 
     return new CrmError('BAD_RESPONSE', `${what} sent an answer that is not valid HTTP (${code ?? err.message}).`, { cause: err });
   }
   return new CrmError('CONNECTION', `Could not reach ${what}: ${(err as Error)?.message ?? String(err)}`, { cause: err });
+}
+
+/** The first error of `type` in an error and its causes. */
+function causeOf<T>(err: unknown, type: new (...args: never[]) => T): T | undefined {
+  let e = err as { cause?: unknown } | undefined;
+  for (let depth = 0; e && depth < 5; depth += 1) {
+    if (e instanceof type) return e as T;
+    e = e.cause as typeof e;
+  }
+  return undefined;
 }
 
 /** The most specific error code in an error and its causes (undici wraps socket errors). */

@@ -6,6 +6,7 @@ import { CustomCrmConnector, customCrmGetUrl, type CustomCrmSettings } from '../
 import { HttpClient } from '../../../src/crm/shared/http-client';
 import type { CustomHeader } from '../../../src/domain/rule';
 import { FakeHttpsServer, type FakeReply, type RecordedRequest } from '../../support/fake-https';
+import { LOCAL_FAKES } from '../../support/connector-harness';
 import { testCa } from '../../support/test-ca';
 
 const ACCEPT = 'application/json, text/plain;q=0.9';
@@ -99,7 +100,7 @@ describe('CustomCrmConnector', () => {
       const problem = contractProblem(req, expected);
       return problem === undefined ? answer(req) : { status: 400, body: `contract broken: ${problem}` };
     });
-    http = new HttpClient({ ca: testCa().caPem });
+    http = new HttpClient({ ca: testCa().caPem, egress: LOCAL_FAKES });
   });
   beforeEach(() => {
     fake.requests.length = 0;

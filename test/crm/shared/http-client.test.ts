@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { CrmError, type CrmErrorCode } from '../../../src/crm/shared/crm-error';
 import { HttpClient } from '../../../src/crm/shared/http-client';
 import { FakeHttpsServer } from '../../support/fake-https';
+import { LOCAL_FAKES } from '../../support/connector-harness';
 import { testCa } from '../../support/test-ca';
 
 const live = () => new AbortController().signal;
@@ -55,7 +56,7 @@ describe('HttpClient', () => {
 
   before(async () => {
     fake = await FakeHttpsServer.start(() => ({ body: { ok: true } }));
-    client = new HttpClient({ ca: testCa().caPem });
+    client = new HttpClient({ ca: testCa().caPem, egress: LOCAL_FAKES });
   });
   beforeEach(() => { fake.handler = () => ({ body: { ok: true } }); });
   after(async () => { await client.close(); await fake.close(); });
@@ -68,7 +69,7 @@ describe('HttpClient', () => {
 
   it('refuses http:// itself (CONFIG), unless allowPlainHttp', async () => {
     const plain = await listen(http.createServer((_req, res) => res.end('plain')));
-    const lenient = new HttpClient({ allowPlainHttp: true });
+    const lenient = new HttpClient({ allowPlainHttp: true, egress: LOCAL_FAKES });
     try {
       await rejectsWith(client.request({ method: 'GET', url: `http://127.0.0.1:${plain.port}/`, signal: live(), what: 'Acme CRM' }), 'CONFIG', /^Acme CRM URL must start with https:\/\//);
       assert.equal((await lenient.request({ method: 'GET', url: `http://127.0.0.1:${plain.port}/`, signal: live() })).body, 'plain');
@@ -89,7 +90,7 @@ describe('HttpClient', () => {
     after(async () => { await silent.close(); });
 
     it('TIMEOUT after connectTimeoutMs (undici\'s timer fires up to ~1 s late)', async () => {
-      const quick = new HttpClient({ ca: testCa().caPem, connectTimeoutMs: 150 });
+      const quick = new HttpClient({ ca: testCa().caPem, egress: LOCAL_FAKES, connectTimeoutMs: 150 });
       const started = Date.now();
       try {
         await rejectsWith(quick.request({ method: 'GET', url: url(), signal: live() }), 'TIMEOUT', /^Connecting to The CRM timed out/);
@@ -186,7 +187,7 @@ describe('HttpClient', () => {
       try {
         writeFileSync(join(dir, 'extra.pem'), other.cert);
         process.env.NODE_EXTRA_CA_CERTS = join(dir, 'extra.pem');
-        withEnv = new HttpClient({ ca: testCa().caPem });
+        withEnv = new HttpClient({ ca: testCa().caPem, egress: LOCAL_FAKES });
         assert.equal((await withEnv.request({ method: 'GET', url: server.url, signal: live() })).body, 'trusted');
         assert.equal((await withEnv.request({ method: 'GET', url: fake.url, signal: live() })).status, 200);
       } finally {
@@ -200,7 +201,7 @@ describe('HttpClient', () => {
 
     it('builds its TLS context once, not per connection (parsing ~140 roots blocks the event loop 60-80 ms)', async () => {
       const servers = await Promise.all([1, 2, 3].map(() => FakeHttpsServer.start(() => ({ body: 'ok' }))));
-      const fresh = new HttpClient({ ca: testCa().caPem });
+      const fresh = new HttpClient({ ca: testCa().caPem, egress: LOCAL_FAKES });
       const original = tls.createSecureContext;
       let built = 0;
       // tls.connect calls the module's export when it is given no secureContext of its own.
