@@ -27,7 +27,7 @@ const env = hostDataEnv.extend({
 async function main(): Promise<void> {
   const config = readEnv(env);
   const logger = consoleLogger(config.LOG_LEVEL);
-  const db = openHostDatabase(config);
+  const db = openHostDatabase(config, logger);
   const host = await startReferenceHost({
     db,
     port: config.PORT,

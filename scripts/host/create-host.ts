@@ -1,24 +1,25 @@
 /**
  * The reference host: a small real Express admin that loads the plugin the way a PBX web admin
- * does (login, menu, license switch, destination catalog, DIDs), for newcomers and for the
- * end-to-end tests. `npm start` runs it through scripts/reference-host.ts.
+ * does (login with server-side sessions, menu, license switch, destination catalog, DIDs per
+ * tenant, one error handler), for newcomers and for the end-to-end tests. `npm start` runs it
+ * through scripts/reference-host.ts.
  */
-import { randomBytes, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import cookieParser from 'cookie-parser';
-import cookieSession from 'cookie-session';
 import ejs from 'ejs';
-import express, { type Request, type RequestHandler, type Response } from 'express';
+import express, { type Request, type Response } from 'express';
 import type { Knex } from 'knex';
 import { register } from '../../src/index';
 import type { CallLimits } from '../../src/config';
 import type { AgiSettings, AmiSettings, CrmEgressPolicy, DialplanSigning, HostContext, HostLogger, MenuEntry, PluginHandle } from '../../src/host';
-import { createCsrf } from '../../src/web/csrf';
+import { formFields, formText } from '../../src/web/body-types';
 import { ReferenceCatalog } from './catalog';
-import { describeChoice, destinationProblem, pickerGroups, type PickerContext } from './destination-picker';
-import { setFlash, takeFlash } from './host-flash';
+import { didRoutes } from './did-routes';
+import { hostErrorHandler } from './error-pages';
+import { hostSignIn } from './host-auth';
+import { HostSessions } from './host-sessions';
 import { HostStore } from './host-store';
 import { IvrMenus } from './ivr-menus';
 import { ivrRoutes } from './ivr-routes';
@@ -61,8 +62,6 @@ export interface ReferenceHost {
   close(): Promise<void>;
 }
 
-interface SessionData { sid?: string; user?: string; tenantId?: string }
-
 const VIEWS = path.join(__dirname, 'views');
 const LICENSE_SETTING = 'license.crm_routing';
 
@@ -71,57 +70,32 @@ export async function startReferenceHost(options: ReferenceHostOptions): Promise
   await store.init();
   const ivrMenus = new IvrMenus(options.db);
   await ivrMenus.init();
+  const sessions = new HostSessions(options.db);
+  await sessions.init();
   let licensed = (await store.setting(LICENSE_SETTING)) !== 'off';
   const users = [{ name: options.adminUser, password: options.adminPassword, tenantId: 'default' }, ...(options.extraUsers ?? [])];
   const menu: MenuEntry[] = [];
   const catalog = new ReferenceCatalog();
+  const signIn = hostSignIn({ sessions, users, secretKey: options.secretKey, secureCookies: false });
+  const { auth, csrf, formPost } = signIn;
 
   const app = express();
   app.disable('x-powered-by');
   app.get('/host.css', (_req, res) => res.sendFile(path.join(__dirname, 'host.css')));
   for (const icon of ['/favicon.svg', '/favicon.ico']) app.get(icon, (_req, res) => res.type('image/svg+xml').sendFile(path.join(__dirname, 'favicon.svg'), { maxAge: '1d' }));
-  app.use(cookieSession({ name: 'pbx_session', keys: [options.secretKey], httpOnly: true, sameSite: 'lax', maxAge: 8 * 3600_000 }));
-  app.use((req, _res, next) => {
-    const session = req.session as SessionData;
-    session.sid ??= randomBytes(16).toString('hex');
-    next();
-  });
+  // Signed cookies carry the one-time notices (host-flash.ts).
+  app.use(cookieParser(options.secretKey));
+  app.use(signIn.loadSession);
 
-  const session = (req: Request) => req.session as SessionData;
-  const csrf = createCsrf({ secretKey: options.secretKey, sessionOf: (req) => session(req).sid ?? '', secureCookie: false, cookieName: 'pbx_csrf', purpose: 'host csrf' });
-  app.use(cookieParser());
-  const hostBody = [express.urlencoded({ extended: false, limit: '20kb' }), csrf.protect];
   const layout = (req: Request, title: string, body: string) =>
-    renderLayout({ menu, isLicensed: () => licensed, userName: (r) => session(r).user, logoutToken: (r) => csrf.token(r, r.res!) }, { req, title, body });
+    renderLayout({ menu, isLicensed: () => licensed, userName: signIn.userName, logoutToken: (r) => csrf.token(r, r.res!) }, { req, title, body });
   const page = async (req: Request, res: Response, view: string, title: string, locals: Record<string, unknown>, status = 200) => {
     const body = await ejs.renderFile(path.join(VIEWS, `${view}.ejs`), { ...locals, csrfToken: csrf.token(req, res) });
     res.status(status).type('html').send(layout(req, title, body));
   };
 
-  const requireLogin: RequestHandler = (req, res, next) => {
-    if (session(req).user) return next();
-    if (req.method === 'GET' && req.accepts(['html', 'json']) === 'html') return res.redirect(303, `/login?next=${encodeURIComponent(req.originalUrl)}`);
-    res.status(401).type('text').send('Sign in first.');
-  };
+  app.use(signIn.routes((req, res, locals, status) => page(req, res, 'login', 'Sign in', locals, status)));
 
-  app.get('/login', (req, res) => page(req, res, 'login', 'Sign in', { error: '', username: '', next: safeNext(req.query.next) }));
-  app.post('/login', ...hostBody, (req, res) => {
-    const body = req.body as Record<string, string>;
-    const user = users.find((u) => u.name === body.username && sameSecret(u.password, String(body.password ?? '')));
-    if (!user) return page(req, res, 'login', 'Sign in', { error: 'Wrong username or password.', username: String(body.username ?? ''), next: safeNext(body.next) }, 401);
-    Object.assign(session(req), { user: user.name, tenantId: user.tenantId, sid: randomBytes(16).toString('hex') });
-    res.redirect(303, safeNext(body.next));
-  });
-  app.post('/logout', ...hostBody, (req, res) => {
-    req.session = null;
-    res.redirect(303, '/login');
-  });
-
-  const auth = {
-    middleware: requireLogin,
-    currentUser: (req: Request) => ({ id: session(req).user ?? '', name: session(req).user ?? '', tenantId: session(req).tenantId ?? '' }),
-    sessionId: (req: Request) => session(req).sid ?? '',
-  };
   const hostContext: HostContext = {
     mount: (basePath, pluginApp) => app.use(basePath, pluginApp),
     basePath: '/crm',
@@ -138,7 +112,7 @@ export async function startReferenceHost(options: ReferenceHostOptions): Promise
     secureCookies: false,
     crmCa: options.crmCa,
     resolveCrmOrigin: options.resolveCrmOrigin,
-    usage: referenceRuleUsage(() => store.dids(), ivrMenus, catalog),
+    usage: referenceRuleUsage((tenantId) => store.dids(tenantId), ivrMenus, catalog),
     licensePageUrl: '/license',
     ...(options.publicUrl ? { publicUrl: options.publicUrl } : {}),
     dialplanSigning: options.dialplanSigning,
@@ -146,44 +120,20 @@ export async function startReferenceHost(options: ReferenceHostOptions): Promise
   };
   const plugin = await register(hostContext, { limits: options.limits, lookupCacheTtlSeconds: options.lookupCacheTtlSeconds, decisionFlushMs: options.decisionFlushMs });
 
-  app.get('/', requireLogin, (req, res) => page(req, res, 'home', 'Home', { health: plugin.health() }));
-  app.get('/license', requireLogin, (req, res) => page(req, res, 'license', 'License', { enabled: licensed }));
-  app.post('/license', requireLogin, ...hostBody, async (req, res) => {
-    licensed = (req.body as Record<string, string>).crm_routing === 'on';
-    await store.setSetting(LICENSE_SETTING, licensed ? 'on' : 'off');
+  app.get('/', auth.middleware, (req, res) => page(req, res, 'home', 'Home', { health: plugin.health() }));
+  app.get('/license', auth.middleware, (req, res) => page(req, res, 'license', 'License', { enabled: licensed }));
+  app.post('/license', auth.middleware, ...formPost, async (req, res) => {
+    const on = formText(formFields(req), 'crm_routing') === 'on';
+    await store.setSetting(LICENSE_SETTING, on ? 'on' : 'off');
+    licensed = on;
     res.redirect(303, '/license');
   });
-  const didPicker = async (req: Request): Promise<PickerContext> => {
-    const tenantId = auth.currentUser(req).tenantId;
-    return { rules: await plugin.routingDestinations(tenantId), catalog: catalog.list(), location: 'did', licensed };
-  };
-  const didsPage = async (req: Request, res: Response, error = '', status = 200, posted = { number: '', destination: '' }) => {
-    const ctx = await didPicker(req);
-    const dids = (await store.dids()).map((d) => ({ ...d, described: describeChoice(d.destination, ctx) }));
-    await page(req, res, 'dids', 'DIDs', { dids, rules: ctx.rules, groups: pickerGroups(ctx), licensed, error, posted, notice: takeFlash(req) }, status);
-  };
-  app.get('/dids', requireLogin, (req, res) => didsPage(req, res));
-  app.post('/dids', requireLogin, ...hostBody, async (req, res) => {
-    const body = req.body as Record<string, string>;
-    const number = String(body.number ?? '').trim();
-    const destination = String(body.destination ?? '').slice(0, 191);
-    const posted = { number: number.slice(0, 40), destination };
-    if (!/^\+?\d{2,20}$/.test(number)) return didsPage(req, res, 'Enter the DID as digits, e.g. 5551234 (a leading + is allowed).', 422, posted);
-    const ctx = await didPicker(req);
-    const problem = destinationProblem(destination, ctx);
-    if (problem) return didsPage(req, res, problem, 422, posted);
-    await store.saveDid(number, destination);
-    setFlash(req, `DID ${number} now goes to ${describeChoice(destination, ctx)}.${destination.startsWith('crm-routing:') ? ' Copy its dialplan below into Asterisk.' : ''}`);
-    res.redirect(303, '/dids');
-  });
-  app.post('/dids/:id/delete', requireLogin, ...hostBody, async (req, res) => {
-    await store.deleteDid(Number(req.params.id));
-    res.redirect(303, '/dids');
-  });
-  app.use('/ivrs', requireLogin, ivrRoutes({
-    menus: ivrMenus, destinations: catalog, plugin, tenantOf: (req) => auth.currentUser(req).tenantId, licensed: () => licensed, hostBody, page,
+  app.use('/dids', didRoutes({ store, plugin, catalog, auth, licensed: () => licensed, formPost, page }));
+  app.use('/ivrs', auth.middleware, ivrRoutes({
+    menus: ivrMenus, destinations: catalog, plugin, tenantOf: (req) => auth.currentUser(req).tenantId, licensed: () => licensed, hostBody: formPost, page,
   }));
-  app.use((req, res) => void page(req, res, 'not-found', 'Not found', {}, 404));
+  app.use((req, res) => page(req, res, 'not-found', 'Not found', {}, 404));
+  app.use(hostErrorHandler(options.logger, (req, res, { title, message, errorId }, status) => page(req, res, 'error', title, { heading: title, message, errorId }, status)));
 
   const server = http.createServer(app);
   server.requestTimeout = 30_000;
@@ -198,15 +148,4 @@ export async function startReferenceHost(options: ReferenceHostOptions): Promise
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
-}
-
-/** Only local paths: a login link must not send people to another site. */
-function safeNext(next: unknown): string {
-  return typeof next === 'string' && /^\/(?!\/)[\x21-\x7e]*$/.test(next) ? next : '/';
-}
-
-function sameSecret(expected: string, given: string): boolean {
-  const a = Buffer.from(expected);
-  const b = Buffer.from(given);
-  return a.length === b.length && timingSafeEqual(a, b);
 }

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import knex, { type Knex } from 'knex';
 import { z } from 'zod';
-import type { DialplanSigning } from '../../src/host';
+import type { DialplanSigning, HostLogger } from '../../src/host';
 
 export const hostDataEnv = z.object({
   DATABASE_URL: z.string().regex(/^mysql:\/\//, 'DATABASE_URL must be a mysql://user:password@host:port/database URL').optional(),
@@ -22,6 +22,9 @@ export const hostDataEnv = z.object({
 
 export type HostDataConfig = z.infer<typeof hostDataEnv>;
 
+/** Connecting to MySQL, and waiting for a pooled connection: past it a page says the database is not reachable. */
+export const DATABASE_TIMEOUT_MS = 1_000;
+
 /** The environment checked by `schema`; on a mistake, says which variable is wrong and exits 2. */
 export function readEnv<T extends z.ZodType>(schema: T, env: NodeJS.ProcessEnv = process.env): z.infer<T> {
   const parsed = schema.safeParse(env);
@@ -32,9 +35,19 @@ export function readEnv<T extends z.ZodType>(schema: T, env: NodeJS.ProcessEnv =
   return parsed.data;
 }
 
-/** A knex instance on the host's database; creates DATA_DIR for SQLite. */
-export function openHostDatabase(config: HostDataConfig): Knex {
-  if (config.DATABASE_URL) return knex({ client: 'mysql2', connection: config.DATABASE_URL, pool: { min: 0, max: 10 } });
+/**
+ * A knex instance on the host's database; creates DATA_DIR for SQLite. knex's own warnings (a
+ * failed connection attempt, with its stack) go to `logger` as one line each, not to the console.
+ */
+export function openHostDatabase(config: HostDataConfig, logger?: HostLogger): Knex {
+  if (config.DATABASE_URL) {
+    // A database that refuses, or accepts and never answers, costs a page at most 1 s: it then answers 503.
+    return knex({
+      client: 'mysql2', connection: { uri: config.DATABASE_URL, connectTimeout: DATABASE_TIMEOUT_MS },
+      pool: { min: 0, max: 10 }, acquireConnectionTimeout: DATABASE_TIMEOUT_MS,
+      log: knexLog(logger),
+    });
+  }
   fs.mkdirSync(config.DATA_DIR, { recursive: true });
   return knex({ client: 'better-sqlite3', connection: { filename: sqliteFile(config) }, useNullAsDefault: true });
 }
@@ -62,6 +75,16 @@ export function hostDialplanSigning(config: HostDataConfig): DialplanSigning {
     ...(config.DIALPLAN_KEY ? { key: config.DIALPLAN_KEY } : {}),
     ...(config.DIALPLAN_PREVIOUS_KEY ? { previousKey: config.DIALPLAN_PREVIOUS_KEY } : {}),
     ...(config.DIALPLAN_PREVIOUS_KEY_UNTIL ? { acceptPreviousUntil: new Date(config.DIALPLAN_PREVIOUS_KEY_UNTIL) } : {}),
+  };
+}
+
+function knexLog(logger: HostLogger | undefined): Knex.Config['log'] {
+  const firstLine = (message: unknown) => String(message).split('\n')[0]!;
+  return {
+    warn: (message: unknown) => logger?.warn(`Database: ${firstLine(message)}`),
+    error: (message: unknown) => logger?.error(`Database: ${firstLine(message)}`),
+    deprecate: (message: unknown) => logger?.debug(`Database: ${firstLine(message)}`),
+    debug: (message: unknown) => logger?.debug(`Database: ${firstLine(message)}`),
   };
 }
 

@@ -1,11 +1,13 @@
 /**
- * The reference host's own little tables: its settings (the license switch) and its DIDs.
- * A real PBX admin has its own; this one exists so the demo and the browser tests are real.
+ * The reference host's own little tables: its settings (the license switch) and its DIDs, each
+ * DID owned by one tenant (a number rings in one place, so another tenant cannot take it). A
+ * real PBX admin has its own; this one exists so the demo and the browser tests are real.
  */
 import type { Knex } from 'knex';
 
 export interface Did {
   id: number;
+  tenantId: string;
   number: string;
   /** "crm-routing:<ruleId>" or a catalog choice such as "extension:100". */
   destination: string;
@@ -24,8 +26,14 @@ export class HostStore {
     if (!(await this.db.schema.hasTable('host_dids'))) {
       await this.db.schema.createTable('host_dids', (t) => {
         t.increments('id');
+        t.string('tenant_id', 191).notNullable().defaultTo('default').index();
         t.string('number', 32).notNullable().unique();
         t.string('destination', 191).notNullable();
+      });
+    } else if (!(await this.db.schema.hasColumn('host_dids', 'tenant_id'))) {
+      // Demo databases from before DIDs had owners: every DID was the admin's.
+      await this.db.schema.alterTable('host_dids', (t) => {
+        t.string('tenant_id', 191).notNullable().defaultTo('default').index();
       });
     }
   }
@@ -39,15 +47,29 @@ export class HostStore {
     await this.db('host_settings').insert({ name, value }).onConflict('name').merge();
   }
 
-  async dids(): Promise<Did[]> {
-    return this.db('host_dids').select('id', 'number', 'destination').orderBy('number');
+  async dids(tenantId: string): Promise<Did[]> {
+    return this.db('host_dids').where({ tenant_id: tenantId }).select('id', 'tenant_id as tenantId', 'number', 'destination').orderBy('number');
   }
 
-  async saveDid(number: string, destination: string): Promise<void> {
-    await this.db('host_dids').insert({ number, destination }).onConflict('number').merge();
+  /** Adds the tenant's DID or changes its destination; 'taken' when another tenant has the number. */
+  async saveDid(tenantId: string, number: string, destination: string): Promise<'saved' | 'taken'> {
+    const existing = await this.db('host_dids').where({ number }).first('tenant_id');
+    if (existing && existing.tenant_id !== tenantId) return 'taken';
+    if (existing) {
+      await this.db('host_dids').where({ number, tenant_id: tenantId }).update({ destination });
+      return 'saved';
+    }
+    try {
+      await this.db('host_dids').insert({ tenant_id: tenantId, number, destination });
+      return 'saved';
+    } catch (err) {
+      // Another tenant saved the number in between (the unique index); any other failure is real.
+      if ((await this.db('host_dids').where({ number }).first('tenant_id'))?.tenant_id !== tenantId) return 'taken';
+      throw err;
+    }
   }
 
-  async deleteDid(id: number): Promise<void> {
-    await this.db('host_dids').where({ id }).delete();
+  async deleteDid(tenantId: string, id: number): Promise<void> {
+    await this.db('host_dids').where({ id, tenant_id: tenantId }).delete();
   }
 }

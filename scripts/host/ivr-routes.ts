@@ -5,6 +5,7 @@
  */
 import { Router, type Request, type RequestHandler, type Response } from 'express';
 import type { HostDestinations, PluginHandle } from '../../src/host';
+import { formFields, formText } from '../../src/web/body-types';
 import { describeChoice, destinationProblem, dialplanLines, pickerGroups, type PickerContext } from './destination-picker';
 import { setFlash, takeFlash } from './host-flash';
 import { IVR_DIGITS, type IvrDigit, type IvrMenus } from './ivr-menus';
@@ -15,7 +16,7 @@ export interface IvrRoutesDeps {
   plugin: PluginHandle;
   tenantOf: (req: Request) => string;
   licensed: () => boolean;
-  /** The host's body parser and CSRF check, for the menu forms. */
+  /** The host's body type check, body parser and CSRF check, for the menu forms. */
   hostBody: RequestHandler[];
   page: (req: Request, res: Response, view: string, title: string, locals: Record<string, unknown>, status?: number) => Promise<void>;
 }
@@ -48,8 +49,8 @@ export function ivrRoutes(deps: IvrRoutesDeps): Router {
     const ctx = await pickerContext(req);
     const ivr = ctx.catalog.find((e) => e.kind === 'ivr' && e.id === req.params.ivr);
     if (!ivr) return void res.status(404).type('text').send('No such IVR.');
-    const body = req.body as Record<string, unknown>;
-    const posted = Object.fromEntries(IVR_DIGITS.map((d) => [d, typeof body[`option_${d}`] === 'string' ? (body[`option_${d}`] as string).slice(0, 200) : '']));
+    const body = formFields(req);
+    const posted = Object.fromEntries(IVR_DIGITS.map((d) => [d, formText(body, `option_${d}`, 200)]));
     const saved = (await deps.menus.options(deps.tenantOf(req))).filter((o) => o.ivr === ivr.id);
     for (const digit of IVR_DIGITS) {
       const choice = posted[digit]!;

@@ -8,7 +8,7 @@ import { RULE_PREFIX } from './destination-picker';
 import type { Did } from './host-store';
 import type { IvrMenus } from './ivr-menus';
 
-export function referenceRuleUsage(dids: () => Promise<Did[]>, menus: IvrMenus, destinations: HostDestinations): HostRuleUsage {
+export function referenceRuleUsage(dids: (tenantId: string) => Promise<Did[]>, menus: IvrMenus, destinations: HostDestinations): HostRuleUsage {
   return async (tenantId, ruleIds) => {
     const uses: RuleUses = {};
     const add = (destination: string, use: { label: string; href: string }) => {
@@ -16,7 +16,7 @@ export function referenceRuleUsage(dids: () => Promise<Did[]>, menus: IvrMenus, 
       (uses[id] ??= []).push(use);
     };
     const wanted = new Set(ruleIds.map((id) => `${RULE_PREFIX}${id}`));
-    for (const did of await dids()) if (wanted.has(did.destination)) add(did.destination, { label: `DID ${did.number}`, href: '/dids' });
+    for (const did of await dids(tenantId)) if (wanted.has(did.destination)) add(did.destination, { label: `DID ${did.number}`, href: '/dids' });
     const ivrs = destinations.list(tenantId).filter((e) => e.kind === 'ivr');
     for (const option of await menus.optionsTo(tenantId, [...wanted])) {
       add(option.destination, { label: `IVR ${ivrs.find((e) => e.id === option.ivr)?.label ?? option.ivr}, key ${option.digit}`, href: `/ivrs#ivr-${option.ivr}` });

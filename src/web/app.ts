@@ -7,6 +7,8 @@ import cookieParser from 'cookie-parser';
 import express, { type ErrorRequestHandler, type Express, type Request, type Response } from 'express';
 import helmet from 'helmet';
 import type { HostContext } from '../host';
+import { DATABASE_UNREACHABLE_MESSAGE, isDatabaseUnreachable } from '../store/database-unreachable';
+import { bodyTypeGate } from './body-types';
 import { createCsrf, CSRF_FAILED_MESSAGE } from './csrf';
 import { createFlash, type Flash } from './flash';
 import { licenseGate, UNLICENSED_MESSAGE } from './license-gate';
@@ -38,9 +40,11 @@ export function createWebApp(deps: WebAppDeps): Express {
 
   const csrf = createCsrf({
     secretKey: host.secretKey,
+    // Bound to the login session when the host names one: a token from before a logout is refused after the next login.
     sessionOf: (req) => {
       const user = host.auth.currentUser(req);
-      return `${user.tenantId}\u0000${user.id}`;
+      const session = host.auth.sessionId?.(req);
+      return session === undefined ? `${user.tenantId}\u0000${user.id}` : `${user.tenantId}\u0000${user.id}\u0000${session}`;
     },
     secureCookie: deps.secureCookies ?? true,
   });
@@ -73,6 +77,7 @@ export function createWebApp(deps: WebAppDeps): Express {
     if (req.accepts(['html', 'json']) === 'json') return void res.status(403).json({ ok: false, message: UNLICENSED_MESSAGE });
     await pages.render(req, res, 'unlicensed', 'Not licensed', { message: UNLICENSED_MESSAGE, licensePageUrl: host.licensePageUrl ?? '' }, 403);
   }));
+  app.use(bodyTypeGate());
   app.use(express.urlencoded({ extended: false, limit: '200kb', parameterLimit: 2000 }));
   app.use(express.json({ limit: '50kb' }));
   app.use(csrf.protect);
@@ -83,14 +88,17 @@ export function createWebApp(deps: WebAppDeps): Express {
   const onError: ErrorRequestHandler = async (err, req, res, _next) => {
     const e = err as { code?: string; status?: number; type?: string };
     if (res.headersSent) return void res.end();
-    const status = e.code === 'EBADCSRFTOKEN' ? 403 : e.type === 'entity.too.large' ? 413 : e.status && e.status < 500 ? e.status : 500;
-    const message = e.code === 'EBADCSRFTOKEN' ? CSRF_FAILED_MESSAGE
+    const unreachable = isDatabaseUnreachable(err);
+    const status = unreachable ? 503 : e.code === 'EBADCSRFTOKEN' ? 403 : e.type === 'entity.too.large' ? 413 : e.status && e.status < 500 ? e.status : 500;
+    const message = unreachable ? DATABASE_UNREACHABLE_MESSAGE
+      : e.code === 'EBADCSRFTOKEN' ? CSRF_FAILED_MESSAGE
       : status === 413 ? 'The form is too large to save.'
       : status < 500 ? 'The request could not be read.'
       : 'Something went wrong on the server; nothing was changed. Try again, and tell your administrator if it persists.';
-    if (status >= 500) host.logger.error('crm-routing page failed', { path: req.originalUrl, error: (err as Error)?.stack ?? String(err) });
+    if (unreachable) host.logger.warn('crm-routing page: the database is not reachable', { path: req.originalUrl, error: (err as Error)?.message ?? String(err) });
+    else if (status >= 500) host.logger.error('crm-routing page failed', { path: req.originalUrl, error: (err as Error)?.stack ?? String(err) });
     if (req.accepts(['html', 'json']) === 'json') return void res.status(status).json({ ok: false, message });
-    await pages.render(req, res, 'error', status === 403 ? 'Forbidden' : 'Error', { message }, status).catch(() => res.status(status).type('text').send(message));
+    await pages.render(req, res, 'error', status === 403 ? 'Forbidden' : status === 503 ? 'Database not reachable' : 'Error', { message }, status).catch(() => res.status(status).type('text').send(message));
   };
   app.use(onError);
   return app;

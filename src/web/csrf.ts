@@ -1,6 +1,7 @@
 /**
  * CSRF on every form post: the double-submit cookie pattern (csrf-csrf), with the token bound
- * to the signed-in user and HMAC'd under a key derived from the host's secret. Forms carry the
+ * to the login session (HostAuth.sessionId; user and tenant when the host gives none) and HMAC'd
+ * under a key derived from the host's secret. Forms carry the
  * token in `_csrf`; the page's fetch() calls send it in the `x-csrf-token` header.
  */
 import { hkdfSync } from 'node:crypto';
@@ -9,7 +10,7 @@ import { doubleCsrf } from 'csrf-csrf';
 
 export interface CsrfOptions {
   secretKey: string | Buffer;
-  /** Who the token belongs to (user and tenant). */
+  /** Who the token belongs to (the login session, user and tenant). */
   sessionOf: (req: Request) => string;
   /** Mark the cookie Secure (set false only for a host served over plain http, e.g. the demo). */
   secureCookie: boolean;

@@ -16,6 +16,7 @@ import type { RuleConnectors } from '../crm/rule-connectors';
 import type { PluginStore } from '../store/plugin-store';
 import type { WebKit } from './app';
 import type { ConnectPage } from './connect-routes';
+import { formFields, formText } from './body-types';
 import type { PageRenderer } from './page';
 import { RULE_PASSWORD_SECRET } from './rule-form';
 import type { IntegrationChoices } from './rule-form-options';
@@ -94,17 +95,17 @@ export function integrationRoutes(deps: IntegrationRoutesDeps): Router {
     const crm = String(req.params.crm);
     if (!isCrmKind(crm)) return void res.status(404).type('text').send('No such CRM.');
     const tenantId = tenantOf(req);
-    const body = req.body as Record<string, unknown>;
+    const body = formFields(req);
     const fields = CRM_REGISTRY[crm].definition.fields;
-    const values = Object.fromEntries(fields.filter((f) => !f.secret).map((f) => [f.name, String(body[f.name] ?? '').slice(0, 2000)]));
+    const values = Object.fromEntries(fields.filter((f) => !f.secret).map((f) => [f.name, formText(body, f.name, 2000)]));
     const owner = deps.kit.ownerOf(req);
-    const kept = deps.kit.drafts.open(owner, formIdOf(crm), body.secretDraft);
+    const kept = deps.kit.drafts.open(owner, formIdOf(crm), formText(body, 'secretDraft'));
     // What was typed now wins over what was typed earlier (kept in the draft), which wins over what is stored.
     const typedSecrets = Object.fromEntries(fields.filter((f) => f.secret).map((f) => {
-      const typed = String(body[f.name] ?? '').slice(0, 4000);
+      const typed = formText(body, f.name, 4000);
       return [f.name, typed !== '' ? typed : (kept.secrets[f.name] ?? '')];
     }));
-    const enabled = body.enabled === 'yes';
+    const enabled = formText(body, 'enabled') === 'yes';
     const stored = await deps.store.integrations.get(tenantId, crm);
     const merged: Record<string, unknown> = { ...values };
     for (const [name, typed] of Object.entries(typedSecrets)) {
@@ -119,7 +120,7 @@ export function integrationRoutes(deps: IntegrationRoutesDeps): Router {
     };
     const message = (path: string, text: string) => settingMessage(fields, merged, path, text);
 
-    if (body.action === 'test') {
+    if (formText(body, 'action') === 'test') {
       keepTyped();
       const connector = deps.connectors.probe(tenantId, crm, merged);
       if ('error' in connector) {
@@ -143,7 +144,7 @@ export function integrationRoutes(deps: IntegrationRoutesDeps): Router {
       }
     }
     const using = enabled ? [] : await deps.store.rules.usingIntegration(tenantId, crm);
-    if (!enabled && stored?.enabled && using.length > 0 && body.confirmDisable !== 'yes') {
+    if (!enabled && stored?.enabled && using.length > 0 && formText(body, 'confirmDisable') !== 'yes') {
       keepTyped();
       state.disableAsk = using;
       return renderPage(req, res, { crm, state });

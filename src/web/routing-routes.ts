@@ -12,6 +12,7 @@ import type { RuleStore } from '../store/rule-store';
 import { DuplicateRuleNameError, StaleRuleError } from '../store/store-errors';
 import type { WebKit } from './app';
 import { destinationLabel } from './destination-labels';
+import { formFields, formText } from './body-types';
 import type { PageRenderer } from './page';
 import {
   applyFormEdit, emptyRuleForm, keptSecretsOf, readFormEdit, readRuleForm, typedRuleSecrets, withKeptSecrets, withoutSecrets, type RuleFormValues,
@@ -105,7 +106,7 @@ export function routingRoutes(deps: RoutingRoutesDeps): Router {
     if (!rule) return;
     const back = listQuery(req.query);
     const uses = await usage.of(rule.tenantId, rule.id);
-    if ((req.body as Record<string, unknown>)?.confirmed !== 'yes') {
+    if (formText(formFields(req), 'confirmed') !== 'yes') {
       await deps.pages.render(req, res, 'routing/confirm-delete', 'Remove rule', { rule, uses, question: deleteQuestion(rule.name, undefined), listSuffix: listSuffix(back) });
       return;
     }
@@ -128,13 +129,14 @@ export function routingRoutes(deps: RoutingRoutesDeps): Router {
   }
 
   async function post(req: Request, res: Response, existing: Rule | undefined): Promise<void> {
-    const posted = readRuleForm(req.body);
+    const body = formFields(req);
+    const posted = readRuleForm(body);
     const kept = kit.drafts.open(kit.ownerOf(req), formIdOf(existing), posted.secretDraft);
     const values = withKeptSecrets(posted, kept.secrets);
-    const action = (req.body as Record<string, unknown>)?.action;
+    const action = formText(body, 'action');
     const edit = readFormEdit(action);
     const base = { values, rule: existing, draftExpired: kept.expired };
-    const testValues = readTestValues(req.body);
+    const testValues = readTestValues(body);
     if (edit) return renderForm(req, res, { ...base, values: applyFormEdit(values, edit), test: { values: testValues, errors: {} } });
     if (action === 'test') return testForm(req, res, base, testValues);
     return save(req, res, base, testValues);

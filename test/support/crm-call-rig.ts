@@ -65,7 +65,7 @@ export class CrmCallRig {
       const tenantId = c.tenant === 'default' ? ADMIN.tenantId : OTHER_TENANT_USER.tenantId;
       const offered = (await host.host.plugin.routingDestinations(tenantId)).find((r) => r.name === name);
       assert.ok(offered, `${name} is offered as a DID destination`);
-      prepared.set(c, { started: started[i]!, ruleId: offered.ruleId, script: offered.agiUrl.replace(/^agi:\/\/[^/]+\//, '') });
+      prepared.set(c, { started: started[i]!, ruleId: offered.ruleId, script: offered.agiUrl!.replace(/^agi:\/\/[^/]+\//, '') });
     }
     return new CrmCallRig(host, asterisk, ami, prepared);
   }
