@@ -1,8 +1,8 @@
 /**
- * A signed-in browser stand-in for benchmarks: one keep-alive connection, a cookie jar, sign-in
- * through the reference host's login form (with its CSRF token), then timed GETs of whole pages.
- * Small on purpose: its own cost per request is a few tens of microseconds, so page timings are
- * the server's.
+ * A signed-in browser stand-in for benchmarks and fuzzers: one keep-alive connection, a cookie
+ * jar, sign-in through the reference host's login form (with its CSRF token), then timed GETs of
+ * whole pages and posts of any body. Small on purpose: its own cost per request is a few tens of
+ * microseconds, so page timings are the server's.
  */
 import http from 'node:http';
 import { performance } from 'node:perf_hooks';
@@ -36,17 +36,22 @@ export class PageClient {
     return this.send('GET', path);
   }
 
+  /** Posts `body` as it is, with the content type given (none when undefined) and extra headers. */
+  post(path: string, body: string | Buffer, contentType: string | undefined, headers: Record<string, string> = {}): Promise<PageResponse> {
+    return this.send('POST', path, body, { ...(contentType === undefined ? {} : { 'content-type': contentType }), ...headers });
+  }
+
   close(): void {
     this.agent.destroy();
   }
 
-  private send(method: 'GET' | 'POST', path: string, form?: string): Promise<PageResponse> {
+  private send(method: 'GET' | 'POST', path: string, body?: string | Buffer, extra?: Record<string, string>): Promise<PageResponse> {
     return new Promise((resolve, reject) => {
       const headers: http.OutgoingHttpHeaders = { accept: 'text/html' };
       if (this.cookies.size > 0) headers.cookie = [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
-      if (form !== undefined) {
-        headers['content-type'] = 'application/x-www-form-urlencoded';
-        headers['content-length'] = Buffer.byteLength(form);
+      if (body !== undefined) {
+        Object.assign(headers, extra ?? { 'content-type': 'application/x-www-form-urlencoded' });
+        headers['content-length'] = Buffer.byteLength(body);
       }
       const started = performance.now();
       const req = http.request(new URL(path, this.baseUrl), { method, headers, agent: this.agent }, (res) => {
@@ -57,7 +62,7 @@ export class PageClient {
         res.on('error', reject);
       });
       req.on('error', reject);
-      req.end(form);
+      req.end(body);
     });
   }
 
