@@ -17,12 +17,17 @@ import type { RuleDraft } from '../../src/domain/rule';
 import type { AmiSettings, HostContext, HostLogger } from '../../src/host';
 import { PluginStore } from '../../src/store/plugin-store';
 import { ReferenceCatalog } from '../host/catalog';
-import type { StubCrm } from './stub-crm';
+import type { CallLimits } from '../../src/config';
+import type { RuleConnectors } from '../../src/crm/rule-connectors';
 
 export interface BenchCallPathOptions {
   logger: HostLogger;
   /** Answers every lookup in process (startCallPath's `lookups`); without it the rule's Custom CRM URL is asked over HTTPS. */
-  stub?: StubCrm;
+  stub?: Pick<RuleConnectors, 'forRule'>;
+  /** One rule per tenant (the same rule). Default one tenant, "bench-agi". */
+  tenants?: string[];
+  /** Over plugin.json's call limits. */
+  limits?: Partial<CallLimits>;
   /** The rule's Custom CRM URL. */
   customUrl?: string;
   /** PEM of the CA that signed the Custom CRM's certificate. */
@@ -34,8 +39,10 @@ export interface BenchCallPathOptions {
 export interface BenchCallPath {
   callPath: CallPath;
   port: number;
-  /** The AGI script of the rule's signed dialplan line: `crm-routing?rule=<id>&tenant=bench-agi&sig=...`. */
+  /** The AGI script of the (first) rule's signed dialplan line: `crm-routing?rule=<id>&tenant=bench-agi&sig=...`. */
   script: string;
+  /** Every tenant's rule with its signed script. */
+  rules: Array<{ id: number; tenantId: string; script: string }>;
   /** Where a "Gold" caller lands. */
   expected: { context: string; exten: string; priority: number };
   stop(): Promise<void>;
@@ -74,12 +81,15 @@ export async function startBenchCallPath(options: BenchCallPathOptions): Promise
     crmEgress: { allowLoopback: true },
   };
   const store = await PluginStore.create(db, { secretKey });
-  const rule = await store.rules.create(TENANT, BENCH_RULE(options.customUrl ?? 'https://crm.bench.invalid/lookup'));
-  const callPath = await startCallPath({ host, store, config: pluginConfig(host), ...(options.stub ? { lookups: options.stub } : {}) });
+  const created = [];
+  for (const tenantId of options.tenants ?? [TENANT]) created.push(await store.rules.create(tenantId, BENCH_RULE(options.customUrl ?? 'https://crm.bench.invalid/lookup')));
+  const callPath = await startCallPath({ host, store, config: pluginConfig(host, options.limits), ...(options.stub ? { lookups: options.stub } : {}) });
+  const rules = created.map((rule) => ({ id: rule.id, tenantId: rule.tenantId, script: agiScript(rule, 'crm-routing', callPath.signer) }));
   return {
     callPath,
     port: callPath.health().agi.port,
-    script: agiScript(rule, 'crm-routing', callPath.signer),
+    script: rules[0]!.script,
+    rules,
     expected: { context: 'ext-queues', exten: '103', priority: 1 },
     async stop() {
       await callPath.stop();

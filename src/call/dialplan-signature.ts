@@ -9,8 +9,10 @@
  * (HostContext.dialplanSigning), so lines already in the dialplan keep routing while they are
  * regenerated from the DIDs page.
  *
- * The check runs on every call: one HMAC-SHA256 over a few bytes (about 2 µs), a second one
- * only for a line signed with the previous key.
+ * The check runs on every call: one HMAC-SHA256 over a few bytes (a few µs), a second one only
+ * for a line signed with the previous key. Lines that verified are remembered (one entry per rule
+ * and tenant, so the memory is bounded by the rules there are; a refused line adds nothing), and a
+ * call from a known line costs a map lookup and a constant-time compare.
  */
 import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
 import type { DialplanSigning } from '../host';
@@ -19,6 +21,8 @@ import type { DialplanSigning } from '../host';
 const SIGNATURE_BYTES = 16;
 const SIGNATURE_CHARS = 22;
 const HKDF_INFO = 'crm-routing/dialplan-signature/v1';
+/** Lines remembered as verified; past it the memory starts over (more rules than this is no PBX). */
+const MAX_REMEMBERED = 100_000;
 
 export type SignatureCheck = 'current' | 'previous' | 'invalid';
 
@@ -26,6 +30,8 @@ export class DialplanSigner {
   readonly #current: Buffer;
   readonly #previous: Buffer | undefined;
   readonly #previousUntil: number;
+  /** `rule\0tenant` -> the current key's signature, for lines that verified. */
+  readonly #verified = new Map<string, Buffer>();
 
   /** `secretKey` is the host's; `signing` may name another key and a previous one with its grace period. */
   constructor(secretKey: string | Buffer, signing: DialplanSigning = {}, private readonly now: () => number = Date.now) {
@@ -47,7 +53,14 @@ export class DialplanSigner {
   verify(ruleId: string, tenantId: string, signature: string): SignatureCheck {
     if (signature.length !== SIGNATURE_CHARS) return 'invalid';
     const given = Buffer.from(signature, 'latin1');
-    if (same(given, signatureOf(this.#current, ruleId, tenantId))) return 'current';
+    const known = this.#verified.get(`${ruleId}\u0000${tenantId}`);
+    if (known && given.length === known.length && timingSafeEqual(given, known)) return 'current';
+    const expected = Buffer.from(signatureOf(this.#current, ruleId, tenantId), 'latin1');
+    if (given.length === expected.length && timingSafeEqual(given, expected)) {
+      if (this.#verified.size >= MAX_REMEMBERED) this.#verified.clear();
+      this.#verified.set(`${ruleId}\u0000${tenantId}`, expected);
+      return 'current';
+    }
     if (this.#previous && this.now() < this.#previousUntil && same(given, signatureOf(this.#previous, ruleId, tenantId))) return 'previous';
     return 'invalid';
   }
