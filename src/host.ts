@@ -233,7 +233,14 @@ export interface RoutingDestination {
 }
 
 export interface PluginHealth {
-  agi: { listening: boolean; port: number; activeCalls: number };
+  agi: {
+    listening: boolean;
+    port: number;
+    activeCalls: number;
+    /** Open FastAGI connections of any kind, and those of them that have not sent their header yet. */
+    connections: number;
+    pendingHeaders: number;
+  };
   ami: { configured: boolean; connected: boolean; lastError?: string };
 }
 

@@ -28,6 +28,8 @@ export interface BenchCallPathOptions {
   tenants?: string[];
   /** Over plugin.json's call limits. */
   limits?: Partial<CallLimits>;
+  /** The FastAGI allow-list (AGI_ALLOW). Default: any address. */
+  agiAllow?: string[];
   /** The rule's Custom CRM URL. */
   customUrl?: string;
   /** PEM of the CA that signed the Custom CRM's certificate. */
@@ -74,7 +76,7 @@ export async function startBenchCallPath(options: BenchCallPathOptions): Promise
     auth: { middleware: (_req, _res, next) => next(), currentUser: () => ({ id: 'bench', name: 'bench', tenantId: TENANT }) },
     menu: { add: () => undefined }, layout: (page) => page.body,
     destinations: new ReferenceCatalog(),
-    agi: { port: 0, bind: '127.0.0.1' },
+    agi: { port: 0, bind: '127.0.0.1', ...(options.agiAllow ? { allow: options.agiAllow } : {}) },
     ...(options.ami ? { ami: options.ami } : {}),
     logger: options.logger, secretKey, crmCa: options.crmCa, secureCookies: false,
     // --crm https: the fake CRM runs on this machine.

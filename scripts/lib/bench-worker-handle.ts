@@ -5,12 +5,18 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import type { AgiLoadOptions, AgiLoadResult } from './agi-load-client';
+import type { AgiFuzzOptions, AgiFuzzResult } from './agi-fuzz-streams';
+import type { SilentOptions, SilentStats } from './silent-connections';
 
 export type WorkerRequest =
   | { id: number; kind: 'load'; options: AgiLoadOptions }
   | { id: number; kind: 'crm-start' }
   | { id: number; kind: 'crm-delay'; delayMs: number }
-  | { id: number; kind: 'ami-start' };
+  | { id: number; kind: 'ami-start' }
+  | { id: number; kind: 'silent-start'; options: SilentOptions }
+  | { id: number; kind: 'silent-stats' }
+  | { id: number; kind: 'silent-stop' }
+  | { id: number; kind: 'agi-fuzz'; options: AgiFuzzOptions };
 
 export type WorkerReply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: string };
 
@@ -82,6 +88,24 @@ export class BenchWorker {
     return this.ask({ kind: 'ami-start' }) as Promise<AmiStarted>;
   }
 
+  /** Opens `options.count` connections that never send anything, reopening each the server closes. */
+  startSilent(options: SilentOptions): Promise<SilentStats> {
+    return this.ask({ kind: 'silent-start', options }) as Promise<SilentStats>;
+  }
+
+  silentStats(): Promise<SilentStats> {
+    return this.ask({ kind: 'silent-stats' }) as Promise<SilentStats>;
+  }
+
+  stopSilent(): Promise<SilentStats> {
+    return this.ask({ kind: 'silent-stop' }) as Promise<SilentStats>;
+  }
+
+  /** Fuzzed FastAGI streams (agi-fuzz-streams.ts) from the worker's process. */
+  fuzzAgi(options: AgiFuzzOptions): Promise<AgiFuzzResult> {
+    return this.ask({ kind: 'agi-fuzz', options }) as Promise<AgiFuzzResult>;
+  }
+
   stop(): void {
     this.child.kill();
   }
@@ -95,4 +119,4 @@ export class BenchWorker {
   }
 }
 
-export type { AgiLoadResult };
+export type { AgiFuzzResult, AgiLoadResult, SilentStats };

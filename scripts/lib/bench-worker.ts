@@ -1,14 +1,17 @@
 /**
- * The far side of bench:agi, forked into a process of its own so it shares neither the event
- * loop nor the core of the server under test: "Asterisk" (runs AGI load with agi-load-client)
- * or, on request, a fake CRM over HTTPS (the Custom CRM contract, test CA) and a fake AMI that
- * answers every Redirect at once (scripts/lib/fake-ami.ts, the measured bytes). Spoken to through
- * BenchWorker (bench-worker-handle.ts).
+ * The far side of bench:agi, flood:agi and fuzz:agi, forked into a process of its own so it
+ * shares neither the event loop nor the core of the server under test: "Asterisk" (runs AGI load
+ * with agi-load-client), fuzzed streams (agi-fuzz-streams.ts), connections that never speak
+ * (silent-connections.ts), or, on request, a fake CRM over HTTPS (the Custom CRM contract, test
+ * CA) and a fake AMI that answers every Redirect at once (scripts/lib/fake-ami.ts, the measured
+ * bytes). Spoken to through BenchWorker (bench-worker-handle.ts).
  */
 import { FakeHttpsServer } from '../../test/support/fake-https';
 import { testCa } from '../../test/support/test-ca';
 import { runAgiLoad } from './agi-load-client';
-import type { AmiStarted, CrmStarted, LoadReply, WorkerReply, WorkerRequest } from './bench-worker-handle';
+import type { AmiStarted, CrmStarted, LoadReply, SilentStats, WorkerReply, WorkerRequest } from './bench-worker-handle';
+import { runAgiFuzz, type AgiFuzzResult } from './agi-fuzz-streams';
+import { SilentConnections } from './silent-connections';
 import { FakeAmiServer } from './fake-ami';
 
 interface FakeCrm {
@@ -19,6 +22,7 @@ interface FakeCrm {
 if (!process.send) throw new Error('bench-worker.ts runs under scripts/bench-agi.ts (forked with an IPC channel).');
 
 let crm: FakeCrm | undefined;
+let silent: SilentConnections | undefined;
 
 process.on('message', (request: WorkerRequest) => {
   void answer(request).then(
@@ -27,7 +31,7 @@ process.on('message', (request: WorkerRequest) => {
   ).then((reply) => process.send!(reply));
 });
 
-async function answer(request: WorkerRequest): Promise<LoadReply | CrmStarted | AmiStarted | number> {
+async function answer(request: WorkerRequest): Promise<LoadReply | CrmStarted | AmiStarted | SilentStats | AgiFuzzResult | number> {
   switch (request.kind) {
     case 'load': {
       const before = process.cpuUsage();
@@ -43,6 +47,18 @@ async function answer(request: WorkerRequest): Promise<LoadReply | CrmStarted | 
       return crm.requests;
     case 'ami-start':
       return startAmi();
+    case 'silent-start':
+      silent?.stop();
+      silent = new SilentConnections(request.options);
+      return silent.start();
+    case 'silent-stats':
+      if (!silent) throw new Error('No silent connections are open.');
+      return silent.snapshot();
+    case 'silent-stop':
+      if (!silent) throw new Error('No silent connections are open.');
+      return silent.stop();
+    case 'agi-fuzz':
+      return runAgiFuzz(request.options);
   }
 }
 

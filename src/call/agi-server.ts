@@ -77,6 +77,8 @@ export class AgiServer {
   private readonly maxConnections: number;
   private readonly maxPendingHeaders: number;
   private readonly pressureHeaderTimeoutMs: number;
+  /** Connections dropped to make room, logged as one line per second rather than one per drop. */
+  private readonly dropped: DropTally;
   /** The same options object for every session (its settings are worked out once). */
   private readonly sessionOptions: AgiSessionOptions;
   private stopping: Promise<void> | undefined;
@@ -92,6 +94,7 @@ export class AgiServer {
     this.maxConnections = options.maxConnections ?? this.maxSessions * 2;
     this.maxPendingHeaders = Math.min(this.maxConnections, options.maxPendingHeaders ?? Math.max(16, Math.floor(this.maxConnections / 8)));
     this.pressureHeaderTimeoutMs = options.pressureHeaderTimeoutMs ?? 250;
+    this.dropped = new DropTally(options.logger, () => this.awaitingHeader.size);
     const { logger, headerTimeoutMs, commandTimeoutMs, idleTimeoutMs, parser } = options;
     this.sessionOptions = {
       logger, headerTimeoutMs, commandTimeoutMs, idleTimeoutMs, parser,
@@ -145,6 +148,7 @@ export class AgiServer {
 
   private async drain(timeoutMs: number, drainTimeoutMs: number): Promise<void> {
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.dropped.flush();
     this.options.logger.info('AGI server stopping', { liveSessions: this.live.size });
     await this.untilNoSessions(timeoutMs);
     const left = [...this.running];
@@ -190,7 +194,8 @@ export class AgiServer {
   }
 
   private accept(socket: Socket): void {
-    const remote = plainAddress(socket.remoteAddress ?? '');
+    // The peer's address costs a system call: only the allow-list needs it.
+    const remote = this.allow ? plainAddress(socket.remoteAddress ?? '') : '';
     if (this.allow && !listHas(this.allow, remote)) {
       this.options.logger.warn('AGI connection refused: address not allowed', { remote });
       socket.destroy();
@@ -200,7 +205,7 @@ export class AgiServer {
     this.makeRoomForHeader(now);
     if (this.live.size >= this.maxConnections) this.dropOldestSilent('the connection limit is reached');
     if (this.stopping || this.live.size >= this.maxConnections) {
-      this.options.logger.warn('AGI connection refused: server stopping or full', { remote, open: this.live.size });
+      this.options.logger.warn('AGI connection refused: server stopping or full', { remote: socket.remoteAddress, open: this.live.size });
       socket.destroy();
       return;
     }
@@ -230,8 +235,8 @@ export class AgiServer {
   private drop(session: AgiSession, why: string): void {
     this.awaitingHeader.delete(session);
     this.live.delete(session);
-    session.log.warn('AGI connection without a header closed to make room', { why, pendingHeaders: this.awaitingHeader.size });
     session.drop();
+    this.dropped.count(why);
   }
 
   /** @internal The session's header was read (or could not be): the call runs from here. */
@@ -275,6 +280,31 @@ export class AgiServer {
     } catch (err) {
       session.log.error(`AGI ${name} handler failed`, { error: (err as Error)?.message ?? String(err) });
     }
+  }
+}
+
+/** Counts connections dropped to make room and says so once a second (with the reasons), not once per drop. */
+class DropTally {
+  private readonly reasons = new Map<string, number>();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly logger: HostLogger, private readonly pending: () => number) {}
+
+  count(why: string): void {
+    this.reasons.set(why, (this.reasons.get(why) ?? 0) + 1);
+    if (!this.timer) {
+      this.timer = setTimeout(() => this.flush(), 1_000);
+      this.timer.unref();
+    }
+  }
+
+  flush(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.reasons.size === 0) return;
+    const closed = Object.fromEntries(this.reasons);
+    this.reasons.clear();
+    this.logger.warn('AGI connections without a header closed to make room', { closed, pendingHeaders: this.pending() });
   }
 }
 

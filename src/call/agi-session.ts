@@ -57,6 +57,9 @@ export interface AgiCommandOptions {
 /** GET DATA's own timeout only starts after the prompt; this allows for the prompt's length. */
 export const GET_DATA_PROMPT_ALLOWANCE_MS = 30_000;
 
+/** One error for every connection dropped under pressure (an error per drop costs its stack trace). */
+const DROPPED = new AgiError('HEADER_TIMEOUT', 'The connection sent no AGI header in time while others waited; it was closed.');
+
 /** Unexpected lines logged per session; the rest are counted and summed up in one line at the close. */
 export const LOGGED_IGNORED_LINES = 3;
 
@@ -127,7 +130,7 @@ function onDeadline(session: AgiSession): void {
 export class AgiSession {
   /** Logs with this session's fields on every line; the call flow logs through it too. */
   readonly log: HostLogger;
-  readonly remoteAddress: string;
+  private remote: string | undefined;
   /** Stops at the first HANGUP line from Asterisk, or when the session closes (the reason is an AgiError). */
   readonly hangup = new Stopper();
 
@@ -157,17 +160,24 @@ export class AgiSession {
   constructor(private readonly socket: Socket, options: AgiSessionOptions) {
     this.options = options;
     this.settings = resolveSettings(options);
-    this.remoteAddress = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
-    this.logFields = { remote: this.remoteAddress };
+    // The peer's address costs a system call: asked for only when a line is logged (most silent
+    // connections dropped under pressure never are).
+    const session = this;
+    this.logFields = { get remote() { return session.remoteAddress; } };
     this.log = new SessionLog(options.logger, this.logFields);
     this.parser = new AgiParser(options.parser);
     (socket as SessionSocket)[SESSION] = this;
-    socket.setNoDelay(true);
     socket.on('data', onSocketData);
     socket.on('end', onSocketEnd);
     socket.on('error', onSocketError);
     socket.once('close', onSocketClose);
     this.arm(Deadline.Header, this.settings.headerTimeoutMs);
+  }
+
+  /** `address:port` of Asterisk's side. */
+  get remoteAddress(): string {
+    this.remote ??= `${this.socket.remoteAddress ?? '?'}:${this.socket.remotePort ?? '?'}`;
+    return this.remote;
   }
 
   /** The validated header; rejects with BAD_REQUEST, HEADER_TIMEOUT or SESSION_CLOSED. */
@@ -328,8 +338,12 @@ export class AgiSession {
    */
   drop(): void {
     if (this.currentState !== 'header') return;
-    this.shutDown('HEADER_TIMEOUT', 'The connection sent no AGI header in time while others waited; it was closed.');
+    // Thousands of these may come in a burst: no FIN and grace timer, no error built per drop.
+    this.currentState = 'closed';
     this.socket.destroy();
+    this.disarm();
+    this.hangup.stop(DROPPED, false);
+    this.settleHeader(DROPPED);
   }
 
   /** Asterisk's FIN, then the socket's close: usually after our own close, when there is nothing left to do. */
@@ -444,6 +458,10 @@ export class AgiSession {
   private onHeader(fields: Map<string, string>): void {
     this.currentState = 'open';
     this.headerRead = true;
+    // Commands go out one line at a time from here on; nothing was written before. The peer's
+    // address is read now, while the socket is surely open, for the call's log lines.
+    this.socket.setNoDelay(true);
+    void this.remoteAddress;
     let outcome: AgiRequest | AgiError;
     try {
       outcome = parseAgiRequest(fields);

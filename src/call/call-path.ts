@@ -110,7 +110,7 @@ export async function startCallPath({ host, store, config, lookups, decisionFlus
     integrationsChanged: () => integrations.reload(),
     health: () => ({
       // address() throws once the server is closed; health is still asked then (a status page during shutdown).
-      agi: { listening: agi.listening, port: listening.port, activeCalls: flow.activeCalls },
+      agi: { listening: agi.listening, port: listening.port, activeCalls: flow.activeCalls, connections: agi.sessions.size, pendingHeaders: agi.pendingHeaders },
       ami: ami.health(),
     }),
     stop() {
