@@ -17,6 +17,8 @@ import { ruleToolRoutes } from './web/rule-tool-routes';
 import { guideRoutes } from './web/guide-routes';
 
 export type { HostContext, PluginHandle } from './host';
+/** For the host's own pages: whether an error means its database could not be reached, and what to say then. */
+export { DATABASE_UNREACHABLE_MESSAGE, isDatabaseUnreachable } from './store/database-unreachable';
 
 /** Settings beyond HostContext, all optional: a host (or a test) may tighten plugin.json's limits. */
 export interface RegisterOptions {
