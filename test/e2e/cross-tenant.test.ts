@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { crossTenantCases, REFUSED_STATUSES } from '../../scripts/lib/cross-tenant-cases';
 import { ADMIN, OTHER_TENANT_USER } from '../support/test-host';
-import { CallRig, NEXT_PRIORITY, signedScript } from './support/call-rig';
+import { CallRig, NEXT_PRIORITY, signedScript, TEST_SECRET_KEY } from './support/call-rig';
 import { ruleFormFields } from './support/rule-spec';
 
 describe("Cross-tenant AGI matrix: no unsigned or altered line runs another tenant's rule", function () {
@@ -49,5 +49,32 @@ describe("Cross-tenant AGI matrix: no unsigned or altered line runs another tena
     assert.equal(rig.requestsTo('/attacker').length, before.attacker, 'no request to any CRM');
     assert.equal(rig.ami!.actionsNamed('Redirect').length, before.redirects, 'no call moved');
     assert.ok(outcomes.filter((o) => o.endsWith('FORBIDDEN')).length >= cases.length - 1, outcomes.join('\n'));
+  });
+});
+
+describe('After a dialplan key change: old lines route until the grace period ends', function () {
+  this.timeout(30_000);
+  const NEW_KEY = 'a-new-dialplan-key-0123456789abcdef-012345';
+  let rig: CallRig;
+
+  after(async () => rig?.close());
+
+  it('accepts a line signed with the previous key while it is accepted, and shows the new line on the DIDs page', async () => {
+    rig = await CallRig.start({ dialplanSigning: { key: NEW_KEY, previousKey: TEST_SECRET_KEY, acceptPreviousUntil: new Date(Date.now() + 3_600_000) } });
+    const rule = await rig.createRule({ url: rig.route('/gold', () => ({ body: { value: 'gold' } })), rows: [{ operator: 'eq', value: 'gold', destination: 'queue:103' }] });
+    const oldLine = signedScript(rule, ADMIN.tenantId);
+    const newLine = (await rig.host.host.plugin.routingDestinations(ADMIN.tenantId)).find((r) => r.ruleId === rule)!.agiUrl.replace(/^agi:\/\/[^/]+\//, '');
+    assert.notEqual(newLine, oldLine, 'the DIDs page shows the line signed with the new key');
+    assert.equal((await rig.call(undefined, { script: oldLine })).variables.CRM_ROUTING_OUTCOME, 'MATCH');
+    assert.equal((await rig.call(undefined, { script: newLine })).variables.CRM_ROUTING_OUTCOME, 'MATCH');
+  });
+
+  it('refuses the old lines once the grace period is over (FORBIDDEN), and keeps routing the new ones', async () => {
+    await rig.close();
+    rig = await CallRig.start({ dialplanSigning: { key: NEW_KEY, previousKey: TEST_SECRET_KEY, acceptPreviousUntil: new Date(Date.now() - 1_000) } });
+    const rule = await rig.createRule({ url: rig.route('/gold', () => ({ body: { value: 'gold' } })), rows: [{ operator: 'eq', value: 'gold', destination: 'queue:103' }] });
+    assert.equal((await rig.call(undefined, { script: signedScript(rule, ADMIN.tenantId) })).variables.CRM_ROUTING_STATUS, 'FORBIDDEN');
+    const newLine = (await rig.host.host.plugin.routingDestinations(ADMIN.tenantId)).find((r) => r.ruleId === rule)!.agiUrl.replace(/^agi:\/\/[^/]+\//, '');
+    assert.equal((await rig.call(undefined, { script: newLine })).variables.CRM_ROUTING_OUTCOME, 'MATCH');
   });
 });

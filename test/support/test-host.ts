@@ -4,7 +4,7 @@
  */
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
-import type { AmiSettings, CrmEgressPolicy, HostLogger } from '../../src/host';
+import type { AmiSettings, CrmEgressPolicy, DialplanSigning, HostLogger } from '../../src/host';
 import type { CallLimits } from '../../src/config';
 import { startReferenceHost, type ReferenceHost } from '../../scripts/host/create-host';
 import { LOCAL_FAKES } from './connector-harness';
@@ -53,6 +53,8 @@ export interface TestHostOptions {
   publicUrl?: string;
   /** Where CRM traffic may go. Default: loopback allowed, as the test fakes listen on 127.0.0.1 (the plugin's own default refuses it). */
   crmEgress?: CrmEgressPolicy;
+  /** Another dialplan signing key, and a previous one's grace period. Default: lines are signed with TEST_SECRET_KEY. */
+  dialplanSigning?: DialplanSigning;
 }
 
 export async function startTestHost(options: TestHostOptions = {}): Promise<TestHost> {
@@ -62,7 +64,7 @@ export async function startTestHost(options: TestHostOptions = {}): Promise<Test
     secretKey: TEST_SECRET_KEY, agi: { port: 0, bind: '127.0.0.1', publicHost: '127.0.0.1' },
     ami: options.ami, crmCa: options.crmCa, logger: options.logger ?? silentLogger, extraUsers: [OTHER_TENANT_USER], limits: options.limits,
     resolveCrmOrigin: options.resolveCrmOrigin, lookupCacheTtlSeconds: options.lookupCacheTtlSeconds, decisionFlushMs: options.decisionFlushMs, publicUrl: options.publicUrl,
-    crmEgress: options.crmEgress ?? LOCAL_FAKES,
+    crmEgress: options.crmEgress ?? LOCAL_FAKES, dialplanSigning: options.dialplanSigning,
   });
   return {
     host, database, agiPort: host.plugin.health().agi.port,

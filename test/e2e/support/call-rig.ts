@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { createServer, type AddressInfo } from 'node:net';
 import type { CallLimits } from '../../../src/config';
-import type { AmiSettings, HostLogger } from '../../../src/host';
+import type { AmiSettings, DialplanSigning, HostLogger } from '../../../src/host';
 import { agiScript } from '../../../src/call/dialplan';
 import { DialplanSigner } from '../../../src/call/dialplan-signature';
 import type { StoredDecision } from '../../../src/store/decision-store';
@@ -27,6 +27,8 @@ export interface CallRigOptions {
   ami?: 'fake' | 'none' | 'closed-port';
   limits?: Partial<CallLimits>;
   logger?: HostLogger;
+  /** The host's dialplan signing key and a previous one (a key change). */
+  dialplanSigning?: DialplanSigning;
 }
 
 /** Channels the fake AMI answers "Channel does not exist" for, though the simulator has them. */
@@ -75,6 +77,7 @@ export class CallRig {
     if (mode === 'closed-port') amiSettings = { host: '127.0.0.1', port: await closedPort(), ...AMI_USER };
     const host = await startTestHost({
       ami: amiSettings, crmCa: testCa().caPem, limits: options.limits, decisionFlushMs: 20, ...(options.logger ? { logger: options.logger } : {}),
+      dialplanSigning: options.dialplanSigning,
     });
     if (ami) assert.ok(await ami.waitForLogin(3000), 'the host logs in to the fake AMI');
     const admin = await host.signIn();
