@@ -8,6 +8,7 @@
  */
 import { connect } from 'node:net';
 import { formatAgiHeader } from './agi-header';
+import { seededRandom } from './seeded-random';
 
 export interface AgiFuzzOptions {
   port: number;
@@ -39,18 +40,6 @@ export interface AgiFuzzResult {
 }
 
 type Step = { write: string | Buffer } | { pause: number } | { end: 'close' | 'reset' | 'wait' };
-
-/** mulberry32: small, fast and repeatable. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function runAgiFuzz(options: AgiFuzzOptions): Promise<AgiFuzzResult> {
   const next = seededRandom(options.seed ?? 1);

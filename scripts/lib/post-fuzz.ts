@@ -7,6 +7,7 @@
  * (1,000 posts) and by test/web/post-bodies.test.ts (fewer).
  */
 import { PageClient, type PageResponse } from './page-client';
+import { seededRandom } from './seeded-random';
 
 export interface FuzzTarget {
   path: string;
@@ -40,20 +41,8 @@ type Shape = 'form' | 'json' | 'other';
 const ODD_NAMES = ['toString', 'valueOf', '__proto__', 'constructor', 'hasOwnProperty', 'length', 'a[b]', 'x[]', '_csrf', 'action', 'enabled', 'confirmed'];
 const ODD_TEXT = ['', ' ', 'x', 'yes', 'save', 'test', 'add_row', 'remove_row:0', 'up:1', '0', '-1', '1e309', 'NaN', 'null', '%zz', '%00', 'a\r\nb', '\u0000', '\ud800', '<script>x</script>', '{"a":1}', 'Gold', '+15550001111', 'extension:100', 'queue:103', 'crm-routing:1', 'https://', 'https://127.0.0.1:1/x', 'javascript:alert(1)'];
 
-/** mulberry32: small, fast and repeatable. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export async function fuzzPosts(options: FuzzOptions): Promise<FuzzResult> {
-  const next = random(options.seed ?? 1);
+  const next = seededRandom(options.seed ?? 1);
   const pick = <T>(list: readonly T[]): T => list[Math.floor(next() * list.length)]!;
   const result: FuzzResult = { statuses: new Map(), serverErrors: [], byShape: new Map(), posts: 0, signIns: 0 };
   let client = await PageClient.signIn(options.url, options.user);

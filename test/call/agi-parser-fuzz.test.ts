@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { AgiParser, type AgiParserEvent, type AgiParserOptions } from '../../src/call/agi-parser';
+import { seededRandom as random } from '../../scripts/lib/seeded-random';
 import { FULL_HEADER, HEADER_WITHOUT_CALLER_ID, HEADER_WITH_ARGS, USAGE_BLOCK } from '../support/agi-transcripts';
 
 const TRANSCRIPTS: Record<string, string> = {
@@ -53,17 +54,6 @@ describe('AgiParser under any chunking', () => {
   }
 });
 
-/** A small deterministic PRNG so a failing run can be replayed from its seed. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const ALPHABET = Buffer.from('agi_: \n\r\n()=-0123456789result HANGUP 200 510 520-520 \u0000\u00ff');
 const SEEDS = Object.values(TRANSCRIPTS).map((text) => Buffer.from(text));
