@@ -169,14 +169,14 @@ const RULE_FORM_FIELDS = [
 export function fuzzTargets(ruleId: number, didId: number, integrationFields: Record<string, string[]>): FuzzTarget[] {
   return [
     { path: '/crm/routing/new', fields: RULE_FORM_FIELDS },
-    { path: `/crm/routing/${ruleId}/edit`, fields: RULE_FORM_FIELDS },
-    { path: `/crm/routing/${ruleId}/test`, fields: ['callerId', 'dtmf', 'did'] },
+    { path: `/crm/routing/${ruleId}/edit`, fields: [...RULE_FORM_FIELDS, 'testCallerId', 'testDtmf', 'testDid', 'secretDraft'] },
     { path: `/crm/routing/${ruleId}/delete`, fields: [] },
     ...Object.entries(integrationFields).flatMap(([crm, fields]) => [
-      { path: `/crm/integration/${crm}`, fields: [...fields, 'enabled', 'action'] },
+      { path: `/crm/integration/${crm}`, fields: [...fields, 'enabled', 'action', 'secretDraft', 'confirmDisable'] },
       { path: `/crm/integration/${crm}/fields`, fields: ['module', 'username', 'password'], json: true },
     ]),
     { path: '/dids', fields: ['number', 'destination'] },
+    { path: '/ivrs/200', fields: ['option_0', 'option_1', 'option_2', 'option_9'] },
     { path: `/dids/${didId}/delete`, fields: [] },
     { path: '/license', fields: ['crm_routing'] },
     { path: '/login', fields: ['username', 'password', 'next'] },

@@ -8,7 +8,8 @@
 import assert from 'node:assert/strict';
 import type { Locator, Page } from 'playwright-core';
 import { nextDialog, signInThroughLoginPage, submit, useBrowser } from '../support/browser';
-import { startTestHost, type SignedInAgent, type TestHost } from '../support/test-host';
+import { DialplanSigner } from '../../src/call/dialplan-signature';
+import { startTestHost, TEST_SECRET_KEY, type SignedInAgent, type TestHost } from '../support/test-host';
 
 describe('Rules in use: IVRs, DIDs, delete, disable, license (Chromium)', function () {
   this.timeout(90_000);
@@ -52,7 +53,7 @@ describe('Rules in use: IVRs, DIDs, delete, disable, license (Chromium)', functi
       '[ivr-200]', 'exten => s,1,Answer()', ' same => n,WaitExten(10)',
       'exten => 1,1,Goto(ext-queues,103,1)',
       `exten => 2,1,NoOp(CRM Routing rule ${rule})`,
-      ` same => n,AGI(agi://127.0.0.1:${t.agiPort}/crm-routing?rule=${rule}&tenant=default)`,
+      ` same => n,AGI(agi://127.0.0.1:${t.agiPort}/crm-routing?rule=${rule}&tenant=default&sig=${new DialplanSigner(TEST_SECRET_KEY).sign(rule!, 'default')})`,
       ' same => n,Goto(ext-local,100,1)',
     ].join('\n'));
     assert.equal(await page.getByLabel('Key 2', { exact: true }).first().inputValue(), `crm-routing:${rule}`);
@@ -79,7 +80,7 @@ describe('Rules in use: IVRs, DIDs, delete, disable, license (Chromium)', functi
     await destination.selectOption({ label: 'DID tiers' });
     await submit(page, page.getByRole('button', { name: 'Save DID' }));
     assert.equal(await page.getByRole('status').textContent(), 'DID 5551234 now goes to CRM Routing: DID tiers (DID). Copy its dialplan below into Asterisk.');
-    assert.match((await page.locator('.host-dialplan').first().textContent()) ?? '', new RegExp(`AGI\\(agi://127\\.0\\.0\\.1:${t.agiPort}/crm-routing\\?rule=${ids['DID tiers']}&tenant=default\\)`));
+    assert.match((await page.locator('.host-dialplan').first().textContent()) ?? '', new RegExp(`AGI\\(agi://127\\.0\\.0\\.1:${t.agiPort}/crm-routing\\?rule=${ids['DID tiers']}&tenant=default&sig=${new DialplanSigner(TEST_SECRET_KEY).sign(ids['DID tiers']!, 'default')}\\)`));
   });
 
   it('lists what uses each rule, and asks before removing one in use with the exact question and what uses it', async () => {

@@ -63,7 +63,7 @@ describe('After a dialplan key change: old lines route until the grace period en
     rig = await CallRig.start({ dialplanSigning: { key: NEW_KEY, previousKey: TEST_SECRET_KEY, acceptPreviousUntil: new Date(Date.now() + 3_600_000) } });
     const rule = await rig.createRule({ url: rig.route('/gold', () => ({ body: { value: 'gold' } })), rows: [{ operator: 'eq', value: 'gold', destination: 'queue:103' }] });
     const oldLine = signedScript(rule, ADMIN.tenantId);
-    const newLine = (await rig.host.host.plugin.routingDestinations(ADMIN.tenantId)).find((r) => r.ruleId === rule)!.agiUrl.replace(/^agi:\/\/[^/]+\//, '');
+    const newLine = (await rig.host.host.plugin.routingDestinations(ADMIN.tenantId)).find((r) => r.ruleId === rule)!.agiUrl!.replace(/^agi:\/\/[^/]+\//, '');
     assert.notEqual(newLine, oldLine, 'the DIDs page shows the line signed with the new key');
     assert.equal((await rig.call(undefined, { script: oldLine })).variables.CRM_ROUTING_OUTCOME, 'MATCH');
     assert.equal((await rig.call(undefined, { script: newLine })).variables.CRM_ROUTING_OUTCOME, 'MATCH');
@@ -74,7 +74,7 @@ describe('After a dialplan key change: old lines route until the grace period en
     rig = await CallRig.start({ dialplanSigning: { key: NEW_KEY, previousKey: TEST_SECRET_KEY, acceptPreviousUntil: new Date(Date.now() - 1_000) } });
     const rule = await rig.createRule({ url: rig.route('/gold', () => ({ body: { value: 'gold' } })), rows: [{ operator: 'eq', value: 'gold', destination: 'queue:103' }] });
     assert.equal((await rig.call(undefined, { script: signedScript(rule, ADMIN.tenantId) })).variables.CRM_ROUTING_STATUS, 'FORBIDDEN');
-    const newLine = (await rig.host.host.plugin.routingDestinations(ADMIN.tenantId)).find((r) => r.ruleId === rule)!.agiUrl.replace(/^agi:\/\/[^/]+\//, '');
+    const newLine = (await rig.host.host.plugin.routingDestinations(ADMIN.tenantId)).find((r) => r.ruleId === rule)!.agiUrl!.replace(/^agi:\/\/[^/]+\//, '');
     assert.equal((await rig.call(undefined, { script: newLine })).variables.CRM_ROUTING_OUTCOME, 'MATCH');
   });
 });

@@ -48,8 +48,10 @@ describe('CRM egress policy on the pages: a host that leaves it at its default (
     const saved = await admin.post('/crm/routing/new', ruleFormFields({ name: 'Metadata probe', url: 'https://169.254.169.254/latest/meta-data/iam', rows: [{ operator: 'eq', value: 'gold', destination: 'queue:103' }] }));
     assert.equal(saved.status, 303, saved.text.slice(0, 500));
     const rule = (await t.host.plugin.routingDestinations(ADMIN.tenantId)).find((r) => r.name === 'Metadata probe')!;
-    await admin.get(`/crm/routing/${rule.ruleId}/edit`);
-    const tested = await admin.post(`/crm/routing/${rule.ruleId}/test`, { callerId: '+15550001111', dtmf: '', did: '' });
+    const form = await admin.get(`/crm/routing/${rule.ruleId}/edit`);
+    const version = /name="version" value="(\d+)"/.exec(form.text)?.[1] ?? '';
+    const fields = ruleFormFields({ name: 'Metadata probe', url: 'https://169.254.169.254/latest/meta-data/iam', rows: [{ operator: 'eq', value: 'gold', destination: 'queue:103' }] }, Number(version));
+    const tested = await admin.post(`/crm/routing/${rule.ruleId}/edit`, { ...fields, action: 'test', testCallerId: '+15550001111', testDtmf: '', testDid: '' });
     assert.equal(tested.status, 200);
     assert.match(textOf(tested.text, 'test-answer'), /^EGRESS: The Custom CRM is at 169\.254\.169\.254, a cloud metadata endpoint: CRM traffic never goes there\.$/);
     assert.equal(textOf(tested.text, 'test-outcome'), 'CRM_ERROR');

@@ -49,13 +49,14 @@ describe('Posts of any body shape: 415 for a type a route does not take, never a
     const shapes: Array<[string, string]> = [
       ['/crm/routing/new', 'name=a&name=b&toString=x&__proto__=y&constructor=z&row_operator=eq&row_operator=lt'],
       ['/crm/integration/vtiger', 'url=a&url=b&enabled=yes&enabled=no&action=test&action=save&hasOwnProperty=1'],
-      ['/crm/routing/1/test', 'callerId=%2B1&callerId=%2B2&dtmf[]=1&did=%zz'],
+      ['/crm/routing/1/edit', 'action=test&testCallerId=%2B1&testCallerId=%2B2&testDtmf[]=1&testDid=%zz'],
+      ['/ivrs/200', 'option_1=a&option_1=b&option_2[x]=y&toString=1'],
     ];
     for (const [path, body] of shapes) {
       const res = await admin.agent.post(path).set('x-csrf-token', admin.token).type('form').send(`_csrf=${encodeURIComponent(admin.token)}&${body}`);
       assert.ok(res.status < 500, `${path}: ${res.status} ${res.text.slice(0, 200)}`);
     }
-    for (const path of ['/crm/routing/new', '/crm/integration/vtiger', '/crm/routing/1/test', '/crm/routing/1/delete']) {
+    for (const path of ['/crm/routing/new', '/crm/integration/vtiger', '/crm/routing/1/edit', '/crm/routing/1/delete', '/ivrs/200', '/dids']) {
       const res = await admin.agent.post(path).set('x-csrf-token', admin.token);
       assert.ok(res.status < 500, `${path} without a body: ${res.status}`);
     }
