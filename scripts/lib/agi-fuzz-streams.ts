@@ -8,6 +8,7 @@
  */
 import { connect } from 'node:net';
 import { formatAgiHeader } from './agi-header';
+import { asteriskReply, onCommandLines } from './command-lines';
 import { seededRandom } from './seeded-random';
 
 export interface AgiFuzzOptions {
@@ -161,17 +162,9 @@ async function runStream(options: AgiFuzzOptions, steps: Step[], { valid, answer
   }
   let serverEnded = false;
   let moved = false;
-  let buffered = '';
-  socket.setEncoding('latin1');
-  socket.on('data', (text: string) => {
-    buffered += text;
-    let newline: number;
-    while ((newline = buffered.indexOf('\n')) !== -1) {
-      const line = buffered.slice(0, newline);
-      buffered = buffered.slice(newline + 1);
-      if (line.startsWith('SET CONTEXT')) moved = true;
-      if (answers) socket.write(line.startsWith('SET VARIABLE') || line.startsWith('VERBOSE') ? '200 result=1\n' : '200 result=0\n');
-    }
+  onCommandLines(socket, (line) => {
+    if (line.startsWith('SET CONTEXT')) moved = true;
+    if (answers) socket.write(asteriskReply(line));
   });
   const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
   socket.once('end', () => {

@@ -4,6 +4,7 @@
  */
 import { connect } from 'node:net';
 import { formatAgiHeader } from './agi-header';
+import { asteriskReply, onCommandLines } from './command-lines';
 
 /**
  * A valid call that sends `garbage` lines that are no reply right after its header (in chunks, as
@@ -14,8 +15,6 @@ export function garbageCall(port: number, script: string, garbage: number, n = 0
   return new Promise((resolve) => {
     const socket = connect({ port, host: '127.0.0.1', allowHalfOpen: true });
     let moved = '';
-    let pending = '';
-    socket.setEncoding('latin1');
     socket.on('error', () => undefined);
     socket.once('connect', () => {
       socket.write(formatAgiHeader({
@@ -27,15 +26,9 @@ export function garbageCall(port: number, script: string, garbage: number, n = 0
       const line = 'this is not an AGI reply\n';
       for (let sent = 0; sent < garbage; sent += 1000) socket.write(line.repeat(Math.min(1000, garbage - sent)));
     });
-    socket.on('data', (text: string) => {
-      pending += text;
-      let newline: number;
-      while ((newline = pending.indexOf('\n')) !== -1) {
-        const command = pending.slice(0, newline);
-        pending = pending.slice(newline + 1);
-        if (command.startsWith('SET CONTEXT')) moved = command.slice(12).replace(/"/g, '');
-        socket.write(command.startsWith('SET VARIABLE') ? '200 result=1\n' : '200 result=0\n');
-      }
+    onCommandLines(socket, (command) => {
+      if (command.startsWith('SET CONTEXT')) moved = command.slice(12).replace(/"/g, '');
+      socket.write(asteriskReply(command));
     });
     socket.once('end', () => socket.end('HANGUP\n'));
     socket.once('close', () => resolve(moved));
