@@ -16,12 +16,14 @@ import { DEADLINE_MAX_SECONDS } from '../../src/domain/rule';
 import { AsteriskSimulator } from '../../scripts/lib/asterisk-simulator';
 import { ReferenceCatalog } from '../../scripts/host/catalog';
 import { answerConsent } from '../support/consent-client';
+import { LOCAL_FAKES } from '../support/connector-harness';
 import { createRule, ROWS, saveIntegration } from '../support/crm-call-rig';
 import { KNOWN_CALLERS, type CrmCase, type StartedCrm } from '../support/crm-cases';
 import { anotherConnectionPool } from '../support/databases';
 import { BullhornFake } from '../support/fakes/bullhorn-fake';
 import { testCa } from '../support/test-ca';
 import { ADMIN, silentLogger, startTestHost, TEST_SECRET_KEY, type TestHost } from '../support/test-host';
+import { signedScript } from './support/call-rig';
 
 const CALLS = 1000;
 const IN_FLIGHT_PER_NODE = 50;
@@ -85,7 +87,7 @@ describe('Two nodes on one MariaDB database share a single-use refresh token', f
         const batch = Array.from({ length: IN_FLIGHT_PER_NODE }, (_, k) => i + k * nodes.length).filter((n) => n < CALLS);
         await Promise.all(batch.map(async (n) => {
           const caller = KNOWN_CALLERS[n % KNOWN_CALLERS.length]!;
-          const call = await asterisk.placeCall({ agiPort, script: `crm-routing?rule=${ruleId}`, callerId: caller.phone, did: '5551234' });
+          const call = await asterisk.placeCall({ agiPort, script: signedScript(ruleId, ADMIN.tenantId), callerId: caller.phone, did: '5551234' });
           const row = ROWS.findIndex((r) => r.value === caller.value) + 1;
           const ok = call.variables.CRM_ROUTING_OUTCOME === 'MATCH' && call.variables.CRM_ROUTING_ROW === String(row) && call.ended.kind === 'dialplan';
           const key = ok ? `node ${node + 1}: routed from the CRM` : `node ${node + 1}: ${call.variables.CRM_ROUTING_OUTCOME ?? call.ended.kind} ${call.variables.CRM_ROUTING_VALUE ?? ''}`;
@@ -124,5 +126,7 @@ function secondNode(db: Knex): HostContext {
     logger: silentLogger,
     secretKey: TEST_SECRET_KEY,
     crmCa: testCa().caPem,
+    // The fake CRM listens on 127.0.0.1, which the default egress policy refuses.
+    crmEgress: LOCAL_FAKES,
   };
 }
