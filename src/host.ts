@@ -109,6 +109,26 @@ export type RuleUses = Record<number, RuleUse[]>;
  */
 export type HostRuleUsage = (tenantId: string, ruleIds: readonly number[]) => RuleUses | Promise<RuleUses>;
 
+/** One of the host's extensions, with the name and e-mail of the person it belongs to. */
+export interface DirectoryEntry {
+  /** The extension number: "101". */
+  extension: string;
+  /** Who answers it: "Ana Reception". */
+  name: string;
+  /** The user's e-mail, the key a CRM user is found by (owner routing, call-log owners). */
+  email?: string;
+}
+
+/**
+ * The host's extensions and their users (optional). With it a rule can send a caller to the
+ * extension of the CRM record's owner, and a logged call gets the answering agent as its CRM
+ * owner; without it both fall back (the default destination, the integration's user).
+ */
+export interface HostDirectory {
+  /** The tenant's extension with this e-mail (case-insensitive) or this number; undefined when none. */
+  find(tenantId: string, key: { email: string } | { extension: string }): DirectoryEntry | undefined | Promise<DirectoryEntry | undefined>;
+}
+
 /** AMI connection settings; without them the plugin moves calls with AGI alone. */
 export interface AmiSettings {
   host: string;
@@ -216,6 +236,8 @@ export interface HostContext {
   dialplanSigning?: DialplanSigning;
   /** Where CRM traffic may go. Default: public addresses only (loopback and private ranges refused). */
   crmEgress?: CrmEgressPolicy;
+  /** The host's extensions with their users' names and e-mails (optional; see HostDirectory). */
+  directory?: HostDirectory;
 }
 
 /** A rule as the host offers it on the DID / IVR destination pickers. */

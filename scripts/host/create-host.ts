@@ -16,6 +16,7 @@ import type { CallLimits } from '../../src/config';
 import type { AgiSettings, AmiSettings, CrmEgressPolicy, DialplanSigning, HostContext, HostLogger, MenuEntry, PluginHandle } from '../../src/host';
 import { formFields, formText } from '../../src/web/body-types';
 import { ReferenceCatalog } from './catalog';
+import { ReferenceDirectory } from './directory';
 import { didRoutes } from './did-routes';
 import { hostErrorHandler } from './error-pages';
 import { hostSignIn } from './host-auth';
@@ -117,6 +118,7 @@ export async function startReferenceHost(options: ReferenceHostOptions): Promise
     ...(options.publicUrl ? { publicUrl: options.publicUrl } : {}),
     dialplanSigning: options.dialplanSigning,
     crmEgress: options.crmEgress,
+    directory: new ReferenceDirectory(),
   };
   const plugin = await register(hostContext, { limits: options.limits, lookupCacheTtlSeconds: options.lookupCacheTtlSeconds, decisionFlushMs: options.decisionFlushMs });
 
