@@ -6,6 +6,7 @@
 import type { z } from 'zod';
 import type { HostLogger } from '../host';
 import type { CrmKind } from '../domain/crm-kinds';
+import type { CallLogWriter } from './call-log-writer';
 import type { CrmConnector, LookupRequest } from './connector';
 import type { CrmErrorCode } from './shared/crm-error';
 import type { HttpClient } from './shared/http-client';
@@ -58,8 +59,11 @@ export interface CrmField {
   type: string;
 }
 
-/** A configured CRM: the call-path lookup plus the Integration page's tools. */
-export interface IntegrationConnector extends CrmConnector {
+/**
+ * A configured CRM: the call-path lookup plus the Integration page's tools, and (where the CRM's
+ * writer is built) the call log's `logCall` / `findLoggedCall`.
+ */
+export interface IntegrationConnector extends CrmConnector, Partial<CallLogWriter> {
   /** A real authentication and a sample lookup; reports precisely what went wrong. */
   testConnection(credentials: Credentials, signal: AbortSignal): Promise<TestReport>;
   /** Modules / entities a rule can search (Contacts, Leads, Accounts...). */
