@@ -38,9 +38,10 @@ export class OwnerRouting {
   async resolve(rule: Rule, decision: RoutingDecision, value: string, remainingMs: number, stop: readonly StopSource[] = []): Promise<OwnerResolution> {
     const key = ownerKeyOf(decision);
     if (!key) return { decision, owner: null };
-    const signals = [AbortSignal.timeout(Math.max(MIN_OWNER_MS, remainingMs)), ...stop.map((s) => (s instanceof AbortSignal ? s : s.signal))];
-    const signal = AbortSignal.any(signals);
-    const found = await within(this.find(rule, key, value, signal), signal).catch((err: unknown): OwnerFound => ({
+    const limit = Math.round(Math.max(MIN_OWNER_MS, Number.isFinite(remainingMs) ? remainingMs : 0));
+    const signal = AbortSignal.any([AbortSignal.timeout(limit), ...stop.map((s) => (s instanceof AbortSignal ? s : s.signal))]);
+    // Whatever a directory or connector throws, the call still goes somewhere: the default.
+    const found = await within(Promise.resolve().then(() => this.find(rule, key, value, signal)), signal).catch((err: unknown): OwnerFound => ({
       kind: 'unknown', owner: ownerValue(value) ?? null, why: signal.aborted ? 'The deadline passed before the owner was found.' : `The owner could not be looked up: ${(err as Error)?.message ?? String(err)}`,
     }));
     const resolved = ownerDecision(rule, decision, found);
