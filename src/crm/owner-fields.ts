@@ -25,7 +25,7 @@ export const OWNER_FIELDS: Partial<Record<CrmKind, OwnerField>> = {
   salesforce: entry('salesforce', 'Owner.Email', 'email', 'in the record (the Owner relationship)'),
   zoho: entry('zoho', 'Owner.email', 'email', 'in the record (Owner is {name, id, email})'),
   hubspot: entry('hubspot', 'hubspot_owner_id', 'user_id', 'GET /crm/v3/owners/{id}, email'),
-  pipedrive: entry('pipedrive', 'owner_id', 'user_id', 'GET /v1/users/{id}, email'),
+  pipedrive: entry('pipedrive', 'owner_id', 'user_id', 'GET /api/v1/users/{id}, data.email'),
   dynamics: entry('dynamics', 'ownerid', 'user_id', 'Dynamics 365: GET systemusers({id})?$select=internalemailaddress; CRM 2015: SystemUserSet(guid\'{id}\'), InternalEMailAddress'),
   sugarcrm: entry('sugarcrm', 'assigned_user_id', 'user_id', 'GET /rest/{version}/Users/{id}, email1'),
   suitecrm: entry('suitecrm', 'assigned_user_id', 'user_id', 'v8: GET /Api/V8/module/Users/{id}, email1; v4_1: get_entry Users, email1'),
