@@ -105,7 +105,8 @@ export class SuiteCrmV8Protocol implements SuiteCrmProtocol<V8Session> {
     try {
       return v8UserEmail(await this.get(session, v8UserPath(userId), v8UserAnswer, signal, OWNER_READ));
     } catch (err) {
-      if (err instanceof CrmError && err.code === 'NOT_FOUND_URL') return null;
+      // SuiteCRM answers an id no user has with 400 "... is not found" (getBeanSafe's DomainException) or 404.
+      if (err instanceof CrmError && (err.code === 'NOT_FOUND_URL' || (err.details.status === 400 && /not found/i.test(err.message)))) return null;
       throw err;
     }
   }
