@@ -10,7 +10,10 @@
  * Lookup: `GET {api_domain}/crm/v8/{Module}/search?phone={digits}&fields=...&per_page=200&page=1`.
  * Zoho's `phone` search covers every phone field of the module; only the national digits are
  * sent. `fields` holds the rule's field, the module's phone fields (for the re-check),
- * Modified_Time (for the pick) and id. 204 No Content is "not found". Phone fields come from a
+ * Modified_Time (for the pick) and id. A field with one part after a dot reads that part of a
+ * lookup: `Owner.email` asks for `Owner` ({name, id, email}) and gives its e-mail (the record
+ * owner, for "Owner's extension" rows; `Owner` alone gives the name). 204 No Content is "not
+ * found". Phone fields come from a
  * built-in list for Leads/Contacts/Accounts and from `GET /crm/v8/settings/fields` (cached).
  *
  * Several matches: the most recently modified record (Modified_Time), then the lowest id. Zoho's

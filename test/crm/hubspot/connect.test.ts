@@ -70,6 +70,6 @@ describe('HubSpot Connect (OAuth app) and sign-in help', () => {
     assert.match(texts, /service key/i);
     assert.match(texts, /Development > Keys > Service keys/);
     assert.doesNotMatch(texts, /Settings > Integrations > Private apps|Private app access token/i);
-    assert.match(hubspotDefinition.fields.find((f) => f.name === 'accessToken')!.help, /crm\.objects\.contacts\.read and crm\.objects\.companies\.read/);
+    assert.match(hubspotDefinition.fields.find((f) => f.name === 'accessToken')!.help, /crm\.objects\.contacts\.read, crm\.objects\.companies\.read and crm\.objects\.owners\.read/);
   });
 });

@@ -47,7 +47,6 @@ export class PipedriveFake extends VendorFake {
     { id: 7, key: TIER_KEY, name: 'Customer tier', field_type: 'enum', options: [{ id: 31, label: 'Gold' }, { id: 32, label: 'Silver' }] },
     { id: 8, key: NOTE_KEY, name: 'Note', field_type: 'varchar' },
     { id: 9, key: 'f00d'.repeat(10), name: 'Note', field_type: 'text' },
-    { id: 10, key: 'owner_id', name: 'Owner', field_type: 'user' },
   ];
   readonly organizationFields: PipedriveFakeField[] = [
     { id: 20, key: 'name', name: 'Name', field_type: 'varchar' },
