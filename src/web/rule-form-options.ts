@@ -6,6 +6,7 @@ import type { CatalogEntry } from '../host';
 import type { CrmKind } from '../domain/crm-kinds';
 import { DESTINATION_TYPES, DESTINATION_TYPE_LABELS, OWNER_KEYS, OWNER_KEY_LABELS, type DestinationType } from '../domain/destination';
 import { OPERATORS, OPERATOR_INFO, type OperatorInfo } from '../domain/operators';
+import { OWNER_FIELDS } from '../crm/owner-fields';
 
 /** An enabled integration as the rule form offers it. */
 export interface IntegrationChoice {
@@ -30,6 +31,8 @@ export interface FormOptions {
   defaults: Array<{ group: string; entries: Array<{ value: string; label: string }> }>;
   recordings: CatalogEntry[];
   integrations: IntegrationChoices;
+  /** Which CRM field names the record's owner, per CRM (for "Owner's extension" rows). */
+  ownerFields: Array<{ crm: string; field: string; holds: string }>;
 }
 
 export function formOptions(catalog: CatalogEntry[], integrations: IntegrationChoices): FormOptions {
@@ -47,5 +50,6 @@ export function formOptions(catalog: CatalogEntry[], integrations: IntegrationCh
     defaults,
     recordings: catalog.filter((e) => e.kind === 'recording'),
     integrations,
+    ownerFields: Object.values(OWNER_FIELDS).map((f) => ({ crm: f.label, field: f.field, holds: f.key === 'email' ? "the owner's e-mail" : "the owner's CRM user id" })),
   };
 }

@@ -96,6 +96,7 @@ describe("Live call routing: the record owner's extension", function () {
       const form = await rig.admin.get(`/crm/routing/${byExtension}/edit`);
       assert.match(form.text, /<option value="owner" selected>Owner&#39;s extension<\/option>/);
       assert.match(form.text, /<option value="extension" data-type="owner" selected>the value is the owner&#39;s extension number<\/option>/);
+      assert.match(form.text, /<dt>HubSpot: <code>hubspot_owner_id<\/code><\/dt><dd>Holds the owner&#39;s CRM user id\.<\/dd>/, 'the form says which field names the owner');
     });
   });
 
