@@ -13,7 +13,7 @@ import express, { type Request, type Response } from 'express';
 import type { Knex } from 'knex';
 import { register } from '../../src/index';
 import type { CallLimits } from '../../src/config';
-import type { AgiSettings, AmiSettings, CrmEgressPolicy, DialplanSigning, HostContext, HostLogger, MenuEntry, PluginHandle } from '../../src/host';
+import type { AgiSettings, AmiSettings, CrmEgressPolicy, DialplanSigning, HostContext, HostDirectory, HostLogger, MenuEntry, PluginHandle } from '../../src/host';
 import { formFields, formText } from '../../src/web/body-types';
 import { ReferenceCatalog } from './catalog';
 import { ReferenceDirectory } from './directory';
@@ -55,6 +55,8 @@ export interface ReferenceHostOptions {
   dialplanSigning?: DialplanSigning;
   /** Where CRM traffic may go (default: public addresses only). */
   crmEgress?: CrmEgressPolicy;
+  /** The host's directory of extensions and their users' e-mails; `false`: a host without one. Default: the seeded one. */
+  directory?: HostDirectory | false;
 }
 
 export interface ReferenceHost {
@@ -118,7 +120,7 @@ export async function startReferenceHost(options: ReferenceHostOptions): Promise
     ...(options.publicUrl ? { publicUrl: options.publicUrl } : {}),
     dialplanSigning: options.dialplanSigning,
     crmEgress: options.crmEgress,
-    directory: new ReferenceDirectory(),
+    ...(options.directory === false ? {} : { directory: options.directory ?? new ReferenceDirectory() }),
   };
   const plugin = await register(hostContext, { limits: options.limits, lookupCacheTtlSeconds: options.lookupCacheTtlSeconds, decisionFlushMs: options.decisionFlushMs });
 

@@ -17,6 +17,7 @@ import type { AgiRequest } from './agi-request';
 import type { AgiSession } from './agi-session';
 import { collectDigits } from './dtmf';
 import { lookupWithin } from './lookup-within';
+import type { OwnerRouting } from './owner-routing';
 import type { RuleConnectors } from '../crm/rule-connectors';
 import type { DialplanSigner } from './dialplan-signature';
 import { readRuleRequest } from './rule-request';
@@ -38,6 +39,8 @@ export interface CallFlowDeps {
   agiPath: string;
   /** Checks the signature of the dialplan line a call comes from. */
   signer: DialplanSigner;
+  /** Turns the owner an "Owner's extension" row names into their extension (host directory, CRM users). */
+  owners: Pick<OwnerRouting, 'resolve'>;
 }
 
 interface Refusal {
@@ -132,13 +135,24 @@ export class CallFlow {
       if (bounded.result.kind === 'value') value = bounded.result.value;
       if (bounded.result.kind === 'error') error = { code: bounded.result.code, message: bounded.result.message };
     }
-    await this.finish(session, request, rule, decide(rule, lookup), { started, dtmf, value, error, lookupMs, useAmi: true });
+    let decision = decide(rule, lookup);
+    let owner: { owner: string | null; why?: string } = { owner: null };
+    if (decision.outcome === 'MATCH' && decision.destination.type === 'owner') {
+      // The owner's look-up shares the rule's deadline with the CRM lookup before it.
+      const remainingMs = rule.deadlineSeconds * 1000 - (performance.now() - started);
+      const resolved = await this.deps.owners.resolve(rule, decision, value ?? '', remainingMs, [session.hangup, stopping]);
+      if (session.hangupReceived || session.isClosed) return this.hungUp(session, request, rule, started, dtmf, lookupMs);
+      ({ decision } = resolved);
+      owner = { owner: resolved.owner, ...(resolved.why ? { why: resolved.why } : {}) };
+      if (resolved.why) session.log.info('The record\'s owner has no extension; using the default destination', { owner: resolved.owner, why: resolved.why });
+    }
+    await this.finish(session, request, rule, decision, { started, dtmf, value, error, lookupMs, useAmi: true, owner: owner.owner, ownerNote: owner.why ?? null });
   }
 
   /** Sets the variables, moves the call, closes, records. */
   private async finish(
     session: AgiSession, request: AgiRequest, rule: Rule, decision: RoutingDecision,
-    call: { started: number; dtmf: string; value: string | null; error: { code: string; message: string } | null; lookupMs: number | null; useAmi: boolean },
+    call: CallFacts & { useAmi: boolean },
   ): Promise<void> {
     let { outcome, rowIndex, destination } = decision;
     let target = this.deps.destinations.target(rule.tenantId, destination, decision.voicemail ? { voicemail: decision.voicemail } : {});
@@ -250,9 +264,21 @@ function variableSafe(value: string): string {
   return value.replace(/[\u0000-\u001f\u007f]/g, ' ').slice(0, VALUE_VARIABLE_LIMIT);
 }
 
+/** What a call learnt on its way, for its decision record. */
+interface CallFacts {
+  started: number;
+  dtmf: string;
+  value: string | null;
+  error: { code: string; message: string } | null;
+  lookupMs: number | null;
+  /** "Owner's extension" rows: who the value named, and why they got no extension. */
+  owner?: string | null;
+  ownerNote?: string | null;
+}
+
 function record(
   rule: Rule, request: AgiRequest,
-  call: { started: number; dtmf: string; value: string | null; error: { code: string; message: string } | null; lookupMs: number | null },
+  call: CallFacts,
   moved: { outcome: Outcome; rowIndex: number | null; destination: DestinationRef | null; method: MoveMethod },
 ): Decision {
   return {
@@ -261,5 +287,6 @@ function record(
     errorCode: call.error?.code ?? null, errorMessage: call.error?.message ?? null, outcome: moved.outcome,
     rowIndex: moved.rowIndex, destination: moved.destination, method: moved.method,
     lookupMs: call.lookupMs === null ? null : Math.round(call.lookupMs), totalMs: Math.round(performance.now() - call.started), createdAt: new Date(),
+    owner: call.owner ?? null, ownerNote: call.ownerNote ?? null,
   };
 }

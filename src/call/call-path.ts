@@ -15,6 +15,7 @@ import { AgiServer } from './agi-server';
 import { CallFlow } from './call-flow';
 import { DecisionLog } from './decision-log';
 import { DialplanSigner } from './dialplan-signature';
+import { OwnerRouting } from './owner-routing';
 import { RateLimitedLogger } from './log-limit';
 import { RuleTester } from './rule-tester';
 import { SnapshotCache } from './snapshot-cache';
@@ -86,8 +87,9 @@ export async function startCallPath({ host, store, config, lookups, decisionFlus
   const decisions = new DecisionLog(store.decisions, { logger, retentionDays: config.decisionRetentionDays, ...(decisionFlushMs === undefined ? {} : { flushMs: decisionFlushMs }) });
   // Whoever reaches the AGI port decides how many bad connections and lines there are: their warnings are rate limited.
   const callLog = new RateLimitedLogger(logger);
+  const owners = new OwnerRouting(host.directory, connectors);
   const flow = new CallFlow({
-    rules, license: host.license, destinations: host.destinations, connectors: lookups ?? connectors, ami, decisions, logger: callLog, agiPath: config.manifest.agiPath, signer,
+    rules, license: host.license, destinations: host.destinations, connectors: lookups ?? connectors, ami, decisions, logger: callLog, agiPath: config.manifest.agiPath, signer, owners,
   });
   const limits = config.limits;
   const agi = await AgiServer.create({
@@ -104,7 +106,7 @@ export async function startCallPath({ host, store, config, lookups, decisionFlus
   return {
     rules,
     connectors,
-    tester: new RuleTester(connectors, host.destinations),
+    tester: new RuleTester(connectors, host.destinations, owners),
     signer,
     rulesChanged: () => rules.reload(),
     integrationsChanged: () => integrations.reload(),

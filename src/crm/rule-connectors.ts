@@ -9,6 +9,7 @@ import { CRM_LABELS, type CrmKind } from '../domain/crm-kinds';
 import type { Rule } from '../domain/rule';
 import type { IntegrationRecord } from '../store/integration-store';
 import type { CrmConnector, LookupResult } from './connector';
+import type { OwnerEmailResult } from './owner-lookup';
 import { CustomCrmConnector } from './custom-crm';
 import type { HttpClient } from './shared/http-client';
 import type { ConnectorServices, IntegrationConnector } from './integration';
@@ -66,6 +67,26 @@ export class RuleConnectors {
     }
     const built = this.integration(rule.tenantId, source.crm);
     return built instanceof FailingConnector ? built : built.cached;
+  }
+
+  /**
+   * The e-mail of the CRM user a rule's value names ("Owner's extension" rows keyed by user id),
+   * from the rule's integration; a CRM whose records carry the e-mail itself says so.
+   */
+  async ownerEmail(rule: Rule, ownerId: string, signal: AbortSignal): Promise<OwnerEmailResult> {
+    const source = rule.source;
+    if (source.kind === 'custom') {
+      return { kind: 'error', code: 'CONFIG', message: 'A Custom CRM cannot look users up: have it answer with the owner\'s e-mail or extension instead of a user id.' };
+    }
+    const built = this.integration(rule.tenantId, source.crm);
+    if (built instanceof FailingConnector) {
+      const failed = await built.lookup();
+      return failed.kind === 'error' ? { kind: 'error', code: failed.code, message: failed.message } : { kind: 'not_found' };
+    }
+    if (!built.connector.ownerEmail) {
+      return { kind: 'error', code: 'CONFIG', message: `${CRM_LABELS[source.crm]} records carry the owner's e-mail itself (see the README's owner table): read that field and choose "the value is the owner's e-mail".` };
+    }
+    return built.connector.ownerEmail(ownerId, { username: source.username, password: source.password }, signal);
   }
 
   /** The tenant's integration connector (for Test connection and the field picker), or why there is none. */

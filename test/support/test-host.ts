@@ -4,7 +4,7 @@
  */
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
-import type { AmiSettings, CrmEgressPolicy, DialplanSigning, HostLogger } from '../../src/host';
+import type { AmiSettings, CrmEgressPolicy, DialplanSigning, HostDirectory, HostLogger } from '../../src/host';
 import type { CallLimits } from '../../src/config';
 import { startReferenceHost, type ReferenceHost } from '../../scripts/host/create-host';
 import { LOCAL_FAKES } from './connector-harness';
@@ -55,6 +55,8 @@ export interface TestHostOptions {
   crmEgress?: CrmEgressPolicy;
   /** Another dialplan signing key, and a previous one's grace period. Default: lines are signed with TEST_SECRET_KEY. */
   dialplanSigning?: DialplanSigning;
+  /** The host's directory; `false`: none. Default: the reference host's seeded one. */
+  directory?: HostDirectory | false;
 }
 
 export async function startTestHost(options: TestHostOptions = {}): Promise<TestHost> {
@@ -65,6 +67,7 @@ export async function startTestHost(options: TestHostOptions = {}): Promise<Test
     ami: options.ami, crmCa: options.crmCa, logger: options.logger ?? silentLogger, extraUsers: [OTHER_TENANT_USER], limits: options.limits,
     resolveCrmOrigin: options.resolveCrmOrigin, lookupCacheTtlSeconds: options.lookupCacheTtlSeconds, decisionFlushMs: options.decisionFlushMs, publicUrl: options.publicUrl,
     crmEgress: options.crmEgress ?? LOCAL_FAKES, dialplanSigning: options.dialplanSigning,
+    ...(options.directory === undefined ? {} : { directory: options.directory }),
   });
   return {
     host, database, agiPort: host.plugin.health().agi.port,
