@@ -41,6 +41,8 @@ import { parseArgs } from 'node:util';
 import { readManifest } from '../src/config';
 import { AsteriskSimulator } from './lib/asterisk-simulator';
 import { BareAgiServer } from './lib/bare-agi-server';
+import { DingDongPeer } from './lib/ding-dong-peers';
+import { runWorkersPhase } from './lib/bench-cluster';
 import { startBenchCallPath, type BenchCallPath } from './lib/bench-call-path';
 import { describeMachine, listenOverflows, machineBusyMs, ms, summarize, table, type Summary } from './lib/bench-stats';
 import { BenchWorker, type AgiLoadResult } from './lib/bench-worker-handle';
@@ -62,7 +64,7 @@ const SLOW_CRM_MS = 300;
  * 300 ms), and the 2,000 arrive over 2 s.
  */
 const PACED_RATE = 1000;
-const TARGETS = { ratio: 1.0, addedP99Ms: 2, rssMb: 150, slowSlackMs: 100 };
+const TARGETS = { ratio: 1.0, httpsBareRatio: 0.5, addedP99Ms: 2, rssMb: 150, slowSlackMs: 100 };
 const MB = 2 ** 20;
 
 interface Target {
@@ -104,6 +106,11 @@ interface Rig {
   floor: Target;
   path: Target;
   pathAmi: Target;
+  /** The plugin's AGI path with the rule's Custom CRM over HTTPS (the same as `path` with --crm https). */
+  pathHttps: Target;
+  /** ding-dong 0.1.7: its hello-world handler, and the plugin's dialogue done by hand against the same HTTPS CRM. */
+  dingDong: Target;
+  dingDongDialogue: Target;
   run(target: Target, count: number, shape: Shape): Promise<Run>;
   /** The CRM's answer time (stub or fake HTTPS CRM). */
   crmDelay(ms: number): Promise<void>;
@@ -121,19 +128,22 @@ async function main(): Promise<void> {
   const options = readOptions();
   const logger = new FormattingLogger('info');
   const asterisk = BenchWorker.start('asterisk');
-  const crmWorker = options.mode === 'https' ? BenchWorker.start('crm') : undefined;
-  const crm = await crmWorker?.startCrm();
+  // Always: the ding-dong peer and the plugin's HTTPS path ask it, whatever --crm says.
+  const crmWorker = BenchWorker.start('crm');
+  const crm = await crmWorker.startCrm();
   const ami = await asterisk.startAmi();
   const stub = options.mode === 'stub' ? new StubCrm(0) : undefined;
   const pipelines: BenchCallPath[] = [];
-  const servers: BareAgiServer[] = [];
+  const servers: Array<{ close(): Promise<void> }> = [];
   const limits = readManifest().defaults.limits;
 
   try {
-    const pipeline = await startBenchCallPath({ logger, stub, customUrl: crm?.url, crmCa: crm?.caPem });
+    const pipeline = await startBenchCallPath({ logger, stub, customUrl: crm.url, crmCa: crm.caPem });
     pipelines.push(pipeline);
-    const pipelineAmi = await startBenchCallPath({ logger, stub, customUrl: crm?.url, crmCa: crm?.caPem, ami });
+    const pipelineAmi = await startBenchCallPath({ logger, stub, customUrl: crm.url, crmCa: crm.caPem, ami });
     pipelines.push(pipelineAmi);
+    const pipelineHttps = stub ? await startBenchCallPath({ logger, customUrl: crm.url, crmCa: crm.caPem }) : pipeline;
+    if (pipelineHttps !== pipeline) pipelines.push(pipelineHttps);
     console.log('bench:agi: the FastAGI call path under load');
     console.log(`Machine: ${describeMachine()}; load average at start ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
     console.log(`Server process: ${process.execArgv.some((arg) => arg.includes('tsx')) ? 'under tsx (TypeScript compiled on load)' : 'plain node'}, ${process.execArgv.join(' ') || 'no flags'}`);
@@ -144,6 +154,10 @@ async function main(): Promise<void> {
 
     const commands = await checkOneCall(asterisk, pipeline.port, pipeline.script, pipeline.expected);
     const amiCommands = await checkAmiCall(asterisk, logger, pipelineAmi.port, pipelineAmi.script);
+    if (pipelineHttps !== pipeline) await checkOneCall(asterisk, pipelineHttps.port, pipelineHttps.script, pipelineHttps.expected);
+    const dingDong = await DingDongPeer.bare();
+    const dingDongDialogue = await DingDongPeer.dialogue(crm.url, crm.caPem, readManifest().defaults.limits.maxConcurrentCalls);
+    servers.push(dingDong, dingDongDialogue);
     const bare = await BareAgiServer.start(1);
     const bareSameCommands = await BareAgiServer.start(commands);
     servers.push(bare, bareSameCommands);
@@ -154,6 +168,9 @@ async function main(): Promise<void> {
       floor: { label: `bare handler, ${commands} commands`, port: bareSameCommands.port, script: 'ding-dong', commands },
       path: { label: 'plugin call path, AGI', port: pipeline.port, script: pipeline.script, commands },
       pathAmi: { label: 'plugin call path, AMI', port: pipelineAmi.port, script: pipelineAmi.script, commands: amiCommands },
+      pathHttps: { label: 'plugin call path, AGI, Custom CRM over HTTPS', port: pipelineHttps.port, script: pipelineHttps.script, commands },
+      dingDong: { label: 'ding-dong 0.1.7 bare handler', port: dingDong.port, script: 'ding-dong', commands: 1 },
+      dingDongDialogue: { label: 'ding-dong 0.1.7, plugin dialogue (HTTPS GET, MSet, SET x3)', port: dingDongDialogue.port, script: 'ding-dong', commands: 4 },
       async run(target, count, shape) {
         const loop = monitorEventLoopDelay({ resolution: 1 });
         let gcMaxMs = 0;
@@ -181,7 +198,7 @@ async function main(): Promise<void> {
       },
       async crmDelay(delayMs) {
         if (stub) stub.delayMs = delayMs;
-        await crmWorker?.setCrmDelay(delayMs);
+        if (options.mode === 'https') await crmWorker.setCrmDelay(delayMs);
       },
       async heldBaseline(holdMs) {
         let target = held.get(holdMs);
@@ -195,10 +212,11 @@ async function main(): Promise<void> {
       },
     };
     // Warm every handler up (JIT, pools) before anything is timed.
-    for (const target of [rig.baseline, rig.floor, rig.path, rig.pathAmi]) await rig.run(target, options.warmup, { inFlight: options.concurrency });
+    for (const target of new Set([rig.baseline, rig.floor, rig.path, rig.pathAmi, rig.pathHttps, rig.dingDong, rig.dingDongDialogue])) await rig.run(target, options.warmup, { inFlight: options.concurrency });
     if (options.phases.has('a')) await throughputPhase(rig);
     if (options.phases.has('b')) await latencyPhase(rig);
     if (options.phases.has('c')) await slowCrmPhase(rig);
+    if (options.phases.has('w')) await runWorkersPhase({ asterisk, crm, calls: options.calls, rounds: options.rounds, concurrency: options.concurrency, warmup: options.warmup, commands });
 
     console.log(`\nLog lines at info over the run: ${logger.lines.info} info, ${logger.lines.warn} warn, ${logger.lines.error} error; ${(logger.bytes / MB).toFixed(1)} MB formatted.`);
     for (const problem of logger.problems) console.log(`  ${problem.slice(0, 300)}`);
@@ -207,7 +225,7 @@ async function main(): Promise<void> {
     for (const pipeline of pipelines) await pipeline.stop();
     for (const server of servers) await server.close();
     asterisk.stop();
-    crmWorker?.stop();
+    crmWorker.stop();
   }
 }
 
@@ -234,15 +252,16 @@ function readOptions(): Options {
 
 /** a. The handlers alternate round by round, so drift and other load on the machine touch all alike; the median round of each is shown. */
 async function throughputPhase(rig: Rig): Promise<void> {
-  const { options, baseline, floor, path, pathAmi, run } = rig;
+  const { options, baseline, floor, path, pathAmi, pathHttps, dingDong, dingDongDialogue, run } = rig;
   const { calls, rounds, concurrency, warmup } = options;
-  const targets = [baseline, floor, path, pathAmi];
+  const targets = [...new Set([baseline, floor, path, pathAmi, pathHttps, dingDong, dingDongDialogue])];
   const rounded = targets.map(() => [] as Run[]);
   for (let round = 0; round < rounds; round += 1) {
     for (const [index, target] of targets.entries()) rounded[index]!.push(await run(target, calls, { inFlight: concurrency }));
   }
   const medians = rounded.map((runs) => [...runs].sort((x, y) => x.callsPerSecond - y.callsPerSecond)[Math.floor(runs.length / 2)]!);
   const [baseRun, floorRun, pathRun, amiRun] = medians as [Run, Run, Run, Run];
+  const medianOf = (target: Target) => medians[targets.indexOf(target)]!;
   const cores = os.availableParallelism();
   console.log(`\na. Throughput, saturated (closed loop: ${concurrency} calls kept in flight, each finished call replaced at once; client and server share the ${cores} cores, so calls/s is bounded by their CPU per call together)`);
   console.log(`   ${calls} calls per run; ${rounds} rounds alternating after ${warmup} warm-up calls each; median round`);
@@ -263,6 +282,12 @@ async function throughputPhase(rig: Rig): Promise<void> {
     console.log(`Ratio: plugin call path, ${label} / bare ding-dong handler = ${ratio.toFixed(2)}x (target >= ${TARGETS.ratio.toFixed(1)}x): ${ratio >= TARGETS.ratio ? 'PASS' : 'FAIL'}`);
   }
   console.log(`For reading it: AGI path / bare handler with the same ${path.commands} commands = ${(pathRun.callsPerSecond / floorRun.callsPerSecond).toFixed(2)}x; server CPU per call: AMI path ${(amiRun.serverCpuMs / baseRun.serverCpuMs).toFixed(1)}x, AGI path ${(pathRun.serverCpuMs / baseRun.serverCpuMs).toFixed(1)}x the baseline's.`);
+  const https = medianOf(pathHttps);
+  const peerRatio = https.callsPerSecond / medianOf(dingDongDialogue).callsPerSecond;
+  const bareRatio = https.callsPerSecond / medianOf(dingDong).callsPerSecond;
+  console.log(`Ratio: plugin, AGI path, Custom CRM over HTTPS / ding-dong doing the same dialogue = ${peerRatio.toFixed(2)}x (target >= ${TARGETS.ratio.toFixed(1)}x): ${peerRatio >= TARGETS.ratio ? 'PASS' : 'FAIL'}`);
+  console.log(`Ratio: plugin, AGI path, Custom CRM over HTTPS / ding-dong bare handler = ${bareRatio.toFixed(2)}x (target >= ${TARGETS.httpsBareRatio.toFixed(1)}x): ${bareRatio >= TARGETS.httpsBareRatio ? 'PASS' : 'FAIL'}`);
+  console.log(`Server CPU per call, HTTPS: plugin ${((https.serverCpuMs * 1000) / calls).toFixed(0)} us, ding-dong dialogue ${((medianOf(dingDongDialogue).serverCpuMs * 1000) / calls).toFixed(0)} us (the fake CRM's CPU is in neither: it has a process of its own)`);
   rig.cpuPerCallUs = { server: (amiRun.serverCpuMs * 1000) / calls, client: (amiRun.clientCpuMs * 1000) / calls };
   rig.saturatedRate = amiRun.callsPerSecond;
 }
