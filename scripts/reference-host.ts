@@ -108,7 +108,7 @@ function consoleLogger(level: string): HostLogger {
     const out = lvl === 'error' || lvl === 'warn' ? console.error : console.log;
     out(`${new Date().toISOString()} ${lvl.toUpperCase()}${worker} ${message}${fields ? ` ${JSON.stringify(fields)}` : ''}`);
   };
-  return { debug: line('debug'), info: line('info'), warn: line('warn'), error: line('error') };
+  return { debug: line('debug'), info: line('info'), warn: line('warn'), error: line('error'), isDebugEnabled: () => at === 0 };
 }
 
 main().catch((err: unknown) => {

@@ -18,6 +18,7 @@ import type { RuleDraft } from '../../src/domain/rule';
 import type { AmiSettings, HostContext, HostLogger } from '../../src/host';
 import { PluginStore } from '../../src/store/plugin-store';
 import { ReferenceCatalog } from '../host/catalog';
+import { SQLITE_POOL } from '../host/host-data';
 import type { CallLimits } from '../../src/config';
 import type { RuleConnectors } from '../../src/crm/rule-connectors';
 
@@ -76,7 +77,7 @@ export const BENCH_RULE = (customUrl: string): RuleDraft => ({
 
 /** A SQLite file with the bench rule, for processes that share it; resolves with its rule's signed AGI script. */
 export async function prepareBenchDatabase(file: string, secretKey: string, customUrl: string): Promise<string> {
-  const db = knex({ client: 'better-sqlite3', connection: { filename: file }, useNullAsDefault: true });
+  const db = knex({ client: 'better-sqlite3', connection: { filename: file }, useNullAsDefault: true, pool: SQLITE_POOL });
   try {
     const store = await PluginStore.create(db, { secretKey });
     const rule = await store.rules.create(TENANT, BENCH_RULE(customUrl));
@@ -88,7 +89,8 @@ export async function prepareBenchDatabase(file: string, secretKey: string, cust
 
 export async function startBenchCallPath(options: BenchCallPathOptions): Promise<BenchCallPath> {
   const dir = options.shared ? undefined : fs.mkdtempSync(path.join(os.tmpdir(), 'bench-agi-'));
-  const db = knex({ client: 'better-sqlite3', connection: { filename: options.shared?.file ?? path.join(dir!, 'pbx.sqlite') }, useNullAsDefault: true });
+  // As the reference host opens its SQLite file (WAL).
+  const db = knex({ client: 'better-sqlite3', connection: { filename: options.shared?.file ?? path.join(dir!, 'pbx.sqlite') }, useNullAsDefault: true, pool: SQLITE_POOL });
   const secretKey = options.shared?.secretKey ?? randomBytes(32).toString('hex');
   const host: HostContext = {
     mount: () => undefined, basePath: '/crm', db,
