@@ -1,5 +1,5 @@
 /**
- * `npm run bench:agi -- [--crm stub|https] [--phases a,b,c] [--calls 10000] [--rounds 3] [--concurrency 100] [--warmup 3000]`
+ * `npm run bench:agi -- [--crm stub|https] [--phases a,b,c,w] [--calls 10000] [--rounds 3] [--concurrency 100] [--warmup 3000]`
  *
  * The FastAGI call path under load, printed as ratios to a bare handler measured in the same run
  * on the same machine with the same client. The plugin runs twice side by side: without AMI
@@ -24,6 +24,14 @@
  *      after each. Targets: about 300 ms; under 150 MB. Run it compiled too (`npx tsc -p .
  *      --outDir dist && node --expose-gc dist/scripts/bench-agi.js --phases c`): tsx itself
  *      adds tens of MB to every process.
+ *
+ * Peers (issue 13), in this process like the plugin: ding-dong 0.1.7's bare handler (header, one
+ * SET VARIABLE, close), and ding-dong doing the plugin's AGI-path dialogue by hand against the same
+ * fake Custom CRM over HTTPS (undici keep-alive pool: GET, EXEC MSet of the five CRM_ROUTING_
+ * variables, SET CONTEXT/EXTENSION/PRIORITY, close); phase a sets the plugin's AGI path with the
+ * Custom CRM over HTTPS against both (targets: >= 1.0x the same-dialogue peer, >= 0.5x the bare one).
+ *   w. Workers: calls/s of the AGI path over HTTPS in 1 and in 2 node:cluster workers sharing a
+ *      port (bench-cluster.ts), alternating rounds.
  *
  * --crm stub (default): the lookup is an in-process stub connector (0 ms, then the hold), given
  * to startCallPath as `lookups`. --crm https: the rule's Custom CRM URL is a fake CRM over local
