@@ -119,7 +119,8 @@ interface Rig {
   /** ding-dong 0.1.7: its hello-world handler, and the plugin's dialogue done by hand against the same HTTPS CRM. */
   dingDong: Target;
   dingDongDialogue: Target;
-  run(target: Target, count: number, shape: Shape): Promise<Run>;
+  /** Throws when a call fails, unless `tolerateFailures` (phase c's bursts: failures are then counted in the table). */
+  run(target: Target, count: number, shape: Shape, tolerateFailures?: boolean): Promise<Run>;
   /** The CRM's answer time (stub or fake HTTPS CRM). */
   crmDelay(ms: number): Promise<void>;
   /** The bare handler that holds each call `holdMs` before its command. */
@@ -179,7 +180,7 @@ async function main(): Promise<void> {
       pathHttps: { label: 'plugin call path, AGI, Custom CRM over HTTPS', port: pipelineHttps.port, script: pipelineHttps.script, commands },
       dingDong: { label: 'ding-dong 0.1.7 bare handler', port: dingDong.port, script: 'ding-dong', commands: 1 },
       dingDongDialogue: { label: 'ding-dong 0.1.7, plugin dialogue (HTTPS GET, MSet, SET x3)', port: dingDongDialogue.port, script: 'ding-dong', commands: 4 },
-      async run(target, count, shape) {
+      async run(target, count, shape, tolerateFailures = false) {
         const loop = monitorEventLoopDelay({ resolution: 1 });
         let gcMaxMs = 0;
         const gcs = new PerformanceObserver((list) => {
@@ -197,7 +198,7 @@ async function main(): Promise<void> {
         const busyAfter = machineBusyMs();
         loop.disable();
         gcs.disconnect();
-        if (result.failures > 0) throw new Error(`${target.label}: ${result.failures} of ${count} calls failed: ${result.failureSamples.join('; ')}`);
+        if (result.failures > 0 && !tolerateFailures) throw new Error(`${target.label}: ${result.failures} of ${count} calls failed: ${result.failureSamples.join('; ')}`);
         return {
           result, callsPerSecond: (count * 1000) / result.wallMs, serverCpuMs: (server.user + server.system) / 1000, clientCpuMs: cpuMs,
           machineMs: busy === undefined || busyAfter === undefined ? undefined : busyAfter - busy,
@@ -367,7 +368,7 @@ interface SlowRow {
 /** c. 2,000 calls against a 300 ms CRM: paced, spread over 300 ms, at the same instant. */
 async function slowCrmPhase(rig: Rig): Promise<void> {
   const { options, baseline, path, pathAmi, run, logger, stub } = rig;
-  const bareBurst = await run(baseline, BURST, { inFlight: BURST });
+  const bareBurst = await run(baseline, BURST, { inFlight: BURST }, true);
   await rig.crmDelay(SLOW_CRM_MS);
   const answeredBefore = stub?.answered ?? 0;
   logger.resetTally();
@@ -376,16 +377,16 @@ async function slowCrmPhase(rig: Rig): Promise<void> {
   const spreadRate = (BURST * 1000) / SLOW_CRM_MS;
   try {
     for (const target of [pathAmi, path]) {
-      const memory = await sampleRss(async () => [await run(target, BURST, { ratePerSecond: PACED_RATE })]);
+      const memory = await sampleRss(async () => [await run(target, BURST, { ratePerSecond: PACED_RATE }, true)]);
       rows.push({ label: `${target.label}, paced`, runs: memory.result, memory, rate: `${PACED_RATE}/s` });
     }
     for (const target of [pathAmi, path]) {
-      const memory = await sampleRss(async () => [await run(target, BURST, { ratePerSecond: spreadRate })]);
+      const memory = await sampleRss(async () => [await run(target, BURST, { ratePerSecond: spreadRate }, true)]);
       rows.push({ label: `${target.label}, spread over ${SLOW_CRM_MS} ms`, runs: memory.result, memory, rate: `${spreadRate.toFixed(0)}/s` });
     }
     // Twice: the first burst opens every connection (to the CRM over HTTPS too), the second
     // finds them kept alive, as calls do in steady use.
-    const memory = await sampleRss(async () => [await run(path, BURST, { inFlight: BURST }), await run(path, BURST, { inFlight: BURST })]);
+    const memory = await sampleRss(async () => [await run(path, BURST, { inFlight: BURST }, true), await run(path, BURST, { inFlight: BURST }, true)]);
     rows.push({ label: `${path.label}, at once (x2)`, runs: memory.result, memory, rate: 'all at once' });
   } finally {
     await rig.crmDelay(0);
@@ -398,18 +399,18 @@ async function slowCrmPhase(rig: Rig): Promise<void> {
   console.log(`   ${BURST} in flight at once needs ${spreadRate.toFixed(0)} arrivals/s for ${SLOW_CRM_MS} ms (Little's law: ${BURST} / ${SLOW_CRM_MS} ms)` +
     (rig.saturatedRate === undefined ? '' : `, ${(spreadRate / rig.saturatedRate).toFixed(1)}x the ${rig.saturatedRate.toFixed(0)} calls/s this machine sustains flat out with the AMI path (a)`) + ': a burst here, shown as "spread over 300 ms" and "at once".');
   console.log(table([
-    ['handler', 'arrivals', 'in flight (max)', 'min', 'p50', 'p99', 'max', 'wall time', 'server CPU', 'loop delay max', 'RSS before', 'RSS peak', 'heap peak'],
+    ['handler', 'arrivals', 'in flight (max)', 'failed', 'min', 'p50', 'p99', 'max', 'wall time', 'server CPU', 'loop delay max', 'RSS before', 'RSS peak', 'heap peak'],
     ...rows.flatMap(({ label, runs, memory, rate }) => runs.map((done, i) => {
       const summary = summarize(done.result.latenciesMs);
       const name = runs.length > 1 ? `${label.replace(' (x2)', '')}, ${i === 0 ? 'first burst' : 'second burst'}` : label;
       const mem = i === 0 ? [mb(memory.before), mb(memory.peak), mb(memory.heapPeak)] : ['', '', ''];
       return [
-        name, rate, String(done.result.maxInFlight), ms(summary.min), ms(summary.p50), ms(summary.p99), ms(summary.max), ms(done.result.wallMs),
+        name, rate, String(done.result.maxInFlight), String(done.result.failures), ms(summary.min), ms(summary.p50), ms(summary.p99), ms(summary.max), ms(done.result.wallMs),
         `${((done.serverCpuMs / done.result.wallMs) * 100).toFixed(0)}%`, ms(done.loopMaxMs, 1), ...mem,
       ];
     })),
     [
-      `${baseline.label}, no CRM, at once`, 'all at once', String(bareBurst.result.maxInFlight), ms(fast.min), ms(fast.p50), ms(fast.p99), ms(fast.max), ms(bareBurst.result.wallMs),
+      `${baseline.label}, no CRM, at once`, 'all at once', String(bareBurst.result.maxInFlight), String(bareBurst.result.failures), ms(fast.min), ms(fast.p50), ms(fast.p99), ms(fast.max), ms(bareBurst.result.wallMs),
       `${((bareBurst.serverCpuMs / bareBurst.result.wallMs) * 100).toFixed(0)}%`, ms(bareBurst.loopMaxMs, 1), '', '', '',
     ],
   ]));
@@ -418,8 +419,9 @@ async function slowCrmPhase(rig: Rig): Promise<void> {
   if (stub) console.log(`Stub lookups: ${stub.answered - answeredBefore} answered; ${stub.aborted} cut short in the whole run (deadline, hang-up).`);
   for (const { label, runs } of rows) {
     const worst = Math.max(...runs.map((done) => summarize(done.result.latenciesMs).max));
-    const ok = runs.every((done) => done.result.latenciesMs.length === BURST) && worst <= SLOW_CRM_MS + TARGETS.slowSlackMs;
-    console.log(`All ${BURST} within ${SLOW_CRM_MS} + ${TARGETS.slowSlackMs} ms, ${label}: worst ${ms(worst)} ms: ${ok ? 'PASS' : 'FAIL'}`);
+    const failed = runs.reduce((sum, done) => sum + done.result.failures, 0);
+    const ok = failed === 0 && runs.every((done) => done.result.latenciesMs.length === BURST) && worst <= SLOW_CRM_MS + TARGETS.slowSlackMs;
+    console.log(`All ${BURST} within ${SLOW_CRM_MS} + ${TARGETS.slowSlackMs} ms, ${label}: worst ${ms(worst)} ms${failed > 0 ? `, ${failed} calls failed (closed without a command)` : ''}: ${ok ? 'PASS' : 'FAIL'}`);
   }
   const full = rows.filter(({ runs }) => runs.some((done) => done.result.maxInFlight >= BURST * 0.9));
   const peak = Math.max(...full.map(({ memory }) => memory.peak));
