@@ -139,6 +139,11 @@ export interface AmiSettings {
 
 export interface HostLogger {
   debug(message: string, fields?: Record<string, unknown>): void;
+  /**
+   * Optional: false when debug lines are dropped anyway. The call path then skips building its
+   * per-command debug lines (several per call); without it every line is built and passed.
+   */
+  isDebugEnabled?(): boolean;
   info(message: string, fields?: Record<string, unknown>): void;
   warn(message: string, fields?: Record<string, unknown>): void;
   error(message: string, fields?: Record<string, unknown>): void;

@@ -18,6 +18,7 @@ import { DialplanSigner } from './dialplan-signature';
 import { OwnerRouting } from './owner-routing';
 import { RateLimitedLogger } from './log-limit';
 import { RuleTester } from './rule-tester';
+import { joinSiblings } from './sibling-notices';
 import { SnapshotCache } from './snapshot-cache';
 
 export interface CallPath {
@@ -99,6 +100,8 @@ export async function startCallPath({ host, store, config, lookups, decisionFlus
     parser: { maxHeaderBytes: limits.headerBytes, maxHeaderLines: limits.headerLines },
     onSession: flow.handle, onOverflow: flow.overflow, onDrain: flow.drain, onBadRequest: flow.badRequest,
   });
+  // Other FastAGI workers of this machine (startAgiWorkers) hear of the pages' writes at once.
+  const siblings = joinSiblings({ rules: () => rules.reload(), integrations: () => integrations.reload() });
   const listening = agi.address();
   logger.info('CRM Routing FastAGI listening', { address: listening });
   let stopping: Promise<void> | undefined;
@@ -108,8 +111,14 @@ export async function startCallPath({ host, store, config, lookups, decisionFlus
     connectors,
     tester: new RuleTester(connectors, host.destinations, owners),
     signer,
-    rulesChanged: () => rules.reload(),
-    integrationsChanged: () => integrations.reload(),
+    async rulesChanged() {
+      await rules.reload();
+      siblings.announce('rules');
+    },
+    async integrationsChanged() {
+      await integrations.reload();
+      siblings.announce('integrations');
+    },
     health: () => ({
       // address() throws once the server is closed; health is still asked then (a status page during shutdown).
       agi: { listening: agi.listening, port: listening.port, activeCalls: flow.activeCalls, connections: agi.sessions.size, pendingHeaders: agi.pendingHeaders },
@@ -120,6 +129,7 @@ export async function startCallPath({ host, store, config, lookups, decisionFlus
       stopping ??= (async () => {
         await agi.stop({ timeoutMs: limits.stopTimeoutMs });
         callLog.flush();
+        siblings.stop();
         rules.stop();
         integrations.stop();
         await ami.close();

@@ -85,7 +85,8 @@ export function csrfTokenOf(html: string): string {
   return match[1]!;
 }
 
-async function signIn(url: string, user: { name: string; password: string }): Promise<SignedInAgent> {
+/** Signs in to a reference host at `url` (one started by the test, or one in another process). */
+export async function signIn(url: string, user: { name: string; password: string }): Promise<SignedInAgent> {
   const agent = request.agent(url);
   const login = await agent.get('/login');
   const res = await agent.post('/login').type('form').send({ _csrf: csrfTokenOf(login.text), username: user.name, password: user.password, next: '/' });
