@@ -67,7 +67,7 @@ export async function startTestHost(options: TestHostOptions = {}): Promise<Test
     crmEgress: options.crmEgress ?? LOCAL_FAKES, dialplanSigning: options.dialplanSigning,
   });
   return {
-    host, database, agiPort: host.plugin.health().agi.port,
+    host, database, agiPort: (await host.plugin.health()).agi.port,
     signIn: (user = ADMIN) => signIn(host.url, user),
     async close() {
       await host.close();
