@@ -113,7 +113,7 @@ export async function startCallPath({ host, store, config, lookups, decisionFlus
   metrics.observe({
     activeCalls: () => flow.activeCalls,
     agiConnections: () => agi.sessions.size,
-    amiConnected: () => { const state = ami.health(); return state.configured ? state.connected : undefined; },
+    amiConnected: () => ami.health().connected,
     decisionLogBuffered: () => decisions.pending,
     decisionLogDropped: () => decisions.totals.dropped,
     decisionLogWriteErrors: () => decisions.totals.writeErrors,

@@ -40,7 +40,7 @@ export interface CrmMeters {
 export interface MetricSources {
   activeCalls?: () => number;
   agiConnections?: () => number;
-  amiConnected?: () => boolean | undefined;
+  amiConnected?: () => boolean;
   decisionLogBuffered?: () => number;
   decisionLogDropped?: () => number;
   decisionLogWriteErrors?: () => number;
@@ -76,10 +76,7 @@ export class PluginMetrics {
       new Counter({ name, help, registers, collect() { const value = read(); if (value !== undefined) { this.reset(); this.inc(value); } } });
     gauge('crm_routing_active_calls', 'Calls being routed right now.', () => sources.activeCalls?.());
     gauge('crm_routing_agi_connections', 'Open FastAGI connections of any kind.', () => sources.agiConnections?.());
-    gauge('crm_routing_ami_connected', 'Whether the AMI connection is up (1) or not (0); absent without AMI settings.', () => {
-      const connected = sources.amiConnected?.();
-      return connected === undefined ? undefined : Number(connected);
-    });
+    gauge('crm_routing_ami_connected', 'Whether the AMI connection is up (1) or not (0, also without AMI settings: /healthz tells which).', () => Number(sources.amiConnected?.() ?? false));
     gauge('crm_routing_decision_log_buffered', 'Call decisions waiting to be written to the database.', () => sources.decisionLogBuffered?.());
     counted('crm_routing_decision_log_dropped_total', 'Call decisions dropped because the buffer was full (the database unreachable too long).', () => sources.decisionLogDropped?.());
     counted('crm_routing_decision_log_write_errors_total', 'Failed writes of the decision log (each retried).', () => sources.decisionLogWriteErrors?.());

@@ -55,6 +55,10 @@ export interface TestHostOptions {
   crmEgress?: CrmEgressPolicy;
   /** Another dialplan signing key, and a previous one's grace period. Default: lines are signed with TEST_SECRET_KEY. */
   dialplanSigning?: DialplanSigning;
+  /** Bearer token for /metrics and /healthz from other machines (METRICS_TOKEN). */
+  metricsToken?: string;
+  /** Where the admin listens (default 127.0.0.1). */
+  listenHost?: string;
 }
 
 export async function startTestHost(options: TestHostOptions = {}): Promise<TestHost> {
@@ -65,6 +69,7 @@ export async function startTestHost(options: TestHostOptions = {}): Promise<Test
     ami: options.ami, crmCa: options.crmCa, logger: options.logger ?? silentLogger, extraUsers: [OTHER_TENANT_USER], limits: options.limits,
     resolveCrmOrigin: options.resolveCrmOrigin, lookupCacheTtlSeconds: options.lookupCacheTtlSeconds, decisionFlushMs: options.decisionFlushMs, publicUrl: options.publicUrl,
     crmEgress: options.crmEgress ?? LOCAL_FAKES, dialplanSigning: options.dialplanSigning,
+    metricsToken: options.metricsToken, listenHost: options.listenHost,
   });
   return {
     host, database, agiPort: (await host.plugin.health()).agi.port,
