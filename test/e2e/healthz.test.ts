@@ -18,7 +18,7 @@ import { openTestDatabase, type OpenedDatabase } from '../support/databases';
 import { FakeHttpsServer } from '../support/fake-https';
 import { TcpProxy } from '../support/tcp-proxy';
 import { testCa } from '../support/test-ca';
-import { ADMIN, csrfTokenOf, silentLogger, TEST_SECRET_KEY } from '../support/test-host';
+import { ADMIN, csrfTokenOf, OTHER_TENANT_USER, silentLogger, TEST_SECRET_KEY } from '../support/test-host';
 import { until } from '../support/until';
 import { CallRig, signedScript } from './support/call-rig';
 import { ruleFormFields } from './support/rule-spec';
@@ -97,6 +97,15 @@ describe('/healthz while a CRM is down (Pipedrive, lookup cache off)', function 
     const apiToken = rig.fake(pipedrive).settings.apiToken!;
     assert.ok(!down.text.includes(apiToken), 'no CRM secret in /healthz');
     assert.ok(!down.text.includes(KNOWN_CALLERS[0]!.phone.slice(2)), 'no caller number in /healthz');
+
+    // The home page: the tenant's own integrations, and nothing of another tenant's.
+    const admin = await (await rig.host.signIn()).get('/');
+    assert.match(admin.text, /1 problem\(s\): pipedrive of tenant default is failing \(CONNECTION\)/);
+    assert.match(admin.text, /<td>pipedrive<\/td><td>failing<\/td>/);
+    const other = await (await rig.host.signIn(OTHER_TENANT_USER)).get('/');
+    assert.equal(other.status, 200);
+    assert.doesNotMatch(other.text, /pipedrive/i);
+    assert.match(other.text, /Everything is working/);
   });
 });
 
