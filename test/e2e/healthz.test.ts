@@ -192,7 +192,8 @@ describe('/healthz while the database is down (MariaDB behind a proxy; a call ro
     const silent = await healthz(host.url);
     assert.equal(silent.status, 503, silent.text);
     assert.equal(silent.health.database.reachable, false);
-    assert.equal(silent.health.database.code, 'TIMEOUT');
+    // Our own 1 s bound (TIMEOUT), or the driver's connect timeout when it fires first under load (ETIMEDOUT).
+    assert.match(silent.health.database.code ?? '', /^E?TIMEDOUT$|^TIMEOUT$/);
     assert.ok(silent.ms < 2_000, `answered in ${Math.round(silent.ms)} ms`);
   });
 
