@@ -23,6 +23,8 @@ const env = hostDataEnv.extend({
   CRM_CA_FILE: z.string().optional(),
   PUBLIC_URL: z.string().optional(),
   CRM_EGRESS_ALLOW: z.string().default(''),
+  /** Lets other machines read /metrics and /healthz with `Authorization: Bearer <token>`. */
+  METRICS_TOKEN: z.string().min(16, 'METRICS_TOKEN must be at least 16 characters').optional(),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   /** FastAGI (and web) worker processes sharing the ports (node:cluster); 1 runs everything in this process. */
   AGI_WORKERS: z.coerce.number().int().min(1).max(64).default(1),
@@ -69,6 +71,7 @@ async function startHost(config: z.infer<typeof env>, logger: HostLogger): Promi
     publicUrl: config.PUBLIC_URL,
     dialplanSigning: hostDialplanSigning(config),
     crmEgress: egressPolicyOf(config.CRM_EGRESS_ALLOW),
+    metricsToken: config.METRICS_TOKEN,
     logger,
   });
 
@@ -77,8 +80,9 @@ async function startHost(config: z.infer<typeof env>, logger: HostLogger): Promi
     console.log(`PBX Admin with CRM Routing is ready at ${host.url}`);
     console.log(`Sign in as ${config.ADMIN_USER} / ${process.env.ADMIN_PASSWORD ? '(ADMIN_PASSWORD)' : config.ADMIN_PASSWORD}`);
     console.log(`Database: ${describeHostDatabase(config)}`);
-    const health = host.plugin.health();
+    const health = await host.plugin.health();
     console.log(`FastAGI: ${health.agi.listening ? `agi://${config.AGI_BIND}:${health.agi.port}/crm-routing?rule=<id>&tenant=<tenant>&sig=<signature> (the DIDs page gives each rule's line)` : 'not listening'}; AMI: ${config.AMI_URL ? 'from AMI_URL' : 'not configured (calls move with AGI alone)'}`);
+    console.log(`Operators: ${host.url}/healthz and ${host.url}/metrics (from this machine${config.METRICS_TOKEN ? ', or with the bearer token METRICS_TOKEN' : ''})`);
   }
   return {
     async close() {

@@ -76,7 +76,12 @@ export async function register(host: HostContext, options: RegisterOptions = {})
         if (offset + MAX_LIST_LIMIT >= total) return destinations;
       }
     },
-    health: () => callPath.health(),
+    health: () => callPath.report(),
+    metricsHandler: (_req, res, next) => {
+      callPath.metrics.text().then(({ contentType, body }) => {
+        res.set('Content-Type', contentType).set('Cache-Control', 'no-store').send(body);
+      }, next);
+    },
     stop: () => callPath.stop(),
   };
 }

@@ -24,7 +24,9 @@ import { readRuleRequest } from './rule-request';
 import { Stopper } from './stopper';
 
 /** Early ends: the session closes at once and the dialplan goes on (its fallback line runs). */
-export type CallStatus = 'OK' | 'BAD_REQUEST' | 'FORBIDDEN' | 'UNKNOWN_RULE' | 'UNLICENSED' | 'NO_DESTINATION' | 'OVERLOADED';
+export type CallStatus = 'OK' | EarlyEnd | 'OVERLOADED';
+/** The statuses of a call that ends without being routed. */
+export type EarlyEnd = 'BAD_REQUEST' | 'FORBIDDEN' | 'UNKNOWN_RULE' | 'UNLICENSED' | 'NO_DESTINATION';
 
 export interface CallFlowDeps {
   rules: { get(id: number): Rule | undefined };
@@ -41,10 +43,12 @@ export interface CallFlowDeps {
   signer: DialplanSigner;
   /** Turns the owner an "Owner's extension" row names into their extension (host directory, CRM users). */
   owners: Pick<OwnerRouting, 'resolve'>;
+  /** Counts calls by rule, outcome and method, and early ends by status (/metrics). */
+  metrics?: { called(ruleId: number, outcome: Outcome, method: MoveMethod): void; refused(reason: EarlyEnd): void };
 }
 
 interface Refusal {
-  status: CallStatus;
+  status: EarlyEnd;
   why?: Record<string, unknown>;
 }
 
@@ -95,6 +99,7 @@ export class CallFlow {
 
   badRequest = async (session: AgiSession): Promise<void> => {
     if (session.headerComplete && !session.isClosed) await this.endEarly(session, 'BAD_REQUEST');
+    else this.deps.metrics?.refused('BAD_REQUEST');
   };
 
   private async run(session: AgiSession, request: AgiRequest, stopping: Stopper): Promise<void> {
@@ -203,6 +208,7 @@ export class CallFlow {
       // Our FIN goes out now; the record and the log line need not wait for Asterisk's.
       session.closeNow();
       this.deps.decisions.record(record(rule, request, call, { outcome, rowIndex, destination: target ? destination : null, method }));
+      this.deps.metrics?.called(rule.id, outcome, method);
       session.log.info('Call routed', { outcome, row: rowIndex === null ? undefined : rowIndex + 1, destination, method, value: call.value, error: call.error?.code, totalMs: Math.round(performance.now() - call.started) });
     }
   }
@@ -210,11 +216,13 @@ export class CallFlow {
   private async hungUp(session: AgiSession, request: AgiRequest, rule: Rule, started: number, dtmf: string, lookupMs: number | null): Promise<void> {
     session.closeNow();
     this.deps.decisions.record(record(rule, request, { started, dtmf, value: null, error: null, lookupMs }, { outcome: 'HANGUP', rowIndex: null, destination: null, method: 'none' }));
+    this.deps.metrics?.called(rule.id, 'HANGUP', 'none');
     session.log.info('Caller hung up; nothing moved');
   }
 
   /** One log line, whatever happens: the status, and why when it is not obvious. */
-  private async endEarly(session: AgiSession, status: CallStatus, why?: Record<string, unknown>): Promise<void> {
+  private async endEarly(session: AgiSession, status: EarlyEnd, why?: Record<string, unknown>): Promise<void> {
+    this.deps.metrics?.refused(status);
     try {
       await session.setVariable('CRM_ROUTING_STATUS', status);
     } catch (err) {

@@ -57,6 +57,10 @@ export interface TestHostOptions {
   dialplanSigning?: DialplanSigning;
   /** The host's directory; `false`: none. Default: the reference host's seeded one. */
   directory?: HostDirectory | false;
+  /** Bearer token for /metrics and /healthz from other machines (METRICS_TOKEN). */
+  metricsToken?: string;
+  /** Where the admin listens (default 127.0.0.1). */
+  listenHost?: string;
 }
 
 export async function startTestHost(options: TestHostOptions = {}): Promise<TestHost> {
@@ -68,9 +72,10 @@ export async function startTestHost(options: TestHostOptions = {}): Promise<Test
     resolveCrmOrigin: options.resolveCrmOrigin, lookupCacheTtlSeconds: options.lookupCacheTtlSeconds, decisionFlushMs: options.decisionFlushMs, publicUrl: options.publicUrl,
     crmEgress: options.crmEgress ?? LOCAL_FAKES, dialplanSigning: options.dialplanSigning,
     ...(options.directory === undefined ? {} : { directory: options.directory }),
+    metricsToken: options.metricsToken, listenHost: options.listenHost,
   });
   return {
-    host, database, agiPort: host.plugin.health().agi.port,
+    host, database, agiPort: (await host.plugin.health()).agi.port,
     signIn: (user = ADMIN) => signIn(host.url, user),
     async close() {
       await host.close();
