@@ -6,6 +6,7 @@
  */
 import { Router, type Request, type Response } from 'express';
 import type { CatalogEntry, HostContext } from '../host';
+import { BRANCH_LABELS } from '../domain/decide';
 import type { Rule } from '../domain/rule';
 import type { RuleTester, RuleTestReport } from '../call/rule-tester';
 import type { RuleStore } from '../store/rule-store';
@@ -230,6 +231,7 @@ export function routingRoutes(deps: RoutingRoutesDeps): Router {
       deleteQuestion: state.rule ? deleteQuestion(state.rule.name, uses) : '',
       unsaved,
       label: (dest: Parameters<typeof destinationLabel>[0]) => destinationLabel(dest, catalog),
+      branchLabels: BRANCH_LABELS,
     }, status);
   }
 
@@ -250,6 +252,10 @@ function listSuffix({ search, page }: { search: string; page: number }): string 
   if (page > 1) params.set('page', String(page));
   const text = params.toString();
   return text === '' ? '' : `?${text}`;
+}
+
+function branchChoice(destination: Rule['branches']['notFound']): string {
+  return destination === null ? '' : catalogChoice(destination);
 }
 
 /** A stored rule as the form shows it: secrets never leave the server (blank keeps them). */
@@ -277,6 +283,9 @@ export function ruleToForm(rule: Rule): RuleFormValues {
     deadlineSeconds: String(rule.deadlineSeconds),
     defaultDestination: catalogChoice(rule.defaultDestination),
     defaultVoicemail: rule.defaultVoicemail,
+    notFoundDestination: branchChoice(rule.branches.notFound),
+    crmErrorDestination: branchChoice(rule.branches.crmError),
+    invalidDigitsDestination: branchChoice(rule.branches.invalidDigits),
     rows: rule.rows.map((r) => ({ operator: r.operator, value: r.value, destType: r.destination.type, destTarget: r.destination.target })),
     version: String(rule.version),
   };

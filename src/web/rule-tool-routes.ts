@@ -4,6 +4,7 @@
  */
 import { Router, type Request, type Response } from 'express';
 import type { HostContext } from '../host';
+import { BRANCH_LABELS } from '../domain/decide';
 import type { Rule } from '../domain/rule';
 import type { PluginStore } from '../store/plugin-store';
 import { destinationLabel } from './destination-labels';
@@ -34,7 +35,7 @@ export function ruleToolRoutes(deps: RuleToolRoutesDeps): Router {
     const calls = await deps.store.decisions.recent(rule.tenantId, rule.id, RECENT_CALLS);
     const catalog = deps.host.destinations.list(rule.tenantId);
     await deps.pages.render(req, res, 'routing/calls', `Recent calls: ${rule.name}`, {
-      rule, calls, label: (dest: Parameters<typeof destinationLabel>[0]) => destinationLabel(dest, catalog),
+      rule, calls, branchLabels: BRANCH_LABELS, label: (dest: Parameters<typeof destinationLabel>[0]) => destinationLabel(dest, catalog),
     });
   });
 

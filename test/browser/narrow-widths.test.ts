@@ -40,7 +40,7 @@ describe('Pages at 390 and 768 px wide (Chromium)', function () {
     const call = (n: number, outcome: string, rowIndex: number | null) => ({
       tenantId: 'default', ruleId, callId: `1733300000.${n}`, caller: '+15550000001', did: '5551234', dtmf: '1234', value: outcome === 'CRM_ERROR' ? null : 'gold',
       errorCode: outcome === 'CRM_ERROR' ? 'TLS' : null, errorMessage: outcome === 'CRM_ERROR' ? "Custom CRM's certificate was not accepted (DEPTH_ZERO_SELF_SIGNED_CERT): it must be valid for the host name and signed by a trusted CA." : null,
-      outcome, rowIndex, destination: rowIndex === 0 ? { type: 'queue' as const, target: '105' } : { type: 'extension' as const, target: '100' },
+      outcome, branch: rowIndex === 0 ? 'row' as const : 'default' as const, rowIndex, destination: rowIndex === 0 ? { type: 'queue' as const, target: '105' } : { type: 'extension' as const, target: '100' },
       method: 'ami' as const, lookupMs: 120, totalMs: 131, createdAt: new Date(Date.UTC(2026, 11, 4, 9, 30, n)),
     });
     await store.decisions.insertMany([call(1, 'MATCH', 0), call(2, 'CRM_ERROR', null)]);
