@@ -9,6 +9,7 @@ import type { CatalogEntry, HostContext } from '../host';
 import { BRANCH_LABELS } from '../domain/decide';
 import type { Rule } from '../domain/rule';
 import type { RuleTester, RuleTestReport } from '../call/rule-tester';
+import type { DecisionCounts } from '../store/decision-counts';
 import type { RuleStore } from '../store/rule-store';
 import { DuplicateRuleNameError, StaleRuleError } from '../store/store-errors';
 import type { WebKit } from './app';
@@ -28,6 +29,8 @@ export const PAGE_SIZE = 50;
 export interface RoutingRoutesDeps {
   host: HostContext;
   rules: RuleStore;
+  /** Each listed rule's calls over the last 24 hours, from the decision log. */
+  counts: Pick<DecisionCounts, 'last24Hours'>;
   pages: PageRenderer;
   kit: WebKit;
   /** Enabled integrations of a tenant, for the form's CRM list. */
@@ -74,9 +77,10 @@ export function routingRoutes(deps: RoutingRoutesDeps): Router {
     const { search, page } = listQuery(req.query);
     const tenantId = tenantOf(req);
     const { rules, total } = await deps.rules.list(tenantId, { search, offset: (page - 1) * PAGE_SIZE, limit: PAGE_SIZE });
-    const uses = await usage.ofEach(tenantId, rules.map((r) => r.id));
+    const ids = rules.map((r) => r.id);
+    const [uses, counts] = await Promise.all([usage.ofEach(tenantId, ids), deps.counts.last24Hours(tenantId, ids)]);
     await deps.pages.render(req, res, 'routing/list', 'CRM Routing', {
-      rules, total, search, page, pageSize: PAGE_SIZE, notice: kit.flash.take(req, res), uses, usageKnown: usage.known,
+      rules, total, counts, share, search, page, pageSize: PAGE_SIZE, notice: kit.flash.take(req, res), uses, usageKnown: usage.known,
       deleteQuestion, listSuffix: listSuffix({ search, page }),
     });
   });
@@ -236,6 +240,13 @@ export function routingRoutes(deps: RoutingRoutesDeps): Router {
   }
 
   return router;
+}
+
+/** "42%" of `part` in `whole`; a dash when there were no calls. */
+export function share(part: number, whole: number): string {
+  if (whole === 0) return '\u2013';
+  const percent = (100 * part) / whole;
+  return `${percent > 0 && percent < 1 ? '<1' : Math.round(percent)}%`;
 }
 
 /** The list's search and page from a query string: bounded, and only these two. */
