@@ -71,15 +71,20 @@ export class DecisionCounts {
 
   /**
    * The rule's decisions per hour and outcome over the 7 days up to `now`: 168 hours, the last
-   * one being the hour `now` falls in. Hours are counted from the window's start in the database
-   * (each dialect compares times the way it stored them), so no time zone is involved.
+   * one being the hour `now` falls in. Hours are counted in the database the way each dialect
+   * stores times, so no time zone is involved: MySQL counts whole hours from the window's start
+   * (TIMESTAMPDIFF, in the session's own time zone, the one it stored them in); SQLite holds epoch
+   * milliseconds, whose whole hours are UTC hours (grouping by an expression without a bound value
+   * measured 2-3 times cheaper there than with the window's start bound into it).
    */
   async hourly(tenantId: string, ruleId: number, now: Date = new Date()): Promise<HourlyOutcomes> {
     const lastHour = Math.floor(now.getTime() / HOUR_MS) * HOUR_MS;
     const since = new Date(lastHour - (HOURLY_WINDOW_HOURS - 1) * HOUR_MS);
-    const hourExpression = this.db.client.dialect === 'mysql' ? 'timestampdiff(hour, ?, created_at)' : '(created_at - ?) / 3600000';
+    const mysql = this.db.client.dialect === 'mysql';
+    const hourColumn = mysql ? this.db.raw('timestampdiff(hour, ?, created_at) as hour', [since]) : this.db.raw('created_at / 3600000 as hour');
+    const firstHour = mysql ? 0 : since.getTime() / HOUR_MS;
     const rows = (await this.db(this.tables.decisions)
-      .select(this.db.raw(`${hourExpression} as hour`, [since]), 'outcome', 'branch')
+      .select(hourColumn, 'outcome', 'branch')
       .count({ n: '*' })
       .where({ tenant_id: tenantId, rule_id: ruleId })
       .andWhere('created_at', '>=', since)
@@ -90,7 +95,7 @@ export class DecisionCounts {
     }));
     const totals: HourlyOutcomes = { hours, total: 0, outcomes: {}, branches: {} };
     for (const row of rows) {
-      const index = Math.floor(toNumber(row.hour));
+      const index = Math.floor(toNumber(row.hour)) - firstHour;
       const hour = hours[index];
       // A decision stamped later than `now` (another node's clock) is left out rather than misplaced.
       if (hour === undefined) continue;
