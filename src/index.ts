@@ -44,6 +44,7 @@ export async function register(host: HostContext, options: RegisterOptions = {})
   const app = createWebApp({
     host,
     rules: store.rules,
+    counts: store.decisionCounts,
     integrations: (tenantId) => integrationChoices(store, tenantId),
     onRulesChanged: () => callPath.rulesChanged(),
     tester: callPath.tester,

@@ -14,7 +14,7 @@ import { pluginConfig } from '../../src/config';
 import { startCallPath, type CallPath } from '../../src/call/call-path';
 import { agiScript } from '../../src/call/dialplan';
 import { DialplanSigner } from '../../src/call/dialplan-signature';
-import type { RuleDraft } from '../../src/domain/rule';
+import { NO_BRANCHES, type RuleDraft } from '../../src/domain/rule';
 import type { AmiSettings, HostContext, HostLogger } from '../../src/host';
 import { PluginStore } from '../../src/store/plugin-store';
 import { ReferenceCatalog } from '../host/catalog';
@@ -65,7 +65,7 @@ export const BENCH_RULE = (customUrl: string): RuleDraft => ({
   name: 'Bench - VIP routing', fieldName: 'tier', location: 'did', greeting: null,
   source: { kind: 'custom', url: customUrl, post: false, headers: [] },
   deadlineSeconds: 3,
-  defaultDestination: { type: 'queue', target: '104' }, defaultVoicemail: 'unset',
+  defaultDestination: { type: 'queue', target: '104' }, defaultVoicemail: 'unset', branches: { ...NO_BRANCHES },
   rows: [
     { operator: 'eq', value: 'Platinum', destination: { type: 'queue', target: '105' } },
     { operator: 'eq', value: 'Silver', destination: { type: 'extension', target: '101' } },

@@ -6,7 +6,7 @@
  * until we close. A caller who hangs up is never moved. Every call leaves a decision record.
  */
 import type { HostDestinations, HostLicense, HostLogger } from '../host';
-import { decide, type LookupOutcome, type Outcome, type RoutingDecision } from '../domain/decide';
+import { decide, toDefault, type Branch, type LookupOutcome, type Outcome, type RoutingDecision } from '../domain/decide';
 import type { DestinationRef } from '../domain/destination';
 import type { Rule } from '../domain/rule';
 import type { LookupResult } from '../crm/connector';
@@ -85,8 +85,7 @@ export class CallFlow {
     const { rule, refused } = this.ruleFor(session, request);
     if (!rule) return this.endEarly(session, refused.status, refused.why);
     if (!this.deps.license.isEnabled(LICENSE_FEATURE)) return this.endEarly(session, 'UNLICENSED');
-    const decision: RoutingDecision = { outcome: 'OVERLOADED', rowIndex: null, destination: rule.defaultDestination, voicemail: rule.defaultVoicemail };
-    await this.finish(session, request, rule, decision, { started, dtmf: '', value: null, error: null, lookupMs: null, useAmi: false });
+    await this.finish(session, request, rule, toDefault(rule, 'OVERLOADED'), { started, dtmf: '', value: null, error: null, lookupMs: null, useAmi: false });
   };
 
   /** A call still running when the plugin stops: cut its lookup short so it takes the default destination. */
@@ -133,8 +132,7 @@ export class CallFlow {
       lookupMs = bounded.lookupMs;
       if (session.hangupReceived || session.isClosed) return this.hungUp(session, request, rule, started, dtmf, lookupMs);
       if (stopping.aborted) {
-        const decision: RoutingDecision = { outcome: 'STOPPING', rowIndex: null, destination: rule.defaultDestination, voicemail: rule.defaultVoicemail };
-        return this.finish(session, request, rule, decision, { started, dtmf, value: null, error: null, lookupMs, useAmi: true });
+        return this.finish(session, request, rule, toDefault(rule, 'STOPPING'), { started, dtmf, value: null, error: null, lookupMs, useAmi: true });
       }
       lookup = lookupOutcome(bounded.result, request.callerId);
       if (bounded.result.kind === 'value') value = bounded.result.value;
@@ -159,12 +157,17 @@ export class CallFlow {
     session: AgiSession, request: AgiRequest, rule: Rule, decision: RoutingDecision,
     call: CallFacts & { useAmi: boolean },
   ): Promise<void> {
-    let { outcome, rowIndex, destination } = decision;
+    let { outcome, branch, rowIndex, destination } = decision;
     let target = this.deps.destinations.target(rule.tenantId, destination, decision.voicemail ? { voicemail: decision.voicemail } : {});
     if (!target && rowIndex !== null) {
       // The row's destination was deleted or renamed on the PBX: the default destination still works.
       session.log.warn('Row destination no longer exists; using the default destination', { row: rowIndex + 1, destination });
-      ({ outcome, rowIndex, destination } = { outcome: 'DESTINATION_MISSING', rowIndex: null, destination: rule.defaultDestination });
+      ({ outcome, branch, rowIndex, destination } = toDefault(rule, 'DESTINATION_MISSING'));
+      target = this.deps.destinations.target(rule.tenantId, destination, { voicemail: rule.defaultVoicemail });
+    } else if (!target && branch !== 'default') {
+      // A "When the lookup fails" destination that left the PBX: the outcome stands, the default takes the call.
+      session.log.warn('Branch destination no longer exists; using the default destination', { branch, destination });
+      ({ branch, destination } = toDefault(rule, outcome));
       target = this.deps.destinations.target(rule.tenantId, destination, { voicemail: rule.defaultVoicemail });
     }
     let method: MoveMethod = 'none';
@@ -207,15 +210,15 @@ export class CallFlow {
     } finally {
       // Our FIN goes out now; the record and the log line need not wait for Asterisk's.
       session.closeNow();
-      this.deps.decisions.record(record(rule, request, call, { outcome, rowIndex, destination: target ? destination : null, method }));
+      this.deps.decisions.record(record(rule, request, call, { outcome, branch: target ? branch : null, rowIndex, destination: target ? destination : null, method }));
       this.deps.metrics?.called(rule.id, outcome, method);
-      session.log.info('Call routed', { outcome, row: rowIndex === null ? undefined : rowIndex + 1, destination, method, value: call.value, error: call.error?.code, totalMs: Math.round(performance.now() - call.started) });
+      session.log.info('Call routed', { outcome, branch: target ? branch : undefined, row: rowIndex === null ? undefined : rowIndex + 1, destination, method, value: call.value, error: call.error?.code, totalMs: Math.round(performance.now() - call.started) });
     }
   }
 
   private async hungUp(session: AgiSession, request: AgiRequest, rule: Rule, started: number, dtmf: string, lookupMs: number | null): Promise<void> {
     session.closeNow();
-    this.deps.decisions.record(record(rule, request, { started, dtmf, value: null, error: null, lookupMs }, { outcome: 'HANGUP', rowIndex: null, destination: null, method: 'none' }));
+    this.deps.decisions.record(record(rule, request, { started, dtmf, value: null, error: null, lookupMs }, { outcome: 'HANGUP', branch: null, rowIndex: null, destination: null, method: 'none' }));
     this.deps.metrics?.called(rule.id, 'HANGUP', 'none');
     session.log.info('Caller hung up; nothing moved');
   }
@@ -287,12 +290,12 @@ interface CallFacts {
 function record(
   rule: Rule, request: AgiRequest,
   call: CallFacts,
-  moved: { outcome: Outcome; rowIndex: number | null; destination: DestinationRef | null; method: MoveMethod },
+  moved: { outcome: Outcome; branch: Branch | null; rowIndex: number | null; destination: DestinationRef | null; method: MoveMethod },
 ): Decision {
   return {
     tenantId: rule.tenantId, ruleId: rule.id, callId: request.uniqueId, caller: request.callerId || null,
     did: request.dnid || request.extension || null, dtmf: call.dtmf || null, value: call.value,
-    errorCode: call.error?.code ?? null, errorMessage: call.error?.message ?? null, outcome: moved.outcome,
+    errorCode: call.error?.code ?? null, errorMessage: call.error?.message ?? null, outcome: moved.outcome, branch: moved.branch,
     rowIndex: moved.rowIndex, destination: moved.destination, method: moved.method,
     lookupMs: call.lookupMs === null ? null : Math.round(call.lookupMs), totalMs: Math.round(performance.now() - call.started), createdAt: new Date(),
     owner: call.owner ?? null, ownerNote: call.ownerNote ?? null,

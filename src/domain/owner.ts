@@ -23,9 +23,9 @@ export function ownerKeyOf(decision: RoutingDecision): OwnerKey | undefined {
 
 export function ownerDecision(rule: Pick<Rule, 'defaultDestination' | 'defaultVoicemail'>, matched: RoutingDecision, found: OwnerFound): RoutingDecision {
   if (found.kind === 'extension') {
-    return { outcome: 'MATCH', rowIndex: matched.rowIndex, destination: { type: 'extension', target: found.extension }, voicemail: undefined };
+    return { outcome: 'MATCH', branch: 'row', rowIndex: matched.rowIndex, destination: { type: 'extension', target: found.extension }, voicemail: undefined };
   }
-  return { outcome: 'OWNER_UNKNOWN', rowIndex: null, destination: rule.defaultDestination, voicemail: rule.defaultVoicemail };
+  return { outcome: 'OWNER_UNKNOWN', branch: 'default', rowIndex: null, destination: rule.defaultDestination, voicemail: rule.defaultVoicemail };
 }
 
 /** A value a directory may be asked about: one line, bounded; anything else names no one. */

@@ -3,6 +3,7 @@
  * the rule page's "recent calls", and pruned so it stays bounded.
  */
 import type { Knex } from 'knex';
+import type { Branch } from '../domain/decide';
 import type { DestinationRef, DestinationType } from '../domain/destination';
 import { affectedRows, capLength, toDate, toNullableNumber, toNumber } from './db-values';
 import type { PluginTables } from './tables';
@@ -25,6 +26,8 @@ export interface Decision {
   errorMessage: string | null;
   /** The call flow's outcome code (matched, no match, CRM error, timeout...); at most 32 characters. */
   outcome: string;
+  /** Which way the call went (a row, the default, a failure branch); null when nothing was moved. */
+  branch: Branch | null;
   /** Index of the matching row; null when the default destination was used. */
   rowIndex: number | null;
   destination: DestinationRef | null;
@@ -81,6 +84,7 @@ interface DecisionColumns {
   error_code: string | null;
   error_message: string | null;
   outcome: string;
+  branch: string | null;
   row_index: unknown;
   dest_type: string | null;
   dest_target: string | null;
@@ -94,7 +98,7 @@ interface DecisionColumns {
 
 /** The table's columns as toColumnValues gives them. */
 const COLUMNS = [
-  'tenant_id', 'rule_id', 'call_id', 'caller', 'did', 'dtmf', 'value', 'error_code', 'error_message', 'outcome', 'row_index',
+  'tenant_id', 'rule_id', 'call_id', 'caller', 'did', 'dtmf', 'value', 'error_code', 'error_message', 'outcome', 'branch', 'row_index',
   'dest_type', 'dest_target', 'method', 'lookup_ms', 'total_ms', 'created_at', 'owner', 'owner_note',
 ] as const;
 
@@ -116,7 +120,7 @@ export class DecisionStore {
   /**
    * Writes the decisions, INSERT_CHUNK_ROWS a statement, in one transaction when there are
    * more. Each statement's SQL is compiled by knex once per row count and reused (knex
-   * compiled every batch anew: 19 columns quoted and bound per row, most of a flush's time).
+   * compiled every batch anew: 20 columns quoted and bound per row, most of a flush's time).
    * `pause` runs between statements (the decision log yields the event loop there).
    */
   async insertMany(decisions: readonly Decision[], pause?: () => Promise<void>): Promise<void> {
@@ -239,6 +243,7 @@ function toColumnValues(d: Decision): unknown[] {
     capLength(d.errorCode, 32),
     capLength(d.errorMessage, ERROR_MESSAGE_MAX_LENGTH),
     capLength(d.outcome, 32) ?? '',
+    d.branch,
     d.rowIndex,
     d.destination?.type ?? null,
     capLength(d.destination?.target, 191),
@@ -264,6 +269,7 @@ function fromColumns(row: DecisionColumns): StoredDecision {
     errorCode: row.error_code,
     errorMessage: row.error_message,
     outcome: row.outcome,
+    branch: (row.branch ?? null) as Branch | null,
     rowIndex: toNullableNumber(row.row_index),
     destination: row.dest_type === null ? null : { type: row.dest_type as DestinationType, target: row.dest_target ?? '' },
     method: row.method as MoveMethod,

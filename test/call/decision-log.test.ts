@@ -18,7 +18,7 @@ class FlakyStore {
 
 const decision = (i: number): Decision => ({
   tenantId: 't', ruleId: 1, callId: `c${i}`, caller: '+15550001111', did: null, dtmf: null, value: null, errorCode: null, errorMessage: null,
-  outcome: 'MATCH', rowIndex: 0, destination: null, method: 'ami', lookupMs: 1, totalMs: 2, createdAt: new Date(),
+  outcome: 'MATCH', branch: 'row', rowIndex: 0, destination: null, method: 'ami', lookupMs: 1, totalMs: 2, createdAt: new Date(),
 });
 
 describe('DecisionLog health', () => {

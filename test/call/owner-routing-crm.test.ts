@@ -4,7 +4,7 @@ import { RuleConnectors } from '../../src/crm/rule-connectors';
 import type { HttpClient } from '../../src/crm/shared/http-client';
 import { decide } from '../../src/domain/decide';
 import type { CrmKind } from '../../src/domain/crm-kinds';
-import type { Rule } from '../../src/domain/rule';
+import { NO_BRANCHES, type Rule } from '../../src/domain/rule';
 import type { IntegrationRecord } from '../../src/store/integration-store';
 import { ReferenceDirectory } from '../../scripts/host/directory';
 import { quietLogger, testHttpClient } from '../support/connector-harness';
@@ -14,7 +14,7 @@ import { HubSpotFake } from '../support/fakes/hubspot-fake';
 function ownerRule(source: Rule['source']): Rule {
   return {
     id: 3, tenantId: 't1', name: 'Owners', fieldName: 'hubspot_owner_id', location: 'did', greeting: null, source,
-    deadlineSeconds: 3, defaultDestination: { type: 'queue', target: '105' }, defaultVoicemail: 'unset', version: 1,
+    deadlineSeconds: 3, defaultDestination: { type: 'queue', target: '105' }, defaultVoicemail: 'unset', branches: NO_BRANCHES, version: 1,
     rows: [{ operator: 'regex', value: '.', destination: { type: 'owner', target: 'user_id' } }],
   };
 }

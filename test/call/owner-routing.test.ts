@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { decide } from '../../src/domain/decide';
 import type { OwnerKey } from '../../src/domain/destination';
-import type { Rule } from '../../src/domain/rule';
+import { NO_BRANCHES, type Rule } from '../../src/domain/rule';
 import type { OwnerEmailResult } from '../../src/crm/owner-lookup';
 import { OwnerRouting } from '../../src/call/owner-routing';
 import { ReferenceDirectory } from '../../scripts/host/directory';
@@ -11,7 +11,7 @@ function ruleWith(key: OwnerKey): Rule {
   return {
     id: 7, tenantId: 't1', name: 'Owners', fieldName: 'owner', location: 'did', greeting: null,
     source: { kind: 'integration', crm: 'hubspot', module: 'contacts', username: '', password: '' },
-    deadlineSeconds: 3, defaultDestination: { type: 'queue', target: '105' }, defaultVoicemail: 'unset', version: 1,
+    deadlineSeconds: 3, defaultDestination: { type: 'queue', target: '105' }, defaultVoicemail: 'unset', branches: NO_BRANCHES, version: 1,
     rows: [{ operator: 'regex', value: '.', destination: { type: 'owner', target: key } }],
   };
 }

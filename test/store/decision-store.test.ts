@@ -24,6 +24,7 @@ function decision(tenantId: string, ruleId: number, overrides: Partial<Decision>
     errorCode: null,
     errorMessage: null,
     outcome: 'matched',
+    branch: 'row',
     rowIndex: 0,
     destination: { type: 'queue', target: '600' },
     method: 'ami',
