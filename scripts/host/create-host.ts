@@ -14,6 +14,7 @@ import type { Knex } from 'knex';
 import { register } from '../../src/index';
 import type { CallLimits } from '../../src/config';
 import type { AgiSettings, AmiSettings, CrmEgressPolicy, DialplanSigning, HostContext, HostDirectory, HostLogger, MenuEntry, PluginHandle } from '../../src/host';
+import type { CompletedCall } from '../../src/calllog/completed-call';
 import { formFields, formText } from '../../src/web/body-types';
 import { ReferenceCatalog } from './catalog';
 import { ReferenceDirectory } from './directory';
@@ -57,6 +58,10 @@ export interface ReferenceHostOptions {
   crmEgress?: CrmEgressPolicy;
   /** The host's directory of extensions and their users' e-mails; `false`: a host without one. Default: the seeded one. */
   directory?: HostDirectory | false;
+  /** Each call that ended (from AMI's end-of-call events); default: the plugin's debug line. */
+  onCompletedCall?: (call: CompletedCall) => void;
+  /** The call log's grace period after a call's last hang-up (default 1500 ms). */
+  callLogGraceMs?: number;
 }
 
 export interface ReferenceHost {
@@ -121,8 +126,15 @@ export async function startReferenceHost(options: ReferenceHostOptions): Promise
     dialplanSigning: options.dialplanSigning,
     crmEgress: options.crmEgress,
     ...(options.directory === false ? {} : { directory: options.directory ?? new ReferenceDirectory() }),
+    // One PBX: a DID belongs to the tenant that added it on the DIDs page; any other number and
+    // every extension (all tenants share the seeded ones) to the admin's tenant.
+    callTenant: ({ did }) => (did !== undefined ? store.didTenant(did) : undefined) ?? 'default',
   };
-  const plugin = await register(hostContext, { limits: options.limits, lookupCacheTtlSeconds: options.lookupCacheTtlSeconds, decisionFlushMs: options.decisionFlushMs });
+  const plugin = await register(hostContext, {
+    limits: options.limits, lookupCacheTtlSeconds: options.lookupCacheTtlSeconds, decisionFlushMs: options.decisionFlushMs,
+    ...(options.onCompletedCall ? { onCompletedCall: options.onCompletedCall } : {}),
+    ...(options.callLogGraceMs !== undefined ? { callLogGraceMs: options.callLogGraceMs } : {}),
+  });
 
   app.get('/', auth.middleware, (req, res) => page(req, res, 'home', 'Home', { health: plugin.health() }));
   app.get('/license', auth.middleware, (req, res) => page(req, res, 'license', 'License', { enabled: licensed }));

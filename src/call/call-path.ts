@@ -6,7 +6,7 @@
 import type { HostContext, PluginHealth } from '../host';
 import type { PluginConfig } from '../config';
 import type { Rule } from '../domain/rule';
-import { AmiClient } from '../ami/ami-client';
+import { AmiClient, type AmiEventOptions } from '../ami/ami-client';
 import { HttpClient } from '../crm/shared/http-client';
 import { RuleConnectors } from '../crm/rule-connectors';
 import type { IntegrationRecord } from '../store/integration-store';
@@ -49,9 +49,11 @@ export interface CallPathOptions {
   lookups?: Pick<RuleConnectors, 'forRule'>;
   /** How often the decision log writes to the database. Default 500 ms. */
   decisionFlushMs?: number;
+  /** Where the AMI connection delivers events (the call log); without it events are switched off. */
+  amiEvents?: AmiEventOptions;
 }
 
-export async function startCallPath({ host, store, config, lookups, decisionFlushMs }: CallPathOptions): Promise<CallPath> {
+export async function startCallPath({ host, store, config, lookups, decisionFlushMs, amiEvents }: CallPathOptions): Promise<CallPath> {
   const logger = host.logger;
   // As many connections to one CRM as there may be calls waiting on it: with HttpClient's
   // default of 64, 2,000 calls against a CRM answering in 300 ms queued for 9 s and 3 in 4 of
@@ -83,7 +85,7 @@ export async function startCallPath({ host, store, config, lookups, decisionFlus
     http, logger, cacheTtlMs: config.lookupCacheTtlSeconds * 1000, resolveOrigin: host.resolveCrmOrigin, tokenStore: store.tokenStates,
     integration: (tenantId, crm) => integrations.get(integrationKey(tenantId, crm)),
   });
-  const ami = await AmiClient.create(host.ami, { logger, actionTimeoutMs: REDIRECT_TIMEOUT_MS });
+  const ami = await AmiClient.create(host.ami, { logger, actionTimeoutMs: REDIRECT_TIMEOUT_MS, ...(amiEvents ? { events: amiEvents } : {}) });
   const signer = new DialplanSigner(host.secretKey, host.dialplanSigning);
   const decisions = new DecisionLog(store.decisions, { logger, retentionDays: config.decisionRetentionDays, ...(decisionFlushMs === undefined ? {} : { flushMs: decisionFlushMs }) });
   // Whoever reaches the AGI port decides how many bad connections and lines there are: their warnings are rate limited.

@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import type { AmiSettings, CrmEgressPolicy, DialplanSigning, HostDirectory, HostLogger } from '../../src/host';
 import type { CallLimits } from '../../src/config';
+import type { CompletedCall } from '../../src/calllog/completed-call';
 import { startReferenceHost, type ReferenceHost } from '../../scripts/host/create-host';
 import { LOCAL_FAKES } from './connector-harness';
 import { openTestDatabase, type Dialect, type OpenedDatabase } from './databases';
@@ -57,6 +58,9 @@ export interface TestHostOptions {
   dialplanSigning?: DialplanSigning;
   /** The host's directory; `false`: none. Default: the reference host's seeded one. */
   directory?: HostDirectory | false;
+  /** Each call the plugin's call log assembled from AMI events. */
+  onCompletedCall?: (call: CompletedCall) => void;
+  callLogGraceMs?: number;
 }
 
 export async function startTestHost(options: TestHostOptions = {}): Promise<TestHost> {
@@ -68,6 +72,7 @@ export async function startTestHost(options: TestHostOptions = {}): Promise<Test
     resolveCrmOrigin: options.resolveCrmOrigin, lookupCacheTtlSeconds: options.lookupCacheTtlSeconds, decisionFlushMs: options.decisionFlushMs, publicUrl: options.publicUrl,
     crmEgress: options.crmEgress ?? LOCAL_FAKES, dialplanSigning: options.dialplanSigning,
     ...(options.directory === undefined ? {} : { directory: options.directory }),
+    onCompletedCall: options.onCompletedCall, callLogGraceMs: options.callLogGraceMs,
   });
   return {
     host, database, agiPort: host.plugin.health().agi.port,
