@@ -73,7 +73,8 @@ export async function register(host: HostContext, options: RegisterOptions = {})
     extraRoutes: (pages, kit) => [
       { path: '/integration/guides', router: guideRoutes(pages) },
       { path: '/integration', router: connect.router },
-      { path: '/integration', router: integrationRoutes({ host, store, pages, kit, connectors: callPath.connectors, onChanged: () => callPath.integrationsChanged(), connect }) },
+      { path: '/integration', router: integrationRoutes({ host, store, pages, kit, connectors: callPath.connectors, onChanged: () => callPath.integrationsChanged(), connect,
+        callLogSource: () => ({ amiConfigured: host.ami !== undefined, amiConnected: callPath.health().ami.connected }) }) },
       { path: '/routing', router: ruleToolRoutes({ host, store, pages }) },
     ],
   });

@@ -122,4 +122,11 @@ describe('Call log: the plugin reads the end of each call from AMI and emits it 
     const masks = rig.ami!.actionsNamed('Events').map((a) => a.headers.eventmask);
     assert.ok(masks.length > 0 && masks.every((m) => m === 'call,cdr,agent'), JSON.stringify(masks));
   });
+
+  it('CRM > Integration says the call log is reading calls, and what to put in manager.conf, cdr_manager.conf and cel.conf', async () => {
+    const page = await rig.admin.get('/crm/integration');
+    assert.equal(page.status, 200);
+    assert.match(page.text, /Call log: what Asterisk must send<span class="crm-badge crm-badge-on">Reading calls<\/span>/);
+    for (const line of ['read = call,cdr,agent', 'write = call', 'enabled = yes', 'events = ALL', '[manager]']) assert.ok(page.text.includes(line), line);
+  });
 });
