@@ -132,6 +132,14 @@ describe('CallAssembler: what AMI does to the events', () => {
     assert.equal(call.did, '+15559990005');
   });
 
+  it('takes the LinkedID of a Cdr when cdr_manager.conf maps it (S7b), even before any other event of the call', () => {
+    const events = END_OF_CALL_TRANSCRIPTS.answered.events.map((e) =>
+      e.headers[0]![1] === 'Cdr' ? { ...e, headers: [...e.headers, ['LinkedID', END_OF_CALL_TRANSCRIPTS.answered.linkedid] as const] } : e);
+    const cdrs = events.filter((e) => e.headers[0]![1] === 'Cdr').map((e) => ({ ...e, atMs: 0 }));
+    const call = only(play([...cdrs, ...events.filter((e) => e.headers[0]![1] !== 'Cdr')], 0));
+    assert.deepEqual(essentials(call), EXPECTED.answered);
+  });
+
   it('ignores events of a call already emitted, so a straggler never makes a second call', () => {
     const a = assembler();
     const events = END_OF_CALL_TRANSCRIPTS.busy.events;
