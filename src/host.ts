@@ -287,6 +287,16 @@ export interface PluginHealth {
     pendingHeaders: number;
   };
   ami: { configured: boolean; connected: boolean; lastError?: string };
+  /** The call log's source (only with AMI): calls being assembled, emitted, and what was dropped to stay bounded. */
+  callLog?: {
+    openCalls: number;
+    completed: number;
+    skippedInternal: number;
+    skippedNoTenant: number;
+    droppedOverflow: number;
+    droppedIdle: number;
+    droppedCdrs: number;
+  };
 }
 
 export interface PluginHandle {

@@ -99,7 +99,12 @@ export async function register(host: HostContext, options: RegisterOptions = {})
         if (offset + MAX_LIST_LIMIT >= total) return destinations;
       }
     },
-    health: () => callPath.health(),
+    health() {
+      const health = callPath.health();
+      if (!callEvents) return health;
+      const { openCalls, completed, skippedInternal, skippedNoTenant, droppedOverflow, droppedIdle, droppedCdrs } = callEvents.stats();
+      return { ...health, callLog: { openCalls, completed, skippedInternal, skippedNoTenant, droppedOverflow, droppedIdle, droppedCdrs } };
+    },
     async stop() {
       await callPath.stop();
       callEvents?.stop();

@@ -56,8 +56,24 @@ export function startCallEvents({ host, onCall, assembler: tuning = {}, now = Da
       }
     }
   };
+  // Calls and Cdrs dropped to stay bounded are counted; a warning says so, at most once a minute.
+  let warnedDrops = 0;
+  let warnedAt = -Infinity;
+  const warnOfDrops = () => {
+    const s = assembler.stats();
+    const dropped = s.droppedOverflow + s.droppedIdle + s.droppedCdrs;
+    if (dropped === warnedDrops || now() - warnedAt < 60_000) return;
+    warnedDrops = dropped;
+    warnedAt = now();
+    logger.warn('The call log dropped calls or Cdrs to stay within its bounds', {
+      droppedOverflow: s.droppedOverflow, droppedIdle: s.droppedIdle, droppedCdrs: s.droppedCdrs, openCalls: s.openCalls,
+    });
+  };
   // Grace periods end on this tick; a call waits at most graceMs plus one tick.
-  const tick = setInterval(() => emit(assembler.flush(now())), Math.max(50, Math.min(250, Math.floor(graceMs / 4))));
+  const tick = setInterval(() => {
+    emit(assembler.flush(now()));
+    warnOfDrops();
+  }, Math.max(50, Math.min(250, Math.floor(graceMs / 4))));
   tick.unref();
   let lost = false;
 

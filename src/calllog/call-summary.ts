@@ -70,7 +70,7 @@ export function summarizeCall(call: OpenCall, ctx: SummaryContext): Summary {
     ...(times.answeredAt !== undefined ? { answeredAt: new Date(times.answeredAt) } : {}),
     endedAt: new Date(times.endedAt),
     talkSeconds: times.answeredAt !== undefined ? Math.max(0, Math.floor((times.endedAt - times.answeredAt) / 1000)) : 0,
-    channelUniqueIds: [...call.channels.keys()],
+    channelUniqueIds: [...call.channels.keys()].sort((a, b) => Number(b === call.linkedid) - Number(a === call.linkedid)),
   };
   if (placedBy !== undefined) {
     const tenantId = ctx.tenantOf({ extension: placedBy });

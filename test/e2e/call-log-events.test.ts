@@ -123,6 +123,12 @@ describe('Call log: the plugin reads the end of each call from AMI and emits it 
     assert.ok(masks.length > 0 && masks.every((m) => m === 'call,cdr,agent'), JSON.stringify(masks));
   });
 
+  it('reports the call log in the plugin health: calls emitted, none dropped', () => {
+    const callLog = rig.host.host.plugin.health().callLog;
+    assert.ok(callLog && callLog.completed === rig.completedCalls.length && callLog.completed >= 10, JSON.stringify(callLog));
+    assert.deepEqual([callLog.openCalls, callLog.droppedOverflow, callLog.droppedIdle, callLog.droppedCdrs], [0, 0, 0, 0]);
+  });
+
   it('CRM > Integration says the call log is reading calls, and what to put in manager.conf, cdr_manager.conf and cel.conf', async () => {
     const page = await rig.admin.get('/crm/integration');
     assert.equal(page.status, 200);
