@@ -41,10 +41,19 @@ export function startCallEvents({ host, onCall, assembler: tuning = {}, now = Da
   const directory = host.directory;
   const callTenant = host.callTenant;
   if (!callTenant) logger.info('The host gives no callTenant hook: calls are not logged (HostContext.callTenant).');
+  // The host's hooks run inside the assembler: one that throws must cost that call, not the process.
+  const guarded = <A, R>(what: string, hook: (arg: A) => R, fallback: R) => (arg: A): R => {
+    try {
+      return hook(arg);
+    } catch (err) {
+      logger.error(`The host's ${what} hook failed; the call log goes on without its answer`, { error: String(err) });
+      return fallback;
+    }
+  };
   const assembler = new CallAssembler({
     ...tuning,
-    isExtension: (number) => directory?.isExtension?.(number) ?? false,
-    tenantOf: (party) => callTenant?.(party),
+    isExtension: guarded('directory.isExtension', (number: string) => directory?.isExtension?.(number) ?? false, false),
+    tenantOf: guarded('callTenant', (party: { did?: string; extension?: string }) => callTenant?.(party), undefined),
   });
   const graceMs = tuning.graceMs ?? 1500;
   const emit = (calls: CompletedCall[]) => {
@@ -71,8 +80,12 @@ export function startCallEvents({ host, onCall, assembler: tuning = {}, now = Da
   };
   // Grace periods end on this tick; a call waits at most graceMs plus one tick.
   const tick = setInterval(() => {
-    emit(assembler.flush(now()));
-    warnOfDrops();
+    try {
+      emit(assembler.flush(now()));
+      warnOfDrops();
+    } catch (err) {
+      logger.error('The call log could not summarise the calls that ended', { error: String(err) });
+    }
   }, Math.max(50, Math.min(250, Math.floor(graceMs / 4))));
   tick.unref();
   let lost = false;

@@ -83,7 +83,8 @@ export function summarizeCall(call: OpenCall, ctx: SummaryContext): Summary {
   const extension = agent ?? rung;
   const tenantId = ctx.tenantOf({ ...(did !== undefined ? { did } : {}), ...(extension !== undefined ? { extension } : {}) });
   if (tenantId === undefined) return { skipped: 'no-tenant' };
-  const queue = call.queue ?? (business?.lastapplication?.toLowerCase() === 'queue' ? business.lastdata?.split(',')[0] || undefined : undefined);
+  const queueName = call.queue ?? (business?.lastapplication?.toLowerCase() === 'queue' ? business.lastdata?.split(',')[0] : undefined);
+  const queue = queueName ? queueName.slice(0, 128) : undefined;
   return {
     call: {
       ...base, tenantId, direction: 'inbound', externalNumber: caller ?? '',

@@ -26,6 +26,8 @@ export function partyNumber(text: string | undefined): string | undefined {
 export function knownNumber(text: string | undefined): string | undefined {
   if (!text) return undefined;
   const value = text.trim();
+  // Longer than any phone number or extension: not a number worth writing anywhere.
+  if (value.length > 64) return undefined;
   if (value === '' || value === '<unknown>' || value.toLowerCase() === 'unknown' || value === 's') return undefined;
   return value;
 }
