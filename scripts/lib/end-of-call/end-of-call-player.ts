@@ -3,6 +3,7 @@
  * events, headers and order, with the measured call's channel names, uniqueids, numbers and times
  * replaced by the simulated call's, sent through the fake AMI at the measured pace.
  */
+import { performance } from 'node:perf_hooks';
 import type { AmiHeaders } from './ami-event-builders';
 import type { EndOfCallTranscript, TimedAmiEvent } from './end-of-call-transcripts';
 
@@ -78,13 +79,11 @@ export interface EventSink {
  */
 export async function playEndOfCall(sink: EventSink, events: readonly TimedAmiEvent[], timeScale = 1): Promise<void> {
   const first = events[0]?.atMs ?? 0;
-  let elapsed = 0;
+  // Anchored to the clock, so a timer that fires late does not delay every later event too.
+  const start = performance.now();
   for (const event of events) {
-    const due = (event.atMs - first) * timeScale;
-    if (due > elapsed) {
-      await new Promise((resolve) => setTimeout(resolve, due - elapsed));
-      elapsed = due;
-    }
+    const wait = (event.atMs - first) * timeScale - (performance.now() - start);
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
     sink.emitEvent(event.headers);
   }
 }
