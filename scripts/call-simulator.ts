@@ -1,12 +1,14 @@
 /**
  * `npm run call -- --rule <id> --caller <number> [--did <number>] [--dtmf <digits>]
- *                  [--agi host:port] [--ami-port 5038]`
+ *                  [--agi host:port] [--ami-port 5038] [--end answered|missed|busy|abandoned|queue|queue-empty|outbound]`
  *
  * Plays one call into the running reference host as Asterisk would: it stands in for Asterisk's
  * AMI (a fake AMI server the host's AMI client logs in to) and places the call over FastAGI,
  * then prints the dialogue and where the call ended up. The host routes only calls from dialplan
  * lines it signed: `--rule` signs the line with the host's key (SECRET_KEY or DATA_DIR/secret.key,
  * DIALPLAN_KEY when set), as the DIDs page would; `--line` takes a line copied from that page.
+ * `--end` then plays how the call ended, as Asterisk 22 reports it on AMI (the measured events of
+ * shared/reference/asterisk.md), so the host's call log assembles it.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -17,6 +19,8 @@ import { DialplanSigner } from '../src/call/dialplan-signature';
 import { hostDataEnv, hostDialplanSigning, readEnv } from './host/host-data';
 import { AsteriskSimulator, type CallResult } from './lib/asterisk-simulator';
 import { FakeAmiServer } from './lib/fake-ami';
+import { END_OF_CALL_TRANSCRIPTS, END_SCENARIOS, type EndScenario } from './lib/end-of-call/end-of-call-transcripts';
+import { playEndOfCall, renderEndOfCall } from './lib/end-of-call/end-of-call-player';
 
 const USAGE = `Usage: npm run call -- --rule <id> --caller <number> [options]
        npm run call -- --line '<AGI URL from the DIDs page>' --caller <number> [options]
@@ -34,7 +38,13 @@ const USAGE = `Usage: npm run call -- --rule <id> --caller <number> [options]
   --ami-port <port>      where the fake AMI listens (default: AMI_URL's port, else 5038)
   --no-ami               do not start the fake AMI (the host then moves calls with AGI alone)
   --ami-wait <ms>        how long to wait for the host's AMI login (default 12000)
-  --timeout <ms>         give the call up after this long (default 30000)`;
+  --timeout <ms>         give the call up after this long (default 30000)
+  --end <how>            after the routing, play how the call ended with Asterisk's measured AMI
+                         events (Cdr, CEL, Dial, Hangup, queue), for the host's call log:
+                         answered | missed | busy | abandoned | abandoned-unanswered | queue |
+                         queue-empty | outbound (outbound: no routing; --agent calls --caller)
+  --agent <extension>    the extension that answers, rings or (outbound) calls (default 100)
+  --pace <factor>        1 plays the events at the measured pace (default), 0 all at once`;
 
 function fail(message: string): never {
   console.error(`${message}\n\n${USAGE}`);
@@ -65,6 +75,9 @@ async function main(): Promise<void> {
         'no-ami': { type: 'boolean' },
         'ami-wait': { type: 'string' },
         timeout: { type: 'string' },
+        end: { type: 'string' },
+        agent: { type: 'string' },
+        pace: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -75,9 +88,17 @@ async function main(): Promise<void> {
     console.log(USAGE);
     return;
   }
-  if (values.rule === undefined && values.line === undefined) fail('--rule <id> is required: the rule id shown on CRM > Routing (or --line with a line from the DIDs page).');
+  const end = values.end as EndScenario | undefined;
+  if (end !== undefined && !END_SCENARIOS.includes(end)) fail(`--end must be one of ${END_SCENARIOS.join(', ')} (got "${values.end}").`);
+  if (end !== undefined && values['no-ami']) fail('--end plays AMI events: it needs the fake AMI (drop --no-ami, start the host with AMI_URL).');
+  const agent = values.agent ?? '100';
+  if (!/^[0-9*#+]{1,32}$/.test(agent)) fail(`--agent must be an extension number (got "${agent}").`);
+  const pace = values.pace === undefined ? 1 : Number(values.pace);
+  if (!Number.isFinite(pace) || pace < 0 || pace > 10) fail(`--pace must be a number from 0 to 10 (got "${values.pace}").`);
+  const outbound = end === 'outbound';
+  if (!outbound && values.rule === undefined && values.line === undefined) fail('--rule <id> is required: the rule id shown on CRM > Routing (or --line with a line from the DIDs page).');
   if (values.rule !== undefined && !/^\d+$/.test(values.rule)) fail(`--rule must be a rule id, a whole number (got "${values.rule}").`);
-  const script = values.line !== undefined ? scriptOfLine(values.line) : signedScript(Number(values.rule), values.tenant ?? 'default');
+  const script = outbound ? '' : values.line !== undefined ? scriptOfLine(values.line) : signedScript(Number(values.rule), values.tenant ?? 'default');
   if (values.caller === undefined) fail('--caller <number> is required ("none" for a call without caller ID).');
   const did = values.did ?? '5551234';
   if (!/^[0-9*#+]+$/.test(did)) fail(`--did must be a dialled number (got "${did}").`);
@@ -120,6 +141,12 @@ async function main(): Promise<void> {
   }
 
   const callerId = values.caller === 'none' || values.caller === '' ? undefined : values.caller;
+  if (outbound) {
+    if (!callerId) fail('--end outbound calls the number in --caller: give one.');
+    await playEnd(ami!, 'outbound', { agent, dialled: callerId }, pace);
+    await shutdown();
+    return;
+  }
   console.log(`\nCalling agi://${agiHost}:${agiPort}/${script} from ${callerId ?? '(no caller ID)'} on DID ${did}...\n`);
   const result = await asterisk.placeCall({
     agiHost,
@@ -132,8 +159,33 @@ async function main(): Promise<void> {
     ...(values['hangup-after'] !== undefined ? { hangupAfterMs: whole(values['hangup-after'], 'hangup-after', 0) } : {}),
   });
   report(result, agiHost, agiPort, ami);
+  if (end !== undefined && ami) {
+    await playEnd(ami, end, { caller: callerId, did, agent, inboundChannel: result.channel, inboundUniqueid: result.uniqueid }, pace);
+  }
   await shutdown();
   process.exit(result.ended.kind === 'abandoned' || (result.agiStatus === 'FAILURE' && result.timings.firstCommandAtMs === undefined) ? 1 : 0);
+}
+
+/** Plays the measured end of the call through the fake AMI and says what the host should log. */
+async function playEnd(ami: FakeAmiServer, end: EndScenario, parties: Parameters<typeof renderEndOfCall>[1], pace: number): Promise<void> {
+  const transcript = END_OF_CALL_TRANSCRIPTS[end];
+  const rendered = renderEndOfCall(transcript, parties);
+  console.log(`\nPlaying the end of the call as Asterisk 22 reported it when measured (${transcript.measured}: ${transcript.summary}):`);
+  await playEndOfCall(ami, rendered.events, pace);
+  const counts = new Map<string, number>();
+  for (const e of rendered.events) {
+    const headers = new Map(e.headers);
+    const name = headers.get('Event') === 'CEL' ? `CEL ${headers.get('EventName')}` : headers.get('Event')!;
+    counts.set(name, (counts.get(name) ?? 0) + 1);
+  }
+  console.log(`Sent ${rendered.events.length} AMI events for Linkedid ${rendered.linkedid}: ${[...counts].map(([n, c]) => `${n} ${c}`).join(', ')}`);
+  if (ami.sessionStates().every((s) => !s.authenticated || !s.events)) {
+    console.log('No logged-in AMI session wanted events: the host did not read them (is it running with AMI_URL?).');
+    return;
+  }
+  console.log('The host logs the finished call about 1.5 s after its last hang-up (LOG_LEVEL=debug npm start shows "Call ended").');
+  // Keep the fake AMI up until then, so the host does not see a lost connection first.
+  await new Promise((resolve) => setTimeout(resolve, 2000));
 }
 
 /** The path and query of an AGI URL as Asterisk sends them (agi_network_script). */

@@ -127,7 +127,23 @@ export interface DirectoryEntry {
 export interface HostDirectory {
   /** The tenant's extension with this e-mail (case-insensitive) or this number; undefined when none. */
   find(tenantId: string, key: { email: string } | { extension: string }): DirectoryEntry | undefined | Promise<DirectoryEntry | undefined>;
+  /**
+   * Whether `number` is one of the host's extensions, in any tenant (optional, synchronous: it is
+   * asked for the parties of every call that ends, from memory). The call log tells an inbound
+   * call from an outbound one by it: the party that is an extension is the host's side. Without
+   * it no party counts as an extension, so every call is logged as inbound.
+   */
+  isExtension?(number: string): boolean;
 }
+
+/**
+ * The tenant a call belongs to, from the host's side of the call: the DID an inbound call came
+ * in on, or the extension that placed an outbound call (the call log asks with the DID first,
+ * then the answering extension). Synchronous, from memory: it is asked once per ended call.
+ * `undefined` when the number belongs to no tenant: that call is not logged (a call is never
+ * written into a CRM of a tenant it cannot be proven to belong to).
+ */
+export type HostCallTenant = (party: { did?: string; extension?: string }) => string | undefined;
 
 /** AMI connection settings; without them the plugin moves calls with AGI alone. */
 export interface AmiSettings {
@@ -243,6 +259,8 @@ export interface HostContext {
   crmEgress?: CrmEgressPolicy;
   /** The host's extensions with their users' names and e-mails (optional; see HostDirectory). */
   directory?: HostDirectory;
+  /** Which tenant an ended call belongs to (optional; see HostCallTenant). Without it no call is logged. */
+  callTenant?: HostCallTenant;
 }
 
 /** A rule as the host offers it on the DID / IVR destination pickers. */
@@ -316,6 +334,16 @@ export interface PluginHealth {
   decisionLog: DecisionLogHealth;
   /** Each enabled integration, and each tenant's Custom CRM once one of its rules was called. */
   integrations: IntegrationHealthReport[];
+  /** The call log's source (only with AMI): calls being assembled, emitted, and what was dropped to stay bounded. */
+  callLog?: {
+    openCalls: number;
+    completed: number;
+    skippedInternal: number;
+    skippedNoTenant: number;
+    droppedOverflow: number;
+    droppedIdle: number;
+    droppedCdrs: number;
+  };
 }
 
 export interface PluginHandle {

@@ -15,8 +15,12 @@ import { parsePublicUrl } from './web/public-url';
 import { integrationChoices, integrationRoutes } from './web/integration-routes';
 import { ruleToolRoutes } from './web/rule-tool-routes';
 import { guideRoutes } from './web/guide-routes';
+import { logCompletedCall, startCallEvents } from './calllog/call-events';
+import type { CompletedCall } from './calllog/completed-call';
 
 export type { HostContext, PluginHandle } from './host';
+export type { CompletedCall } from './calllog/completed-call';
+export { startCallEvents, type CallEvents, type CallEventsOptions } from './calllog/call-events';
 /** For the host's own pages: whether an error means its database could not be reached, and what to say then. */
 export { DATABASE_UNREACHABLE_MESSAGE, isDatabaseUnreachable } from './store/database-unreachable';
 /** All cores: the host's start-up in node:cluster workers sharing the FastAGI port (README "Several workers and nodes"). */
@@ -30,13 +34,31 @@ export interface RegisterOptions {
   lookupCacheTtlSeconds?: number;
   /** How often call decisions are written (default 500 ms); tests shorten it to read Recent calls at once. */
   decisionFlushMs?: number;
+  /**
+   * Each call that ended, assembled from AMI's end-of-call events (only with `HostContext.ami`),
+   * once, about 1.5 s after its last hang-up. Default: one debug log line per call.
+   */
+  onCompletedCall?: (call: CompletedCall) => void;
+  /** The call log's grace period after a call's last hang-up (default 1500 ms). */
+  callLogGraceMs?: number;
 }
 
 export async function register(host: HostContext, options: RegisterOptions = {}): Promise<PluginHandle> {
   const config = pluginConfig(host, options.limits, options.lookupCacheTtlSeconds);
   if (host.publicUrl !== undefined) parsePublicUrl(host.publicUrl); // a wrong address fails here, before anything starts
   const store = await PluginStore.create(host.db, { tablePrefix: config.tablePrefix, secretKey: host.secretKey, logger: host.logger });
-  const callPath = await startCallPath({ host, store, config, decisionFlushMs: options.decisionFlushMs });
+  // Finished calls from AMI's end-of-call events; without AMI there are none.
+  const callEvents = host.ami
+    ? startCallEvents({
+      host, onCall: options.onCompletedCall ?? logCompletedCall(host.logger),
+      ...(options.callLogGraceMs !== undefined ? { assembler: { graceMs: options.callLogGraceMs } } : {}),
+    })
+    : undefined;
+  const callPath = await startCallPath({ host, store, config, decisionFlushMs: options.decisionFlushMs, amiEvents: callEvents?.amiEvents })
+    .catch((err: unknown) => {
+      callEvents?.stop();
+      throw err;
+    });
   // With port 0 (tests) the dialplan must show the port actually listened on.
   const listening = { ...config, agi: { ...config.agi, port: callPath.health().agi.port } };
 
@@ -52,7 +74,8 @@ export async function register(host: HostContext, options: RegisterOptions = {})
     extraRoutes: (pages, kit) => [
       { path: '/integration/guides', router: guideRoutes(pages) },
       { path: '/integration', router: connect.router },
-      { path: '/integration', router: integrationRoutes({ host, store, pages, kit, connectors: callPath.connectors, onChanged: () => callPath.integrationsChanged(), connect }) },
+      { path: '/integration', router: integrationRoutes({ host, store, pages, kit, connectors: callPath.connectors, onChanged: () => callPath.integrationsChanged(), connect,
+        callLogSource: () => ({ amiConfigured: host.ami !== undefined, amiConnected: callPath.health().ami.connected }) }) },
       { path: '/routing', router: ruleToolRoutes({ host, store, pages }) },
     ],
   });
@@ -77,12 +100,20 @@ export async function register(host: HostContext, options: RegisterOptions = {})
         if (offset + MAX_LIST_LIMIT >= total) return destinations;
       }
     },
-    health: () => callPath.report(),
+    async health() {
+      const health = await callPath.report();
+      if (!callEvents) return health;
+      const { openCalls, completed, skippedInternal, skippedNoTenant, droppedOverflow, droppedIdle, droppedCdrs } = callEvents.stats();
+      return { ...health, callLog: { openCalls, completed, skippedInternal, skippedNoTenant, droppedOverflow, droppedIdle, droppedCdrs } };
+    },
     metricsHandler: (_req, res, next) => {
       callPath.metrics.text().then(({ contentType, body }) => {
         res.set('Content-Type', contentType).set('Cache-Control', 'no-store').send(body);
       }, next);
     },
-    stop: () => callPath.stop(),
+    async stop() {
+      await callPath.stop();
+      callEvents?.stop();
+    },
   };
 }

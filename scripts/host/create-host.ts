@@ -15,6 +15,7 @@ import { register } from '../../src/index';
 import type { CallLimits } from '../../src/config';
 import type { AgiSettings, AmiSettings, CrmEgressPolicy, DialplanSigning, HostContext, HostDirectory, HostLogger, MenuEntry, PluginHandle, PluginHealth } from '../../src/host';
 import { integrationProblem } from '../../src/call/health-report';
+import type { CompletedCall } from '../../src/calllog/completed-call';
 import { formFields, formText } from '../../src/web/body-types';
 import { ReferenceCatalog } from './catalog';
 import { ReferenceDirectory } from './directory';
@@ -63,6 +64,10 @@ export interface ReferenceHostOptions {
   metricsToken?: string;
   /** Address the admin listens on. Default 127.0.0.1 (this machine only). */
   listenHost?: string;
+  /** Each call that ended (from AMI's end-of-call events); default: the plugin's debug line. */
+  onCompletedCall?: (call: CompletedCall) => void;
+  /** The call log's grace period after a call's last hang-up (default 1500 ms). */
+  callLogGraceMs?: number;
 }
 
 export interface ReferenceHost {
@@ -146,8 +151,15 @@ export async function startReferenceHost(options: ReferenceHostOptions): Promise
     dialplanSigning: options.dialplanSigning,
     crmEgress: options.crmEgress,
     ...(options.directory === false ? {} : { directory: options.directory ?? new ReferenceDirectory() }),
+    // One PBX: a DID belongs to the tenant that added it on the DIDs page; any other number and
+    // every extension (all tenants share the seeded ones) to the admin's tenant.
+    callTenant: ({ did }) => (did !== undefined ? store.didTenant(did) : undefined) ?? 'default',
   };
-  plugin = await register(hostContext, { limits: options.limits, lookupCacheTtlSeconds: options.lookupCacheTtlSeconds, decisionFlushMs: options.decisionFlushMs });
+  plugin = await register(hostContext, {
+    limits: options.limits, lookupCacheTtlSeconds: options.lookupCacheTtlSeconds, decisionFlushMs: options.decisionFlushMs,
+    ...(options.onCompletedCall ? { onCompletedCall: options.onCompletedCall } : {}),
+    ...(options.callLogGraceMs !== undefined ? { callLogGraceMs: options.callLogGraceMs } : {}),
+  });
 
   const registered = plugin;
   app.get('/', auth.middleware, async (req, res) => page(req, res, 'home', 'Home', { health: tenantsOwn(await registered.health(), auth.currentUser(req).tenantId) }));

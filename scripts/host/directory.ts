@@ -20,4 +20,8 @@ export class ReferenceDirectory implements HostDirectory {
     }
     return this.entries.find((e) => e.extension === key.extension.trim());
   }
+
+  isExtension(number: string): boolean {
+    return this.entries.some((e) => e.extension === number);
+  }
 }

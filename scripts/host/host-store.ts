@@ -14,7 +14,15 @@ export interface Did {
 }
 
 export class HostStore {
+  /** DID number -> owning tenant, kept in memory for HostContext.callTenant (asked synchronously at every call's end). */
+  private readonly didOwners = new Map<string, string>();
+
   constructor(private readonly db: Knex) {}
+
+  /** The tenant that owns the DID, from memory (this process's saves; loaded at init). */
+  didTenant(number: string): string | undefined {
+    return this.didOwners.get(number);
+  }
 
   async init(): Promise<void> {
     if (!(await this.db.schema.hasTable('host_settings'))) {
@@ -36,6 +44,7 @@ export class HostStore {
         t.string('tenant_id', 191).notNullable().defaultTo('default').index();
       });
     }
+    for (const row of await this.db('host_dids').select('number', 'tenant_id')) this.didOwners.set(String(row.number), String(row.tenant_id));
   }
 
   async setting(name: string): Promise<string | undefined> {
@@ -61,6 +70,7 @@ export class HostStore {
     }
     try {
       await this.db('host_dids').insert({ tenant_id: tenantId, number, destination });
+      this.didOwners.set(number, tenantId);
       return 'saved';
     } catch (err) {
       // Another tenant saved the number in between (the unique index); any other failure is real.
@@ -70,6 +80,8 @@ export class HostStore {
   }
 
   async deleteDid(tenantId: string, id: number): Promise<void> {
+    const row = await this.db('host_dids').where({ id, tenant_id: tenantId }).first('number');
     await this.db('host_dids').where({ id, tenant_id: tenantId }).delete();
+    if (row) this.didOwners.delete(String(row.number));
   }
 }

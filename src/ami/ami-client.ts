@@ -7,7 +7,7 @@
  */
 import type { AmiSettings, HostLogger } from '../host';
 import { amiHeaderValueProblem } from './ami-header-value';
-import { AmiSession } from './ami-session';
+import { AmiSession, type AmiMessage } from './ami-session';
 import { validateAmiSettings } from './ami-url';
 
 export type AmiFailureCode = 'NOT_CONFIGURED' | 'NOT_CONNECTED' | 'TIMEOUT' | 'REJECTED' | 'INVALID';
@@ -46,6 +46,19 @@ export interface AmiClientOptions {
   pingIntervalMs?: number;
   /** Random numbers in [0, 1) for the jitter; tests pass a fixed one. Default Math.random. */
   random?: () => number;
+  /** Receive AMI events (the call log); without it the client switches events off. */
+  events?: AmiEventOptions;
+}
+
+export interface AmiEventOptions {
+  /** Event classes asked for with the Events action, e.g. `call,cdr,agent`. */
+  mask: string;
+  /** Each event, header names lower-cased. Must not throw. */
+  onEvent(event: AmiMessage): void;
+  /** A session logged in (the first one, or after a reconnect). */
+  onConnected?(): void;
+  /** The session was lost: events of calls under way may be missing until the next onConnected. */
+  onDisconnected?(): void;
 }
 
 /** Up to this share of the delay is added at random, so many plugins do not reconnect in step. */
@@ -154,6 +167,7 @@ export class AmiClient {
         pingIntervalMs: this.options.pingIntervalMs ?? 15_000,
         onClosed: (reason) => this.onSessionClosed(session, reason),
         onWarning: (message) => logger.warn(message),
+        ...(this.options.events ? { eventMask: this.options.events.mask, onEvent: this.options.events.onEvent } : {}),
       });
       if (this.closed) {
         session.close();
@@ -163,6 +177,7 @@ export class AmiClient {
       this.failures = 0;
       this.lastError = undefined;
       logger.info('AMI connected', { host: settings.host, port: settings.port, username: settings.username });
+      this.options.events?.onConnected?.();
     } catch (err) {
       const reason = err instanceof Error ? err.message : String(err);
       // The first failure and every change of reason are worth a warning; repeats are not.
@@ -177,6 +192,7 @@ export class AmiClient {
     this.session = undefined;
     this.lastError = reason;
     this.failures = 0;
+    this.options.events?.onDisconnected?.();
     this.scheduleReconnect('warn', `AMI connection lost: ${reason}`);
   }
 

@@ -35,6 +35,13 @@ export interface AmiSessionOptions {
   onClosed(reason: string): void;
   /** Something worth a warning that does not end the session. */
   onWarning(message: string): void;
+  /**
+   * The event classes to receive (`Events` action's EventMask), e.g. `call,cdr,agent`; default
+   * `off`. Asterisk still sends only what the user's `read =` in manager.conf allows.
+   */
+  eventMask?: string;
+  /** Every AMI event of the session (header names lower-cased), from login until it closes. */
+  onEvent?(event: AmiMessage): void;
 }
 
 export class AmiSessionError extends Error {
@@ -59,7 +66,7 @@ export class AmiSession {
   private pingTimer: NodeJS.Timeout | undefined;
   private finished = false;
 
-  /** Connects, logs in and switches events off; rejects with AmiSessionError saying why not. */
+  /** Connects, logs in and sets the event mask (off by default); rejects with AmiSessionError saying why not. */
   static async open(settings: AmiSettings, options: AmiSessionOptions): Promise<AmiSession> {
     const session = new AmiSession(settings, options);
     try {
@@ -80,6 +87,12 @@ export class AmiSession {
     this.manager = AsteriskManager(undefined, settings.host, settings.username, settings.secret, false);
     this.where = `${settings.host}:${settings.port}`;
     this.closed = new Promise((resolve) => (this.markClosed = resolve));
+    const onEvent = options.onEvent;
+    if (onEvent) {
+      this.manager.on('managerevent', (event: AmiMessage) => {
+        if (!this.finished) onEvent(event);
+      });
+    }
   }
 
   get isOpen(): boolean {
@@ -123,13 +136,17 @@ export class AmiSession {
     }
 
     // The library's login says `Event: off`, which Asterisk ignores (it reads `Events`), so the
-    // session would get every event its user may read. The Events action does switch them off.
-    const events = await this.send({ action: 'Events', eventmask: 'off' }, actionTimeoutMs);
+    // session would get every event its user may read. The Events action does set the mask.
+    const eventMask = this.options.eventMask ?? 'off';
+    const events = await this.send({ action: 'Events', eventmask: eventMask }, actionTimeoutMs);
     if (events.kind === 'timeout' || events.kind === 'closed') {
       throw new AmiSessionError(`AMI at ${this.where} did not answer the Events action within ${actionTimeoutMs} ms`);
     }
     if (events.kind === 'error') {
-      this.options.onWarning(`AMI refused to switch events off (${String(events.message.message ?? 'no reason')}); events are ignored.`);
+      const why = String(events.message.message ?? 'no reason');
+      this.options.onWarning(eventMask === 'off'
+        ? `AMI refused to switch events off (${why}); events are ignored.`
+        : `AMI refused the event mask ${eventMask} (${why}); the call log receives what the user's read= allows.`);
     }
     this.opened = true;
     this.schedulePing();

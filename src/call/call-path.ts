@@ -10,7 +10,7 @@ import { DatabasePing } from '../store/database-ping';
 import { healthReport } from './health-report';
 import type { PluginConfig } from '../config';
 import type { Rule } from '../domain/rule';
-import { AmiClient } from '../ami/ami-client';
+import { AmiClient, type AmiEventOptions } from '../ami/ami-client';
 import { HttpClient } from '../crm/shared/http-client';
 import { RuleConnectors } from '../crm/rule-connectors';
 import type { IntegrationRecord } from '../store/integration-store';
@@ -58,9 +58,11 @@ export interface CallPathOptions {
   lookups?: Pick<RuleConnectors, 'forRule'>;
   /** How often the decision log writes to the database. Default 500 ms. */
   decisionFlushMs?: number;
+  /** Where the AMI connection delivers events (the call log); without it events are switched off. */
+  amiEvents?: AmiEventOptions;
 }
 
-export async function startCallPath({ host, store, config, lookups, decisionFlushMs }: CallPathOptions): Promise<CallPath> {
+export async function startCallPath({ host, store, config, lookups, decisionFlushMs, amiEvents }: CallPathOptions): Promise<CallPath> {
   const logger = host.logger;
   const metrics = new PluginMetrics();
   const integrationHealth = new IntegrationHealth();
@@ -95,7 +97,7 @@ export async function startCallPath({ host, store, config, lookups, decisionFlus
     integration: (tenantId, crm) => integrations.get(integrationKey(tenantId, crm)),
     observe: { metrics, health: integrationHealth },
   });
-  const ami = await AmiClient.create(host.ami, { logger, actionTimeoutMs: REDIRECT_TIMEOUT_MS });
+  const ami = await AmiClient.create(host.ami, { logger, actionTimeoutMs: REDIRECT_TIMEOUT_MS, ...(amiEvents ? { events: amiEvents } : {}) });
   const signer = new DialplanSigner(host.secretKey, host.dialplanSigning);
   const decisions = new DecisionLog(store.decisions, { logger, retentionDays: config.decisionRetentionDays, ...(decisionFlushMs === undefined ? {} : { flushMs: decisionFlushMs }) });
   // Whoever reaches the AGI port decides how many bad connections and lines there are: their warnings are rate limited.

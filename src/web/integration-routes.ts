@@ -31,6 +31,8 @@ export interface IntegrationRoutesDeps {
   onChanged: () => Promise<void> | void;
   /** The Connect part of sections whose CRM declares `connect` (connect-routes.ts). */
   connect?: ConnectPage;
+  /** Whether the call log can read end-of-call events: AMI configured, and connected now. */
+  callLogSource?: () => { amiConfigured: boolean; amiConnected: boolean };
 }
 
 /** What the page shows of one CRM's section after a post: typed values, errors, a test report. */
@@ -86,7 +88,8 @@ export function integrationRoutes(deps: IntegrationRoutesDeps): Router {
         connect: deps.connect?.panel(req, crm, view, notice),
       };
     });
-    await deps.pages.render(req, res, 'integration/index', 'CRM Integration', { sections, egress, draftTtlMinutes: deps.kit.drafts.ttlMs / 60_000 }, status);
+    const callLogSource = deps.callLogSource?.() ?? { amiConfigured: deps.host.ami !== undefined, amiConnected: false };
+    await deps.pages.render(req, res, 'integration/index', 'CRM Integration', { sections, egress, callLogSource, draftTtlMinutes: deps.kit.drafts.ttlMs / 60_000 }, status);
   }
 
   router.get('/', (req, res) => renderPage(req, res));

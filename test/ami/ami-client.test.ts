@@ -230,4 +230,23 @@ describe('AmiClient', () => {
     });
     await until('the abandoned connection is closed', () => fake!.sessionStates().length === 0);
   });
+
+  it('with an event listener: asks for its event classes, delivers events, and says when the connection was lost and is back', async () => {
+    fake = await FakeAmiServer.create({ channels });
+    const received: Array<Record<string, unknown>> = [];
+    const changes: string[] = [];
+    client = await AmiClient.create(settingsFor(fake.port), options({
+      events: { mask: 'call,cdr,agent', onEvent: (e) => received.push(e), onConnected: () => changes.push('up'), onDisconnected: () => changes.push('down') },
+    }));
+    assert.equal(fake.actionsNamed('events')[0]?.headers.eventmask, 'call,cdr,agent');
+    fake.emitEvent([['Event', 'Hangup'], ['Privilege', 'call,all'], ['Channel', 'Local/100@x-00000001;1'], ['Uniqueid', '1.2'], ['Linkedid', '1.1'], ['Cause-txt', 'Normal Clearing']]);
+    await until('the event arrives', () => received.some((e) => e.event === 'Hangup'));
+    assert.deepEqual(received.find((e) => e.event === 'Hangup'), {
+      event: 'Hangup', privilege: 'call,all', channel: 'Local/100@x-00000001;1', uniqueid: '1.2', linkedid: '1.1', 'cause-txt': 'Normal Clearing',
+    });
+    fake.dropConnections();
+    await until('reconnected', () => changes.length === 3);
+    assert.deepEqual(changes, ['up', 'down', 'up']);
+    assert.deepEqual(await client.redirect(target), { ok: true }, 'redirects still work with events on');
+  });
 });

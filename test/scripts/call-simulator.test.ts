@@ -76,4 +76,46 @@ describe('npm run call (scripts/call-simulator.ts) against a running host', func
       assert.match(stdout, /AMI Redirect received: Local\/5551234@from-did-[0-9a-f]{8};2 -> ext-queues,103,1/);
     });
   });
+
+  describe('--end: the measured end of the call, played on the fake AMI for the host call log', () => {
+    let rig: CallRig;
+    let rule: number;
+    before(async () => {
+      rig = await CallRig.start({ ami: 'closed-port', callLogGraceMs: 300 });
+      rule = await rig.createRule({ url: rig.route('/gold', () => ({ body: { value: 'gold' } })), rows: [{ operator: 'eq', value: 'gold', destination: 'extension:100' }] });
+    });
+    after(async () => rig?.close());
+
+    const amiArgs = () => ['--agi', `127.0.0.1:${rig.agiPort}`, '--ami-port', String(rig.amiSettings!.port), '--ami-wait', '15000', '--pace', '0.5'];
+
+    it('routes the call, then plays its end: the host emits one answered inbound call tied to the AGI channel', async () => {
+      const { code, stdout } = await npmRunCall(['--rule', String(rule), '--caller', '+15550003333', '--did', '5559876', '--end', 'answered', ...amiArgs()]);
+      assert.equal(code, 0, stdout);
+      assert.match(stdout, /Playing the end of the call as Asterisk 22 reported it when measured \(S1: /);
+      const linkedid = /Sent 21 AMI events for Linkedid (\S+): Newchannel 4, DialBegin 2, DialEnd 2, OriginateResponse 1, Cdr 3, CEL HANGUP 4, Hangup 4, CEL LINKEDID_END 1/.exec(stdout)?.[1];
+      assert.ok(linkedid, stdout);
+      const calls = rig.completedCalls.filter((c) => c.linkedId === linkedid);
+      assert.equal(calls.length, 1);
+      const decision = (await rig.store.decisions.recent(ADMIN.tenantId, rule, 10))[0]!;
+      assert.deepEqual(
+        { direction: calls[0]!.direction, disposition: calls[0]!.disposition, externalNumber: calls[0]!.externalNumber, did: calls[0]!.did, agent: calls[0]!.agentExtension, agi: calls[0]!.channelUniqueIds.includes(decision.callId) },
+        { direction: 'inbound', disposition: 'answered', externalNumber: '+15550003333', did: '5559876', agent: '100', agi: true },
+      );
+    });
+
+    it('--end outbound plays an extension calling out, without routing anything', async () => {
+      const { code, stdout } = await npmRunCall(['--end', 'outbound', '--agent', '101', '--caller', '+442071234567', ...amiArgs()]);
+      assert.equal(code, 0, stdout);
+      assert.doesNotMatch(stdout, /Calling agi:/);
+      const linkedid = /for Linkedid (\S+):/.exec(stdout)?.[1];
+      const call = rig.completedCalls.find((c) => c.linkedId === linkedid);
+      assert.deepEqual([call?.direction, call?.agentExtension, call?.externalNumber], ['outbound', '101', '+442071234567']);
+    });
+
+    it('refuses an unknown --end', async () => {
+      const { code, stderr } = await npmRunCall(['--rule', String(rule), '--caller', '+1555', '--end', 'voicemail', '--no-ami']);
+      assert.equal(code, 2);
+      assert.match(stderr, /--end must be one of answered, missed, busy, abandoned, abandoned-unanswered, queue, queue-empty, outbound/);
+    });
+  });
 });

@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import type { AmiSettings, CrmEgressPolicy, DialplanSigning, HostDirectory, HostLogger } from '../../src/host';
 import type { CallLimits } from '../../src/config';
+import type { CompletedCall } from '../../src/calllog/completed-call';
 import { startReferenceHost, type ReferenceHost } from '../../scripts/host/create-host';
 import { LOCAL_FAKES } from './connector-harness';
 import { openTestDatabase, type Dialect, type OpenedDatabase } from './databases';
@@ -61,6 +62,9 @@ export interface TestHostOptions {
   metricsToken?: string;
   /** Where the admin listens (default 127.0.0.1). */
   listenHost?: string;
+  /** Each call the plugin's call log assembled from AMI events. */
+  onCompletedCall?: (call: CompletedCall) => void;
+  callLogGraceMs?: number;
 }
 
 export async function startTestHost(options: TestHostOptions = {}): Promise<TestHost> {
@@ -73,6 +77,7 @@ export async function startTestHost(options: TestHostOptions = {}): Promise<Test
     crmEgress: options.crmEgress ?? LOCAL_FAKES, dialplanSigning: options.dialplanSigning,
     ...(options.directory === undefined ? {} : { directory: options.directory }),
     metricsToken: options.metricsToken, listenHost: options.listenHost,
+    onCompletedCall: options.onCompletedCall, callLogGraceMs: options.callLogGraceMs,
   });
   return {
     host, database, agiPort: (await host.plugin.health()).agi.port,

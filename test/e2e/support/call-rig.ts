@@ -11,6 +11,7 @@ import type { AmiSettings, DialplanSigning, HostDirectory, HostLogger } from '..
 import { agiScript } from '../../../src/call/dialplan';
 import { DialplanSigner } from '../../../src/call/dialplan-signature';
 import type { StoredDecision } from '../../../src/store/decision-store';
+import type { CompletedCall } from '../../../src/calllog/completed-call';
 import { PluginStore } from '../../../src/store/plugin-store';
 import { AsteriskSimulator, type CallResult, type PlaceCallOptions } from '../../../scripts/lib/asterisk-simulator';
 import { FakeAmiServer, type AmiChannelControl } from '../../../scripts/lib/fake-ami';
@@ -31,6 +32,8 @@ export interface CallRigOptions {
   dialplanSigning?: DialplanSigning;
   /** The host's directory; `false`: a host without one. Default: the reference host's seeded one. */
   directory?: HostDirectory | false;
+  /** Collect the calls the plugin's call log assembles (in `completedCalls`), with this grace period. */
+  callLogGraceMs?: number;
 }
 
 /** Channels the fake AMI answers "Channel does not exist" for, though the simulator has them. */
@@ -60,6 +63,8 @@ export class CallRig {
     readonly admin: SignedInAgent,
     /** The plugin's tables, read (and written, as "another process") beside the host. */
     readonly store: PluginStore,
+    /** The calls the plugin's call log emitted, in order (with `callLogGraceMs`). */
+    readonly completedCalls: CompletedCall[],
   ) {
     crm.handler = (req) => {
       const handler = this.routes.get(req.path);
@@ -77,15 +82,17 @@ export class CallRig {
     let amiSettings: AmiSettings | undefined;
     if (ami) amiSettings = { host: '127.0.0.1', port: ami.port, ...AMI_USER };
     if (mode === 'closed-port') amiSettings = { host: '127.0.0.1', port: await closedPort(), ...AMI_USER };
+    const completedCalls: CompletedCall[] = [];
     const host = await startTestHost({
       ami: amiSettings, crmCa: testCa().caPem, limits: options.limits, decisionFlushMs: 20, ...(options.logger ? { logger: options.logger } : {}),
       dialplanSigning: options.dialplanSigning,
       ...(options.directory === undefined ? {} : { directory: options.directory }),
+      ...(options.callLogGraceMs !== undefined ? { callLogGraceMs: options.callLogGraceMs, onCompletedCall: (call: CompletedCall) => void completedCalls.push(call) } : {}),
     });
     if (ami) assert.ok(await ami.waitForLogin(3000), 'the host logs in to the fake AMI');
     const admin = await host.signIn();
     const store = await PluginStore.create(host.database.db, { secretKey: TEST_SECRET_KEY });
-    return new CallRig(host, crm, asterisk, ami, channels, amiSettings, admin, store);
+    return new CallRig(host, crm, asterisk, ami, channels, amiSettings, admin, store, completedCalls);
   }
 
   get agiPort(): number {
