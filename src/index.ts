@@ -15,6 +15,7 @@ import { parsePublicUrl } from './web/public-url';
 import { integrationChoices, integrationRoutes } from './web/integration-routes';
 import { ruleToolRoutes } from './web/rule-tool-routes';
 import { guideRoutes } from './web/guide-routes';
+import { CallLogService, type CallLogServiceOptions } from './calllog/call-log-service';
 
 export type { HostContext, PluginHandle } from './host';
 /** For the host's own pages: whether an error means its database could not be reached, and what to say then. */
@@ -28,6 +29,8 @@ export interface RegisterOptions {
   lookupCacheTtlSeconds?: number;
   /** How often call decisions are written (default 500 ms); tests shorten it to read Recent calls at once. */
   decisionFlushMs?: number;
+  /** The call log's worker timings (tests shorten polls, leases and backoff). */
+  callLogWorker?: CallLogServiceOptions['worker'];
 }
 
 export async function register(host: HostContext, options: RegisterOptions = {}): Promise<PluginHandle> {
@@ -35,6 +38,11 @@ export async function register(host: HostContext, options: RegisterOptions = {})
   if (host.publicUrl !== undefined) parsePublicUrl(host.publicUrl); // a wrong address fails here, before anything starts
   const store = await PluginStore.create(host.db, { tablePrefix: config.tablePrefix, secretKey: host.secretKey, logger: host.logger });
   const callPath = await startCallPath({ host, store, config, decisionFlushMs: options.decisionFlushMs });
+  const callLog = new CallLogService({
+    host, store, connectors: callPath.connectors, http: callPath.http, logger: host.logger,
+    ruleName: (id) => callPath.rules.get(id)?.name, retentionDays: config.decisionRetentionDays, worker: options.callLogWorker,
+  });
+  callLog.start();
   // With port 0 (tests) the dialplan must show the port actually listened on.
   const listening = { ...config, agi: { ...config.agi, port: callPath.health().agi.port } };
 
@@ -75,6 +83,10 @@ export async function register(host: HostContext, options: RegisterOptions = {})
       }
     },
     health: () => callPath.health(),
-    stop: () => callPath.stop(),
+    callLog: { enqueue: (call) => callLog.enqueue(call), stats: () => callLog.stats(), flush: () => callLog.flush() },
+    async stop() {
+      await callLog.stop();
+      await callPath.stop();
+    },
   };
 }

@@ -4,6 +4,8 @@
  */
 import type { Knex } from 'knex';
 import type { HostLogger } from '../host';
+import { CallLogOptionsStore } from './call-log-options-store';
+import { CallOutboxStore } from './call-outbox-store';
 import { ConnectStateStore } from './connect-state-store';
 import { DecisionStore } from './decision-store';
 import { IntegrationStore } from './integration-store';
@@ -28,6 +30,8 @@ export class PluginStore {
   readonly decisions: DecisionStore;
   readonly connectStates: ConnectStateStore;
   readonly tokenStates: TokenStateStore;
+  readonly callLogOptions: CallLogOptionsStore;
+  readonly callOutbox: CallOutboxStore;
 
   constructor(
     readonly db: Knex,
@@ -40,6 +44,8 @@ export class PluginStore {
     this.decisions = new DecisionStore(db, tables);
     this.connectStates = new ConnectStateStore(db, tables, sealer);
     this.tokenStates = new TokenStateStore(db, tables, sealer, logger);
+    this.callLogOptions = new CallLogOptionsStore(db, tables, sealer);
+    this.callOutbox = new CallOutboxStore(db, tables);
   }
 
   /** Checks the prefix and key before touching the database, then migrates to the latest version. */

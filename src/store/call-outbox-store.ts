@@ -1,0 +1,242 @@
+/**
+ * The call log's outbox: one row per finished call and integration, keyed by (tenant, Linkedid,
+ * integration) so a call enqueued twice is stored once. Rows are claimed through the database:
+ * a claim is one UPDATE that succeeds only while no live lease holds the row, so with several
+ * plugin processes on one database each row is worked on by one at a time, and a row whose
+ * process died is taken over once its lease expires.
+ */
+import type { Knex } from 'knex';
+import type { CallActivity } from '../crm/call-log-writer';
+import type { CallDirection, CallDisposition } from '../calllog/completed-call';
+import { affectedRows, capLength, toBoolean, toDate, toNumber } from './db-values';
+import type { PluginTables } from './tables';
+
+export const OUTBOX_STATUSES = ['pending', 'sent', 'skipped', 'failed'] as const;
+export type OutboxStatus = (typeof OUTBOX_STATUSES)[number];
+
+/** The call as the Call log page shows it. */
+export interface CallSummary {
+  direction: CallDirection;
+  disposition: CallDisposition;
+  externalNumber: string;
+  did?: string;
+  agentExtension?: string;
+  agentName?: string;
+  queue?: string;
+  startedAt: string;
+  talkSeconds: number;
+  ruleName?: string;
+}
+
+export interface NewOutboxRow {
+  tenantId: string;
+  linkedId: string;
+  integration: string;
+  call: CallSummary;
+  /** The activity to write; undefined when an option skips the call (`skipReason`). */
+  activity?: CallActivity;
+  skipReason?: string;
+  endedAt: Date;
+  queuedAt: Date;
+  giveUpAt: Date;
+}
+
+export interface OutboxRow {
+  id: number;
+  tenantId: string;
+  linkedId: string;
+  integration: string;
+  status: OutboxStatus;
+  call: CallSummary;
+  activity: CallActivity | null;
+  skipReason: string | null;
+  attempts: number;
+  nextAttemptAt: Date;
+  giveUpAt: Date;
+  /** A write may have reached the CRM without our hearing back (timeout, process killed). */
+  uncertain: boolean;
+  errorCode: string | null;
+  errorMessage: string | null;
+  activityId: string | null;
+  recordUrl: string | null;
+  endedAt: Date;
+  queuedAt: Date;
+  doneAt: Date | null;
+}
+
+/** What a worker learned from one attempt. */
+export type AttemptOutcome =
+  | { status: 'sent'; activityId: string; recordUrl?: string }
+  | { status: 'skipped'; reason: string }
+  | { status: 'failed'; code: string; message: string }
+  | { status: 'pending'; code: string; message: string; nextAttemptAt: Date; uncertain: boolean };
+
+interface OutboxColumns {
+  id: unknown;
+  tenant_id: string;
+  linkedid: string;
+  integration: string;
+  status: string;
+  call: string;
+  activity: string | null;
+  skip_reason: string | null;
+  attempts: unknown;
+  next_attempt_at: unknown;
+  give_up_at: unknown;
+  uncertain: unknown;
+  error_code: string | null;
+  error_message: string | null;
+  activity_id: string | null;
+  record_url: string | null;
+  ended_at: unknown;
+  queued_at: unknown;
+  done_at: unknown;
+}
+
+const PRUNE_CHUNK_ROWS = 1000;
+
+export class CallOutboxStore {
+  constructor(
+    private readonly db: Knex,
+    private readonly tables: PluginTables,
+  ) {}
+
+  /** Inserts the rows; a row whose (tenant, Linkedid, integration) is already there is left as it is. */
+  async insertMany(rows: readonly NewOutboxRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    await this.db(this.tables.callOutbox)
+      .insert(rows.map((row) => ({
+        tenant_id: row.tenantId,
+        linkedid: row.linkedId.slice(0, 64),
+        integration: row.integration,
+        status: row.activity ? 'pending' : 'skipped',
+        call: JSON.stringify(row.call),
+        activity: row.activity ? JSON.stringify(row.activity) : null,
+        skip_reason: capLength(row.skipReason, 255),
+        attempts: 0,
+        next_attempt_at: row.queuedAt,
+        give_up_at: row.giveUpAt,
+        uncertain: false,
+        ended_at: row.endedAt,
+        queued_at: row.queuedAt,
+        done_at: row.activity ? null : row.queuedAt,
+      })))
+      .onConflict(['tenant_id', 'linkedid', 'integration'])
+      .ignore();
+  }
+
+  /**
+   * Claims up to `limit` due rows for `owner` until now + leaseMs. Candidates are read first,
+   * then each is claimed by an UPDATE that checks again that no live lease holds it: of two
+   * processes reading the same candidate, one UPDATE changes the row and the other none.
+   */
+  async claimDue(owner: string, leaseMs: number, limit: number, now = new Date()): Promise<OutboxRow[]> {
+    const candidates = (await this.db(this.tables.callOutbox)
+      .where({ status: 'pending' })
+      .andWhere('next_attempt_at', '<=', now)
+      .andWhere((q) => q.whereNull('lease_until').orWhere('lease_until', '<', now))
+      .orderBy('next_attempt_at')
+      .limit(limit)
+      .pluck('id')) as unknown[];
+    const claimed: number[] = [];
+    for (const raw of candidates) {
+      const id = toNumber(raw);
+      const changed = affectedRows(await this.db(this.tables.callOutbox)
+        .where({ id, status: 'pending' })
+        .andWhere((q) => q.whereNull('lease_until').orWhere('lease_until', '<', now))
+        .update({ lease_owner: owner, lease_until: new Date(now.getTime() + leaseMs), attempts: this.db.raw('attempts + 1') }));
+      if (changed === 1) claimed.push(id);
+    }
+    if (claimed.length === 0) return [];
+    const rows = (await this.db(this.tables.callOutbox).whereIn('id', claimed).andWhere({ lease_owner: owner })) as OutboxColumns[];
+    return rows.map(fromColumns);
+  }
+
+  /** Before a write is sent: from now on a retry must ask the CRM first. False when the lease is no longer ours. */
+  async markUncertain(id: number, owner: string): Promise<boolean> {
+    return affectedRows(await this.db(this.tables.callOutbox).where({ id, lease_owner: owner, status: 'pending' }).update({ uncertain: true })) === 1;
+  }
+
+  /** Records an attempt's outcome and releases the lease; false when another process holds the row now. */
+  async finish(id: number, owner: string, outcome: AttemptOutcome, now = new Date()): Promise<boolean> {
+    const common = { lease_owner: null, lease_until: null };
+    const columns: Record<string, unknown> =
+      outcome.status === 'sent' ? { ...common, status: 'sent', uncertain: false, activity_id: capLength(outcome.activityId, 191), record_url: capLength(outcome.recordUrl, 2000), error_code: null, error_message: null, done_at: now }
+      : outcome.status === 'skipped' ? { ...common, status: 'skipped', uncertain: false, skip_reason: capLength(outcome.reason, 255), done_at: now }
+      : outcome.status === 'failed' ? { ...common, status: 'failed', error_code: capLength(outcome.code, 32), error_message: capLength(outcome.message, 500), done_at: now }
+      : { ...common, status: 'pending', uncertain: outcome.uncertain, error_code: capLength(outcome.code, 32), error_message: capLength(outcome.message, 500), next_attempt_at: outcome.nextAttemptAt };
+    return affectedRows(await this.db(this.tables.callOutbox).where({ id, lease_owner: owner }).update(columns)) === 1;
+  }
+
+  /** The tenant's newest rows first, optionally of one status. */
+  async recent(tenantId: string, options: { status?: OutboxStatus; limit: number; beforeId?: number }): Promise<OutboxRow[]> {
+    const query = this.db(this.tables.callOutbox).where({ tenant_id: tenantId });
+    if (options.status) query.andWhere({ status: options.status });
+    if (options.beforeId !== undefined) query.andWhere('id', '<', options.beforeId);
+    const rows = (await query.orderBy('id', 'desc').limit(Math.max(1, Math.min(500, Math.floor(options.limit))))) as OutboxColumns[];
+    return rows.map(fromColumns);
+  }
+
+  async get(tenantId: string, id: number): Promise<OutboxRow | undefined> {
+    const row = (await this.db(this.tables.callOutbox).where({ tenant_id: tenantId, id }).first()) as OutboxColumns | undefined;
+    return row ? fromColumns(row) : undefined;
+  }
+
+  /** A failed row of the tenant back to pending, due now, with another 24 hours (`retryMs`). */
+  async retry(tenantId: string, id: number, retryMs: number, now = new Date()): Promise<boolean> {
+    return affectedRows(await this.db(this.tables.callOutbox)
+      .where({ tenant_id: tenantId, id, status: 'failed' })
+      .update({ status: 'pending', next_attempt_at: now, give_up_at: new Date(now.getTime() + retryMs), done_at: null, lease_owner: null, lease_until: null })) === 1;
+  }
+
+  /** Rows per status across tenants (health, benchmarks). */
+  async countByStatus(tenantId?: string): Promise<Record<OutboxStatus, number>> {
+    const query = this.db(this.tables.callOutbox).select('status').count({ n: '*' }).groupBy('status');
+    if (tenantId !== undefined) query.where({ tenant_id: tenantId });
+    const rows = (await query) as Array<{ status: string; n: unknown }>;
+    const counts = { pending: 0, sent: 0, skipped: 0, failed: 0 };
+    for (const r of rows) if (r.status in counts) counts[r.status as OutboxStatus] = toNumber(r.n);
+    return counts;
+  }
+
+  /** Deletes finished rows done before `cutoff`, in slices. */
+  async prune(cutoff: Date): Promise<number> {
+    let deleted = 0;
+    for (;;) {
+      const ids = (await this.db(this.tables.callOutbox).whereIn('status', ['sent', 'skipped', 'failed']).andWhere('done_at', '<', cutoff).limit(PRUNE_CHUNK_ROWS).pluck('id')) as unknown[];
+      if (ids.length === 0) return deleted;
+      deleted += affectedRows(await this.db(this.tables.callOutbox).whereIn('id', ids.map(toNumber)).delete());
+      if (ids.length < PRUNE_CHUNK_ROWS) return deleted;
+    }
+  }
+}
+
+function reviveActivity(json: string | null): CallActivity | null {
+  if (json === null) return null;
+  const parsed = JSON.parse(json) as CallActivity & { startedAt: string };
+  return { ...parsed, startedAt: new Date(parsed.startedAt) };
+}
+
+function fromColumns(row: OutboxColumns): OutboxRow {
+  return {
+    id: toNumber(row.id),
+    tenantId: row.tenant_id,
+    linkedId: row.linkedid,
+    integration: row.integration,
+    status: row.status as OutboxStatus,
+    call: JSON.parse(row.call) as CallSummary,
+    activity: reviveActivity(row.activity),
+    skipReason: row.skip_reason,
+    attempts: toNumber(row.attempts),
+    nextAttemptAt: toDate(row.next_attempt_at),
+    giveUpAt: toDate(row.give_up_at),
+    uncertain: toBoolean(row.uncertain),
+    errorCode: row.error_code,
+    errorMessage: row.error_message,
+    activityId: row.activity_id,
+    recordUrl: row.record_url,
+    endedAt: toDate(row.ended_at),
+    queuedAt: toDate(row.queued_at),
+    doneAt: row.done_at === null || row.done_at === undefined ? null : toDate(row.done_at),
+  };
+}
