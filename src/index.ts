@@ -16,6 +16,8 @@ import { integrationChoices, integrationRoutes } from './web/integration-routes'
 import { ruleToolRoutes } from './web/rule-tool-routes';
 import { guideRoutes } from './web/guide-routes';
 import { CallLogService, type CallLogServiceOptions } from './calllog/call-log-service';
+import { LogPanels } from './web/log-options-panel';
+import { callLogRoutes } from './web/call-log-routes';
 
 export type { HostContext, PluginHandle } from './host';
 /** For the host's own pages: whether an error means its database could not be reached, and what to say then. */
@@ -43,6 +45,7 @@ export async function register(host: HostContext, options: RegisterOptions = {})
     ruleName: (id) => callPath.rules.get(id)?.name, retentionDays: config.decisionRetentionDays, worker: options.callLogWorker,
   });
   callLog.start();
+  const logPanels = new LogPanels({ store, connectors: callPath.connectors, http: callPath.http, service: callLog });
   // With port 0 (tests) the dialplan must show the port actually listened on.
   const listening = { ...config, agi: { ...config.agi, port: callPath.health().agi.port } };
 
@@ -57,7 +60,8 @@ export async function register(host: HostContext, options: RegisterOptions = {})
     extraRoutes: (pages, kit) => [
       { path: '/integration/guides', router: guideRoutes(pages) },
       { path: '/integration', router: connect.router },
-      { path: '/integration', router: integrationRoutes({ host, store, pages, kit, connectors: callPath.connectors, onChanged: () => callPath.integrationsChanged(), connect }) },
+      { path: '/integration', router: integrationRoutes({ host, store, pages, kit, connectors: callPath.connectors, onChanged: () => callPath.integrationsChanged(), connect, logPanels }) },
+      { path: '/calllog', router: callLogRoutes({ host, store, pages, kit, onRetry: () => callLog.worker.kick() }) },
       { path: '/routing', router: ruleToolRoutes({ host, store, pages }) },
     ],
   });

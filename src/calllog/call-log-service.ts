@@ -12,7 +12,7 @@ import { CustomCrmCallLogWriter, parseCallLogHeaders } from '../crm/custom-crm/c
 import type { RuleConnectors } from '../crm/rule-connectors';
 import type { HttpClient } from '../crm/shared/http-client';
 import type { PluginStore } from '../store/plugin-store';
-import type { CallSummary, NewOutboxRow, OutboxRow } from '../store/call-outbox-store';
+import type { CallSummary, NewOutboxRow } from '../store/call-outbox-store';
 import { planDelivery, type RoutingNote } from './call-activity';
 import type { CompletedCall } from './completed-call';
 import { OutboxWorker, type OutboxWorkerOptions } from './outbox-worker';
@@ -54,7 +54,7 @@ export class CallLogService implements CallLogHandle {
   constructor(private readonly options: CallLogServiceOptions) {
     this.maxQueued = options.maxQueued ?? 10_000;
     this.retryDelayMs = options.flushRetryMs ?? 500;
-    this.worker = new OutboxWorker({ outbox: options.store.callOutbox, writerFor: (row) => this.writerFor(row), logger: options.logger, ...options.worker });
+    this.worker = new OutboxWorker({ outbox: options.store.callOutbox, writerFor: (row) => this.writerFor(row.tenantId, row.integration), logger: options.logger, ...options.worker });
   }
 
   start(): void {
@@ -183,8 +183,9 @@ export class CallLogService implements CallLogHandle {
     }
   }
 
-  /** The writer of a row's integration, or why there is none. */
-  async writerFor(row: OutboxRow): Promise<CallLogWriter | { code: string; message: string; retryable: boolean }> {
+  /** The writer of a tenant's integration, or why there is none. */
+  async writerFor(tenantId: string, integration: string): Promise<CallLogWriter | { code: string; message: string; retryable: boolean }> {
+    const row = { tenantId, integration };
     if (row.integration === CUSTOM_CALL_LOG) {
       const stored = await this.options.store.callLogOptions.get(row.tenantId, CUSTOM_CALL_LOG);
       if (!stored || stored.url === '') return { code: 'CONFIG', message: 'The Custom CRM call log URL was removed.', retryable: false };
