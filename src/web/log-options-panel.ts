@@ -96,7 +96,11 @@ export class LogPanels {
     if (!isCrmKind(crm)) return 'Unknown CRM.';
     const built = this.deps.connectors.integration(tenantId, crm);
     if (!('connector' in built)) return `Enable and save ${CRM_LABELS[crm]} above first: calls are written with its settings.`;
-    if (typeof built.connector.logCall !== 'function') return `The ${CRM_LABELS[crm]} connector cannot write calls yet; these options apply once it can.`;
+    if (typeof built.connector.logCall !== 'function') {
+      return crm === 'proprietary' || crm === 'proprietary_1'
+        ? `Enter a Call log URL in the ${CRM_LABELS[crm]} settings above and save: calls are sent with that template.`
+        : `The ${CRM_LABELS[crm]} connector cannot write calls yet; these options apply once it can.`;
+    }
     return undefined;
   }
 
