@@ -12,6 +12,7 @@ import { CustomCrmCallLogWriter, parseCallLogHeaders } from '../crm/custom-crm/c
 import type { RuleConnectors } from '../crm/rule-connectors';
 import type { HttpClient } from '../crm/shared/http-client';
 import type { PluginStore } from '../store/plugin-store';
+import type { StoredLogOptions } from '../store/call-log-options-store';
 import type { CallSummary, NewOutboxRow } from '../store/call-outbox-store';
 import { planDelivery, type RoutingNote } from './call-activity';
 import type { CompletedCall } from './completed-call';
@@ -101,7 +102,13 @@ export class CallLogService implements CallLogHandle {
     while (this.queue.length > 0) {
       const batch = this.queue.slice(0, FLUSH_BATCH);
       try {
-        const rows = (await Promise.all(batch.map((call) => this.rowsOf(call)))).flat();
+        const optionsOf = new Map<string, Promise<StoredLogOptions[]>>();
+        const tenantOptions = (tenantId: string) => {
+          let loaded = optionsOf.get(tenantId);
+          if (!loaded) optionsOf.set(tenantId, (loaded = this.options.store.callLogOptions.list(tenantId)));
+          return loaded;
+        };
+        const rows = (await Promise.all(batch.map(async (call) => this.rowsOf(call, await tenantOptions(call.tenantId))))).flat();
         await this.options.store.callOutbox.insertMany(rows);
       } catch (error) {
         if (!this.stopped) {
@@ -119,8 +126,8 @@ export class CallLogService implements CallLogHandle {
   }
 
   /** One outbox row per integration whose log options are on. */
-  private async rowsOf(call: CompletedCall): Promise<NewOutboxRow[]> {
-    const stored = (await this.options.store.callLogOptions.list(call.tenantId)).filter((o) => o.options.enabled);
+  private async rowsOf(call: CompletedCall, tenantOptions: StoredLogOptions[]): Promise<NewOutboxRow[]> {
+    const stored = tenantOptions.filter((o) => o.options.enabled);
     if (stored.length === 0) return [];
     const active = stored.filter((o) => (o.integration === CUSTOM_CALL_LOG ? o.url !== '' : isCrmKind(o.integration) && 'connector' in this.options.connectors.integration(call.tenantId, o.integration)));
     if (active.length === 0) return [];

@@ -117,7 +117,8 @@ export class OutboxWorker {
       this.databaseDown = true;
       throw error;
     }
-    await Promise.all(rows.map((row) => this.deliver(row)));
+    const outcomes = await Promise.all(rows.map((row) => this.deliver(row)));
+    await this.record(rows, outcomes);
     return rows.length;
   }
 
@@ -143,27 +144,37 @@ export class OutboxWorker {
     if (!this.stopped) this.schedule(delay);
   }
 
-  private async deliver(row: OutboxRow): Promise<void> {
+  /** One attempt at a row; never throws. */
+  private async deliver(row: OutboxRow): Promise<AttemptOutcome> {
     const control = new AbortController();
     this.inFlight.add(control);
     const signal = AbortSignal.any([control.signal, AbortSignal.timeout(this.attemptTimeoutMs)]);
     try {
-      const outcome = await this.attempt(row, signal);
-      if (outcome === undefined) return;
-      const finished = await this.options.outbox.finish(row.id, this.owner, outcome, this.now());
-      if (!finished) this.options.logger.warn('Call log: another process took over a row before its outcome was recorded', { id: row.id, linkedId: row.linkedId });
-      else this.count(outcome);
+      return await this.attempt(row, signal);
     } catch (error) {
-      // The outcome could not be stored: the lease expires and another attempt asks the CRM first.
-      this.stats.databaseErrors += 1;
-      this.options.logger.warn('Call log: an outcome could not be stored; the row is retried after its lease', { id: row.id, error: (error as Error).message });
+      // writerFor failed (the database, reading a Custom CRM URL): try again soon, the write never started.
+      return this.afterError(row, 'CONFIG', `The call log could not prepare the write: ${(error as Error).message}`, true, undefined, row.uncertain);
     } finally {
       this.inFlight.delete(control);
     }
   }
 
-  /** One attempt at a claimed row; undefined when the lease was lost before writing. */
-  private async attempt(row: OutboxRow, signal: AbortSignal): Promise<AttemptOutcome | undefined> {
+  /** Stores a batch's outcomes together; if that fails, the leases expire and the rows are retried (asking the CRM first). */
+  private async record(rows: OutboxRow[], outcomes: AttemptOutcome[]): Promise<void> {
+    try {
+      const held = await this.options.outbox.finishMany(rows.map((row, i) => ({ id: row.id, lease: row.lease!, outcome: outcomes[i]! })), this.now());
+      held.forEach((ok, i) => {
+        if (ok) this.count(outcomes[i]!);
+        else this.options.logger.warn('Call log: another process took over a row before its outcome was recorded', { id: rows[i]!.id, linkedId: rows[i]!.linkedId });
+      });
+    } catch (error) {
+      this.stats.databaseErrors += 1;
+      this.options.logger.warn('Call log: outcomes could not be stored; the rows are retried after their lease', { rows: rows.length, error: (error as Error).message });
+    }
+  }
+
+  /** One attempt at a claimed row. */
+  private async attempt(row: OutboxRow, signal: AbortSignal): Promise<AttemptOutcome> {
     this.stats.attempts += 1;
     if (!row.activity) return { status: 'skipped', reason: row.skipReason ?? 'Nothing to write.' };
     const writer = await this.options.writerFor(row);
@@ -173,7 +184,7 @@ export class OutboxWorker {
       if (found?.kind === 'written') return { status: 'sent', activityId: found.activityId, ...(found.recordUrl ? { recordUrl: found.recordUrl } : {}) };
       if (found?.kind === 'error') return this.afterError(row, found.code, `Could not check whether an earlier attempt was written: ${found.message}`, found.retryable, found.retryAfterMs, true);
     }
-    if (!(await this.options.outbox.markUncertain(row.id, this.owner))) return undefined;
+    // A process killed from here on leaves its lease on the row: the next claim sees it and asks the CRM first.
     const result = await writer.logCall(row.activity, OWN_CREDENTIALS, signal).catch((error: unknown): CallLogResult => ({ kind: 'error', code: 'BAD_RESPONSE', message: String((error as Error)?.message ?? error), retryable: true }));
     if (result.kind === 'written') return { status: 'sent', activityId: result.activityId, ...(result.recordUrl ? { recordUrl: result.recordUrl } : {}) };
     if (result.kind === 'skipped') return { status: 'skipped', reason: result.reason };

@@ -62,6 +62,8 @@ export interface OutboxRow {
   endedAt: Date;
   queuedAt: Date;
   doneAt: Date | null;
+  /** The claim's lease token (rows from claimDue only): finish() needs it. */
+  lease?: string;
 }
 
 /** What a worker learned from one attempt. */
@@ -96,6 +98,9 @@ interface OutboxColumns {
 const PRUNE_CHUNK_ROWS = 1000;
 
 export class CallOutboxStore {
+  /** Claims made by this store: each gets its own lease token. */
+  private claims = 0;
+
   constructor(
     private readonly db: Knex,
     private readonly tables: PluginTables,
@@ -126,46 +131,64 @@ export class CallOutboxStore {
   }
 
   /**
-   * Claims up to `limit` due rows for `owner` until now + leaseMs. Candidates are read first,
-   * then each is claimed by an UPDATE that checks again that no live lease holds it: of two
-   * processes reading the same candidate, one UPDATE changes the row and the other none.
+   * Claims up to `limit` due rows for `owner` until now + leaseMs, in one UPDATE that only takes
+   * rows no live lease holds: of two processes reading the same candidates, each row goes to the
+   * one whose UPDATE runs first. Each claim has its own lease token (`owner.n`), so an outcome is
+   * recorded only by the claim that holds the row. A row claimed while an expired lease was still
+   * on it comes back `uncertain`: its previous process died mid-attempt and may have written.
    */
   async claimDue(owner: string, leaseMs: number, limit: number, now = new Date()): Promise<OutboxRow[]> {
     const candidates = (await this.db(this.tables.callOutbox)
+      .select('id', 'lease_owner')
       .where({ status: 'pending' })
       .andWhere('next_attempt_at', '<=', now)
       .andWhere((q) => q.whereNull('lease_until').orWhere('lease_until', '<', now))
       .orderBy('next_attempt_at')
-      .limit(limit)
-      .pluck('id')) as unknown[];
-    const claimed: number[] = [];
-    for (const raw of candidates) {
-      const id = toNumber(raw);
-      const changed = affectedRows(await this.db(this.tables.callOutbox)
-        .where({ id, status: 'pending' })
-        .andWhere((q) => q.whereNull('lease_until').orWhere('lease_until', '<', now))
-        .update({ lease_owner: owner, lease_until: new Date(now.getTime() + leaseMs), attempts: this.db.raw('attempts + 1') }));
-      if (changed === 1) claimed.push(id);
-    }
-    if (claimed.length === 0) return [];
-    const rows = (await this.db(this.tables.callOutbox).whereIn('id', claimed).andWhere({ lease_owner: owner })) as OutboxColumns[];
-    return rows.map(fromColumns);
+      .limit(limit)) as Array<{ id: unknown; lease_owner: string | null }>;
+    if (candidates.length === 0) return [];
+    const abandoned = new Set(candidates.filter((c) => c.lease_owner !== null).map((c) => toNumber(c.id)));
+    this.claims += 1;
+    const lease = `${owner}.${this.claims}`.slice(0, 64);
+    const changed = affectedRows(await this.db(this.tables.callOutbox)
+      .whereIn('id', candidates.map((c) => toNumber(c.id)))
+      .andWhere({ status: 'pending' })
+      .andWhere((q) => q.whereNull('lease_until').orWhere('lease_until', '<', now))
+      .update({ lease_owner: lease, lease_until: new Date(now.getTime() + leaseMs), attempts: this.db.raw('attempts + 1') }));
+    if (changed === 0) return [];
+    const rows = (await this.db(this.tables.callOutbox).where({ lease_owner: lease })) as OutboxColumns[];
+    return rows.map((row) => {
+      const claimed = fromColumns(row);
+      return { ...claimed, lease, uncertain: claimed.uncertain || abandoned.has(claimed.id) };
+    });
   }
 
-  /** Before a write is sent: from now on a retry must ask the CRM first. False when the lease is no longer ours. */
-  async markUncertain(id: number, owner: string): Promise<boolean> {
-    return affectedRows(await this.db(this.tables.callOutbox).where({ id, lease_owner: owner, status: 'pending' }).update({ uncertain: true })) === 1;
+  /** Before a write is sent: from now on a retry must ask the CRM first. False when the lease is no longer held. */
+  async markUncertain(id: number, lease: string): Promise<boolean> {
+    return affectedRows(await this.db(this.tables.callOutbox).where({ id, lease_owner: lease, status: 'pending' }).update({ uncertain: true })) === 1;
   }
 
-  /** Records an attempt's outcome and releases the lease; false when another process holds the row now. */
-  async finish(id: number, owner: string, outcome: AttemptOutcome, now = new Date()): Promise<boolean> {
+  /**
+   * Records the outcomes of a claimed batch in one transaction (one commit, one fsync, rather than
+   * one per row); answers, per outcome, whether its claim still held the row.
+   */
+  async finishMany(outcomes: ReadonlyArray<{ id: number; lease: string; outcome: AttemptOutcome }>, now = new Date()): Promise<boolean[]> {
+    if (outcomes.length === 0) return [];
+    return this.db.transaction(async (trx) => {
+      const held: boolean[] = [];
+      for (const o of outcomes) held.push(await this.finish(o.id, o.lease, o.outcome, now, trx));
+      return held;
+    });
+  }
+
+  /** Records an attempt's outcome and releases the lease; false when the claim `lease` no longer holds the row. */
+  async finish(id: number, lease: string, outcome: AttemptOutcome, now = new Date(), db: Knex | Knex.Transaction = this.db): Promise<boolean> {
     const common = { lease_owner: null, lease_until: null };
     const columns: Record<string, unknown> =
       outcome.status === 'sent' ? { ...common, status: 'sent', uncertain: false, activity_id: capLength(outcome.activityId, 191), record_url: capLength(outcome.recordUrl, 2000), error_code: null, error_message: null, done_at: now }
       : outcome.status === 'skipped' ? { ...common, status: 'skipped', uncertain: false, skip_reason: capLength(outcome.reason, 255), done_at: now }
       : outcome.status === 'failed' ? { ...common, status: 'failed', error_code: capLength(outcome.code, 32), error_message: capLength(outcome.message, 500), done_at: now }
       : { ...common, status: 'pending', uncertain: outcome.uncertain, error_code: capLength(outcome.code, 32), error_message: capLength(outcome.message, 500), next_attempt_at: outcome.nextAttemptAt };
-    return affectedRows(await this.db(this.tables.callOutbox).where({ id, lease_owner: owner }).update(columns)) === 1;
+    return affectedRows(await db(this.tables.callOutbox).where({ id, lease_owner: lease }).update(columns)) === 1;
   }
 
   /** The tenant's newest rows first, optionally of one status. */

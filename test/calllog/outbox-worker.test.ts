@@ -139,7 +139,6 @@ describeEachDatabase('Call log outbox worker', (database) => {
     // Process A claims both, sends both writes (one reaches the CRM), and dies before recording anything.
     const claimed = await store.callOutbox.claimDue('dead-process', 300, 10);
     assert.equal(claimed.length, 2);
-    for (const r of claimed) assert.equal(await store.callOutbox.markUncertain(r.id, 'dead-process'), true);
     crm.writes.push('ext-5.1');
     const worker = workerOn(store.callOutbox, crm, { leaseMs: 300 });
     assert.equal(await worker.runOnce(), 0, 'the lease still holds');
@@ -147,7 +146,7 @@ describeEachDatabase('Call log outbox worker', (database) => {
     assert.equal(await worker.runOnce(), 2);
     assert.deepEqual(crm.finds.sort(), ['ext-5.1', 'ext-5.2']);
     assert.deepEqual(crm.writes.sort(), ['ext-5.1', 'ext-5.2'], '5.1 found and not written again; 5.2 written');
-    assert.equal(await store.callOutbox.finish(claimed[0]!.id, 'dead-process', { status: 'failed', code: 'X', message: 'late' }), false, 'the dead process can no longer record an outcome');
+    assert.equal(await store.callOutbox.finish(claimed[0]!.id, claimed[0]!.lease!, { status: 'failed', code: 'X', message: 'late' }), false, 'the dead process can no longer record an outcome');
     const rows = await store.callOutbox.recent('t1', { limit: 10 });
     assert.deepEqual(rows.map((r) => r.status), ['sent', 'sent']);
   });
