@@ -92,6 +92,7 @@ async function main(): Promise<void> {
   await new Promise((r) => setTimeout(r, 2000));
   const elapsed = performance.now() - started;
   const counts = await store.callOutbox.countByStatus('default');
+  const workerStats = services.map((s) => s.worker.stats);
   for (const s of services) await s.stop();
   for (const c of clients) await c.close();
   await fake.close();
@@ -111,6 +112,8 @@ async function main(): Promise<void> {
     ['hang-up to activity p99 (ms)', ms(d.p99, 1)],
     ['hang-up to activity max (ms)', ms(d.max, 1)],
     ['outbox rows sent / pending / failed', `${counts.sent} / ${counts.pending} / ${counts.failed}`],
+    ['rows sent by each process', workerStats.map((w) => w.sent).join(' / ')],
+    ['retries / database errors', `${workerStats.reduce((n, w) => n + w.retried, 0)} / ${workerStats.reduce((n, w) => n + w.databaseErrors, 0)}`],
     ['wall time (s)', (elapsed / 1000).toFixed(1)],
   ]));
 }

@@ -149,11 +149,20 @@ export class CallOutboxStore {
     const abandoned = new Set(candidates.filter((c) => c.lease_owner !== null).map((c) => toNumber(c.id)));
     this.claims += 1;
     const lease = `${owner}.${this.claims}`.slice(0, 64);
-    const changed = affectedRows(await this.db(this.tables.callOutbox)
-      .whereIn('id', candidates.map((c) => toNumber(c.id)))
-      .andWhere({ status: 'pending' })
-      .andWhere((q) => q.whereNull('lease_until').orWhere('lease_until', '<', now))
-      .update({ lease_owner: lease, lease_until: new Date(now.getTime() + leaseMs), attempts: this.db.raw('attempts + 1') }));
+    const ids = candidates.map((c) => toNumber(c.id)).sort((a, b) => a - b);
+    // One UPDATE per row by primary key, in id order, in one transaction: each locks only its row
+    // (a range UPDATE over the status index locked every pending row on MariaDB and deadlocked
+    // with another process recording its outcomes), and the batch costs one commit.
+    const changed = await retryOnDeadlock(() => this.db.transaction(async (trx) => {
+      let n = 0;
+      for (const id of ids) {
+        n += affectedRows(await trx(this.tables.callOutbox)
+          .where({ id, status: 'pending' })
+          .andWhere((q) => q.whereNull('lease_until').orWhere('lease_until', '<', now))
+          .update({ lease_owner: lease, lease_until: new Date(now.getTime() + leaseMs), attempts: trx.raw('attempts + 1') }));
+      }
+      return n;
+    }));
     if (changed === 0) return [];
     const rows = (await this.db(this.tables.callOutbox).where({ lease_owner: lease })) as OutboxColumns[];
     return rows.map((row) => {
@@ -173,11 +182,12 @@ export class CallOutboxStore {
    */
   async finishMany(outcomes: ReadonlyArray<{ id: number; lease: string; outcome: AttemptOutcome }>, now = new Date()): Promise<boolean[]> {
     if (outcomes.length === 0) return [];
-    return this.db.transaction(async (trx) => {
-      const held: boolean[] = [];
-      for (const o of outcomes) held.push(await this.finish(o.id, o.lease, o.outcome, now, trx));
+    const order = outcomes.map((_, i) => i).sort((a, b) => outcomes[a]!.id - outcomes[b]!.id);
+    return retryOnDeadlock(() => this.db.transaction(async (trx) => {
+      const held = new Array<boolean>(outcomes.length).fill(false);
+      for (const i of order) held[i] = await this.finish(outcomes[i]!.id, outcomes[i]!.lease, outcomes[i]!.outcome, now, trx);
       return held;
-    });
+    }));
   }
 
   /** Records an attempt's outcome and releases the lease; false when the claim `lease` no longer holds the row. */
@@ -230,6 +240,20 @@ export class CallOutboxStore {
       if (ids.length === 0) return deleted;
       deleted += affectedRows(await this.db(this.tables.callOutbox).whereIn('id', ids.map(toNumber)).delete());
       if (ids.length < PRUNE_CHUNK_ROWS) return deleted;
+    }
+  }
+}
+
+/** MySQL/MariaDB chose this transaction as a deadlock victim, or a lock wait timed out: run it again (a few times). */
+async function retryOnDeadlock<T>(run: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await run();
+    } catch (error) {
+      const e = error as { errno?: number; code?: string };
+      const retry = e.errno === 1213 || e.errno === 1205 || e.code === 'ER_LOCK_DEADLOCK' || e.code === 'ER_LOCK_WAIT_TIMEOUT' || e.code === 'SQLITE_BUSY';
+      if (!retry || attempt >= 4) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 10 * attempt + Math.random() * 20));
     }
   }
 }

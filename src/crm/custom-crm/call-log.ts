@@ -25,7 +25,7 @@
  *   }
  * Answer: any 2xx is "written"; a JSON body may say {"id": "...", "url": "https://..."} (the record,
  * linked from the Call log page) or {"skipped": true, "reason": "..."}. 409 means "already
- * written" (the Idempotency-Key was seen). 429 (Retry-After honoured), 408 and 5xx are retried,
+ * written" (the Idempotency-Key was seen). 429 and 503 (Retry-After honoured), 408 and 5xx are retried,
  * as are timeouts (15 s) and lost connections; other answers fail the call's row with the status.
  */
 import { z } from 'zod';
@@ -117,7 +117,9 @@ export class CustomCrmCallLogWriter implements CallLogWriter {
       if (res.status < 200 || res.status >= 300) {
         const error = errorForStatus(res.status, WHAT, retryAfterMs(res));
         const retryable = res.status === 429 || res.status === 408 || res.status >= 500;
-        return { kind: 'error', code: error.code, message: error.message, retryable, ...(error.details.retryAfterMs !== undefined ? { retryAfterMs: error.details.retryAfterMs } : {}) };
+        // Retry-After is honoured on 429 and on 503 (RFC 9110: how long the service expects to be unavailable).
+        const wait = res.status === 429 || res.status === 503 ? retryAfterMs(res) : undefined;
+        return { kind: 'error', code: error.code, message: error.message, retryable, ...(wait !== undefined ? { retryAfterMs: wait } : {}) };
       }
       const answer = readAnswer(res.body);
       if (answer?.skipped === true) return { kind: 'skipped', reason: (answer.reason ?? 'The Custom CRM skipped the call.').slice(0, 200) };

@@ -60,7 +60,9 @@ export async function writeCall(
     if (res.status === 409) return { kind: 'written', activityId: activity.externalId };
     if (res.status < 200 || res.status >= 300) {
       const error = errorForStatus(res.status, label, retryAfterMs(res));
-      return { kind: 'error', code: error.code, message: error.message, retryable: res.status === 429 || res.status === 408 || res.status >= 500, ...(error.details.retryAfterMs !== undefined ? { retryAfterMs: error.details.retryAfterMs } : {}) };
+      // Retry-After is honoured on 429 and on 503 (RFC 9110: how long the service expects to be unavailable).
+      const wait = res.status === 429 || res.status === 503 ? retryAfterMs(res) : undefined;
+      return { kind: 'error', code: error.code, message: error.message, retryable: res.status === 429 || res.status === 408 || res.status >= 500, ...(wait !== undefined ? { retryAfterMs: wait } : {}) };
     }
     const id = idOf(template, res.body) ?? activity.externalId;
     const link = template.recordUrl === '' ? undefined : template.recordUrl.replace('{id}', encodeURIComponent(id));
