@@ -184,6 +184,34 @@ describe('Call log: log options, the Custom CRM call log URL and the Call log pa
     assert.equal(fake.requests[0]!.headers.authorization, 'Bearer s3cret-token', 'stored headers used');
   });
 
+  it('a CRM whose connector can write calls (Proprietary CRM with a Call log URL): options open, a test call and a real one reach its template', async () => {
+    answer = (req) => (req.path === '/crm/calls' ? { status: 201, body: { data: { id: 'P-5' } } } : { status: 200, body: { data: [] } });
+    await admin.get('/crm/integration');
+    const saved = await admin.post('/crm/integration/proprietary', {
+      action: 'save', enabled: 'yes', authType: 'none', apiKeyHeader: 'X-API-Key', clientAuth: 'body', method: 'GET', url: `${fake.url}/crm/contacts?phone={e164}`, valuePath: 'data[*].{field}', region: 'US',
+      logMethod: 'POST', logUrl: `${fake.url}/crm/calls`, logBody: '{"ref": "{external_id}", "who": "{owner_email}", "secs": "{duration}"}', logIdPath: 'data.id', logRecordUrl: 'https://crm.example.com/c/{id}',
+    });
+    assert.equal(saved.status, 200, [...saved.text.matchAll(/role="alert">([^<]*)</g)].map((m) => m[1]).join(" | "));
+    const page = await admin.get('/crm/integration');
+    assert.doesNotMatch(page.text, /id="proprietary-log-reason"/, 'no reason: the options can be used');
+    assert.match(page.text, /<option value="lead" >Create a Lead/);
+    fake.requests.length = 0;
+    const tested = await admin.post('/crm/integration/proprietary/call-log', { ...OPTIONS_FORM, action: 'testcall' });
+    assert.match(tested.text, /id="proprietary-log-test-result">Wrote a test call activity into Proprietary CRM for \+12025550143: record P-5\. <a href="https:\/\/crm.example.com\/c\/P-5"/);
+    assert.equal(fake.requests.filter((r) => r.path === '/crm/calls').length, 1);
+    const on = await admin.post('/crm/integration/proprietary/call-log', { ...OPTIONS_FORM, action: 'save' });
+    assert.match(on.text, /Call logging for Proprietary CRM was saved and is on/);
+    fake.requests.length = 0;
+    t.host.plugin.callLog.enqueue(call('1733600000.7'));
+    await until(() => fake.requests.some((r) => r.path === '/crm/calls'), 8000);
+    const body = JSON.parse(fake.requests.find((r) => r.path === '/crm/calls')!.body);
+    assert.deepEqual(body, { ref: externalIdOf('default', 'proprietary', '1733600000.7'), who: 'ana@example.com', secs: '80' });
+    for (let i = 0; i < 100 && !(await admin.get('/crm/calllog?status=sent')).text.includes('https://crm.example.com/c/P-5'); i += 1) await new Promise((r) => setTimeout(r, 50));
+    const log = await admin.get('/crm/calllog?status=sent');
+    assert.match(log.text, /<td data-label="CRM">Proprietary CRM<\/td>/);
+    assert.match(log.text, /<a href="https:\/\/crm.example.com\/c\/P-5"[^>]*>Record P-5<\/a>/);
+  });
+
   it('the Call log is in the CRM menu', async () => {
     const home = await admin.get('/crm/calllog');
     assert.match(home.text, /href="\/crm\/calllog"/);
