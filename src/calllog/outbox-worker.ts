@@ -35,6 +35,8 @@ export interface OutboxWorkerOptions {
   pollMs?: number;
   /** Rows claimed at once, and written in parallel. Default 16. */
   batchSize?: number;
+  /** Batches in flight at once while the outbox has a backlog (the next claim does not wait for the last batch's CRM answers). Default 4. */
+  maxBatches?: number;
   /** First retry delay (doubled per attempt, ±20 %) and the longest. Default 5 s and 15 min. */
   backoffBaseMs?: number;
   backoffMaxMs?: number;
@@ -59,6 +61,8 @@ export class OutboxWorker {
   private readonly attemptTimeoutMs: number;
   private readonly pollMs: number;
   private readonly batchSize: number;
+  private readonly maxBatches: number;
+  private readonly batches = new Set<Promise<void>>();
   private readonly backoffBaseMs: number;
   private readonly backoffMaxMs: number;
   private readonly now: () => Date;
@@ -75,6 +79,7 @@ export class OutboxWorker {
     this.attemptTimeoutMs = Math.min(options.attemptTimeoutMs ?? 20_000, Math.floor(this.leaseMs / 2));
     this.pollMs = options.pollMs ?? 1000;
     this.batchSize = options.batchSize ?? 16;
+    this.maxBatches = Math.max(1, options.maxBatches ?? 4);
     this.backoffBaseMs = options.backoffBaseMs ?? 5000;
     this.backoffMaxMs = options.backoffMaxMs ?? 15 * 60_000;
     this.now = options.now ?? (() => new Date());
@@ -97,15 +102,20 @@ export class OutboxWorker {
   async stop(graceMs = 5000): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
-    const running = this.running;
-    if (!running) return;
     const abort = setTimeout(() => { for (const c of this.inFlight) c.abort(new Error('The plugin is stopping.')); }, graceMs);
-    await running.catch(() => {});
+    await this.running?.catch(() => {});
+    await Promise.all([...this.batches]);
     clearTimeout(abort);
   }
 
   /** One round: claims a batch and delivers it. Resolves with how many rows it claimed (tests drive it). */
   async runOnce(): Promise<number> {
+    const rows = await this.claim();
+    await this.deliverBatch(rows);
+    return rows.length;
+  }
+
+  private async claim(): Promise<OutboxRow[]> {
     let rows: OutboxRow[];
     try {
       rows = await this.options.outbox.claimDue(this.owner, this.leaseMs, this.batchSize, this.now());
@@ -117,9 +127,13 @@ export class OutboxWorker {
       this.databaseDown = true;
       throw error;
     }
+    return rows;
+  }
+
+  private async deliverBatch(rows: OutboxRow[]): Promise<void> {
+    if (rows.length === 0) return;
     const outcomes = await Promise.all(rows.map((row) => this.deliver(row)));
     await this.record(rows, outcomes);
-    return rows.length;
   }
 
   private schedule(delayMs: number): void {
@@ -133,9 +147,19 @@ export class OutboxWorker {
   private async loop(): Promise<void> {
     let delay = this.pollMs;
     try {
-      const claimed = await this.runOnce();
+      const rows = await this.claim();
       this.idleDelayMs = this.pollMs;
-      delay = claimed >= this.batchSize ? 0 : this.pollMs;
+      if (rows.length > 0) {
+        const batch: Promise<void> = this.deliverBatch(rows).finally(() => this.batches.delete(batch));
+        this.batches.add(batch);
+      }
+      if (rows.length >= this.batchSize) {
+        // A backlog: claim the next batch now, unless enough are in flight (then when one is done).
+        if (this.batches.size >= this.maxBatches) await Promise.race(this.batches);
+        delay = 0;
+      } else if (this.batches.size > 0) {
+        await Promise.all([...this.batches]);
+      }
     } catch {
       // The database is away: ask again later, less often the longer it stays away (at most 30 s).
       this.idleDelayMs = Math.min(30_000, this.idleDelayMs * 2);
