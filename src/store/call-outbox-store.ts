@@ -131,9 +131,9 @@ export class CallOutboxStore {
   }
 
   /**
-   * Claims up to `limit` due rows for `owner` until now + leaseMs, in one UPDATE that only takes
-   * rows no live lease holds: of two processes reading the same candidates, each row goes to the
-   * one whose UPDATE runs first. Each claim has its own lease token (`owner.n`), so an outcome is
+   * Claims up to `limit` due rows for `owner` until now + leaseMs: each candidate is taken by an
+   * UPDATE that only succeeds while no live lease holds it, so of two processes reading the same
+   * candidates, each row goes to the one whose UPDATE runs first. Each claim has its own lease token (`owner.n`), so an outcome is
    * recorded only by the claim that holds the row. A row claimed while an expired lease was still
    * on it comes back `uncertain`: its previous process died mid-attempt and may have written.
    */
