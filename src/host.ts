@@ -6,6 +6,7 @@
 import type { Express, Request, RequestHandler } from 'express';
 import type { Knex } from 'knex';
 import type { DestinationRef, DefaultVoicemail } from './domain/destination';
+import type { CompletedCall } from './calllog/completed-call';
 
 /** The tenant and user a request acts for; returned by `HostAuth.currentUser`. */
 export interface HostUser {
@@ -144,6 +145,28 @@ export interface HostDirectory {
  * written into a CRM of a tenant it cannot be proven to belong to).
  */
 export type HostCallTenant = (party: { did?: string; extension?: string }) => string | undefined;
+/** What the host is told of a finished call when asked for its recording. */
+export interface RecordedCall {
+  linkedId: string;
+  /** Uniqueids of the call's channels the plugin knows (its FastAGI channels). */
+  channelUniqueIds: readonly string[];
+  startedAt: Date;
+  endedAt: Date;
+  agentExtension?: string;
+}
+
+/**
+ * The host's call recordings (optional). With it a logged call carries a link to its recording
+ * (in the CRM's recording field where it has one, else in the notes); without it there is none.
+ */
+export interface HostRecordings {
+  /**
+   * An https link to the call's recording that CRM users can open (public or signed, long-lived),
+   * or undefined when the call was not recorded. Asked once per call and integration after the
+   * hang-up, off the call path; an answer later than 2 s, a throw or a non-https link counts as none.
+   */
+  url(tenantId: string, call: RecordedCall): string | undefined | Promise<string | undefined>;
+}
 
 /** AMI connection settings; without them the plugin moves calls with AGI alone. */
 export interface AmiSettings {
@@ -261,6 +284,8 @@ export interface HostContext {
   directory?: HostDirectory;
   /** Which tenant an ended call belongs to (optional; see HostCallTenant). Without it no call is logged. */
   callTenant?: HostCallTenant;
+  /** Links to call recordings for the call log (optional; see HostRecordings). */
+  recordings?: HostRecordings;
 }
 
 /** A rule as the host offers it on the DID / IVR destination pickers. */
@@ -346,6 +371,14 @@ export interface PluginHealth {
   };
 }
 
+export interface CallLogHandle {
+  enqueue(call: CompletedCall): void;
+  /** Calls waiting in memory for the outbox (the database was unreachable), and those dropped because memory was full. */
+  stats(): { queued: number; dropped: number };
+  /** Writes what waits in memory to the outbox now (tests, shutdown). */
+  flush(): Promise<void>;
+}
+
 export interface PluginHandle {
   /**
    * The tenant's rules, for the host's DID and IVR destination pickers. A picker offers only the
@@ -371,6 +404,12 @@ export interface PluginHandle {
    * `decision_log_write_errors_total`.
    */
   metricsHandler: RequestHandler;
+  /**
+   * The call log's entry: hand it each finished call (assembled from Asterisk's end-of-call
+   * events). It returns at once and never throws; the call is written to the outbox and from
+   * there into each integration whose log options take it.
+   */
+  callLog: CallLogHandle;
   /** Stops accepting calls, sends calls still waiting to their default destination, ends AMI. */
   stop(): Promise<void>;
 }

@@ -15,8 +15,11 @@ import { parsePublicUrl } from './web/public-url';
 import { integrationChoices, integrationRoutes } from './web/integration-routes';
 import { ruleToolRoutes } from './web/rule-tool-routes';
 import { guideRoutes } from './web/guide-routes';
-import { logCompletedCall, startCallEvents } from './calllog/call-events';
+import { startCallEvents } from './calllog/call-events';
 import type { CompletedCall } from './calllog/completed-call';
+import { CallLogService, type CallLogServiceOptions } from './calllog/call-log-service';
+import { LogPanels } from './web/log-options-panel';
+import { callLogRoutes } from './web/call-log-routes';
 
 export type { HostContext, PluginHandle } from './host';
 export type { CompletedCall } from './calllog/completed-call';
@@ -41,16 +44,19 @@ export interface RegisterOptions {
   onCompletedCall?: (call: CompletedCall) => void;
   /** The call log's grace period after a call's last hang-up (default 1500 ms). */
   callLogGraceMs?: number;
+  /** The call log's worker timings (tests shorten polls, leases and backoff). */
+  callLogWorker?: CallLogServiceOptions['worker'];
 }
 
 export async function register(host: HostContext, options: RegisterOptions = {}): Promise<PluginHandle> {
   const config = pluginConfig(host, options.limits, options.lookupCacheTtlSeconds);
   if (host.publicUrl !== undefined) parsePublicUrl(host.publicUrl); // a wrong address fails here, before anything starts
   const store = await PluginStore.create(host.db, { tablePrefix: config.tablePrefix, secretKey: host.secretKey, logger: host.logger });
-  // Finished calls from AMI's end-of-call events; without AMI there are none.
+  // Finished calls from AMI's end-of-call events (without AMI there are none) go to the call log's outbox.
+  let callLog: CallLogService | undefined;
   const callEvents = host.ami
     ? startCallEvents({
-      host, onCall: options.onCompletedCall ?? logCompletedCall(host.logger),
+      host, onCall: options.onCompletedCall ?? ((call) => callLog?.enqueue(call)),
       ...(options.callLogGraceMs !== undefined ? { assembler: { graceMs: options.callLogGraceMs } } : {}),
     })
     : undefined;
@@ -59,6 +65,13 @@ export async function register(host: HostContext, options: RegisterOptions = {})
       callEvents?.stop();
       throw err;
     });
+  const outbox = new CallLogService({
+    host, store, connectors: callPath.connectors, http: callPath.http, logger: host.logger,
+    ruleName: (id) => callPath.rules.get(id)?.name, retentionDays: config.decisionRetentionDays, worker: options.callLogWorker,
+  });
+  callLog = outbox;
+  outbox.start();
+  const logPanels = new LogPanels({ store, connectors: callPath.connectors, http: callPath.http, service: outbox });
   // With port 0 (tests) the dialplan must show the port actually listened on.
   const listening = { ...config, agi: { ...config.agi, port: callPath.health().agi.port } };
 
@@ -74,8 +87,9 @@ export async function register(host: HostContext, options: RegisterOptions = {})
     extraRoutes: (pages, kit) => [
       { path: '/integration/guides', router: guideRoutes(pages) },
       { path: '/integration', router: connect.router },
-      { path: '/integration', router: integrationRoutes({ host, store, pages, kit, connectors: callPath.connectors, onChanged: () => callPath.integrationsChanged(), connect,
+      { path: '/integration', router: integrationRoutes({ host, store, pages, kit, connectors: callPath.connectors, onChanged: () => callPath.integrationsChanged(), connect, logPanels,
         callLogSource: () => ({ amiConfigured: host.ami !== undefined, amiConnected: callPath.health().ami.connected }) }) },
+      { path: '/calllog', router: callLogRoutes({ host, store, pages, kit, onRetry: () => outbox.worker.kick() }) },
       { path: '/routing', router: ruleToolRoutes({ host, store, pages }) },
     ],
   });
@@ -111,9 +125,11 @@ export async function register(host: HostContext, options: RegisterOptions = {})
         res.set('Content-Type', contentType).set('Cache-Control', 'no-store').send(body);
       }, next);
     },
+    callLog: { enqueue: (call) => outbox.enqueue(call), stats: () => outbox.stats(), flush: () => outbox.flush() },
     async stop() {
-      await callPath.stop();
       callEvents?.stop();
+      await outbox.stop();
+      await callPath.stop();
     },
   };
 }

@@ -28,6 +28,8 @@ import { SnapshotCache } from './snapshot-cache';
 export interface CallPath {
   rules: SnapshotCache<Rule>;
   connectors: RuleConnectors;
+  /** The CRM HTTP client (egress policy, private CA): the call log writes through it too. */
+  http: HttpClient;
   tester: RuleTester;
   /** Signs the AGI URLs of dialplan lines; calls from lines it did not sign are refused. */
   signer: DialplanSigner;
@@ -139,6 +141,7 @@ export async function startCallPath({ host, store, config, lookups, decisionFlus
     metrics,
     rules,
     connectors,
+    http,
     tester: new RuleTester(connectors, host.destinations, owners),
     signer,
     async rulesChanged() {

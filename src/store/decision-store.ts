@@ -185,6 +185,16 @@ export class DecisionStore {
     return rows.map(fromColumns);
   }
 
+  /** The tenant's decisions of these calls (agi_uniqueid), oldest first: the call log's routing notes. */
+  async byCallIds(tenantId: string, callIds: readonly string[]): Promise<StoredDecision[]> {
+    if (callIds.length === 0) return [];
+    const rows = (await this.db(this.tables.decisions)
+      .where({ tenant_id: tenantId })
+      .whereIn('call_id', callIds.slice(0, 50).map((id) => id.slice(0, 64)))
+      .orderBy('id')) as DecisionColumns[];
+    return rows.map(fromColumns);
+  }
+
   async prune(options: PruneOptions): Promise<PruneReport> {
     const cutoff = new Date((options.now ?? new Date()).getTime() - options.olderThanDays * DAY_MS);
     const deletedByAge = await this.deleteOlderThan(cutoff);

@@ -4,6 +4,8 @@
  */
 import type { Knex } from 'knex';
 import type { HostLogger } from '../host';
+import { CallLogOptionsStore } from './call-log-options-store';
+import { CallOutboxStore } from './call-outbox-store';
 import { ConnectStateStore } from './connect-state-store';
 import { DecisionCounts } from './decision-counts';
 import { DecisionStore } from './decision-store';
@@ -31,6 +33,8 @@ export class PluginStore {
   readonly decisionCounts: DecisionCounts;
   readonly connectStates: ConnectStateStore;
   readonly tokenStates: TokenStateStore;
+  readonly callLogOptions: CallLogOptionsStore;
+  readonly callOutbox: CallOutboxStore;
 
   constructor(
     readonly db: Knex,
@@ -44,6 +48,8 @@ export class PluginStore {
     this.decisionCounts = new DecisionCounts(db, tables);
     this.connectStates = new ConnectStateStore(db, tables, sealer);
     this.tokenStates = new TokenStateStore(db, tables, sealer, logger);
+    this.callLogOptions = new CallLogOptionsStore(db, tables, sealer);
+    this.callOutbox = new CallOutboxStore(db, tables);
   }
 
   /** Checks the prefix and key before touching the database, then migrates to the latest version. */

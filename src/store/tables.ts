@@ -24,6 +24,10 @@ export interface PluginTables {
   connectStates: string;
   /** Sign-in state of CRMs whose refresh tokens work once or rotate, shared by every process. */
   tokenStates: string;
+  /** Log options per tenant and integration (the Custom CRM call log's headers sealed). */
+  callLogOptions: string;
+  /** One row per finished call and integration: the CRM writes still to do and done. */
+  callOutbox: string;
   /** knex's own bookkeeping; its lock table is this name + "_lock". */
   migrations: string;
 }
@@ -44,6 +48,8 @@ export function pluginTables(prefix: string = DEFAULT_TABLE_PREFIX): PluginTable
     cacheVersions: `${prefix}cache_versions`,
     connectStates: `${prefix}connect_states`,
     tokenStates: `${prefix}token_states`,
+    callLogOptions: `${prefix}call_log_options`,
+    callOutbox: `${prefix}call_outbox`,
     migrations: `${prefix}migrations`,
   };
 }

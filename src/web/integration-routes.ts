@@ -21,6 +21,8 @@ import type { PageRenderer } from './page';
 import { RULE_PASSWORD_SECRET } from './rule-form';
 import type { IntegrationChoices } from './rule-form-options';
 import { GUIDE_OF_CRM } from './setup-guides';
+import { CUSTOM_CALL_LOG } from '../calllog/call-log-service';
+import type { LogPanel, LogPanels } from './log-options-panel';
 
 export interface IntegrationRoutesDeps {
   host: HostContext;
@@ -33,6 +35,8 @@ export interface IntegrationRoutesDeps {
   connect?: ConnectPage;
   /** Whether the call log can read end-of-call events: AMI configured, and connected now. */
   callLogSource?: () => { amiConfigured: boolean; amiConnected: boolean };
+  /** The "Log calls" part of each section and the Custom CRM call log (log-options-panel.ts). */
+  logPanels?: LogPanels;
 }
 
 /** What the page shows of one CRM's section after a post: typed values, errors, a test report. */
@@ -73,8 +77,9 @@ export function integrationRoutes(deps: IntegrationRoutesDeps): Router {
   const fieldCache = new Map<string, { at: number; fields: CrmField[] }>();
   const egress = new EgressPolicy(deps.host.crmEgress).describe();
 
-  async function renderPage(req: Request, res: Response, open?: { crm: CrmKind; state: SectionState }, status = 200): Promise<void> {
+  async function renderPage(req: Request, res: Response, open?: { crm: CrmKind; state: SectionState }, status = 200, posted?: LogPanel): Promise<void> {
     const views = await deps.store.integrations.list(tenantOf(req));
+    const logPanels = await deps.logPanels?.panels(tenantOf(req), posted);
     const notice = deps.connect?.takeNotice(req, res);
     const sections = CRM_KINDS.map((crm) => {
       const entry = CRM_REGISTRY[crm];
@@ -84,15 +89,25 @@ export function integrationRoutes(deps: IntegrationRoutesDeps): Router {
       return {
         crm, label: entry.definition.label, credentialsHelp: entry.definition.credentialsHelp, fields: entry.definition.fields, guide: GUIDE_OF_CRM[crm].slug,
         stored: Object.fromEntries(Object.entries(view?.secrets ?? {}).map(([name, s]) => [name, s.stored])),
-        savedEnabled: view?.enabled ?? false, open: open?.crm === crm || notice?.crm === crm, ...state,
+        savedEnabled: view?.enabled ?? false, open: open?.crm === crm || notice?.crm === crm || posted?.integration === crm, ...state,
         connect: deps.connect?.panel(req, crm, view, notice),
+        callLog: logPanels?.get(crm),
       };
     });
     const callLogSource = deps.callLogSource?.() ?? { amiConfigured: deps.host.ami !== undefined, amiConnected: false };
-    await deps.pages.render(req, res, 'integration/index', 'CRM Integration', { sections, egress, callLogSource, draftTtlMinutes: deps.kit.drafts.ttlMs / 60_000 }, status);
+    const customCallLog = logPanels?.get(CUSTOM_CALL_LOG);
+    await deps.pages.render(req, res, 'integration/index', 'CRM Integration', { sections, customCallLog, egress, callLogSource, draftTtlMinutes: deps.kit.drafts.ttlMs / 60_000 }, status);
   }
 
   router.get('/', (req, res) => renderPage(req, res));
+
+  // A section's log options: Save, or Write a test call.
+  router.post('/:integration/call-log', async (req, res) => {
+    const integration = String(req.params.integration);
+    if (!deps.logPanels || (!isCrmKind(integration) && integration !== CUSTOM_CALL_LOG)) return void res.status(404).type('text').send('No such CRM.');
+    const { panel, status } = await deps.logPanels.post(req, tenantOf(req), integration);
+    await renderPage(req, res, undefined, status, panel);
+  });
 
   router.post('/:crm', async (req, res) => {
     const crm = String(req.params.crm);

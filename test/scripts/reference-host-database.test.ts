@@ -9,7 +9,7 @@ import { TcpProxy } from '../support/tcp-proxy';
 import { ADMIN, silentLogger, TEST_SECRET_KEY } from '../support/test-host';
 import { csrfTokenOf } from '../support/test-host';
 
-const PAGES = ['/', '/dids', '/ivrs', '/license', '/crm/routing', '/crm/routing/new', '/crm/integration', '/crm/routing/1/edit', '/crm/routing/1/calls'];
+const PAGES = ['/', '/dids', '/ivrs', '/license', '/crm/routing', '/crm/routing/new', '/crm/integration', '/crm/routing/1/edit', '/crm/routing/1/calls', '/crm/calllog', '/crm/calllog?status=failed'];
 const POSTS: Array<[string, Record<string, string>]> = [
   ['/dids', { number: '5550142', destination: 'extension:100' }],
   ['/license', { crm_routing: 'on' }],
@@ -17,6 +17,8 @@ const POSTS: Array<[string, Record<string, string>]> = [
   ['/crm/integration/vtiger', { enabled: 'no', url: 'https://crm.example.com', action: 'save' }],
   ['/crm/routing/1/edit', { action: 'test', testCallerId: '+15550001111' }],
   ['/ivrs/200', { option_1: 'queue:103' }],
+  ['/crm/integration/custom/call-log', { logEnabled: 'yes', url: 'https://crm.example.com/calls', unknownCaller: 'skip', subject: '{caller}', minSeconds: '0', action: 'save' }],
+  ['/crm/calllog/1/retry', {}],
 ];
 
 describe('Reference host with its MariaDB unreachable: every page answers 503 within 2 s, nothing changed', function () {

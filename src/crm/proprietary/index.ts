@@ -55,6 +55,9 @@ import { fetchOAuthToken, isOAuth, missingCredentials, schemeCredentials, static
 import { compileRequest, proprietaryFields, proprietarySchema, type CompiledRequest, type ProprietarySettings } from './settings';
 import { placeholderValues, renderBody, renderHeaders, renderUrl, usedPlaceholders, type Placeholder, type PlaceholderValues } from '../shared/request-template';
 import { sessionKey } from '../shared/session-key';
+import type { CallLogWriter } from '../call-log-writer';
+import type { HttpRequest, HttpResponse } from '../shared/http-client';
+import { compileLogRequest, LOG_TIMEOUT_MS, writeCall } from './call-log';
 import { asCrmError, lookupResult, parseJsonBody, retryAfterMs, withSession } from '../shared/vendor-call';
 
 /** A 401 with a static credential: no new login can help, so withSession must not retry it. */
@@ -75,11 +78,42 @@ interface Found {
 export class ProprietaryCrmConnector implements IntegrationConnector {
   private readonly compiled: CompiledRequest;
   private readonly searchTerms: Placeholder[];
+  /** Set only when the settings have a Call log URL: without it the CRM takes no calls. */
+  readonly logCall?: CallLogWriter['logCall'];
 
   constructor(private readonly kind: CrmKind, private readonly label: string, private readonly settings: ProprietarySettings, private readonly services: ConnectorServices) {
     this.compiled = compileRequest(settings);
     const used = usedPlaceholders([settings.url, settings.queryParams, settings.headers, settings.method === 'POST' ? settings.body : '']);
     this.searchTerms = SEARCH_TERMS.filter((p) => used.has(p));
+    if (settings.logUrl !== '') {
+      const template = compileLogRequest(settings);
+      this.logCall = (activity, credentials, signal) => writeCall(template, activity, signal, (request) => this.send(request, credentials, signal), this.label);
+    }
+  }
+
+  /** A call log request with the lookup's authentication (a 401 with OAuth2 fetches one new token). */
+  private async send(request: Omit<HttpRequest, 'signal' | 'what'>, given: Credentials, signal: AbortSignal): Promise<HttpResponse> {
+    const s = this.settings;
+    const credentials = schemeCredentials(s, given);
+    const missing = missingCredentials(s, credentials);
+    if (missing) throw new CrmError('CONFIG', `${this.label} needs ${missing}: enter it on the Integration page.`);
+    const origin = new URL(request.url).origin;
+    const key = sessionKey(this.kind, origin, [s.authType, s.tokenUrl, s.clientId, s.scope], [credentials.username, credentials.password, s.clientSecret]);
+    const login = async (_previous: AuthToken | undefined, loginSignal: AbortSignal): Promise<AuthToken> => (isOAuth(s.authType)
+      ? fetchOAuthToken(this.services.http, s, credentials, loginSignal, this.label)
+      : { headers: staticAuthHeaders(s, credentials), expiresAt: Number.POSITIVE_INFINITY });
+    try {
+      return await withSession({ tokens: this.services.tokens, key, login, signal, deadlineAt: Date.now() + LOG_TIMEOUT_MS }, async (token) => {
+        const res = await this.services.http.request({ ...request, signal, what: this.label, timeoutMs: LOG_TIMEOUT_MS, headers: { ...request.headers, ...token.headers } });
+        if (res.status === 401) {
+          const error = errorForStatus(401, this.label);
+          throw isOAuth(s.authType) ? error : new FinalError(error);
+        }
+        return res;
+      });
+    } catch (err) {
+      throw err instanceof FinalError ? err.error : asCrmError(err, this.label, signal);
+    }
   }
 
   lookup(request: LookupRequest, signal: AbortSignal): Promise<LookupResult> {

@@ -10,6 +10,7 @@ import { parsePath, PathSyntaxError, type PathSegment } from '../shared/json-pat
 import { AUTH_TYPES, type AuthSettings } from './auth';
 import { checkUrlTemplate, parseBodyTemplate, parseHeaderLines, parseQueryLines, TemplateError, unknownMessage, unknownPlaceholders, type HeaderLine, type QueryLine } from '../shared/request-template';
 import type { CountryCode } from '../../domain/phone';
+import { LOG_PLACEHOLDERS, DEFAULT_LOG_BODY } from './call-log-template';
 
 export interface ProprietarySettings extends AuthSettings, Record<string, unknown> {
   username: string;
@@ -26,6 +27,13 @@ export interface ProprietarySettings extends AuthSettings, Record<string, unknow
   modules: string[];
   sampleCallerId: string;
   region: CountryCode;
+  /** The call log request (empty logUrl: calls are not written). */
+  logMethod: 'POST' | 'PUT';
+  logUrl: string;
+  logHeaders: string;
+  logBody: string;
+  logIdPath: string;
+  logRecordUrl: string;
 }
 
 /** The settings parsed into what a request needs. */
@@ -68,6 +76,12 @@ export const proprietaryFields: SettingField[] = [
   text('modules', 'Modules', 'Optional comma-separated names offered for a rule\'s module and sent as {module}.'),
   text('sampleCallerId', 'Sample caller number', 'A number of a real record: a rule\'s "Fetch fields" button (CRM > Routing) looks it up and lists the keys of the record it finds.'),
   regionField,
+  { name: 'logMethod', label: 'Call log method', help: 'How a finished call is sent to the CRM: POST (create) or PUT (e.g. to a URL ending in {external_id}).', type: 'select', secret: false, required: false, defaultValue: 'POST', options: [{ value: 'POST', label: 'POST' }, { value: 'PUT', label: 'PUT' }] },
+  { name: 'logUrl', label: 'Call log URL', help: `Optional: the https:// URL a finished call is sent to (with the authentication above), e.g. https://crm.example.com/api/calls; empty: calls are not written. Placeholders: ${LOG_PLACEHOLDERS.map((p) => `{${p}}`).join(' ')}.`, type: 'url', secret: false, required: false },
+  { name: 'logHeaders', label: 'Call log headers', help: 'One Name: value per line, placeholders allowed. Idempotency-Key: {external_id} is always sent.', type: 'textarea', secret: false, required: false },
+  { name: 'logBody', label: 'Call log JSON body', help: `Valid JSON with placeholders inside strings. Empty: ${DEFAULT_LOG_BODY}`, type: 'textarea', secret: false, required: false },
+  text('logIdPath', 'Call log id path', 'Optional: where the created record\'s id sits in the answer, e.g. data.id; shown on the Call log page.'),
+  text('logRecordUrl', 'Call log record link', 'Optional: an https:// link to the created record, with {id}, e.g. https://crm.example.com/calls/{id}.'),
 ];
 
 const list = (v: unknown) => (Array.isArray(v) ? v.map(String) : String(v ?? '').split(',')).map((s) => s.trim()).filter((s) => s !== '');
@@ -77,7 +91,7 @@ function parsePathSetting(value: string, ctx: z.RefinementCtx, path: string, opt
   try {
     const segments = parsePath(value);
     const stars = segments.filter((s) => s.kind === 'all').length;
-    if (stars > options.maxStars) ctx.addIssue({ code: 'custom', path: [path], message: `Use * at most ${options.maxStars === 1 ? 'once' : `${options.maxStars} times`} in this path.` });
+    if (stars > options.maxStars) ctx.addIssue({ code: 'custom', path: [path], message: options.maxStars === 0 ? 'This path takes no *: name one value, e.g. data.id.' : `Use * at most ${options.maxStars === 1 ? 'once' : `${options.maxStars} times`} in this path.` });
     const tokens = [...value.matchAll(/\{([A-Za-z0-9_]+)\}/g)].map((m) => m[1]);
     if (options.allowField ? tokens.some((t) => t !== 'field') : tokens.length > 0) {
       ctx.addIssue({ code: 'custom', path: [path], message: options.allowField ? 'The value path takes one placeholder, {field}.' : 'This path takes no placeholders.' });
@@ -111,7 +125,14 @@ export const proprietarySchema = z.object({
   modules: z.union([z.string(), z.array(z.string())]).default('').transform(list),
   sampleCallerId: z.string().trim().default(''),
   region: regionSchema,
+  logMethod: z.enum(['POST', 'PUT']).default('POST'),
+  logUrl: z.string().trim().default(''),
+  logHeaders: z.string().default(''),
+  logBody: z.string().default(''),
+  logIdPath: z.string().trim().default(''),
+  logRecordUrl: z.string().trim().default(''),
 }).superRefine((s, ctx) => {
+  checkLogTemplate(s as unknown as Record<string, string>, ctx);
   const urlProblem = checkUrlTemplate(s.url);
   if (urlProblem) ctx.addIssue({ code: 'custom', path: ['url'], message: urlProblem });
   if ((s.authType === 'oauth2_client_credentials' || s.authType === 'oauth2_password') && !/^https:\/\/[^{}\s]+$/.test(s.tokenUrl)) {
@@ -139,6 +160,35 @@ export const proprietarySchema = z.object({
   parsePathSetting(s.phonePath, ctx, 'phonePath', { allowField: false, maxStars: 2 });
   parsePathSetting(s.notFoundPath, ctx, 'notFoundPath', { allowField: false, maxStars: 1 });
 }) as unknown as z.ZodType<ProprietarySettings>;
+
+function checkLogTemplate(s: Record<string, string>, ctx: z.RefinementCtx): void {
+  if (s.logUrl !== '') {
+    const problem = checkUrlTemplate(s.logUrl!, LOG_PLACEHOLDERS, 'Call log URL');
+    if (problem) ctx.addIssue({ code: 'custom', path: ['logUrl'], message: problem });
+  }
+  for (const name of ['logHeaders', 'logBody'] as const) {
+    const unknown = unknownPlaceholders(s[name]!, LOG_PLACEHOLDERS);
+    if (unknown.length > 0) ctx.addIssue({ code: 'custom', path: [name], message: unknownMessage(unknown, LOG_PLACEHOLDERS) });
+  }
+  try {
+    parseHeaderLines(s.logHeaders!);
+  } catch (err) {
+    if (err instanceof TemplateError) ctx.addIssue({ code: 'custom', path: ['logHeaders'], message: err.message });
+    else throw err;
+  }
+  if (s.logBody!.trim() !== '') {
+    try {
+      parseBodyTemplate(s.logBody!);
+    } catch (err) {
+      if (err instanceof TemplateError) ctx.addIssue({ code: 'custom', path: ['logBody'], message: err.message });
+      else throw err;
+    }
+  }
+  parsePathSetting(s.logIdPath!, ctx, 'logIdPath', { allowField: false, maxStars: 0 });
+  if (s.logRecordUrl !== '' && !/^https:\/\/[^{}\s/]+(\/\S*)?$/.test(s.logRecordUrl!.replace('{id}', 'x'))) {
+    ctx.addIssue({ code: 'custom', path: ['logRecordUrl'], message: 'Enter an https:// link with {id} only in its path or query, e.g. https://crm.example.com/calls/{id}.' });
+  }
+}
 
 /** Parses the (already validated) settings into a request's parts. */
 export function compileRequest(s: ProprietarySettings): CompiledRequest {

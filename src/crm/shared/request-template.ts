@@ -39,27 +39,30 @@ export function usedPlaceholders(texts: string[]): Set<Placeholder> {
   return new Set(texts.flatMap((t) => [...t.matchAll(TOKEN)].map((m) => m[1] as string)).filter((n): n is Placeholder => known.includes(n)));
 }
 
-/** Names used in `text` that are not placeholders (typos such as {E164}). */
-export function unknownPlaceholders(text: string): string[] {
-  return [...text.matchAll(TOKEN)].map((m) => m[1] as string).filter((name) => !(PLACEHOLDERS as readonly string[]).includes(name));
+/** Names used in `text` that are not placeholders (typos such as {E164}); `known` defaults to the lookup's. */
+export function unknownPlaceholders(text: string, known: readonly string[] = PLACEHOLDERS): string[] {
+  return [...text.matchAll(TOKEN)].map((m) => m[1] as string).filter((name) => !known.includes(name));
 }
 
-function fill(text: string, values: PlaceholderValues, escape: (value: string) => string): string {
-  return text.replace(TOKEN, (whole, name: string) => ((PLACEHOLDERS as readonly string[]).includes(name) ? escape(values[name as Placeholder]) : whole));
+/** Template values by placeholder name: the lookup's PlaceholderValues, or the call log's. */
+export type TemplateValues = Readonly<Record<string, string>>;
+
+function fill(text: string, values: TemplateValues, escape: (value: string) => string): string {
+  return text.replace(TOKEN, (whole, name: string) => (Object.hasOwn(values, name) ? escape(values[name]!) : whole));
 }
 
 /** Checks a URL template: https, and no placeholder before the path. */
-export function checkUrlTemplate(template: string): string | undefined {
+export function checkUrlTemplate(template: string, known: readonly string[] = PLACEHOLDERS, what = 'lookup URL'): string | undefined {
   const match = /^https:\/\/([^/?#]*)/i.exec(template.trim());
-  if (!match) return 'Enter the lookup URL, starting with https://';
+  if (!match) return `Enter the ${what}, starting with https://`;
   if (/[{}]/.test(match[1] as string)) return 'Placeholders may appear in the path and query of the URL, not in its host.';
-  const unknown = unknownPlaceholders(template);
-  if (unknown.length > 0) return unknownMessage(unknown);
+  const unknown = unknownPlaceholders(template, known);
+  if (unknown.length > 0) return unknownMessage(unknown, known);
   return undefined;
 }
 
-export function unknownMessage(names: string[]): string {
-  return `Unknown placeholder {${names[0]}}: use ${PLACEHOLDERS.map((p) => `{${p}}`).join(', ')}.`;
+export function unknownMessage(names: string[], known: readonly string[] = PLACEHOLDERS): string {
+  return `Unknown placeholder {${names[0]}}: use ${known.map((p) => `{${p}}`).join(', ')}.`;
 }
 
 export interface QueryLine {
@@ -101,14 +104,14 @@ export function encodeStrict(value: string): string {
   return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
-export function renderUrl(template: string, query: QueryLine[], values: PlaceholderValues): URL {
+export function renderUrl(template: string, query: QueryLine[], values: TemplateValues): URL {
   const url = new URL(fill(template.trim(), values, encodeStrict));
   const extra = query.map((q) => `${encodeStrict(fill(q.name, values, (v) => v))}=${encodeStrict(fill(q.value, values, (v) => v))}`);
   if (extra.length > 0) url.search = url.search ? `${url.search}&${extra.join('&')}` : `?${extra.join('&')}`;
   return url;
 }
 
-export function renderHeaders(headers: HeaderLine[], values: PlaceholderValues): Record<string, string> {
+export function renderHeaders(headers: HeaderLine[], values: TemplateValues): Record<string, string> {
   // eslint-disable-next-line no-control-regex
   const clean = (v: string) => v.replace(/[\x00-\x1f\x7f]/g, '');
   return Object.fromEntries(headers.map((h) => [h.name, fill(h.value, values, clean)]));
@@ -124,7 +127,7 @@ export function parseBodyTemplate(text: string): unknown {
 }
 
 /** The body with placeholders filled inside strings: JSON.stringify does all the escaping. */
-export function renderBody(template: unknown, values: PlaceholderValues): string {
+export function renderBody(template: unknown, values: TemplateValues): string {
   const walk = (node: unknown): unknown => {
     if (typeof node === 'string') return fill(node, values, (v) => v);
     if (Array.isArray(node)) return node.map(walk);
