@@ -21,6 +21,11 @@ export class VtigerFake extends VendorFake {
   readonly counts = { challenges: 0, logins: 0, queries: 0 };
   /** Statements the query operation received, as Vtiger saw them. */
   readonly statements: string[] = [];
+  /** Calendar events written by the call log, by webservice id (18x...). */
+  readonly events = new Map<string, Record<string, unknown>>();
+  users: Array<{ id: string; email1: string }> = [];
+  /** Answer the next Events creates this late (they are stored at once). */
+  readonly slowCreates: number[] = [];
   private readonly challenges = new Map<string, string>();
   private readonly sessions = new Set<string>();
   private serial = 0;
@@ -35,6 +40,7 @@ export class VtigerFake extends VendorFake {
 
   protected handle(req: RecordedRequest): FakeReply {
     if (req.path !== '/crm/webservice.php') return { status: 404, body: '<html>Not Found</html>', headers: { 'content-type': 'text/html' } };
+    if (req.method === 'POST' && new URLSearchParams(req.body).get('operation') === 'create') return this.create(req);
     if (req.method === 'POST') return this.login(req);
     const operation = req.query.get('operation');
     if (operation === 'getchallenge') return this.challenge(req);
@@ -70,9 +76,46 @@ export class VtigerFake extends VendorFake {
     return this.ok({ sessionName, userId: '19x1', version: '0.22', vtigerVersion: '7.5.0' });
   }
 
+  /** operation=create (vtws_create): Events for the call log, Contacts and Leads for unknown callers. */
+  private create(req: RecordedRequest): FakeReply {
+    const problem = formProblem(req, ['operation', 'sessionName', 'elementType', 'element'], { operation: 'create' });
+    if (problem) return this.violation(`create: ${problem}`);
+    const form = new URLSearchParams(req.body);
+    if (!this.sessions.has(form.get('sessionName')!)) return this.fail('INVALID_SESSIONID', 'Session Identifier provided is Invalid');
+    let element: Record<string, unknown>;
+    try {
+      element = JSON.parse(form.get('element')!) as Record<string, unknown>;
+    } catch {
+      return this.violation('create: element is not JSON');
+    }
+    const type = form.get('elementType')!;
+    const userIds = new Set(['19x1', ...this.users.map((u) => u.id)]);
+    if (!userIds.has(String(element.assigned_user_id))) return this.fail('MANDATORY_FIELDS_MISSING', 'assigned_user_id does not have a value');
+    if (type === 'Events') {
+      const missing = EVENT_MANDATORY.find((f) => element[f] === undefined || element[f] === '');
+      if (missing) return this.fail('MANDATORY_FIELDS_MISSING', `${missing} does not have a value`);
+      const wrong = eventProblem(element, (id) => Object.values(this.rows).some((rows) => rows.some((r) => r.id === id)));
+      if (wrong) return this.violation(`create Events: ${wrong}`);
+      const id = `18x${++this.serial}`;
+      this.events.set(id, { ...element, id });
+      const delayMs = this.slowCreates.shift();
+      return { ...this.ok({ ...element, id }), ...(delayMs ? { delayMs } : {}) };
+    }
+    if (type !== 'Contacts' && type !== 'Leads') return this.violation(`create ${type} is not one the call log should make`);
+    if (typeof element.lastname !== 'string' || element.lastname === '') return this.fail('MANDATORY_FIELDS_MISSING', 'lastname does not have a value');
+    if (type === 'Leads' && !element.company) return this.fail('MANDATORY_FIELDS_MISSING', 'company does not have a value');
+    const id = `${type === 'Contacts' ? '12' : '10'}x${++this.serial}`;
+    this.rows[type]!.push({ ...(element as Record<string, string>), id, modifiedtime: '2026-05-01 08:00:00' });
+    return this.ok({ ...element, id });
+  }
+
   private query(statement: string): FakeReply {
     this.counts.queries += 1;
     this.statements.push(statement);
+    const user = /^SELECT id FROM Users WHERE email1 = '((?:[^'\\]|'')*)' LIMIT 0,1;$/.exec(statement);
+    if (user) return this.ok(this.users.filter((u) => u.email1.toLowerCase() === user[1]!.replace(/''/g, "'").toLowerCase()).map((u) => ({ id: u.id })));
+    const logged = /^SELECT id FROM Events WHERE description LIKE '%PBX call id: ([A-Za-z0-9_.-]+)%' LIMIT 0,1;$/.exec(statement);
+    if (logged) return this.ok([...this.events.values()].filter((e) => String(e.description).includes(`PBX call id: ${logged[1]}`)).slice(0, 1).map((e) => ({ id: e.id })));
     const shape = /^SELECT ([A-Za-z0-9_,]+) FROM ([A-Za-z]+) WHERE (.+?)( ORDER BY modifiedtime DESC)? LIMIT 0,10;$/.exec(statement);
     if (!shape) return this.violation(`query "${statement}" is not SELECT ... FROM ... WHERE ... [ORDER BY modifiedtime DESC] LIMIT 0,10;`, 'QUERY_SYNTAX_ERROR');
     const [, columnList, module, where, ordered] = shape;
@@ -126,4 +169,19 @@ export class VtigerFake extends VendorFake {
 /** SQL LIKE with % only, anchored, as MySQL evaluates it (case-insensitive). */
 function likeToRegExp(pattern: string): RegExp {
   return new RegExp(`^${pattern.split('%').map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 'i');
+}
+
+const EVENT_MANDATORY = ['subject', 'assigned_user_id', 'date_start', 'time_start', 'due_date', 'time_end', 'duration_hours', 'eventstatus', 'activitytype'];
+
+/** What Vtiger would refuse or store wrongly in an Events create; undefined when nothing. */
+function eventProblem(e: Record<string, unknown>, exists: (id: string) => boolean): string | undefined {
+  for (const key of ['date_start', 'due_date']) if (!/^\d{4}-\d{2}-\d{2}$/.test(String(e[key]))) return `${key} must be YYYY-MM-DD`;
+  for (const key of ['time_start', 'time_end']) if (!/^\d{2}:\d{2}:\d{2}$/.test(String(e[key]))) return `${key} must be HH:MM:SS`;
+  if (!Number.isInteger(e.duration_hours) || !Number.isInteger(e.duration_minutes)) return 'duration_hours and duration_minutes are whole numbers';
+  if (!['Planned', 'Held', 'Not Held'].includes(String(e.eventstatus))) return `eventstatus ${String(e.eventstatus)} is not a picklist value`;
+  if (!['Call', 'Meeting'].includes(String(e.activitytype))) return `activitytype ${String(e.activitytype)} is not a picklist value`;
+  if (e.contact_id !== undefined && (!/^12x\d+$/.test(String(e.contact_id)) || !exists(String(e.contact_id)))) return 'contact_id must be an existing Contacts id (12x...)';
+  if (e.parent_id !== undefined && !exists(String(e.parent_id))) return 'parent_id must be an existing record';
+  if (e.contact_id === undefined && e.parent_id === undefined) return 'the call must be linked to the caller (contact_id or parent_id)';
+  return undefined;
 }
