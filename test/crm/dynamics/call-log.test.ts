@@ -116,11 +116,12 @@ describe('Dynamics 365 call log (phonecall, create-only PATCH)', () => {
   });
 
   it('a timed-out write is found by findLoggedCall, and a retry writes no second phonecall', async () => {
-    fake.slowCreates.push(1500);
+    // Signed in first, so the timed-out attempt surely reaches the create; the CRM stores it, then answers late.
+    await c.findLoggedCall!('warm-up', NO_CREDENTIALS, noAbort());
+    fake.slowCreates.push(5000);
     const activity = callActivity();
-    const timedOut = await c.logCall!(activity, NO_CREDENTIALS, AbortSignal.timeout(600));
+    const timedOut = await c.logCall!(activity, NO_CREDENTIALS, AbortSignal.timeout(2000));
     assert.deepEqual([timedOut.kind, (timedOut as { code?: string }).code, (timedOut as { retryable?: boolean }).retryable], ['error', 'TIMEOUT', true]);
-    await new Promise((r) => setTimeout(r, 1000));
     assert.equal(kindOf(await c.findLoggedCall!(activity.externalId, NO_CREDENTIALS, noAbort())), 'written');
     const retried = await c.logCall!(activity, NO_CREDENTIALS, noAbort());
     assert.equal(retried.kind, 'written');
@@ -196,11 +197,12 @@ describe('Dynamics CRM 2015 call log (PhoneCallSet over NTLM)', () => {
   });
 
   it('a timed-out create is found by findLoggedCall; a repeated create is recognised, not duplicated', async () => {
-    fake.slowCreates.push(1500);
+    // Signed in first, so the timed-out attempt surely reaches the create; the CRM stores it, then answers late.
+    await c.findLoggedCall!('warm-up', NO_CREDENTIALS, noAbort());
+    fake.slowCreates.push(5000);
     const activity = callActivity();
-    const timedOut = await c.logCall!(activity, NO_CREDENTIALS, AbortSignal.timeout(700));
+    const timedOut = await c.logCall!(activity, NO_CREDENTIALS, AbortSignal.timeout(2000));
     assert.equal(kindOf(timedOut), 'TIMEOUT');
-    await new Promise((r) => setTimeout(r, 1000));
     assert.equal(kindOf(await c.findLoggedCall!(activity.externalId, NO_CREDENTIALS, noAbort())), 'written');
     assert.equal(kindOf(await c.logCall!(activity, NO_CREDENTIALS, noAbort())), 'written', 'the duplicate-key answer is checked by key');
     assert.equal(fake.phoneCalls.size, 1);

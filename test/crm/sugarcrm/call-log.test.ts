@@ -79,11 +79,12 @@ describe('SugarCRM call log (Calls with our own id, linked to the caller)', () =
   });
 
   it('a timed-out create is found by findLoggedCall; a retry writes no second call', async () => {
-    fake.slowCreates.push(1500);
+    // Signed in first, so the timed-out attempt surely reaches the create; the CRM stores it, then answers late.
+    await c.findLoggedCall!('warm-up', NO_CREDENTIALS, noAbort());
+    fake.slowCreates.push(5000);
     const activity = callActivity();
-    const timedOut = await c.logCall!(activity, NO_CREDENTIALS, AbortSignal.timeout(600));
+    const timedOut = await c.logCall!(activity, NO_CREDENTIALS, AbortSignal.timeout(2000));
     assert.deepEqual([kindOf(timedOut), (timedOut as { retryable?: boolean }).retryable], ['TIMEOUT', true]);
-    await new Promise((r) => setTimeout(r, 1000));
     assert.equal(kindOf(await c.findLoggedCall!(activity.externalId, NO_CREDENTIALS, noAbort())), 'written');
     assert.equal(kindOf(await c.logCall!(activity, NO_CREDENTIALS, noAbort())), 'written');
     assert.equal(fake.calls.size, 1, 'exactly one call');

@@ -70,11 +70,12 @@ describe('Vtiger call log (Calendar event, activitytype Call)', () => {
   });
 
   it('after a timeout the worker asks findLoggedCall, which finds the event by its call id: no second event', async () => {
-    fake.slowCreates.push(1500);
+    // Signed in first, so the timed-out attempt surely reaches the create; the CRM stores it, then answers late.
+    await c.findLoggedCall!('warm-up', NO_CREDENTIALS, noAbort());
+    fake.slowCreates.push(5000);
     const activity = callActivity();
-    const timedOut = await c.logCall!(activity, NO_CREDENTIALS, AbortSignal.timeout(700));
+    const timedOut = await c.logCall!(activity, NO_CREDENTIALS, AbortSignal.timeout(2000));
     assert.deepEqual([kindOf(timedOut), (timedOut as { retryable?: boolean }).retryable], ['TIMEOUT', true]);
-    await new Promise((r) => setTimeout(r, 1000));
     const found = await c.findLoggedCall!(activity.externalId, NO_CREDENTIALS, noAbort());
     assert.equal(kindOf(found), 'written');
     assert.equal(idOf(found!), [...fake.events.keys()][0]);
