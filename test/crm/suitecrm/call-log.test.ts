@@ -84,7 +84,7 @@ for (const apiVersion of ['v8', 'v4_1'] as const) {
     });
 
     it('a timed-out create is found by findLoggedCall; a retry writes no second call and makes the link', async () => {
-        // Signed in first, so the timed-out attempt surely reaches the create; the CRM stores it, then answers late.
+      // Signed in first, so the timed-out attempt surely reaches the create; the CRM stores it, then answers late.
       await c.findLoggedCall!('warm-up', NO_CREDENTIALS, noAbort());
       fake.slowCreates.push(5000);
       const activity = callActivity();
