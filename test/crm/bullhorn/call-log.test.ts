@@ -88,4 +88,14 @@ describe('Bullhorn call log (Note with personReference, externalID looked up fir
     assert.equal(fake.notes.size, 1);
     assert.equal(await c.findLoggedCall!('never-written', NO_CREDENTIALS, noAbort()), undefined);
   });
+
+  it('reports 429 with its Retry-After as retryable, 403 as not', async () => {
+    fake.intercept = (req) => (req.method === 'PUT' ? { status: 429, headers: { 'retry-after': '45' }, body: { errorMessage: 'Too many requests', errorCode: 429 } } : undefined);
+    const limited = await c.logCall!(callActivity({ externalNumber: '+12025550143' }), NO_CREDENTIALS, noAbort());
+    assert.deepEqual([kindOf(limited), (limited as { retryAfterMs?: number }).retryAfterMs, (limited as { retryable?: boolean }).retryable], ['RATE_LIMITED', 45_000, true]);
+    fake.intercept = (req) => (req.method === 'PUT' ? { status: 403, body: { errorMessage: 'Insufficient privileges to add Note', errorCode: 403 } } : undefined);
+    const refused = await c.logCall!(callActivity({ externalNumber: '+12025550143' }), NO_CREDENTIALS, noAbort());
+    assert.deepEqual([kindOf(refused), (refused as { retryable?: boolean }).retryable], ['FORBIDDEN', false]);
+    assert.equal(fake.notes.size, 0);
+  });
 });

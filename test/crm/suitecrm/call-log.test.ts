@@ -96,5 +96,16 @@ for (const apiVersion of ['v8', 'v4_1'] as const) {
       assert.deepEqual(fake.calls.get(callUuid(activity.externalId))!.links, [`contacts/${CONTACT}`]);
       assert.equal(await c.findLoggedCall!('never-written', NO_CREDENTIALS, noAbort()), undefined);
     });
+
+    it('reports a refused create as not retryable, 429 with its Retry-After as retryable', async () => {
+      const create = (body: string) => (apiVersion === 'v8' ? /"type":"Calls"/.test(body) : new URLSearchParams(body).get('method') === 'set_entry');
+      fake.intercept = (req) => (create(req.body) ? { status: apiVersion === 'v8' ? 400 : 422, body: { errors: { status: 400, title: null, detail: 'Field date_start is invalid' } } } : undefined);
+      const refused = await c.logCall!(callActivity(), NO_CREDENTIALS, noAbort());
+      assert.deepEqual([kindOf(refused), (refused as { retryable?: boolean }).retryable], ['HTTP_ERROR', false]);
+      fake.intercept = (req) => (create(req.body) ? { status: 429, headers: { 'retry-after': '30' }, body: '' } : undefined);
+      const limited = await c.logCall!(callActivity(), NO_CREDENTIALS, noAbort());
+      assert.deepEqual([kindOf(limited), (limited as { retryAfterMs?: number }).retryAfterMs, (limited as { retryable?: boolean }).retryable], ['RATE_LIMITED', 30_000, true]);
+      assert.equal(fake.calls.size, 0);
+    });
   });
 }

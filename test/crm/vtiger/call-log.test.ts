@@ -86,4 +86,14 @@ describe('Vtiger call log (Calendar event, activitytype Call)', () => {
     assert.equal(kindOf(await c.logCall!(lost, NO_CREDENTIALS, noAbort())), 'written');
     assert.equal(fake.events.size, 2);
   });
+
+  it('reports a refused create (ACCESS_DENIED) as not retryable and 429 with its Retry-After', async () => {
+    fake.intercept = (req) => (new URLSearchParams(req.body).get('operation') === 'create' ? { body: { success: false, error: { code: 'ACCESS_DENIED', message: 'Permission to perform the operation is denied' } } } : undefined);
+    const refused = await c.logCall!(callActivity(), NO_CREDENTIALS, noAbort());
+    assert.deepEqual([kindOf(refused), (refused as { retryable?: boolean }).retryable], ['FORBIDDEN', false]);
+    fake.intercept = (req) => (req.query.get('operation') === 'query' ? { status: 429, headers: { 'retry-after': '60' }, body: '' } : undefined);
+    const limited = await c.logCall!(callActivity(), NO_CREDENTIALS, noAbort());
+    assert.deepEqual([kindOf(limited), (limited as { retryAfterMs?: number }).retryAfterMs, (limited as { retryable?: boolean }).retryable], ['RATE_LIMITED', 60_000, true]);
+    assert.equal(fake.events.size, 0);
+  });
 });
