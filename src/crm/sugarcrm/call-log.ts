@@ -15,8 +15,8 @@
  *
  * The caller: Contacts, then Leads, then Accounts, with the lookup's phone search. Unknown:
  * skipped, or a Contact / Lead (last_name, phone_work) created first with an id derived from the
- * call. The owner: `POST {base}/Users/filter` on the e-mail [U: Sugar's filter on `email`],
- * active users only, cached per e-mail.
+ * call. The owner: `POST {base}/Users/filter` on email_address (any of the user's addresses; [L] a public
+ * Q&A, not Sugar's own docs), active users only, cached per e-mail.
  */
 import { z } from 'zod';
 import type { CallActivity, CallLogResult } from '../call-log-writer';
@@ -90,7 +90,7 @@ export class SugarCallLog {
 
   private owner(email: string, credentials: Credentials, signal: AbortSignal, deadlineAt: number): Promise<string | undefined> {
     return this.owners.get(`${credentials.username}|${email.toLowerCase()}`, async () => {
-      const body = { filter: [{ email: { $equals: email } }, { status: { $equals: 'Active' } }], fields: 'id', max_num: 1 };
+      const body = { filter: [{ email_address: { $equals: email } }, { status: { $equals: 'Active' } }], fields: 'id', max_num: 1 };
       const res = await this.sugar.send('POST', 'Users/filter', body, credentials, signal, deadlineAt, usersSchema, { timeoutMs: WRITE_TIMEOUT_MS });
       return res.body?.records[0]?.id;
     });

@@ -128,8 +128,8 @@ export class SugarFake extends VendorFake {
     }
     if (route === 'Users/filter') {
       const filter = body.filter as Array<Record<string, { $equals?: string }>> | undefined;
-      const email = filter?.[0]?.email?.$equals;
-      if (typeof email !== 'string' || filter?.[1]?.status?.$equals !== 'Active' || body.fields !== 'id' || body.max_num !== 1) return this.violation(400, 'Users/filter: [{email:{$equals}}, {status:{$equals:Active}}], fields id, max_num 1 expected');
+      const email = filter?.[0]?.email_address?.$equals;
+      if (typeof email !== 'string' || filter?.[1]?.status?.$equals !== 'Active' || body.fields !== 'id' || body.max_num !== 1) return this.violation(400, 'Users/filter: [{email_address:{$equals}}, {status:{$equals:Active}}], fields id, max_num 1 expected');
       return { body: { next_offset: -1, records: this.crmUsers.filter((u) => u.email.toLowerCase() === email.toLowerCase() && u.status === 'Active').map((u) => ({ id: u.id, _module: 'Users' })) } };
     }
     if (link) {
