@@ -83,7 +83,11 @@ export class Dynamics365CallLog {
   /** The caller's record, or the one created for an unknown caller; undefined: skip. */
   private async caller(activity: CallActivity, credentials: Credentials, signal: AbortSignal, deadlineAt: number): Promise<Party | undefined> {
     for (const entity of CALLER_ENTITIES) {
-      const found = await this.api.searchPhone(entity, activity.externalNumber, [], credentials, signal, deadlineAt);
+      const found = await this.api.searchPhone(entity, activity.externalNumber, [], credentials, signal, deadlineAt).catch((err: unknown) => {
+        // Leads come with Dynamics 365 Sales; a bare Dataverse environment has no leads set.
+        if (entity === 'lead' && err instanceof CrmError && err.code === 'NOT_FOUND_URL') return undefined;
+        throw err;
+      });
       if (found && found.id) return { entity: found.entity, set: found.set, id: found.id };
     }
     if (activity.unknownCaller === 'skip') return undefined;

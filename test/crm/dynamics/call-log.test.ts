@@ -115,6 +115,15 @@ describe('Dynamics 365 call log (phonecall, create-only PATCH)', () => {
     assert.equal(fake.phonecalls.get(callUuid(asLead.externalId))!['regardingobjectid_lead_phonecall@odata.bind'], `/leads(${leadId})`);
   });
 
+  it('finds an account caller on an environment without leads (no Sales app)', async () => {
+    delete fake.records.leads;
+    const ACCOUNT = 'b0000000-0000-0000-0000-000000000009';
+    fake.records.accounts = [{ accountid: ACCOUNT, name: 'Acme', telephone1: '+1 555 765 4321', modifiedon: '2024-01-01T00:00:00Z' }];
+    const result = await c.logCall!(callActivity({ externalNumber: '+15557654321' }), NO_CREDENTIALS, noAbort());
+    assert.equal(result.kind, 'written');
+    assert.equal(fake.phonecalls.get((result as { activityId: string }).activityId)!['regardingobjectid_account_phonecall@odata.bind'], `/accounts(${ACCOUNT})`);
+  });
+
   it('a timed-out write is found by findLoggedCall, and a retry writes no second phonecall', async () => {
     // Signed in first, so the timed-out attempt surely reaches the create; the CRM stores it, then answers late.
     await c.findLoggedCall!('warm-up', NO_CREDENTIALS, noAbort());
