@@ -62,12 +62,16 @@ export class Dynamics365CallLog {
     });
   }
 
-  /** The worker may ask after a timeout; a repeated logCall would be harmless here anyway. */
+  /**
+   * The worker asks after a timeout. A phonecall still open (the attempt ended between its two
+   * PATCHes) counts as not written: logCall again is harmless here and completes it.
+   */
   findLoggedCall(externalId: string, credentials: Credentials, signal: AbortSignal): Promise<CallLogResult | undefined> {
     return callLogResult(WHAT, signal, async () => {
       const id = callUuid(externalId);
-      const res = await this.api.send('GET', `phonecalls(${id})?${odataQuery([['$select', 'activityid']])}`, credentials, signal, Date.now() + WRITE_BUDGET_MS, { accept: [404], timeoutMs: WRITE_TIMEOUT_MS });
-      return res.status === 404 ? undefined : this.written(id);
+      const res = await this.api.send('GET', `phonecalls(${id})?${odataQuery([['$select', 'statecode']])}`, credentials, signal, Date.now() + WRITE_BUDGET_MS, { accept: [404], timeoutMs: WRITE_TIMEOUT_MS });
+      const open = (res.body as { statecode?: unknown } | null)?.statecode === 0;
+      return res.status === 404 || open ? undefined : this.written(id);
     });
   }
 

@@ -124,18 +124,20 @@ describe('Dynamics 365 call log (phonecall, create-only PATCH)', () => {
     assert.equal(fake.phonecalls.get((result as { activityId: string }).activityId)!['regardingobjectid_account_phonecall@odata.bind'], `/accounts(${ACCOUNT})`);
   });
 
-  it('a timed-out write is found by findLoggedCall, and a retry writes no second phonecall', async () => {
+  it('a write that timed out before its state is not done for findLoggedCall; the retry completes it without a second phonecall', async () => {
     // Signed in first, so the timed-out attempt surely reaches the create; the CRM stores it, then answers late.
     await c.findLoggedCall!('warm-up', NO_CREDENTIALS, noAbort());
     fake.slowCreates.push(5000);
     const activity = callActivity();
     const timedOut = await c.logCall!(activity, NO_CREDENTIALS, AbortSignal.timeout(2000));
     assert.deepEqual([timedOut.kind, (timedOut as { code?: string }).code, (timedOut as { retryable?: boolean }).retryable], ['error', 'TIMEOUT', true]);
-    assert.equal(kindOf(await c.findLoggedCall!(activity.externalId, NO_CREDENTIALS, noAbort())), 'written');
+    assert.equal(fake.phonecalls.size, 1, 'the create reached Dataverse');
+    assert.equal(await c.findLoggedCall!(activity.externalId, NO_CREDENTIALS, noAbort()), undefined, 'still open: not done, so the worker writes again');
     const retried = await c.logCall!(activity, NO_CREDENTIALS, noAbort());
     assert.equal(retried.kind, 'written');
     assert.equal(fake.phonecalls.size, 1, 'exactly one phonecall');
     assert.equal(fake.phonecalls.get(callUuid(activity.externalId))!.statecode, 1, 'the retry completed the call the first attempt left open');
+    assert.equal(kindOf(await c.findLoggedCall!(activity.externalId, NO_CREDENTIALS, noAbort())), 'written');
     assert.equal(await c.findLoggedCall!('never-written', NO_CREDENTIALS, noAbort()), undefined);
   });
 
