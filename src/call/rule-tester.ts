@@ -10,6 +10,7 @@ import type { Rule } from '../domain/rule';
 import type { LookupResult } from '../crm/connector';
 import type { RuleConnectors } from '../crm/rule-connectors';
 import { lookupWithin } from './lookup-within';
+import type { OwnerRouting } from './owner-routing';
 
 export interface RuleTestInput {
   callerId: string;
@@ -23,10 +24,12 @@ export interface RuleTestReport {
   /** Where the call would be sent; undefined when that destination no longer exists. */
   target: DialplanTarget | undefined;
   lookupMs: number | null;
+  /** "Owner's extension" rows: who the value named, and why they got no extension (OWNER_UNKNOWN). */
+  owner?: { owner: string | null; why?: string };
 }
 
 export class RuleTester {
-  constructor(private readonly connectors: RuleConnectors, private readonly destinations: HostDestinations) {}
+  constructor(private readonly connectors: RuleConnectors, private readonly destinations: HostDestinations, private readonly owners: Pick<OwnerRouting, 'resolve'>) {}
 
   async test(rule: Rule, input: RuleTestInput): Promise<RuleTestReport> {
     if (rule.location === 'ivr' && rule.greeting && !digitsAccepted(input.dtmf, rule.greeting.pattern)) {
@@ -38,10 +41,14 @@ export class RuleTester {
       fieldName: rule.fieldName, module: rule.source.kind === 'integration' ? rule.source.module : '',
       credentials: rule.source.kind === 'integration' ? { username: rule.source.username, password: rule.source.password } : { username: '', password: '' },
     }, rule.deadlineSeconds * 1000);
-    const decision = decide(rule, result.kind === 'error'
+    const decided = decide(rule, result.kind === 'error'
       ? { kind: 'error', timeout: result.code === 'TIMEOUT' }
       : result.kind === 'not_found' ? (input.callerId === '' ? { kind: 'no_caller_id' } : { kind: 'not_found' }) : result);
-    return { result, decision, target: this.targetOf(rule, decision), lookupMs };
+    if (decided.outcome !== 'MATCH' || decided.destination.type !== 'owner') return { result, decision: decided, target: this.targetOf(rule, decided), lookupMs };
+    const remainingMs = rule.deadlineSeconds * 1000 - (lookupMs ?? 0);
+    const resolved = await this.owners.resolve(rule, decided, result.kind === 'value' ? result.value : '', remainingMs);
+    const owner = { owner: resolved.owner, ...(resolved.why ? { why: resolved.why } : {}) };
+    return { result, decision: resolved.decision, target: this.targetOf(rule, resolved.decision), lookupMs, owner };
   }
 
   private targetOf(rule: Rule, decision: RoutingDecision): DialplanTarget | undefined {

@@ -18,6 +18,7 @@ export const OUTCOMES = [
   'INVALID_DTMF', // the greeting collected no or invalid digits
   'NO_CALLER_ID', // the call had no caller ID to look up and no row matched an empty value
   'DESTINATION_MISSING', // the matched row's destination no longer exists: default used
+  'OWNER_UNKNOWN', // an "Owner's extension" row matched, but the owner has no extension (or no directory): default used
   'OVERLOADED', // too many calls at once: default destination without a lookup
   'STOPPING', // the plugin stopped while the call waited: default destination
   'HANGUP', // the caller left; nothing was moved

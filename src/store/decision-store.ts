@@ -32,6 +32,10 @@ export interface Decision {
   lookupMs: number | null;
   totalMs: number;
   createdAt: Date;
+  /** "Owner's extension" rows: who the CRM value named (e-mail or extension); cut to OWNER_MAX_LENGTH. */
+  owner?: string | null;
+  /** Why that owner got no extension (OWNER_UNKNOWN); cut to ERROR_MESSAGE_MAX_LENGTH. */
+  ownerNote?: string | null;
 }
 
 export interface StoredDecision extends Decision {
@@ -54,6 +58,7 @@ export interface PruneReport {
 
 export const VALUE_MAX_LENGTH = 255;
 export const ERROR_MESSAGE_MAX_LENGTH = 500;
+export const OWNER_MAX_LENGTH = 255;
 /**
  * Rows per INSERT. Small, because a host on SQLite runs every statement synchronously on the
  * event loop (better-sqlite3): 25 rows keep one under a millisecond, so a flush never holds up
@@ -83,12 +88,14 @@ interface DecisionColumns {
   lookup_ms: unknown;
   total_ms: unknown;
   created_at: unknown;
+  owner: string | null;
+  owner_note: string | null;
 }
 
 /** The table's columns as toColumnValues gives them. */
 const COLUMNS = [
   'tenant_id', 'rule_id', 'call_id', 'caller', 'did', 'dtmf', 'value', 'error_code', 'error_message', 'outcome', 'row_index',
-  'dest_type', 'dest_target', 'method', 'lookup_ms', 'total_ms', 'created_at',
+  'dest_type', 'dest_target', 'method', 'lookup_ms', 'total_ms', 'created_at', 'owner', 'owner_note',
 ] as const;
 
 /** An INSERT of a given number of rows, compiled once by knex for the host's dialect: its SQL, and which row and column each `?` takes. */
@@ -109,7 +116,7 @@ export class DecisionStore {
   /**
    * Writes the decisions, INSERT_CHUNK_ROWS a statement, in one transaction when there are
    * more. Each statement's SQL is compiled by knex once per row count and reused (knex
-   * compiled every batch anew: 17 columns quoted and bound per row, most of a flush's time).
+   * compiled every batch anew: 19 columns quoted and bound per row, most of a flush's time).
    * `pause` runs between statements (the decision log yields the event loop there).
    */
   async insertMany(decisions: readonly Decision[], pause?: () => Promise<void>): Promise<void> {
@@ -239,6 +246,8 @@ function toColumnValues(d: Decision): unknown[] {
     d.lookupMs === null ? null : Math.round(d.lookupMs),
     Math.round(d.totalMs),
     d.createdAt,
+    capLength(d.owner, OWNER_MAX_LENGTH),
+    capLength(d.ownerNote, ERROR_MESSAGE_MAX_LENGTH),
   ];
 }
 
@@ -261,5 +270,7 @@ function fromColumns(row: DecisionColumns): StoredDecision {
     lookupMs: toNullableNumber(row.lookup_ms),
     totalMs: toNumber(row.total_ms),
     createdAt: toDate(row.created_at),
+    owner: row.owner ?? null,
+    ownerNote: row.owner_note ?? null,
   };
 }

@@ -7,7 +7,8 @@ import isSafeRegex from 'safe-regex2';
 import { customCrmSettingsSchema } from '../crm/custom-crm';
 import type { CatalogEntry } from '../host';
 import { isCrmKind, type CrmKind } from '../domain/crm-kinds';
-import { DESTINATION_TYPE_LABELS, type DefaultVoicemail, type DestinationRef } from '../domain/destination';
+import { DESTINATION_TYPE_LABELS, isOwnerKey, type DefaultVoicemail, type DestinationRef } from '../domain/destination';
+import { OWNER_FIELDS } from '../crm/owner-fields';
 import { OPERATOR_INFO, type Operator } from '../domain/operators';
 import { parseNumber } from '../domain/evaluate';
 import { DEADLINE_MAX_SECONDS, type Greeting, type RuleDraft, type RuleRow } from '../domain/rule';
@@ -63,6 +64,7 @@ export function validateRuleForm(v: RuleFormValues, ctx: RuleFormContext): RuleV
   if (!isDefaultVoicemail(v.defaultVoicemail)) fail('defaultVoicemail', 'Choose Yes, No or Not Set.');
 
   const rows = readRows(v, ctx, fail, warnings);
+  ownerWarnings(v, rows, warnings);
 
   if (Object.keys(errors).length > 0 || !location || !source || deadline === undefined || !defaultDestination) {
     return { errors, warnings };
@@ -166,10 +168,31 @@ function readRows(v: RuleFormValues, ctx: RuleFormContext, fail: Fail, warnings:
 function readRowDestination(type: string, target: string, catalog: CatalogEntry[]): DestinationRef | string {
   if (!isDestinationType(type)) return 'Choose a destination type.';
   if (type === 'hangup') return { type, target: '' };
+  if (type === 'owner') return isOwnerKey(target.trim()) ? { type, target: target.trim() } : 'Choose what the CRM value holds: the owner\'s e-mail, extension number or CRM user id.';
   const label = DESTINATION_TYPE_LABELS[type];
   if (target.trim() === '') return `Choose the ${label.toLowerCase()} to send the call to.`;
   const entry = catalog.find((e) => e.kind === type && e.id === target.trim());
   return entry ? { type, target: entry.id } : `${label} "${target}" does not exist on this PBX; choose one from the list.`;
+}
+
+/**
+ * "Owner's extension" rows a call could never follow: a user id where the CRM (or a Custom CRM)
+ * cannot turn one into an e-mail, and each CRM's usual owner field read the wrong way.
+ */
+function ownerWarnings(v: RuleFormValues, rows: RuleRow[], warnings: FieldErrors): void {
+  const crm = v.source === 'integration' && isCrmKind(v.crm) ? v.crm : undefined;
+  const known = crm ? OWNER_FIELDS[crm] : undefined;
+  rows.forEach((row, i) => {
+    if (row.destination.type !== 'owner') return;
+    const at = `rows.${i}.destTarget`;
+    if (row.destination.target === 'user_id' && (v.source === 'custom' || (known && !known.resolvesUserId))) {
+      warnings[at] = v.source === 'custom'
+        ? 'A Custom CRM cannot look users up: have it answer with the owner\'s e-mail or extension, or these calls go to the default destination (OWNER_UNKNOWN).'
+        : `${known!.label} gives the owner's e-mail in the record (field ${known!.field}): read that field and choose "e-mail", or these calls go to the default destination (OWNER_UNKNOWN).`;
+    } else if (known && known.key !== row.destination.target && v.fieldName.trim().toLowerCase() === known.field.toLowerCase()) {
+      warnings[at] = `${known.label}'s ${known.field} holds ${known.key === 'email' ? 'an e-mail address' : 'a user id'}: choose "${known.key === 'email' ? 'e-mail' : 'CRM user id'}".`;
+    }
+  });
 }
 
 /** A catalog choice posted as "kind:id". */

@@ -21,8 +21,8 @@ import { z } from 'zod';
 import { phoneVariants, type CountryCode } from '../../domain/phone';
 import type { CallActivity, CallLogResult } from '../call-log-writer';
 import type { Credentials } from '../integration';
-import { callLogResult, durationMinutes, notesWithRecording, OWNER_CACHE, unknownCallerName, UNKNOWN_SKIPPED, WRITE_BUDGET_MS } from '../shared/call-log-support';
-import { MetadataCache } from '../shared/metadata-cache';
+import { callLogResult, durationMinutes, notesWithRecording, unknownCallerName, UNKNOWN_SKIPPED, WRITE_BUDGET_MS } from '../shared/call-log-support';
+import type { OwnerEmailCache } from '../owner-lookup';
 import type { BullhornConnector, BullhornSession } from './index';
 
 const WHAT = 'Bullhorn';
@@ -32,9 +32,8 @@ const idsSchema = z.object({ data: z.array(z.object({ id: z.number() })).default
 const changeSchema = z.object({ changedEntityId: z.number() });
 
 export class BullhornCallLog {
-  private readonly owners = new MetadataCache<number | undefined>(OWNER_CACHE.maxEntries, OWNER_CACHE.ttlMs);
 
-  constructor(private readonly bullhorn: BullhornConnector, private readonly region: CountryCode) {}
+  constructor(private readonly bullhorn: BullhornConnector, private readonly region: CountryCode, private readonly owners: OwnerEmailCache) {}
 
   logCall(activity: CallActivity, credentials: Credentials, signal: AbortSignal): Promise<CallLogResult> {
     return callLogResult(WHAT, signal, () => this.bullhorn.withSession(credentials, signal, Date.now() + WRITE_BUDGET_MS, async (session) => {
@@ -78,7 +77,7 @@ export class BullhornCallLog {
   }
 
   private owner(session: BullhornSession, email: string, signal: AbortSignal): Promise<number | undefined> {
-    return this.owners.get(email.toLowerCase(), async () => {
+    return this.owners.idOf('', email, async () => {
       const query = new URLSearchParams({ where: `email=${quote(email)}`, fields: 'id', count: '1' });
       return (await this.bullhorn.rest(session, 'GET', `query/CorporateUser?${query}`, undefined, idsSchema, signal)).data[0]?.id;
     });

@@ -22,9 +22,9 @@
  */
 import type { CallActivity, CallLogResult } from '../call-log-writer';
 import type { Credentials } from '../integration';
-import { callLogResult, callUuid, durationMinutes, endedAt, notesWithRecording, OWNER_CACHE, unknownCallerName, UNKNOWN_SKIPPED, WRITE_BUDGET_MS, WRITE_TIMEOUT_MS } from '../shared/call-log-support';
+import { callLogResult, callUuid, durationMinutes, endedAt, notesWithRecording, unknownCallerName, UNKNOWN_SKIPPED, WRITE_BUDGET_MS, WRITE_TIMEOUT_MS } from '../shared/call-log-support';
+import { OWNER_READ, type OwnerEmailCache } from '../owner-lookup';
 import { CrmError } from '../shared/crm-error';
-import { MetadataCache } from '../shared/metadata-cache';
 import type { Dynamics2015Api } from './crm-2015';
 import { truncate } from './call-log';
 import { odataQuery, odataString } from './odata';
@@ -38,9 +38,8 @@ interface Regarding {
 }
 
 export class Dynamics2015CallLog {
-  private readonly owners = new MetadataCache<string | undefined>(OWNER_CACHE.maxEntries, OWNER_CACHE.ttlMs);
 
-  constructor(private readonly api: Dynamics2015Api, private readonly orgUrl: string) {}
+  constructor(private readonly api: Dynamics2015Api, private readonly orgUrl: string, private readonly owners: OwnerEmailCache) {}
 
   logCall(activity: CallActivity, credentials: Credentials, signal: AbortSignal): Promise<CallLogResult> {
     return callLogResult(WHAT, signal, async () => {
@@ -91,9 +90,9 @@ export class Dynamics2015CallLog {
   }
 
   private owner(email: string, credentials: Credentials, signal: AbortSignal, deadlineAt: number): Promise<string | undefined> {
-    return this.owners.get(`${credentials.username}|${email.toLowerCase()}`, async () => {
+    return this.owners.idOf(credentials.username, email, async () => {
       const query = odataQuery([['$select', 'SystemUserId'], ['$filter', `InternalEMailAddress eq ${odataString(email)} and IsDisabled eq false`], ['$top', '1']]);
-      const res = await this.api.send('GET', `SystemUserSet?${query}`, credentials, signal, deadlineAt, { timeoutMs: WRITE_TIMEOUT_MS });
+      const res = await this.api.send('GET', `SystemUserSet?${query}`, credentials, signal, deadlineAt, { timeoutMs: OWNER_READ.timeoutMs });
       const d = (res.body as { d?: unknown } | null)?.d;
       const results = Array.isArray(d) ? d : (d as { results?: unknown } | undefined)?.results;
       if (!Array.isArray(results)) throw new CrmError('BAD_RESPONSE', 'Dynamics CRM answered the user search in an unexpected shape.');

@@ -19,9 +19,9 @@
  */
 import type { CallActivity, CallLogResult } from '../call-log-writer';
 import type { Credentials } from '../integration';
-import { callLogResult, callUuid, durationMinutes, endedAt, notesWithRecording, OWNER_CACHE, unknownCallerName, UNKNOWN_SKIPPED, WRITE_BUDGET_MS, WRITE_TIMEOUT_MS } from '../shared/call-log-support';
+import { callLogResult, callUuid, durationMinutes, endedAt, notesWithRecording, unknownCallerName, UNKNOWN_SKIPPED, WRITE_BUDGET_MS, WRITE_TIMEOUT_MS } from '../shared/call-log-support';
+import { OWNER_READ, type OwnerEmailCache } from '../owner-lookup';
 import { CrmError } from '../shared/crm-error';
-import { MetadataCache } from '../shared/metadata-cache';
 import type { Dynamics365Api } from './dynamics-365';
 import { odataQuery, odataString } from './odata';
 
@@ -39,9 +39,8 @@ interface Party {
 }
 
 export class Dynamics365CallLog {
-  private readonly owners = new MetadataCache<string | undefined>(OWNER_CACHE.maxEntries, OWNER_CACHE.ttlMs);
 
-  constructor(private readonly api: Dynamics365Api, private readonly orgUrl: string) {}
+  constructor(private readonly api: Dynamics365Api, private readonly orgUrl: string, private readonly owners: OwnerEmailCache) {}
 
   logCall(activity: CallActivity, credentials: Credentials, signal: AbortSignal): Promise<CallLogResult> {
     return callLogResult(WHAT, signal, async () => {
@@ -105,9 +104,9 @@ export class Dynamics365CallLog {
   }
 
   private owner(email: string, credentials: Credentials, signal: AbortSignal, deadlineAt: number): Promise<string | undefined> {
-    return this.owners.get(`${credentials.username}|${email.toLowerCase()}`, async () => {
+    return this.owners.idOf(credentials.username, email, async () => {
       const query = odataQuery([['$select', 'systemuserid'], ['$filter', `internalemailaddress eq ${odataString(email)} and isdisabled eq false`], ['$top', '1']]);
-      const res = await this.api.send('GET', `systemusers?${query}`, credentials, signal, deadlineAt, { timeoutMs: WRITE_TIMEOUT_MS });
+      const res = await this.api.send('GET', `systemusers?${query}`, credentials, signal, deadlineAt, { timeoutMs: OWNER_READ.timeoutMs });
       const value = (res.body as { value?: Array<{ systemuserid?: unknown }> } | null)?.value;
       if (!Array.isArray(value)) throw new CrmError('BAD_RESPONSE', 'Dynamics 365 answered the user search in an unexpected shape.');
       const id = value[0]?.systemuserid;

@@ -23,6 +23,8 @@ import type { LookupRequest, LookupResult } from '../connector';
 import { CrmError } from '../shared/crm-error';
 import { checkName, logicalEntityName, odataQuery, phoneFilter, PHONE_COLUMNS, readODataJson, SCHEMA_NAMES } from './odata';
 import { fieldValueToText } from '../shared/field-value';
+import { OWNER_READ } from '../owner-lookup';
+import { emailOf2015, entityReferenceId, OWNER_ID_FIELD, systemUser2015Answer, systemUser2015Path } from './owners';
 import type { ConnectorServices, Credentials, CrmField } from '../integration';
 import { NtlmConnectionPool, parseWindowsUser } from './ntlm-session';
 import { isSamePhone, phoneVariants, type CountryCode } from '../../domain/phone';
@@ -69,9 +71,13 @@ export class Dynamics2015Api {
   }
 
   async find(request: LookupRequest, credentials: Credentials, signal: AbortSignal): Promise<LookupResult> {
-    const found = await this.searchPhone(request.module || 'Contact', request.callerId, [request.fieldName], credentials, signal, request.deadlineAt);
+    checkName(request.fieldName, 'field');
+    // `ownerid` reads the owner's GUID ("Owner's extension" rows, owners.ts), not its name.
+    const ownerId = request.fieldName === OWNER_ID_FIELD;
+    const field = ownerId ? 'OwnerId' : request.fieldName;
+    const found = await this.searchPhone(request.module || 'Contact', request.callerId, [field], credentials, signal, request.deadlineAt);
     if (!found) return { kind: 'not_found' };
-    return { kind: 'value', value: v2ValueToText(found.record[request.fieldName]), matches: found.matches };
+    return { kind: 'value', value: ownerId ? entityReferenceId(found.record[field]) : v2ValueToText(found.record[field]), matches: found.matches };
   }
 
   /**
@@ -116,6 +122,16 @@ export class Dynamics2015Api {
       if (options.accept?.includes(res.status)) return { status: res.status, body: null };
       return { status: res.status, body: readODataJson(res, WHAT) };
     });
+  }
+
+  /** The e-mail of the system user `id` (owners.ts); null for no such user or one without an e-mail. */
+  async ownerEmail(id: string, credentials: Credentials, signal: AbortSignal): Promise<string | null> {
+    try {
+      return emailOf2015(await this.get(`${this.service}/${systemUser2015Path(id)}`, credentials, signal, Date.now() + OWNER_READ.timeoutMs, systemUser2015Answer, true));
+    } catch (err) {
+      if (err instanceof CrmError && err.code === 'NOT_FOUND_URL') return null;
+      throw err;
+    }
   }
 
   async listModules(credentials: Credentials, signal: AbortSignal): Promise<string[]> {

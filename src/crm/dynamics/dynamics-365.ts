@@ -26,6 +26,8 @@ import type { LookupRequest, LookupResult } from '../connector';
 import { CrmError, errorForStatus } from '../shared/crm-error';
 import { checkName, logicalEntityName, odataQuery, odataString, phoneFilter, PHONE_COLUMNS, readODataJson } from './odata';
 import { fieldValueToText } from '../shared/field-value';
+import { OWNER_READ } from '../owner-lookup';
+import { emailOf365, OWNER_ID_FIELD, systemUser365Answer, systemUser365Path } from './owners';
 import type { ConnectorServices, Credentials, CrmField } from '../integration';
 import { isSamePhone, phoneVariants, type CountryCode } from '../../domain/phone';
 import { phoneSearchTerms } from '../shared/phone-search-terms';
@@ -87,9 +89,14 @@ export class Dynamics365Api {
   constructor(private readonly options: Dynamics365Options, private readonly services: ConnectorServices) {}
 
   async find(request: LookupRequest, credentials: Credentials, signal: AbortSignal): Promise<LookupResult> {
-    const found = await this.searchPhone(request.module || 'contact', request.callerId, [request.fieldName], credentials, signal, request.deadlineAt);
+    checkName(request.fieldName, 'field');
+    // `ownerid` reads the owner's GUID ("Owner's extension" rows, owners.ts), not its name.
+    const ownerId = request.fieldName === OWNER_ID_FIELD;
+    const field = ownerId ? '_ownerid_value' : request.fieldName;
+    const found = await this.searchPhone(request.module || 'contact', request.callerId, [field], credentials, signal, request.deadlineAt);
     if (!found) return { kind: 'not_found' };
-    return { kind: 'value', value: webApiValueToText(found.record, request.fieldName), matches: found.matches };
+    const value = ownerId ? fieldValueToText(found.record[field]) : webApiValueToText(found.record, field);
+    return { kind: 'value', value, matches: found.matches };
   }
 
   /**
@@ -139,6 +146,16 @@ export class Dynamics365Api {
         return { status: res.status, headers: res.headers, body: readODataJson(res, WHAT) };
       },
     );
+  }
+
+  /** The e-mail of the system user `id` (owners.ts); null for no such user or one without an e-mail. */
+  async ownerEmail(id: string, credentials: Credentials, signal: AbortSignal): Promise<string | null> {
+    try {
+      return emailOf365(await this.get(`${this.options.orgUrl}/${API}/${systemUser365Path(id)}`, credentials, signal, Date.now() + OWNER_READ.timeoutMs, systemUser365Answer, true));
+    } catch (err) {
+      if (err instanceof CrmError && err.code === 'NOT_FOUND_URL') return null;
+      throw err;
+    }
   }
 
   async listModules(credentials: Credentials, signal: AbortSignal): Promise<string[]> {

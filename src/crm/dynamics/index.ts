@@ -20,6 +20,8 @@ import { Dynamics365Api } from './dynamics-365';
 import { Dynamics365CallLog } from './call-log';
 import { Dynamics2015CallLog } from './call-log-2015';
 import type { CallActivity, CallLogResult } from '../call-log-writer';
+import { DYNAMICS_USER_ID } from './owners';
+import { OwnerEmailCache, type OwnerEmailResult } from '../owner-lookup';
 import { ODATA_NAME } from './odata';
 import type { ConnectorServices, Credentials, CrmDefinition, CrmField, IntegrationConnector, SettingField, TestReport } from '../integration';
 import { effectiveCredentials } from '../shared/session-key';
@@ -85,6 +87,7 @@ const schema = z.object({
 
 export class DynamicsConnector implements IntegrationConnector {
   private readonly api: Dynamics2015Api | Dynamics365Api;
+  private readonly owners: OwnerEmailCache;
   private readonly what: string;
   private readonly callLog: Dynamics365CallLog | Dynamics2015CallLog;
 
@@ -94,7 +97,8 @@ export class DynamicsConnector implements IntegrationConnector {
       ? new Dynamics365Api({ orgUrl, phoneColumns, region, tenantId: settings.tenantId, loginHost: settings.loginHost, ...(settings.refreshToken ? { connected: { clientId: settings.clientId, refreshToken: settings.refreshToken } } : {}) }, services)
       : new Dynamics2015Api({ orgUrl, phoneColumns, region }, services);
     this.what = settings.deployment === 'online365' ? 'Dynamics 365' : 'Dynamics CRM';
-    this.callLog = this.api instanceof Dynamics365Api ? new Dynamics365CallLog(this.api, orgUrl) : new Dynamics2015CallLog(this.api, orgUrl);
+    this.owners = new OwnerEmailCache(this.what);
+    this.callLog = this.api instanceof Dynamics365Api ? new Dynamics365CallLog(this.api, orgUrl, this.owners) : new Dynamics2015CallLog(this.api, orgUrl, this.owners);
   }
 
   /** One phonecall per call (call-log.ts, call-log-2015.ts). */
@@ -117,6 +121,11 @@ export class DynamicsConnector implements IntegrationConnector {
       const result = await this.api.find(request, this.credentials(credentials), signal);
       return `Signed in to ${this.what} and searched contacts: ${sampleOutcome(result)}.`;
     });
+  }
+
+  /** The e-mail of the system user an `ownerid` names (owners.ts). */
+  ownerEmail(ownerId: string, credentials: Credentials, signal: AbortSignal): Promise<OwnerEmailResult> {
+    return this.owners.get(ownerId, DYNAMICS_USER_ID, signal, (id) => this.api.ownerEmail(id, this.credentials(credentials), signal));
   }
 
   listModules(credentials: Credentials, signal: AbortSignal): Promise<string[]> {

@@ -39,6 +39,8 @@ import { hubspotPaths } from './api-version';
 import { hubspotConnect } from './connect';
 import { hubSpotError } from './errors';
 import { hubspotTokenRequest } from './oauth';
+import { HUBSPOT_OWNER_ID, hubspotOwnerAnswer, hubspotOwnerEmail, hubspotOwnerPath } from './owners';
+import { OWNER_READ, OwnerEmailCache, type OwnerEmailResult } from '../owner-lookup';
 import { hubspotCredentialsHelp, hubspotFields, hubspotSettingsSchema, type HubSpotSettings } from './settings';
 
 export { HUBSPOT_API_VERSION, HUBSPOT_SCOPES, hubspotPaths } from './api-version';
@@ -66,7 +68,21 @@ const propertiesAnswer = z.looseObject({ results: z.array(z.looseObject({ name: 
 type Auth = { mode: 'token'; token: string } | { mode: 'oauth' };
 
 export class HubSpotConnector implements IntegrationConnector {
+  private readonly owners = new OwnerEmailCache(WHAT);
+
   constructor(private readonly settings: HubSpotSettings, private readonly services: ConnectorServices) {}
+
+  /** The e-mail of the owner a hubspot_owner_id names (owners.ts); 404 is an owner HubSpot does not know. */
+  ownerEmail(ownerId: string, credentials: Credentials, signal: AbortSignal): Promise<OwnerEmailResult> {
+    return this.owners.get(ownerId, HUBSPOT_OWNER_ID, signal, (id) => this.session(credentials, signal, Date.now() + OWNER_READ.timeoutMs, async (token, auth) => {
+      try {
+        return hubspotOwnerEmail(await this.send(token, auth, 'GET', hubspotOwnerPath(id), undefined, signal, hubspotOwnerAnswer, OWNER_READ));
+      } catch (err) {
+        if (err instanceof CrmError && err.code === 'NOT_FOUND_URL') return null;
+        throw err;
+      }
+    }));
+  }
 
   lookup(request: LookupRequest, signal: AbortSignal): Promise<LookupResult> {
     return lookupResult(WHAT, signal, () => this.find(request, signal));

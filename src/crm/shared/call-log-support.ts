@@ -13,8 +13,6 @@ import type { CrmError } from './crm-error';
 export const WRITE_TIMEOUT_MS = 15_000;
 /** How long one logCall may wait out a 429 (withSession's deadline); the outbox waits for longer ones. */
 export const WRITE_BUDGET_MS = 30_000;
-/** Owners by e-mail are read once an hour at most per integration. */
-export const OWNER_CACHE = { maxEntries: 500, ttlMs: 3600_000 };
 
 /** The plugin's own UUID namespace for ids derived from external ids (RFC 9562 name-based, SHA-1). */
 const NAMESPACE = Buffer.from('8e0a4f1c5b7d4e2a9c3f6d1b2a4e7c90', 'hex');

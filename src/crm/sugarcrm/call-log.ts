@@ -21,9 +21,9 @@
 import { z } from 'zod';
 import type { CallActivity, CallLogResult } from '../call-log-writer';
 import type { Credentials } from '../integration';
-import { callLogResult, callUuid, directionWord, endedAt, heldStatus, hoursAndMinutes, notesWithRecording, OWNER_CACHE, unknownCallerName, UNKNOWN_SKIPPED, WRITE_BUDGET_MS, WRITE_TIMEOUT_MS } from '../shared/call-log-support';
+import { callLogResult, callUuid, directionWord, endedAt, heldStatus, hoursAndMinutes, notesWithRecording, unknownCallerName, UNKNOWN_SKIPPED, WRITE_BUDGET_MS, WRITE_TIMEOUT_MS } from '../shared/call-log-support';
+import { OWNER_READ, type OwnerEmailCache } from '../owner-lookup';
 import { CrmError } from '../shared/crm-error';
-import { MetadataCache } from '../shared/metadata-cache';
 import type { SugarCrmConnector } from './index';
 
 const WHAT = 'SugarCRM';
@@ -38,9 +38,8 @@ interface Caller {
 }
 
 export class SugarCallLog {
-  private readonly owners = new MetadataCache<string | undefined>(OWNER_CACHE.maxEntries, OWNER_CACHE.ttlMs);
 
-  constructor(private readonly sugar: SugarCrmConnector, private readonly siteUrl: string) {}
+  constructor(private readonly sugar: SugarCrmConnector, private readonly siteUrl: string, private readonly owners: OwnerEmailCache) {}
 
   logCall(activity: CallActivity, credentials: Credentials, signal: AbortSignal): Promise<CallLogResult> {
     return callLogResult(WHAT, signal, async () => {
@@ -89,9 +88,9 @@ export class SugarCallLog {
   }
 
   private owner(email: string, credentials: Credentials, signal: AbortSignal, deadlineAt: number): Promise<string | undefined> {
-    return this.owners.get(`${credentials.username}|${email.toLowerCase()}`, async () => {
+    return this.owners.idOf(credentials.username, email, async () => {
       const body = { filter: [{ email_address: { $equals: email } }, { status: { $equals: 'Active' } }], fields: 'id', max_num: 1 };
-      const res = await this.sugar.send('POST', 'Users/filter', body, credentials, signal, deadlineAt, usersSchema, { timeoutMs: WRITE_TIMEOUT_MS });
+      const res = await this.sugar.send('POST', 'Users/filter', body, credentials, signal, deadlineAt, usersSchema, { timeoutMs: OWNER_READ.timeoutMs });
       return res.body?.records[0]?.id;
     });
   }

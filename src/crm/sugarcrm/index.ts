@@ -28,6 +28,8 @@ import { z } from 'zod';
 import type { LookupRequest, LookupResult } from '../connector';
 import { CrmError } from '../shared/crm-error';
 import { fieldValueToText } from '../shared/field-value';
+import { OWNER_READ, OwnerEmailCache, type OwnerEmailResult } from '../owner-lookup';
+import { SUGAR_USER_ID, sugarUserAnswer, sugarUserEmail, sugarUserPath } from './owners';
 import type { ConnectorServices, Credentials, CrmDefinition, CrmField, IntegrationConnector, SettingField } from '../integration';
 import { regionField, regionSchema } from '../shared/common-settings';
 import { runConnectionTest, sampleOutcome, sampleRequest } from '../shared/connection-test';
@@ -112,10 +114,11 @@ export class SugarCrmConnector implements IntegrationConnector {
   private readonly version: SugarApiVersion;
   private readonly sessions = new Map<string, SugarSession>();
   private readonly callLog: SugarCallLog;
+  private readonly owners = new OwnerEmailCache(WHAT);
 
   constructor(private readonly settings: SugarSettings, private readonly services: ConnectorServices) {
     this.version = new SugarApiVersion(services.http, settings.siteUrl, settings.apiVersion);
-    this.callLog = new SugarCallLog(this, settings.siteUrl);
+    this.callLog = new SugarCallLog(this, settings.siteUrl, this.owners);
   }
 
   /** One Calls record per call (call-log.ts). */
@@ -208,6 +211,19 @@ export class SugarCrmConnector implements IntegrationConnector {
         ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
       }, { ...(schema ? { schema } : {}), ...(options.accept ? { accept: options.accept } : {}) }),
     );
+  }
+
+  /** The e-mail of the user an assigned_user_id names (owners.ts); 404 is a user Sugar does not know. */
+  ownerEmail(ownerId: string, credentials: Credentials, signal: AbortSignal): Promise<OwnerEmailResult> {
+    return this.owners.get(ownerId, SUGAR_USER_ID, signal, async (id) => {
+      const effective = this.credentialsFor(credentials);
+      const base = await this.base(signal);
+      const res = await withSession(
+        { tokens: this.services.tokens, key: this.key(base, effective), login: this.session(base).fetcher(effective), signal, deadlineAt: Date.now() + OWNER_READ.timeoutMs, durable: true },
+        (token: SugarToken) => requestJson(this.services.http, { method: 'GET', url: sugarUserPath(base, id), signal, what: WHAT, headers: { 'OAuth-Token': token.accessToken }, ...OWNER_READ }, { schema: sugarUserAnswer, accept: [404] }),
+      );
+      return res.status === 404 ? null : sugarUserEmail(res.body);
+    });
   }
 
   private async metadata(query: Record<string, string>, credentials: Credentials, signal: AbortSignal): Promise<unknown> {

@@ -19,8 +19,8 @@
  */
 import type { CallActivity, CallLogResult } from '../call-log-writer';
 import type { Credentials } from '../integration';
-import { callLogResult, callUuid, directionWord, endedAt, heldStatus, hoursAndMinutes, naiveUtc, notesWithRecording, OWNER_CACHE, unknownCallerName, UNKNOWN_SKIPPED, WRITE_BUDGET_MS } from '../shared/call-log-support';
-import { MetadataCache } from '../shared/metadata-cache';
+import { callLogResult, callUuid, directionWord, endedAt, heldStatus, hoursAndMinutes, naiveUtc, notesWithRecording, unknownCallerName, UNKNOWN_SKIPPED, WRITE_BUDGET_MS } from '../shared/call-log-support';
+import type { OwnerEmailCache } from '../owner-lookup';
 import type { CachedToken } from '../shared/token-cache';
 import type { SuiteCrmConnector } from './index';
 import { SUITECRM } from './protocol';
@@ -29,9 +29,8 @@ const CALLER_MODULES = ['Contacts', 'Leads', 'Accounts'] as const;
 const LINKS: Record<string, string> = { Contacts: 'contacts', Leads: 'leads' };
 
 export class SuiteCrmCallLog<S extends CachedToken> {
-  private readonly owners = new MetadataCache<string | undefined>(OWNER_CACHE.maxEntries, OWNER_CACHE.ttlMs);
 
-  constructor(private readonly suite: SuiteCrmConnector<S>, private readonly site: string) {}
+  constructor(private readonly suite: SuiteCrmConnector<S>, private readonly site: string, private readonly owners: OwnerEmailCache) {}
 
   logCall(activity: CallActivity, credentials: Credentials, signal: AbortSignal): Promise<CallLogResult> {
     return callLogResult(SUITECRM, signal, async () => {
@@ -76,7 +75,7 @@ export class SuiteCrmCallLog<S extends CachedToken> {
   }
 
   private owner(email: string, credentials: Credentials, signal: AbortSignal, deadlineAt: number): Promise<string | undefined> {
-    return this.owners.get(`${credentials.username}|${email.toLowerCase()}`, () =>
+    return this.owners.idOf(credentials.username, email, () =>
       this.suite.withSession(credentials, signal, deadlineAt, (session) => this.suite.protocol.findUser(session, email, signal)));
   }
 }

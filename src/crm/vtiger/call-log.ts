@@ -18,8 +18,8 @@
  */
 import type { CallActivity, CallLogResult } from '../call-log-writer';
 import type { Credentials } from '../integration';
-import { callLogResult, endedAt, heldStatus, hoursAndMinutes, notesWithRecording, OWNER_CACHE, unknownCallerName, UNKNOWN_SKIPPED, WRITE_BUDGET_MS } from '../shared/call-log-support';
-import { MetadataCache } from '../shared/metadata-cache';
+import { callLogResult, endedAt, heldStatus, hoursAndMinutes, notesWithRecording, unknownCallerName, UNKNOWN_SKIPPED, WRITE_BUDGET_MS } from '../shared/call-log-support';
+import type { OwnerEmailCache } from '../owner-lookup';
 import type { VtigerConnector, VtigerSession } from './index';
 import { sqlLiteral } from './vtql';
 
@@ -28,9 +28,8 @@ const CALLER_MODULES = ['Contacts', 'Leads', 'Accounts'] as const;
 const MARKER = 'PBX call id: ';
 
 export class VtigerCallLog {
-  private readonly owners = new MetadataCache<string | undefined>(OWNER_CACHE.maxEntries, OWNER_CACHE.ttlMs);
 
-  constructor(private readonly vtiger: VtigerConnector, private readonly site: string) {}
+  constructor(private readonly vtiger: VtigerConnector, private readonly site: string, private readonly owners: OwnerEmailCache) {}
 
   logCall(activity: CallActivity, credentials: Credentials, signal: AbortSignal): Promise<CallLogResult> {
     return callLogResult(WHAT, signal, async () => {
@@ -74,7 +73,7 @@ export class VtigerCallLog {
   }
 
   private owner(session: VtigerSession, email: string, signal: AbortSignal): Promise<string | undefined> {
-    return this.owners.get(`${session.userId}|${email.toLowerCase()}`, async () => {
+    return this.owners.idOf(session.userId, email, async () => {
       const rows = await this.vtiger.query(session, `SELECT id FROM Users WHERE email1 = ${sqlLiteral(email)} LIMIT 0,1;`, signal);
       const id = rows[0]?.id;
       return typeof id === 'string' ? id : undefined;

@@ -19,7 +19,7 @@ describe('Bullhorn call log (Note with personReference, externalID looked up fir
     fake = await BullhornFake.start();
     fake.records.Candidate = [{ id: 11, firstName: 'Ann', phone: '(202) 555-0143', dateLastModified: 1_700_000_000_000 }];
     fake.records.ClientContact = [{ id: 21, firstName: 'Cy', phone2: '202.555.0199', dateLastModified: 1 }];
-    fake.corporateUsers = [{ id: 7, email: 'agent101@example.com' }];
+    fake.corporateUsers.set(7, 'agent101@example.com');
     http = testHttpClient();
     c = bullhornDefinition.create(bullhornSchema.parse({ clientId: fake.clientId, clientSecret: fake.clientSecret, username: fake.username, password: fake.password, loginInfoUrl: fake.url, region: 'US' }), connectorServices(http));
   });

@@ -23,7 +23,7 @@ describe('Dynamics 365 call log (phonecall, create-only PATCH)', () => {
     fake.records.contacts = [{ contactid: CONTACT, fullname: 'Ann Smith', telephone1: '(555) 123-4567', modifiedon: '2024-05-01T10:00:00Z' }];
     fake.records.leads = [];
     fake.records.accounts = [];
-    fake.systemusers = [{ systemuserid: OWNER, internalemailaddress: 'agent101@example.com' }];
+    fake.users.set(OWNER, 'agent101@example.com');
     http = testHttpClient();
     c = dynamicsDefinition.create(dynamicsDefinition.schema.parse({
       deployment: 'online365', orgUrl: fake.url, tenantId: 'contoso.onmicrosoft.com', clientId: '11111111-2222-3333-4444-555555555555', clientSecret: 'app~secret', loginHost: fake.url, region: 'US',
@@ -165,7 +165,7 @@ describe('Dynamics CRM 2015 call log (PhoneCallSet over NTLM)', () => {
     fake.records.Contact = [{ ContactId: CONTACT, FullName: 'Ann Smith', Telephone1: '(555) 123-4567', Telephone2: null, Telephone3: null, MobilePhone: null, ModifiedOn: date('2024-05-01T10:00:00Z') }];
     fake.records.Lead = [];
     fake.records.Account = [];
-    fake.systemUsers = [{ SystemUserId: OWNER, InternalEMailAddress: 'agent101@example.com' }];
+    fake.users.set(OWNER, 'agent101@example.com');
     http = testHttpClient();
     c = dynamicsDefinition.create(dynamicsDefinition.schema.parse({ deployment: 'onprem2015', orgUrl: fake.orgUrl, username: 'CONTOSO\\crm-routing', password: 'Pa55word!', region: 'US' }), connectorServices(http, new TokenCache()));
   });

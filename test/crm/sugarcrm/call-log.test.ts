@@ -20,7 +20,7 @@ describe('SugarCRM call log (Calls with our own id, linked to the caller)', () =
 
   beforeEach(async () => {
     fake = await SugarFake.start({ records: { Contacts: [{ id: CONTACT, date_modified: '2024-05-01T10:00:00+00:00', phone_work: '(555) 123-4567' }] } });
-    fake.crmUsers = [{ id: OWNER, email: 'agent101@example.com', status: 'Active' }];
+    fake.crmUsers.set(OWNER, 'agent101@example.com');
     http = testHttpClient();
     c = sugarcrmDefinition.create(sugarcrmDefinition.schema.parse({ siteUrl: fake.url, username: 'api', password: 'secret', region: 'US' }), connectorServices(http, new TokenCache()));
   });

@@ -24,7 +24,7 @@ for (const apiVersion of ['v8', 'v4_1'] as const) {
       fake.records.Contacts = [{ id: CONTACT, date_modified: '2024-05-01 10:00:00', phone_work: '(555) 123-4567', phone_mobile: '', phone_home: '', phone_other: '' }];
       // V8 can only match owners whose user name is their e-mail; v4_1 searches the e-mail addresses.
       fake.records.Users = [{ id: OWNER, date_modified: '2024-01-01 00:00:00', user_name: 'agent101@example.com' }];
-      fake.users = [{ id: OWNER, email: 'Agent101@Example.com' }];
+      fake.users.set(OWNER, 'Agent101@Example.com');
       http = testHttpClient();
       c = suitecrmDefinition.create(suitecrmSchema.parse({ site: fake.url, apiVersion, clientId: fake.clientId, clientSecret: fake.clientSecret, username: fake.username, password: fake.password, region: 'US' }), connectorServices(http));
     });

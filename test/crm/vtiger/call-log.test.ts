@@ -19,7 +19,7 @@ describe('Vtiger call log (Calendar event, activitytype Call)', () => {
     fake = await VtigerFake.start();
     fake.rows.Contacts = [{ id: '12x7', modifiedtime: '2024-05-01 10:00:00', lastname: 'Smith', phone: '(555) 123-4567', mobile: '', homephone: '', otherphone: '' }];
     fake.rows.Accounts = [{ id: '11x3', modifiedtime: '2024-05-01 10:00:00', accountname: 'Acme', phone: '+1 555 765 4321', otherphone: '' }];
-    fake.users = [{ id: '19x5', email1: 'agent101@example.com' }];
+    fake.users.set('19x5', 'agent101@example.com');
     http = testHttpClient();
     c = vtigerDefinition.create(vtigerSchema.parse({ url: `${fake.url}/crm`, username: fake.username, accessKey: fake.accessKey, region: 'US' }), connectorServices(http));
   });

@@ -11,6 +11,7 @@
 import type { FakeHttpsServer, FakeReply, RecordedRequest } from '../fake-https';
 import { ConsentPages, DECISION_PATH } from './consent-page';
 import { VendorFake } from './vendor-fake';
+import { FakeUsers } from './fake-users';
 
 export type BullhornRecord = { id: number; dateLastModified?: number } & Record<string, unknown>;
 
@@ -28,6 +29,8 @@ export class BullhornFake extends VendorFake {
   username = 'api.user';
   password = 'p@ss word';
   records: Record<string, BullhornRecord[]> = { Candidate: [], ClientContact: [], ClientCorporation: [], Lead: [] };
+  /** CorporateUsers: read by id for record owners, queried by email by the call log. */
+  readonly corporateUsers = new FakeUsers<number>();
   readonly counts = { loginInfo: 0, authorize: 0, codeGrants: 0, refreshGrants: 0, refreshReuse: 0, restLogins: 0, finds: 0, entityReads: 0 };
   /** loginInfo on localhost answers 307 to the same server as 127.0.0.1 (the right data centre). */
   wrongDataCentre = false;
@@ -40,7 +43,6 @@ export class BullhornFake extends VendorFake {
   private readonly spentRefreshTokens = new Set<string>();
   /** Notes written by the call log, by id. */
   readonly notes = new Map<number, Record<string, unknown>>();
-  corporateUsers: Array<{ id: number; email: string }> = [];
   /** Answer the next Note inserts this late (they are stored at once). */
   readonly slowCreates: number[] = [];
   /** BhRestToken -> when it stops working. */
@@ -165,6 +167,8 @@ export class BullhornFake extends VendorFake {
     if (rest === 'meta') return { body: Object.keys(this.records).concat(['Appointment', 'JobOrder']).map((entity) => ({ entity, metaUrl: `${this.url}/rest-services/${CORP}/meta/${entity}?fields=*` })) };
     const meta = /^meta\/([A-Za-z]+)$/.exec(rest);
     if (meta) return this.meta(req, meta[1]!);
+    const user = /^entity\/CorporateUser\/([0-9]+)$/.exec(rest);
+    if (user) return this.corporateUser(req, Number(user[1]));
     const entity = /^entity\/([A-Za-z]+)\/([0-9,]+)$/.exec(rest);
     if (entity) return this.entity(req, entity[1]!, entity[2]!.split(',').map(Number));
     return this.violation(`GET ${rest} is not a REST call the connector should make`, 404);
@@ -179,7 +183,7 @@ export class BullhornFake extends VendorFake {
     const value = where[1]!.replace(/''/g, "'");
     const ids = entity === 'Note'
       ? [...this.notes.entries()].filter(([, n]) => n.externalID === value).map(([id]) => id)
-      : this.corporateUsers.filter((u) => u.email.toLowerCase() === value.toLowerCase()).map((u) => u.id);
+      : this.corporateUsers.withEmail(value).map((u) => u.id);
     const data = ids.slice(0, Number(req.query.get('count'))).map((id) => ({ id }));
     return { body: { start: 0, count: data.length, data } };
   }
@@ -201,7 +205,7 @@ export class BullhornFake extends VendorFake {
       return { body: { changedEntityType: 'Candidate', changedEntityId: id, changeType: 'INSERT', data: body } };
     }
     if (rest !== 'entity/Note') return this.violation(`PUT ${rest} is not an insert the call log makes`, 404);
-    const problem = noteProblem(body, (pid) => ['ClientContact', 'Candidate'].some((e) => this.records[e]!.some((r) => r.id === pid)), (uid) => this.corporateUsers.some((u) => u.id === uid));
+    const problem = noteProblem(body, (pid) => ['ClientContact', 'Candidate'].some((e) => this.records[e]!.some((r) => r.id === pid)), (uid) => typeof uid === 'number' && this.corporateUsers.has(uid));
     if (problem) return this.violation(`Note: ${problem}`);
     this.notes.set(id, body);
     const delayMs = this.slowCreates.shift();
@@ -222,6 +226,13 @@ export class BullhornFake extends VendorFake {
       for (const r of hits.slice(0, per)) data.push({ entityType, entityId: r.id, title: String(r.firstName ?? r.name ?? ''), byLine: '', location: '' });
     }
     return { body: { data } };
+  }
+
+  /** entity/CorporateUser/{id}?fields=id,email: the owner's e-mail, or 404 for an id no user has. */
+  private corporateUser(req: RecordedRequest, id: number): FakeReply {
+    if (!this.exactQuery(req, ['fields']) || req.query.get('fields') !== 'id,email') return this.violation('a CorporateUser is read with fields=id,email');
+    if (!this.corporateUsers.has(id)) return { status: 404, body: { errorMessage: `Entity CorporateUser ${id} not found`, errorCode: 404 } };
+    return { body: { data: { id, email: this.corporateUsers.get(id) ?? '' } } };
   }
 
   private entity(req: RecordedRequest, entity: string, ids: number[]): FakeReply {

@@ -16,6 +16,7 @@ import { ConsentPages, DECISION_PATH } from './consent-page';
 import { bearerToken, formProblem } from './request-checks';
 import { VendorFake } from './vendor-fake';
 import { createType2, decodeNtlmHeader, parseType1, parseType3, verifyNtlmV2, type Challenge } from './ntlm-server';
+import { FakeUsers } from './fake-users';
 
 const FORMATTED = 'OData.Community.Display.V1.FormattedValue';
 const V2_PHONES: Record<string, string[]> = { Contact: ['Telephone1', 'Telephone2', 'Telephone3', 'MobilePhone'], Account: ['Telephone1', 'Telephone2', 'Telephone3'], Lead: ['Telephone1', 'Telephone2', 'Telephone3', 'MobilePhone'] };
@@ -61,7 +62,8 @@ export class Dynamics2015Fake extends VendorFake {
   records: Record<string, ODataRecord[]> = {};
   /** Phone calls written by the call log, by ActivityId. */
   readonly phoneCalls = new Map<string, ODataRecord>();
-  systemUsers: Array<{ SystemUserId: string; InternalEMailAddress: string }> = [];
+  /** System users by GUID (lower case): read by id for record owners, found by e-mail by the call log. */
+  readonly users = new FakeUsers<string>();
   /** Answer the next PhoneCall creates this late (they are stored at once). */
   readonly slowCreates: number[] = [];
   private readonly challenges = new Map<number, Challenge>();
@@ -102,6 +104,12 @@ export class Dynamics2015Fake extends VendorFake {
     if (written) return written;
     if (req.method !== 'GET') return this.violation(405, `expected GET, got ${req.method}`);
     if (rest === '') return { body: { d: { EntitySets: ['AccountSet', 'ContactSet', 'LeadSet', 'new_CustomerSet'] } } };
+    const user = /^SystemUserSet\(guid'([0-9a-f-]{36})'\)$/.exec(rest);
+    if (user) {
+      if (req.query.get('$select') !== 'InternalEMailAddress' || [...req.query.keys()].length !== 1) return this.violation(400, 'a system user is read with $select=InternalEMailAddress only');
+      if (!this.users.has(user[1]!)) return this.odataError(404, `SystemUser With Id = ${user[1]} Does Not Exist`);
+      return { body: { d: { __metadata: { uri: `${this.orgUrl}/XRMServices/2011/OrganizationData.svc/SystemUserSet(guid'${user[1]}')`, type: 'Microsoft.Crm.Sdk.Data.Services.SystemUser' }, InternalEMailAddress: this.users.get(user[1]!) } } };
+    }
     const set = /^([A-Za-z_][A-Za-z0-9_]*)Set$/.exec(rest);
     if (!set) return this.odataError(404, `Resource not found for the segment '${rest}'.`);
     const override = this.recordOverrides.shift();
@@ -122,7 +130,7 @@ export class Dynamics2015Fake extends VendorFake {
       const match = /^InternalEMailAddress eq '((?:[^']|'')*)' and IsDisabled eq false$/.exec(req.query.get('$filter') ?? '');
       if (!match || req.query.get('$select') !== 'SystemUserId' || req.query.get('$top') !== '1') return this.violation(400, 'SystemUserSet: $select=SystemUserId, $filter=InternalEMailAddress eq ... and IsDisabled eq false, $top=1');
       const email = match[1]!.replace(/''/g, "'").toLowerCase();
-      return { body: { d: { results: this.systemUsers.filter((u) => u.InternalEMailAddress.toLowerCase() === email).slice(0, 1) } } };
+      return { body: { d: { results: this.users.withEmail(email, { activeOnly: true }).slice(0, 1).map((u) => ({ SystemUserId: u.id })) } } };
     }
     if (req.method !== 'POST') return undefined;
     if (!String(req.headers['content-type'] ?? '').startsWith('application/json')) return this.violation(415, 'a create sends Content-Type: application/json');
@@ -238,14 +246,14 @@ export class Dynamics365Fake extends VendorFake {
   /** entity set -> records; a record's `formatted` map holds its formatted values. */
   records: Record<string, ODataRecord[]> = {};
   attributes: Array<{ LogicalName: string; AttributeType: string; AttributeOf: string | null }> = [];
+  /** System users by GUID (lower case): read by id for record owners, found by e-mail by the call log. */
+  readonly users = new FakeUsers<string>();
   readonly consent: ConsentPages;
   readonly counts = { codeGrants: 0, refreshGrants: 0 };
   /** Who signs in on the consent page (the ID token's preferred_username). */
   user = 'ann@contoso.onmicrosoft.com';
   /** Phone calls written by the call log, by activityid. */
   readonly phonecalls = new Map<string, ODataRecord>();
-  /** Users the call log finds owners among. */
-  systemusers: Array<{ systemuserid: string; internalemailaddress: string; isdisabled?: boolean }> = [];
   /** Answer the next phonecall creates this late (they are stored at once): a CRM slower than the client. */
   readonly slowCreates: number[] = [];
   private readonly tokens = new Set<string>();
@@ -299,6 +307,12 @@ export class Dynamics365Fake extends VendorFake {
     if (rest === 'EntityDefinitions') {
       if (req.query.get('$select') !== 'LogicalName,EntitySetName') return this.violation(400, 'EntityDefinitions needs $select=LogicalName,EntitySetName');
       return { body: { value: [{ LogicalName: 'contact', EntitySetName: 'contacts' }, { LogicalName: 'account', EntitySetName: 'accounts' }, { LogicalName: 'activityparty', EntitySetName: null }] } };
+    }
+    const user = /^systemusers\(([0-9a-f-]{36})\)$/.exec(rest);
+    if (user) {
+      if (req.query.get('$select') !== 'internalemailaddress' || [...req.query.keys()].length !== 1) return this.violation(400, 'a system user is read with $select=internalemailaddress only');
+      if (!this.users.has(user[1]!)) return { status: 404, body: { error: { code: '0x80040217', message: `systemuser With Id = ${user[1]} Does Not Exist` } } };
+      return { body: { '@odata.context': `${this.url}/api/data/v9.2/$metadata#systemusers(internalemailaddress)/$entity`, '@odata.etag': 'W/"1"', internalemailaddress: this.users.get(user[1]!), systemuserid: user[1] } };
     }
     const attrs = /^EntityDefinitions\(LogicalName='([a-z_0-9]+)'\)\/Attributes$/.exec(rest);
     if (attrs) {
@@ -375,7 +389,7 @@ export class Dynamics365Fake extends VendorFake {
       const match = /^internalemailaddress eq '((?:[^']|'')*)' and isdisabled eq false$/.exec(req.query.get('$filter') ?? '');
       if (!match) return this.violation(400, `systemusers: $filter must be internalemailaddress eq '...' and isdisabled eq false, got ${req.query.get('$filter')}`);
       const email = match[1]!.replace(/''/g, "'").toLowerCase();
-      const value = this.systemusers.filter((u) => u.internalemailaddress.toLowerCase() === email && !u.isdisabled).slice(0, 1).map((u) => ({ systemuserid: u.systemuserid }));
+      const value = this.users.withEmail(email, { activeOnly: true }).slice(0, 1).map((u) => ({ systemuserid: u.id }));
       return { body: { '@odata.context': 'x', value } };
     }
     if (!keyed) return undefined;

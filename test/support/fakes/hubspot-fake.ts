@@ -45,6 +45,8 @@ const SEARCH = new RegExp(`^/crm/objects/${VERSION}/([^/]+)/search$`);
 const PROPERTIES = new RegExp(`^/crm/properties/${VERSION}/([^/]+)$`);
 const TOKEN = new RegExp(`^/oauth/${VERSION}/token$`);
 const RETIRED = /^\/(crm\/v\d+|oauth\/v1)\//;
+/** The owners API, which has no date-versioned path yet: v3 is served (supported until September 2027). */
+const OWNER = /^\/crm\/v3\/owners\/([^/]+)$/;
 const HUB_ID = 4417000;
 
 export class HubSpotFake extends VendorFake {
@@ -55,6 +57,8 @@ export class HubSpotFake extends VendorFake {
   /** Lifetime of issued OAuth access tokens, in seconds (HubSpot: 1800). */
   expiresIn = 1800;
   readonly records: Record<string, HubSpotRecord[]> = { contacts: [], companies: [] };
+  /** Owners by id, as GET /crm/v3/owners/{ownerId} answers them. */
+  readonly owners = new Map<string, { email: string | null; firstName: string; lastName: string }>();
   /** Ids the last search answered with, before any re-check of the connector. */
   lastSearchIds: string[] = [];
   private readonly scripted = new ScriptedReplies();
@@ -90,7 +94,7 @@ export class HubSpotFake extends VendorFake {
   }
 
   protected handle(req: RecordedRequest): FakeReply {
-    if (RETIRED.test(req.path)) {
+    if (RETIRED.test(req.path) && !OWNER.test(req.path)) {
       this.violations.push(`${req.method} ${req.path}: a numeric API version, retired in favour of the date-versioned paths`);
       return { status: 404, body: { status: 'error', message: 'This API version is no longer supported; use a date-versioned path.', category: 'OBJECT_NOT_FOUND' } };
     }
@@ -108,6 +112,8 @@ export class HubSpotFake extends VendorFake {
       const expired = token.startsWith('oauth-');
       return { status: 401, body: { status: 'error', message: expired ? 'The OAuth token used to make this call expired 1 minute(s) ago.' : 'Authentication credentials not found.', category: expired ? 'EXPIRED_AUTHENTICATION' : 'INVALID_AUTHENTICATION' } };
     }
+    const owner = OWNER.exec(req.path);
+    if (owner) return this.owner(decodeURIComponent(owner[1]!));
     const search = SEARCH.exec(req.path);
     if (search) return this.search(search[2]!, JSON.parse(req.body) as SearchBody);
     const properties = PROPERTIES.exec(req.path);
@@ -139,6 +145,7 @@ export class HubSpotFake extends VendorFake {
     if (bearerToken(req) === undefined) return 'Authorization must be "Bearer {token}"';
     if (SEARCH.test(req.path)) return searchProblem(req);
     if (PROPERTIES.test(req.path)) return req.method === 'GET' && [...req.query.keys()].length === 0 ? undefined : 'properties takes GET without parameters';
+    if (OWNER.test(req.path)) return req.method === 'GET' && [...req.query.keys()].join(',') === 'idProperty' && req.query.get('idProperty') === 'id' ? undefined : 'an owner is read with GET ?idProperty=id';
     return `${req.path} is not an endpoint the connector has any business calling`;
   }
 
@@ -167,6 +174,13 @@ export class HubSpotFake extends VendorFake {
     const token = `oauth-${this.issued}`;
     this.oauthTokens.add(token);
     return { body: { token_type: 'bearer', token_use: 'access_token', refresh_token: refreshToken, access_token: token, expires_in: this.expiresIn, hub_id: HUB_ID } };
+  }
+
+  /** GET /crm/v3/owners/{ownerId}: the owner, or 404 as HubSpot answers an id it does not know. */
+  private owner(id: string): FakeReply {
+    const owner = this.owners.get(id);
+    if (!owner) return { status: 404, body: { status: 'error', message: `Unable to find owner with id ${id}`, correlationId: 'c0ffee', category: 'OBJECT_NOT_FOUND' } };
+    return { body: { id, email: owner.email, type: 'PERSON', firstName: owner.firstName, lastName: owner.lastName, userId: 9586504, userIdIncludingInactive: 9586504, createdAt: '2019-12-25T13:01:35.228Z', updatedAt: '2020-01-09T20:28:50.080Z', archived: false } };
   }
 
   private search(type: string, body: SearchBody): FakeReply {

@@ -36,6 +36,8 @@ export type PipedriveFakeRecord = { id: number; name: string; update_time: strin
 export class PipedriveFake extends VendorFake {
   readonly tokens = new Set(['pd-token-good']);
   readonly persons: PipedriveFakeRecord[] = [];
+  /** Users by id, as GET /api/v1/users/{id} answers them (record owners). */
+  readonly users = new Map<number, { name: string; email: string }>();
   readonly organizations: PipedriveFakeRecord[] = [];
   readonly personFields: PipedriveFakeField[] = [
     { id: 1, key: 'name', name: 'Name', field_type: 'varchar' },
@@ -101,6 +103,12 @@ export class PipedriveFake extends VendorFake {
     const bearer = /^Bearer (\S+)$/.exec(String(req.headers.authorization ?? ''))?.[1];
     const known = bearer !== undefined ? this.accessTokens.has(bearer) : this.tokens.has(String(req.headers['x-api-token']));
     if (!known) return { status: 401, body: { success: false, error: 'unauthorized access', errorCode: 401, error_info: 'Please check developers.pipedrive.com' } };
+    const user = /^\/api\/v1\/users\/(\d+)$/.exec(req.path);
+    if (user) {
+      const found = this.users.get(Number(user[1]));
+      if (!found) return { status: 404, body: { success: false, error: 'User not found', error_info: 'Please check developers.pipedrive.com', data: null, additional_data: null } };
+      return { body: { success: true, data: { id: Number(user[1]), name: found.name, email: found.email, active_flag: true, is_admin: 0, role_id: 1 } } };
+    }
     switch (req.path) {
       case '/api/v1/users/me': return { body: { success: true, data: { id: 77, name: 'Pat Admin', email: 'pat@acme.test', company_domain: 'acme' } } };
       case '/api/v2/personFields': return this.fields(req, this.personFields);
@@ -121,6 +129,7 @@ export class PipedriveFake extends VendorFake {
     if (bearer === apiToken) return 'exactly one of x-api-token (API token) and Authorization: Bearer (OAuth) is expected';
     if (bearer && !/^Bearer \S+$/.test(String(req.headers.authorization))) return 'Authorization must be Bearer {access token}';
     if (req.path === '/api/v1/users/me') return [...req.query.keys()].length === 0 ? undefined : 'users/me takes no query';
+    if (/^\/api\/v1\/users\/\d+$/.test(req.path)) return [...req.query.keys()].length === 0 ? undefined : 'users/{id} takes no query';
     const keys = [...req.query.keys()].sort().join(',');
     if (req.path.startsWith('/v1/')) return 'v1 is not used: v2 has these endpoints';
     if (req.path.endsWith('Fields')) return (keys === 'limit' || keys === 'cursor,limit') && Number(req.query.get('limit')) <= 500 ? undefined : `v2 field lists take limit (at most 500) and a cursor (got ${keys})`;

@@ -13,6 +13,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FakeHttpsServer, FakeReply, RecordedRequest } from '../fake-https';
 import { VendorFake } from './vendor-fake';
+import { FakeUsers } from './fake-users';
 
 export type SugarRecord = Record<string, unknown> & { id: string; date_modified: string };
 
@@ -45,7 +46,8 @@ export class SugarFake extends VendorFake {
   records: Record<string, SugarRecord[]>;
   /** Calls written by the call log, by id; links made to them as `link/remoteId`. */
   readonly calls = new Map<string, Record<string, unknown> & { links: string[] }>();
-  crmUsers: Array<{ id: string; email: string; status: string }> = [];
+  /** CRM users (record owners read by id as GET Users/{id} answers them; the call log's owners found by e-mail). */
+  readonly crmUsers = new FakeUsers<string>();
   /** Answer the next Calls creates this late (they are stored at once). */
   readonly slowCreates: number[] = [];
 
@@ -106,6 +108,8 @@ export class SugarFake extends VendorFake {
       return this.filter(req, filter[1] as string);
     }
     if (route === 'metadata' && req.method === 'GET') return this.metadata(req);
+    const owner = /^Users\/([A-Za-z0-9-]+)$/.exec(route);
+    if (owner) return this.user(req, owner[1]!);
     return this.reject(404, 'no_method', `Unknown route ${route}`);
   }
 
@@ -130,7 +134,7 @@ export class SugarFake extends VendorFake {
       const filter = body.filter as Array<Record<string, { $equals?: string }>> | undefined;
       const email = filter?.[0]?.email_address?.$equals;
       if (typeof email !== 'string' || filter?.[1]?.status?.$equals !== 'Active' || body.fields !== 'id' || body.max_num !== 1) return this.violation(400, 'Users/filter: [{email_address:{$equals}}, {status:{$equals:Active}}], fields id, max_num 1 expected');
-      return { body: { next_offset: -1, records: this.crmUsers.filter((u) => u.email.toLowerCase() === email.toLowerCase() && u.status === 'Active').map((u) => ({ id: u.id, _module: 'Users' })) } };
+      return { body: { next_offset: -1, records: this.crmUsers.withEmail(email, { activeOnly: true }).map((u) => ({ id: u.id, _module: 'Users' })) } };
     }
     if (link) {
       const [, id, name, remote] = link as unknown as [string, string, string, string];
@@ -154,6 +158,15 @@ export class SugarFake extends VendorFake {
     const id = typeof body.id === 'string' ? body.id : randomUUID();
     (this.records[route] ??= []).push({ ...body, id, date_modified: new Date().toISOString() } as SugarRecord);
     return { body: { ...body, id, _module: route } };
+  }
+
+  /** GET Users/{id}?fields=email1,email: the user's primary address and its list, or not_found. */
+  private user(req: RecordedRequest, id: string): FakeReply {
+    if (req.method !== 'GET') return this.violation(405, `a user is read with GET, got ${req.method}`);
+    if ([...req.query.keys()].join(',') !== 'fields' || req.query.get('fields') !== 'email1,email') return this.violation(400, 'a user is read with ?fields=email1,email only');
+    if (!this.crmUsers.has(id)) return this.reject(404, 'not_found', `Could not find record: ${id} in module: Users`);
+    const email = this.crmUsers.get(id) ?? '';
+    return { body: { id, email1: email, email: email ? [{ email_address: email, primary_address: true, invalid_email: false, opt_out: false }] : [], _module: 'Users' } };
   }
 
   private token(req: RecordedRequest): FakeReply {

@@ -20,6 +20,7 @@ import { createHash } from 'node:crypto';
 import type { FakeReply, RecordedRequest } from '../fake-https';
 import { bearerToken, formProblem, isFormPost } from './request-checks';
 import { VendorFake } from './vendor-fake';
+import { FakeUsers } from './fake-users';
 
 /** date_modified to the second, as the database holds it ("2024-03-01 10:00:37"); deleted '1' hides a record. */
 export type SuiteRecord = { id: string; date_modified: string } & Record<string, string>;
@@ -51,6 +52,8 @@ export class SuiteCrmFake extends VendorFake {
   /** Where the V8 API lives: '7' -> /Api, '8' -> /legacy/Api. */
   layout: '7' | '8' = '7';
   records: Record<string, SuiteRecord[]> = { Contacts: [], Leads: [], Accounts: [], Prospects: [] };
+  /** Users: read by id for record owners (both APIs), found by e-mail by the v4_1 call log (V8 filters records.Users by user_name). */
+  readonly users = new FakeUsers<string>();
   /** Which release the fake behaves as. */
   version: SuiteVersion = '7.14.6';
   /** searches: record queries (V8) and get_entry_list calls (v4_1); phoneSearches: those that searched a phone field. */
@@ -59,8 +62,6 @@ export class SuiteCrmFake extends VendorFake {
   readonly wheres: string[] = [];
   /** Calls written by the call log, by id, with the links made to them (`contacts/{id}`). */
   readonly calls = new Map<string, StoredCall>();
-  /** Users with e-mail addresses, for the v4_1 owner search (V8 filters records.Users by user_name). */
-  users: Array<{ id: string; email: string }> = [];
   /** Answer the next Calls creates this late (they are stored at once). */
   readonly slowCreates: number[] = [];
   private readonly tokens = new Set<string>();
@@ -95,6 +96,12 @@ export class SuiteCrmFake extends VendorFake {
     if (req.headers.accept !== 'application/vnd.api+json' || req.headers['content-type'] !== 'application/vnd.api+json') return this.violation('V8 requests carry Accept and Content-Type application/vnd.api+json');
     const token = bearerToken(req);
     if (!token || !this.tokens.has(token)) return { status: 401, body: { error: 'access_denied', message: 'The resource owner or authorization server denied the request.', hint: 'Access token could not be verified' } };
+    const user = /^V8\/module\/Users\/([A-Za-z0-9-]+)$/.exec(rest);
+    if (user && req.method === 'GET') {
+      if ([...req.query.keys()].join(',') !== 'fields[Users]' || req.query.get('fields[Users]') !== 'email1') return this.violation('a user is read with fields[Users]=email1 only');
+      if (!this.users.has(user[1]!)) return this.v8Error(`The module Users with id ${user[1]} is not found`);
+      return { body: { data: { type: 'User', id: user[1], attributes: { email1: this.users.get(user[1]!) ?? '' }, relationships: {} } } };
+    }
     const written = this.v8CallLog(req, rest);
     if (written) return written;
     if (req.method !== 'GET') return this.violation(`${req.method} ${req.path}: not a V8 route the connector uses`);
@@ -228,7 +235,9 @@ export class SuiteCrmFake extends VendorFake {
     const data = JSON.parse(form.get('rest_data')!) as Record<string, unknown>;
     const keys = V4_KEYS[method];
     if (!keys) return this.violation(`v4_1 method ${method} is not one the connector should use`);
-    if (Object.keys(data).join(',') !== keys.join(',')) return this.violation(`${method} rest_data keys must be ${keys.join(', ')} in that order (PHP named arguments); got ${Object.keys(data).join(', ')}`);
+    // get_entry's last argument (track_view) has a PHP default: the owner read leaves it out, the call log sends false.
+    const sent = Object.keys(data).join(',');
+    if (sent !== keys.join(',') && !(method === 'get_entry' && sent === keys.slice(0, -1).join(','))) return this.violation(`${method} rest_data keys must be ${keys.join(', ')} in that order (PHP named arguments); got ${Object.keys(data).join(', ')}`);
     if (method === 'login') return this.v4Login(data);
     if (!this.sessions.has(String(data.session))) return { body: { name: 'Invalid Session ID', number: 11, description: 'The session ID is invalid' } };
     if (method === 'get_entry_list' && data.module_name === 'Users') return this.v4Users(data);
@@ -244,12 +253,13 @@ export class SuiteCrmFake extends VendorFake {
     const match = /^users\.status = 'Active' AND users\.id IN \(SELECT eabr\.bean_id FROM email_addr_bean_rel eabr JOIN email_addresses ea ON ea\.id = eabr\.email_address_id AND ea\.deleted = 0 WHERE eabr\.bean_module = 'Users' AND eabr\.deleted = 0 AND ea\.email_address_caps = '((?:[^'\\]|'')*)'\)$/.exec(String(data.query));
     if (!match) return this.violation(`Users WHERE "${String(data.query)}" is not the e-mail subquery`);
     const caps = match[1]!.replace(/''/g, "'");
-    const entryList = this.users.filter((u) => u.email.toUpperCase() === caps).slice(0, 1).map((u) => ({ id: u.id, module_name: 'Users', name_value_list: { id: { name: 'id', value: u.id } } }));
+    const entryList = this.users.withEmail(caps, { activeOnly: true }).slice(0, 1).map((u) => ({ id: u.id, module_name: 'Users', name_value_list: { id: { name: 'id', value: u.id } } }));
     return { body: { result_count: entryList.length, total_count: String(entryList.length), next_offset: entryList.length, entry_list: entryList, relationship_list: [] } };
   }
 
   /** SugarWebServiceImpl::get_entry: a missing id is an entry with a warning and deleted = 1, not an error. */
   private v4Entry(data: Record<string, unknown>): FakeReply {
+    if (data.module_name === 'Users') return this.v4User(data);
     const id = String(data.id);
     const found = data.module_name === 'Calls' ? this.calls.has(id) : (this.records[String(data.module_name)] ?? []).some((r) => r.id === id);
     const nameValueList = found ? { id: { name: 'id', value: id } } : [{ name: 'warning', value: 'Access to this object is denied since it has been deleted or does not exist' }, { name: 'deleted', value: '1' }];
@@ -286,6 +296,17 @@ export class SuiteCrmFake extends VendorFake {
     const known = related.filter((rid) => (this.records[module] ?? []).some((r) => r.id === rid));
     for (const rid of known) if (!call.links.includes(`${link}/${rid}`)) call.links.push(`${link}/${rid}`);
     return { body: { created: known.length, failed: related.length - known.length, deleted: 0 } };
+  }
+
+  /** get_entry of a user (record owners): email1, or SugarWebServiceImpl's warning entry for an id no user has. */
+  private v4User(data: Record<string, unknown>): FakeReply {
+    if (data.module_name !== 'Users' || JSON.stringify(data.select_fields) !== '["email1"]') return this.violation('get_entry is used for Users with select_fields [email1] only');
+    const id = String(data.id);
+    const email = this.users.get(id);
+    const values = !this.users.has(id)
+      ? { warning: { name: 'warning', value: 'Access to this object is denied since it has been deleted or does not exist' }, deleted: { name: 'deleted', value: '1' } }
+      : { email1: { name: 'email1', value: email ?? '' } };
+    return { body: { entry_list: [{ id, module_name: 'Users', name_value_list: values }], relationship_list: [] } };
   }
 
   private v4Login(data: Record<string, unknown>): FakeReply {

@@ -11,6 +11,7 @@ import { createHash } from 'node:crypto';
 import type { FakeReply, RecordedRequest } from '../fake-https';
 import { formProblem } from './request-checks';
 import { VendorFake } from './vendor-fake';
+import { FakeUsers } from './fake-users';
 
 export type VtigerRow = { id: string; modifiedtime: string } & Record<string, string>;
 
@@ -18,12 +19,13 @@ export class VtigerFake extends VendorFake {
   username = 'admin';
   accessKey = 'Xk9qAccessKey';
   rows: Record<string, VtigerRow[]> = { Contacts: [], Leads: [], Accounts: [] };
+  /** Users by webservice id ("19x5"): retrieved by id for record owners, queried by email1 by the call log. */
+  readonly users = new FakeUsers<string>();
   readonly counts = { challenges: 0, logins: 0, queries: 0 };
   /** Statements the query operation received, as Vtiger saw them. */
   readonly statements: string[] = [];
   /** Calendar events written by the call log, by webservice id (18x...). */
   readonly events = new Map<string, Record<string, unknown>>();
-  users: Array<{ id: string; email1: string }> = [];
   /** Answer the next Events creates this late (they are stored at once). */
   readonly slowCreates: number[] = [];
   private readonly challenges = new Map<string, string>();
@@ -44,9 +46,10 @@ export class VtigerFake extends VendorFake {
     if (req.method === 'POST') return this.login(req);
     const operation = req.query.get('operation');
     if (operation === 'getchallenge') return this.challenge(req);
-    if (!this.exact(req, operation === 'describe' ? ['operation', 'sessionName', 'elementType'] : operation === 'query' ? ['operation', 'sessionName', 'query'] : ['operation', 'sessionName'])) return this.fail('INVALID_REQUEST', this.violations.at(-1)!);
+    if (!this.exact(req, operation === 'describe' ? ['operation', 'sessionName', 'elementType'] : operation === 'query' ? ['operation', 'sessionName', 'query'] : operation === 'retrieve' ? ['operation', 'sessionName', 'id'] : ['operation', 'sessionName'])) return this.fail('INVALID_REQUEST', this.violations.at(-1)!);
     if (!this.sessions.has(req.query.get('sessionName')!)) return this.fail('INVALID_SESSIONID', 'Session Identifier provided is Invalid');
     if (operation === 'query') return this.query(req.query.get('query')!);
+    if (operation === 'retrieve') return this.retrieve(req.query.get('id')!);
     if (operation === 'listtypes') return this.ok({ types: ['Accounts', 'Contacts', 'Documents', 'Leads', 'Users'], information: {} });
     if (operation === 'describe') return this.describe(req.query.get('elementType')!);
     return this.violation(`operation ${operation} is not one the connector should use`);
@@ -89,7 +92,7 @@ export class VtigerFake extends VendorFake {
       return this.violation('create: element is not JSON');
     }
     const type = form.get('elementType')!;
-    const userIds = new Set(['19x1', ...this.users.map((u) => u.id)]);
+    const userIds = new Set(['19x1', ...this.users.ids()]);
     if (!userIds.has(String(element.assigned_user_id))) return this.fail('MANDATORY_FIELDS_MISSING', 'assigned_user_id does not have a value');
     if (type === 'Events') {
       const missing = EVENT_MANDATORY.find((f) => element[f] === undefined || element[f] === '');
@@ -113,7 +116,7 @@ export class VtigerFake extends VendorFake {
     this.counts.queries += 1;
     this.statements.push(statement);
     const user = /^SELECT id FROM Users WHERE email1 = '((?:[^'\\]|'')*)' LIMIT 0,1;$/.exec(statement);
-    if (user) return this.ok(this.users.filter((u) => u.email1.toLowerCase() === user[1]!.replace(/''/g, "'").toLowerCase()).map((u) => ({ id: u.id })));
+    if (user) return this.ok(this.users.withEmail(user[1]!.replace(/''/g, "'")).map((u) => ({ id: u.id })));
     const logged = /^SELECT id FROM Events WHERE description LIKE '%PBX call id: ([A-Za-z0-9_.-]+)%' LIMIT 0,1;$/.exec(statement);
     if (logged) return this.ok([...this.events.values()].filter((e) => String(e.description).includes(`PBX call id: ${logged[1]}`)).slice(0, 1).map((e) => ({ id: e.id })));
     const shape = /^SELECT ([A-Za-z0-9_,]+) FROM ([A-Za-z]+) WHERE (.+?)( ORDER BY modifiedtime DESC)? LIMIT 0,10;$/.exec(statement);
@@ -131,6 +134,15 @@ export class VtigerFake extends VendorFake {
     const matches = rows.filter((row) => conditions.some((c) => likeToRegExp(c![2]!).test(row[c![1]!] ?? '')));
     if (ordered) matches.sort((a, b) => b.modifiedtime.localeCompare(a.modifiedtime));
     return this.ok(matches.slice(0, 10).map((row) => Object.fromEntries(columns.map((c) => [c, row[c] ?? '']))));
+  }
+
+  /** retrieve: a user's record, or the errors Vtiger answers for another module's id or an unknown one. */
+  private retrieve(id: string): FakeReply {
+    const [prefix] = id.split('x');
+    if (prefix !== '19') return this.fail('ACCESS_DENIED', 'Permission to perform the operation is denied');
+    if (!this.users.has(id)) return this.fail('RECORD_NOT_FOUND', 'Record you are trying to access is not found');
+    const email = this.users.get(id) ?? '';
+    return this.ok({ id, user_name: email.split('@')[0], first_name: 'Ana', last_name: 'Reception', email1: email, status: 'Active', is_admin: 'off' });
   }
 
   private describe(module: string): FakeReply {
