@@ -37,11 +37,14 @@ export function emailOf(value: unknown): string | undefined {
 }
 
 /**
- * A connector's cache of user id -> e-mail (or null: no such user / no e-mail). A failed read
- * is not cached, so the next call asks again.
+ * A connector's cache of its CRM's users, both ways: user id -> e-mail (or null: no such user /
+ * no e-mail) for owner routing, and e-mail -> user id (or undefined: no such active user) for the
+ * call log's owner (src/crm/<crm>/call-log.ts). One size and one TTL for both; a failed read is
+ * not cached, so the next call asks again.
  */
 export class OwnerEmailCache {
   private readonly cache = new MetadataCache<string | null>(OWNER_CACHE_ENTRIES, OWNER_CACHE_TTL_MS);
+  private readonly ids = new MetadataCache<string | number | undefined>(OWNER_CACHE_ENTRIES, OWNER_CACHE_TTL_MS);
 
   constructor(private readonly what: string) {}
 
@@ -55,5 +58,14 @@ export class OwnerEmailCache {
       const error = asCrmError(err, this.what, signal);
       return { kind: 'error', code: error.code, message: error.message };
     }
+  }
+
+  /**
+   * The id of the user with e-mail `email` (the call log's owner), read once per TTL; `scope`
+   * separates answers that depend on whose credentials read them. Errors propagate (the call
+   * log decides whether a retry helps).
+   */
+  idOf<T extends string | number>(scope: string, email: string, read: () => Promise<T | undefined>): Promise<T | undefined> {
+    return this.ids.get(`${scope}|${email.trim().toLowerCase()}`, read) as Promise<T | undefined>;
   }
 }

@@ -36,6 +36,9 @@ import type { CachedToken } from '../shared/token-cache';
 import { lookupResult, parseJsonBody, requestJson, retryAfterMs, withSession } from '../shared/vendor-call';
 import { consentUrl } from '../shared/authorization-code';
 import { bullhornConnect } from './connect';
+import { BullhornCallLog } from './call-log';
+import type { CallActivity, CallLogResult } from '../call-log-writer';
+import { WRITE_TIMEOUT_MS } from '../shared/call-log-support';
 
 const WHAT = 'Bullhorn';
 export const BULLHORN_LOGIN_INFO_URL = 'https://rest.bullhornstaffing.com';
@@ -64,7 +67,7 @@ export const bullhornSchema = z.object({
 });
 export type BullhornSettings = z.infer<typeof bullhornSchema>;
 
-interface BullhornSession extends CachedToken {
+export interface BullhornSession extends CachedToken {
   bhRestToken: string;
   /** Ends with '/': `https://rest{N}.bullhornstaffing.com/rest-services/{corpToken}/`. */
   restUrl: string;
@@ -84,10 +87,22 @@ const metaEntitySchema = z.object({
   fields: z.array(z.object({ name: z.string(), label: z.string().optional(), dataType: z.string().optional(), dataSpecialization: z.string().optional(), type: z.string().optional() })).default([]),
 });
 
-class BullhornConnector implements IntegrationConnector {
+export class BullhornConnector implements IntegrationConnector {
+  private readonly callLog: BullhornCallLog;
   private readonly owners = new OwnerEmailCache(WHAT);
 
-  constructor(private readonly settings: BullhornSettings, private readonly services: ConnectorServices) {}
+  constructor(private readonly settings: BullhornSettings, private readonly services: ConnectorServices) {
+    this.callLog = new BullhornCallLog(this, settings.region, this.owners);
+  }
+
+  /** One Note per call (call-log.ts). */
+  logCall(activity: CallActivity, credentials: Credentials, signal: AbortSignal): Promise<CallLogResult> {
+    return this.callLog.logCall(activity, credentials, signal);
+  }
+
+  findLoggedCall(externalId: string, credentials: Credentials, signal: AbortSignal): Promise<CallLogResult | undefined> {
+    return this.callLog.findLoggedCall(externalId, credentials, signal);
+  }
 
   lookup(request: LookupRequest, signal: AbortSignal): Promise<LookupResult> {
     return lookupResult(WHAT, signal, () => this.find(request, signal));
@@ -135,22 +150,42 @@ class BullhornConnector implements IntegrationConnector {
   }
 
   private async search(session: BullhornSession, entity: string, field: ParsedField, phone: PhoneVariants, signal: AbortSignal): Promise<LookupResult> {
-    const headers = { BhRestToken: session.bhRestToken };
-    const query = new URLSearchParams({ query: fastFindQuery(phone), countPerEntity: '5' });
-    const found = await requestJson(this.services.http, { method: 'GET', url: `${session.restUrl}find?${query}`, headers, signal, what: WHAT }, { schema: findSchema });
-    const ids = [...new Set((found.body?.data ?? []).filter((hit) => hit.entityType === entity).map((hit) => hit.entityId ?? hit.id))]
-      .filter((id): id is number => Number.isSafeInteger(id));
-    if (ids.length === 0) return { kind: 'not_found' };
+    const found = await this.bestOf(session, entity, await this.fastFind(session, phone, signal), field.request, phone, signal);
+    if (!found) return { kind: 'not_found' };
+    return { kind: 'value', value: readField(found.record, field), matches: found.matches };
+  }
 
+  /** FastFind's hits for the caller's number, every entity at once (the lookup's and the call log's search). */
+  async fastFind(session: BullhornSession, phone: PhoneVariants, signal: AbortSignal): Promise<Array<Record<string, unknown>>> {
+    const query = new URLSearchParams({ query: fastFindQuery(phone), countPerEntity: '5' });
+    const found = await requestJson(this.services.http, { method: 'GET', url: `${session.restUrl}find?${query}`, headers: { BhRestToken: session.bhRestToken }, signal, what: WHAT }, { schema: findSchema });
+    return found.body?.data ?? [];
+  }
+
+  /** The most recent of `entity`'s hits whose number really is the caller's, read in one request. */
+  async bestOf(session: BullhornSession, entity: string, hits: Array<Record<string, unknown>>, field: string, phone: PhoneVariants, signal: AbortSignal): Promise<{ record: Record<string, unknown>; id: number; matches: number } | undefined> {
+    const ids = [...new Set(hits.filter((hit) => hit.entityType === entity).map((hit) => hit.entityId ?? hit.id))]
+      .filter((id): id is number => Number.isSafeInteger(id));
+    if (ids.length === 0) return undefined;
     const phoneFields = PHONE_FIELDS[entity]!;
-    const fields = [...new Set(['id', field.request, ...phoneFields, 'dateLastModified'])].join(',');
-    const read = await requestJson(this.services.http, { method: 'GET', url: `${session.restUrl}entity/${entity}/${ids.join(',')}?fields=${encodeURIComponent(fields)}`, headers, signal, what: WHAT }, { schema: entitySchema });
+    const fields = [...new Set(['id', field, ...phoneFields, 'dateLastModified'])].join(',');
+    const read = await requestJson(this.services.http, { method: 'GET', url: `${session.restUrl}entity/${entity}/${ids.join(',')}?fields=${encodeURIComponent(fields)}`, headers: { BhRestToken: session.bhRestToken }, signal, what: WHAT }, { schema: entitySchema });
     const data = read.body?.data ?? [];
     const matches = (Array.isArray(data) ? data : [data]).filter((record) => phoneFields.some((name) => typeof record[name] === 'string' && isSamePhone(record[name], phone)));
     // Ids are numbers: padded, their text order is their number order.
     const best = pickMostRecent(matches.map((record) => ({ record, modifiedAt: num(record.dateLastModified), id: String(num(record.id)).padStart(20, '0') })));
-    if (!best) return { kind: 'not_found' };
-    return { kind: 'value', value: readField(best.record, field), matches: matches.length };
+    return best ? { record: best.record, id: num(best.record.id), matches: matches.length } : undefined;
+  }
+
+  /** One REST call of the call log (a query or an entity insert) with the session's BhRestToken and the write timeout. */
+  async rest<T>(session: BullhornSession, method: 'GET' | 'PUT', path: string, body: unknown, schema: z.ZodType<T>, signal: AbortSignal): Promise<T> {
+    const res = await requestJson(this.services.http, {
+      method, url: `${session.restUrl}${path}`, signal, what: WHAT, timeoutMs: WRITE_TIMEOUT_MS,
+      headers: { BhRestToken: session.bhRestToken, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    }, { schema });
+    if (res.body === null) throw new CrmError('BAD_RESPONSE', `${WHAT} answered ${path.split('?')[0]} with an empty body.`);
+    return res.body;
   }
 
   /** The data centre's OAuth address, for "Connect". */
@@ -171,7 +206,8 @@ class BullhornConnector implements IntegrationConnector {
     return grant.refresh_token;
   }
 
-  private withSession<R>(credentials: Credentials, signal: AbortSignal, deadlineAt: number, attempt: (session: BullhornSession) => Promise<R>): Promise<R> {
+  /** Runs `attempt` with the shared Bullhorn session (BhRestToken), signing in again once on AUTH. */
+  withSession<R>(credentials: Credentials, signal: AbortSignal, deadlineAt: number, attempt: (session: BullhornSession) => Promise<R>): Promise<R> {
     const { settings } = this;
     const ruleSignsIn = credentials.username.trim() !== '' && credentials.password !== '';
     if (settings.refreshToken && !ruleSignsIn) {

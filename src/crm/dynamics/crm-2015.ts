@@ -48,6 +48,14 @@ export interface Dynamics2015Options {
   region: CountryCode;
 }
 
+/** The caller's record found by phone: the entity's schema name and the record's GUID. */
+export interface PhoneMatch2015 {
+  record: Record<string, unknown>;
+  id: string;
+  entity: string;
+  matches: number;
+}
+
 interface NtlmSessionToken extends CachedToken {
   pool: NtlmConnectionPool;
 }
@@ -63,27 +71,57 @@ export class Dynamics2015Api {
   }
 
   async find(request: LookupRequest, credentials: Credentials, signal: AbortSignal): Promise<LookupResult> {
-    const phone = phoneVariants(request.callerId, this.options.region);
-    const terms = phoneSearchTerms(phone);
-    if (terms.length === 0) return { kind: 'not_found' };
-    const entity = schemaEntityName(request.module || 'Contact');
     checkName(request.fieldName, 'field');
     // `ownerid` reads the owner's GUID ("Owner's extension" rows, owners.ts), not its name.
     const ownerId = request.fieldName === OWNER_ID_FIELD;
     const field = ownerId ? 'OwnerId' : request.fieldName;
+    const found = await this.searchPhone(request.module || 'Contact', request.callerId, [field], credentials, signal, request.deadlineAt);
+    if (!found) return { kind: 'not_found' };
+    return { kind: 'value', value: ownerId ? entityReferenceId(found.record[field]) : v2ValueToText(found.record[field]), matches: found.matches };
+  }
+
+  /**
+   * The caller's record in one entity (the lookup's search, also the call log's): every phone
+   * column searched for the number's tail, each answer re-checked, the most recent kept; `id`
+   * is the record's GUID, read from its URI.
+   */
+  async searchPhone(module: string, callerId: string, select: string[], credentials: Credentials, signal: AbortSignal, deadlineAt: number): Promise<PhoneMatch2015 | undefined> {
+    const phone = phoneVariants(callerId, this.options.region);
+    const terms = phoneSearchTerms(phone);
+    if (terms.length === 0) return undefined;
+    const entity = schemaEntityName(module);
+    for (const name of select) checkName(name, 'field');
     const columns = this.phoneColumns(entity);
     const query = odataQuery([
-      ['$select', [...new Set(['ModifiedOn', field, ...columns])].join(',')],
+      ['$select', [...new Set(['ModifiedOn', ...select, ...columns])].join(',')],
       ['$filter', phoneFilter(columns, terms, 'v2')],
       ['$orderby', 'ModifiedOn desc'],
       ['$top', '5'],
     ]);
-    const body = await this.get(`${this.service}/${entity}Set?${query}`, credentials, signal, request.deadlineAt, resultsSchema);
+    const body = await this.get(`${this.service}/${entity}Set?${query}`, credentials, signal, deadlineAt, resultsSchema);
     const records = body ? (Array.isArray(body.d) ? body.d : body.d.results) : [];
     const matches = records.filter((r) => columns.some((c) => typeof r[c] === 'string' && isSamePhone(r[c] as string, phone)));
     const best = pickMostRecent(matches.map((record) => ({ record, modifiedAt: odataDate(record.ModifiedOn), id: recordUri(record) })));
-    if (!best) return { kind: 'not_found' };
-    return { kind: 'value', value: ownerId ? entityReferenceId(best.record[field]) : v2ValueToText(best.record[field]), matches: matches.length };
+    if (!best) return undefined;
+    return { record: best.record, id: /\(guid'([0-9a-fA-F-]{36})'\)$/.exec(recordUri(best.record))?.[1] ?? '', entity, matches: matches.length };
+  }
+
+  /**
+   * One request of the call log (a create or a read by key) on the same NTLM connections, with
+   * the same error mapping as the lookup; statuses in `accept` are answers, not errors.
+   */
+  async send(method: 'GET' | 'POST', path: string, credentials: Credentials, signal: AbortSignal, deadlineAt: number, options: { body?: unknown; accept?: number[]; timeoutMs?: number } = {}): Promise<{ status: number; body: unknown }> {
+    return this.withPool(credentials, signal, deadlineAt, async (pool) => {
+      const res = await pool.request({
+        method, url: `${this.service}/${path}`, signal, what: WHAT,
+        headers: { accept: 'application/json', ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}) },
+        ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
+        ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
+      });
+      if (res.status === 401) throw new CrmError('AUTH', 'Dynamics CRM rejected the Windows login (401): check DOMAIN\\user and the password, and that the user is enabled in CRM.', { status: 401 });
+      if (options.accept?.includes(res.status)) return { status: res.status, body: null };
+      return { status: res.status, body: readODataJson(res, WHAT) };
+    });
   }
 
   /** The e-mail of the system user `id` (owners.ts); null for no such user or one without an e-mail. */
@@ -123,13 +161,24 @@ export class Dynamics2015Api {
   }
 
   private async get<T>(url: string, credentials: Credentials, signal: AbortSignal, deadlineAt: number, schema: z.ZodType<T>, metadata = false): Promise<T | null> {
+    return this.withPool(credentials, signal, deadlineAt, async (pool) => {
+      const res = await pool.request({
+        method: 'GET', url, signal, what: WHAT, headers: { accept: 'application/json' },
+        ...(metadata ? { timeoutMs: METADATA_TIMEOUT_MS, maxBodyBytes: METADATA_MAX_BYTES } : {}),
+      });
+      if (res.status === 401) throw new CrmError('AUTH', 'Dynamics CRM rejected the Windows login (401): check DOMAIN\\user and the password, and that the user is enabled in CRM.', { status: 401 });
+      return readODataJson(res, WHAT, schema);
+    });
+  }
+
+  private withPool<R>(credentials: Credentials, signal: AbortSignal, deadlineAt: number, attempt: (pool: NtlmConnectionPool) => Promise<R>): Promise<R> {
     const login = parseWindowsUser(credentials.username);
     if (login.username === '' || credentials.password === '') {
       throw new CrmError('CONFIG', 'Dynamics CRM 2015 needs a Windows login (DOMAIN\\user) and its password: enter them on the Integration page or in the rule.');
     }
     const origin = new URL(this.options.orgUrl).origin;
     const key = sessionKey('dynamics-2015', this.options.orgUrl, [], [credentials.username, credentials.password]);
-    return withSession<NtlmSessionToken, T | null>(
+    return withSession<NtlmSessionToken, R>(
       {
         tokens: this.services.tokens, key, signal, deadlineAt,
         login: async (previous) => {
@@ -137,14 +186,7 @@ export class Dynamics2015Api {
           return { pool: new NtlmConnectionPool(this.services.http, { origin, credentials: { ...login, password: credentials.password }, what: WHAT }), expiresAt: Date.now() + POOL_LIFETIME_MS };
         },
       },
-      async ({ pool }) => {
-        const res = await pool.request({
-          method: 'GET', url, signal, what: WHAT, headers: { accept: 'application/json' },
-          ...(metadata ? { timeoutMs: METADATA_TIMEOUT_MS, maxBodyBytes: METADATA_MAX_BYTES } : {}),
-        });
-        if (res.status === 401) throw new CrmError('AUTH', 'Dynamics CRM rejected the Windows login (401): check DOMAIN\\user and the password, and that the user is enabled in CRM.', { status: 401 });
-        return readODataJson(res, WHAT, schema);
-      },
+      ({ pool }) => attempt(pool),
     );
   }
 }
@@ -159,7 +201,7 @@ export function schemaEntityName(module: string): string {
 }
 
 /** '/Date(1420070400000)/' -> 1420070400000. */
-function odataDate(value: unknown): number | undefined {
+export function odataDate(value: unknown): number | undefined {
   const match = typeof value === 'string' ? /^\/Date\((-?\d+)(?:[+-]\d{4})?\)\/$/.exec(value) : null;
   return match ? Number(match[1]) : undefined;
 }

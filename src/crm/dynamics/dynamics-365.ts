@@ -60,6 +60,15 @@ interface EntityInfo {
   id: string;
 }
 
+/** The caller's record found by phone: the entity's logical name, its set and the record's id. */
+export interface PhoneMatch {
+  record: Record<string, unknown>;
+  id: string;
+  entity: string;
+  set: string;
+  matches: number;
+}
+
 interface BearerToken extends CachedToken {
   accessToken: string;
 }
@@ -80,29 +89,63 @@ export class Dynamics365Api {
   constructor(private readonly options: Dynamics365Options, private readonly services: ConnectorServices) {}
 
   async find(request: LookupRequest, credentials: Credentials, signal: AbortSignal): Promise<LookupResult> {
-    const phone = phoneVariants(request.callerId, this.options.region);
-    const terms = phoneSearchTerms(phone);
-    if (terms.length === 0) return { kind: 'not_found' };
-    const logical = logicalEntityName(request.module || 'contact');
-    checkName(logical, 'entity');
     checkName(request.fieldName, 'field');
     // `ownerid` reads the owner's GUID ("Owner's extension" rows, owners.ts), not its name.
     const ownerId = request.fieldName === OWNER_ID_FIELD;
     const field = ownerId ? '_ownerid_value' : request.fieldName;
+    const found = await this.searchPhone(request.module || 'contact', request.callerId, [field], credentials, signal, request.deadlineAt);
+    if (!found) return { kind: 'not_found' };
+    const value = ownerId ? fieldValueToText(found.record[field]) : webApiValueToText(found.record, field);
+    return { kind: 'value', value, matches: found.matches };
+  }
+
+  /**
+   * The caller's record in one entity (the lookup's search, also the call log's): every phone
+   * column searched for the number's tail, each answer re-checked, the most recent kept.
+   */
+  async searchPhone(module: string, callerId: string, select: string[], credentials: Credentials, signal: AbortSignal, deadlineAt: number): Promise<PhoneMatch | undefined> {
+    const phone = phoneVariants(callerId, this.options.region);
+    const terms = phoneSearchTerms(phone);
+    if (terms.length === 0) return undefined;
+    const logical = logicalEntityName(module);
+    checkName(logical, 'entity');
+    for (const name of select) checkName(name, 'field');
     const columns = this.phoneColumns(logical);
-    const entity = await this.entity(logical, credentials, signal, request.deadlineAt);
+    const entity = await this.entity(logical, credentials, signal, deadlineAt);
     const query = odataQuery([
-      ['$select', [...new Set([entity.id, 'modifiedon', field, ...columns])].join(',')],
+      ['$select', [...new Set([entity.id, 'modifiedon', ...select, ...columns])].join(',')],
       ['$filter', phoneFilter(columns, terms, 'v4')],
       ['$orderby', 'modifiedon desc'],
       ['$top', '5'],
     ]);
-    const body = await this.get(`${this.options.orgUrl}/${API}/${entity.set}?${query}`, credentials, signal, request.deadlineAt, valueSchema);
+    const body = await this.get(`${this.options.orgUrl}/${API}/${entity.set}?${query}`, credentials, signal, deadlineAt, valueSchema);
     const matches = (body?.value ?? []).filter((r) => columns.some((c) => typeof r[c] === 'string' && isSamePhone(r[c] as string, phone)));
     const best = pickMostRecent(matches.map((record) => ({ record, modifiedAt: Date.parse(String(record.modifiedon ?? '')), id: String(record[entity.id] ?? '') })));
-    if (!best) return { kind: 'not_found' };
-    const value = ownerId ? fieldValueToText(best.record[field]) : webApiValueToText(best.record, field);
-    return { kind: 'value', value, matches: matches.length };
+    return best ? { record: best.record, id: String(best.record[entity.id] ?? ''), entity: logical, set: entity.set, matches: matches.length } : undefined;
+  }
+
+  /**
+   * One Web API request of the call log (a write, or a read by key): the same sign-in, headers
+   * and error mapping as the lookup; statuses in `accept` are answers, not errors.
+   */
+  async send(method: 'GET' | 'POST' | 'PATCH', path: string, credentials: Credentials, signal: AbortSignal, deadlineAt: number, options: { body?: unknown; headers?: Record<string, string>; accept?: number[]; timeoutMs?: number } = {}): Promise<{ status: number; headers: Record<string, string>; body: unknown }> {
+    this.checkCredentials(credentials);
+    return withSession<BearerToken, { status: number; headers: Record<string, string>; body: unknown }>(
+      { tokens: this.services.tokens, signal, deadlineAt, ...this.signIn(credentials) },
+      async (token) => {
+        const res = await this.services.http.request({
+          method, url: `${this.options.orgUrl}/${API}/${path}`, signal, what: WHAT,
+          headers: {
+            authorization: `Bearer ${token.accessToken}`, accept: 'application/json', 'OData-MaxVersion': '4.0', 'OData-Version': '4.0',
+            ...(options.body !== undefined ? { 'content-type': 'application/json; charset=utf-8' } : {}), ...options.headers,
+          },
+          ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
+          ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
+        });
+        if (options.accept?.includes(res.status)) return { status: res.status, headers: res.headers, body: null };
+        return { status: res.status, headers: res.headers, body: readODataJson(res, WHAT) };
+      },
+    );
   }
 
   /** The e-mail of the system user `id` (owners.ts); null for no such user or one without an e-mail. */
@@ -157,10 +200,14 @@ export class Dynamics365Api {
     return info;
   }
 
-  private async get<T>(url: string, credentials: Credentials, signal: AbortSignal, deadlineAt: number, schema: z.ZodType<T>, metadata = false): Promise<T | null> {
+  private checkCredentials(credentials: Credentials): void {
     if (credentials.username === '' || credentials.password === '') {
       throw new CrmError('CONFIG', 'Dynamics 365 needs the application (client) ID and a client secret: enter them on the Integration page or in the rule.');
     }
+  }
+
+  private async get<T>(url: string, credentials: Credentials, signal: AbortSignal, deadlineAt: number, schema: z.ZodType<T>, metadata = false): Promise<T | null> {
+    this.checkCredentials(credentials);
     return withSession<BearerToken, T | null>(
       { tokens: this.services.tokens, signal, deadlineAt, ...this.signIn(credentials) },
       async (token) => {

@@ -17,6 +17,9 @@ import { runConnectionTest, sampleOutcome, sampleRequest } from '../shared/conne
 import { dynamicsConnect } from './connect';
 import { Dynamics2015Api } from './crm-2015';
 import { Dynamics365Api } from './dynamics-365';
+import { Dynamics365CallLog } from './call-log';
+import { Dynamics2015CallLog } from './call-log-2015';
+import type { CallActivity, CallLogResult } from '../call-log-writer';
 import { DYNAMICS_USER_ID } from './owners';
 import { OwnerEmailCache, type OwnerEmailResult } from '../owner-lookup';
 import { ODATA_NAME } from './odata';
@@ -86,6 +89,7 @@ export class DynamicsConnector implements IntegrationConnector {
   private readonly api: Dynamics2015Api | Dynamics365Api;
   private readonly owners: OwnerEmailCache;
   private readonly what: string;
+  private readonly callLog: Dynamics365CallLog | Dynamics2015CallLog;
 
   constructor(private readonly settings: DynamicsSettings, services: ConnectorServices) {
     const { orgUrl, phoneColumns, region } = settings;
@@ -94,6 +98,17 @@ export class DynamicsConnector implements IntegrationConnector {
       : new Dynamics2015Api({ orgUrl, phoneColumns, region }, services);
     this.what = settings.deployment === 'online365' ? 'Dynamics 365' : 'Dynamics CRM';
     this.owners = new OwnerEmailCache(this.what);
+    this.callLog = this.api instanceof Dynamics365Api ? new Dynamics365CallLog(this.api, orgUrl, this.owners) : new Dynamics2015CallLog(this.api, orgUrl, this.owners);
+  }
+
+  /** One phonecall per call (call-log.ts, call-log-2015.ts). */
+  logCall(activity: CallActivity, credentials: Credentials, signal: AbortSignal): Promise<CallLogResult> {
+    return this.callLog.logCall(activity, this.credentials(credentials), signal);
+  }
+
+  /** The phonecall with the id derived from `externalId`, if it exists. */
+  findLoggedCall(externalId: string, credentials: Credentials, signal: AbortSignal): Promise<CallLogResult | undefined> {
+    return this.callLog.findLoggedCall(externalId, this.credentials(credentials), signal);
   }
 
   lookup(request: LookupRequest, signal: AbortSignal): Promise<LookupResult> {

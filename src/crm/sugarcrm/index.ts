@@ -39,7 +39,9 @@ import { pickMostRecent } from '../shared/record-pick';
 import { requiredCredentials, sessionKey } from '../shared/session-key';
 import { NEWEST_SUGAR_API, SugarApiVersion } from './api-version';
 import { SugarSession, type SugarToken } from './session';
-import { lookupResult, requestJson, withSession } from '../shared/vendor-call';
+import { SugarCallLog } from './call-log';
+import type { CallActivity, CallLogResult } from '../call-log-writer';
+import { lookupResult, requestJson, withSession, type JsonResponse } from '../shared/vendor-call';
 
 const WHAT = 'SugarCRM';
 const METADATA_TIMEOUT_MS = 10_000;
@@ -100,13 +102,32 @@ const schema = z.object({
 
 const recordsSchema = z.object({ records: z.array(z.record(z.string(), z.unknown())) });
 
+/** The caller's record found by phone. */
+export interface SugarMatch {
+  record: Record<string, unknown>;
+  id: string;
+  module: string;
+  matches: number;
+}
+
 export class SugarCrmConnector implements IntegrationConnector {
   private readonly version: SugarApiVersion;
   private readonly sessions = new Map<string, SugarSession>();
+  private readonly callLog: SugarCallLog;
   private readonly owners = new OwnerEmailCache(WHAT);
 
   constructor(private readonly settings: SugarSettings, private readonly services: ConnectorServices) {
     this.version = new SugarApiVersion(services.http, settings.siteUrl, settings.apiVersion);
+    this.callLog = new SugarCallLog(this, settings.siteUrl, this.owners);
+  }
+
+  /** One Calls record per call (call-log.ts). */
+  logCall(activity: CallActivity, credentials: Credentials, signal: AbortSignal): Promise<CallLogResult> {
+    return this.callLog.logCall(activity, credentials, signal);
+  }
+
+  findLoggedCall(externalId: string, credentials: Credentials, signal: AbortSignal): Promise<CallLogResult | undefined> {
+    return this.callLog.findLoggedCall(externalId, credentials, signal);
   }
 
   lookup(request: LookupRequest, signal: AbortSignal): Promise<LookupResult> {
@@ -146,32 +167,50 @@ export class SugarCrmConnector implements IntegrationConnector {
   }
 
   private async find(request: LookupRequest, signal: AbortSignal): Promise<LookupResult> {
-    const phone = phoneVariants(request.callerId, this.settings.region);
+    const found = await this.searchPhone(request.module.trim() || 'Contacts', request.callerId, [request.fieldName], request.credentials, signal, request.deadlineAt);
+    if (!found) return { kind: 'not_found' };
+    return { kind: 'value', value: fieldValueToText(found.record[request.fieldName]), matches: found.matches };
+  }
+
+  /**
+   * The caller's record in one module (the lookup's search, also the call log's): the $or of
+   * $contains over the module's phone fields, every number re-checked, the most recent kept.
+   */
+  async searchPhone(module: string, callerId: string, select: string[], rule: Credentials, signal: AbortSignal, deadlineAt: number): Promise<SugarMatch | undefined> {
+    const phone = phoneVariants(callerId, this.settings.region);
     const terms = phoneSearchTerms(phone);
-    if (terms.length === 0) return { kind: 'not_found' };
-    const module = request.module.trim() || 'Contacts';
+    if (terms.length === 0) return undefined;
     checkName(module, 'module');
-    checkName(request.fieldName, 'field');
+    for (const name of select) checkName(name, 'field');
     const phoneFields = this.searchableFields(module);
     const body = {
       filter: [{ $or: phoneFields.flatMap((f) => terms.map((term) => ({ [f]: { $contains: term } }))) }],
-      fields: [...new Set(['id', 'date_modified', request.fieldName, ...phoneFields])].join(','),
+      fields: [...new Set(['id', 'date_modified', ...select, ...phoneFields])].join(','),
       max_num: MAX_RECORDS,
       order_by: 'date_modified:DESC',
     };
-    const credentials = this.credentialsFor(request.credentials);
-    const base = await this.base(signal);
-    const res = await withSession(
-      { tokens: this.services.tokens, key: this.key(base, credentials), login: this.session(base).fetcher(credentials), signal, deadlineAt: request.deadlineAt, durable: true },
-      (token: SugarToken) => requestJson(this.services.http, {
-        method: 'POST', url: `${base}/${module}/filter`, signal, what: WHAT,
-        headers: { 'OAuth-Token': token.accessToken, 'content-type': 'application/json' }, body: JSON.stringify(body),
-      }, { schema: recordsSchema }),
-    );
+    const res = await this.send('POST', `${module}/filter`, body, rule, signal, deadlineAt, recordsSchema);
     const matches = (res.body?.records ?? []).filter((r) => phoneFields.some((f) => typeof r[f] === 'string' && isSamePhone(r[f] as string, phone)));
     const best = pickMostRecent(matches.map((record) => ({ record, modifiedAt: Date.parse(String(record.date_modified ?? '')), id: String(record.id ?? '') })));
-    if (!best) return { kind: 'not_found' };
-    return { kind: 'value', value: fieldValueToText(best.record[request.fieldName]), matches: matches.length };
+    return best ? { record: best.record, id: String(best.record.id ?? ''), module, matches: matches.length } : undefined;
+  }
+
+  /**
+   * One REST request with the integration's session (sign-in, one re-login on 401, 429 waited
+   * out within `deadlineAt`); statuses in `accept` are answers, not errors.
+   */
+  async send<T = unknown>(method: 'GET' | 'POST', path: string, body: unknown, rule: Credentials, signal: AbortSignal, deadlineAt: number, schema?: z.ZodType<T>, options: { accept?: number[]; timeoutMs?: number } = {}): Promise<JsonResponse<T>> {
+    const credentials = this.credentialsFor(rule);
+    const base = await this.base(signal);
+    return withSession(
+      { tokens: this.services.tokens, key: this.key(base, credentials), login: this.session(base).fetcher(credentials), signal, deadlineAt, durable: true },
+      (token: SugarToken) => requestJson<T>(this.services.http, {
+        method, url: `${base}/${path}`, signal, what: WHAT,
+        headers: { 'OAuth-Token': token.accessToken, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+        ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
+      }, { ...(schema ? { schema } : {}), ...(options.accept ? { accept: options.accept } : {}) }),
+    );
   }
 
   /** The e-mail of the user an assigned_user_id names (owners.ts); 404 is a user Sugar does not know. */

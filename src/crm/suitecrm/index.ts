@@ -32,12 +32,26 @@ import { SuiteCrmV4Protocol } from './v4';
 import { SUITECRM_USER_ID } from './owners';
 import { OWNER_READ, OwnerEmailCache, type OwnerEmailResult } from '../owner-lookup';
 import { SuiteCrmV8Protocol } from './v8';
+import { SuiteCrmCallLog } from './call-log';
+import type { CallActivity, CallLogResult } from '../call-log-writer';
 
 
-class SuiteCrmConnector<S extends CachedToken> implements IntegrationConnector {
+export class SuiteCrmConnector<S extends CachedToken> implements IntegrationConnector {
+  private readonly callLog: SuiteCrmCallLog<S>;
   private readonly owners = new OwnerEmailCache(SUITECRM);
 
-  constructor(private readonly settings: SuiteCrmSettings, private readonly services: ConnectorServices, private readonly protocol: SuiteCrmProtocol<S>) {}
+  constructor(private readonly settings: SuiteCrmSettings, private readonly services: ConnectorServices, readonly protocol: SuiteCrmProtocol<S>) {
+    this.callLog = new SuiteCrmCallLog(this, settings.site, this.owners);
+  }
+
+  /** One Calls record per call (call-log.ts). */
+  logCall(activity: CallActivity, credentials: Credentials, signal: AbortSignal): Promise<CallLogResult> {
+    return this.callLog.logCall(activity, credentials, signal);
+  }
+
+  findLoggedCall(externalId: string, credentials: Credentials, signal: AbortSignal): Promise<CallLogResult | undefined> {
+    return this.callLog.findLoggedCall(externalId, credentials, signal);
+  }
 
   lookup(request: LookupRequest, signal: AbortSignal): Promise<LookupResult> {
     return lookupResult(SUITECRM, signal, () => this.find(request, signal));
@@ -68,21 +82,31 @@ class SuiteCrmConnector<S extends CachedToken> implements IntegrationConnector {
   }
 
   private async find(request: LookupRequest, signal: AbortSignal): Promise<LookupResult> {
-    const phone = phoneVariants(request.callerId, this.settings.region);
-    if (phone.national.length < 5) return { kind: 'not_found' };
-    const module = checkModule(request.module || 'Contacts');
-    const field = checkName(request.fieldName, 'field');
-    const phoneFields = SUITECRM_PHONE_FIELDS[module]!;
-    return this.withSession(request.credentials, signal, request.deadlineAt, async (session) => {
-      const records = await this.protocol.search(session, { module, field, phoneFields, phone, signal });
-      const matches = records.filter((record) => phoneFields.some((name) => typeof record[name] === 'string' && isSamePhone(record[name], phone)));
+    const found = await this.searchPhone(request.module || 'Contacts', request.callerId, request.fieldName, request.credentials, signal, request.deadlineAt);
+    if (!found) return { kind: 'not_found' };
+    return { kind: 'value', value: fieldValueToText(found.record[found.field]), matches: found.matches };
+  }
+
+  /**
+   * The caller's record in one module (the lookup's search, also the call log's): the
+   * protocol's phone search, every number re-checked, the most recent kept.
+   */
+  async searchPhone(module: string, callerId: string, fieldName: string, credentials: Credentials, signal: AbortSignal, deadlineAt: number): Promise<{ record: Record<string, unknown>; field: string; id: string; matches: number } | undefined> {
+    const phone = phoneVariants(callerId, this.settings.region);
+    if (phone.national.length < 5) return undefined;
+    const name = checkModule(module);
+    const field = checkName(fieldName, 'field');
+    const phoneFields = SUITECRM_PHONE_FIELDS[name]!;
+    return this.withSession(credentials, signal, deadlineAt, async (session) => {
+      const records = await this.protocol.search(session, { module: name, field, phoneFields, phone, signal });
+      const matches = records.filter((record) => phoneFields.some((f) => typeof record[f] === 'string' && isSamePhone(record[f], phone)));
       const best = pickMostRecent(matches.map((record) => ({ record, modifiedAt: modified(record.date_modified), rank: Number(record.rank), id: String(record.id) })));
-      if (!best) return { kind: 'not_found' };
-      return { kind: 'value', value: fieldValueToText(best.record[field]), matches: matches.length };
+      return best ? { record: best.record, field, id: String(best.record.id), matches: matches.length } : undefined;
     });
   }
 
-  private async withSession<R>(credentials: Credentials, signal: AbortSignal, deadlineAt: number, attempt: (session: S) => Promise<R>): Promise<R> {
+  /** Runs `attempt` with the integration's session (V8 token or v4_1 session id), signing in again once on AUTH. */
+  async withSession<R>(credentials: Credentials, signal: AbortSignal, deadlineAt: number, attempt: (session: S) => Promise<R>): Promise<R> {
     const creds = requiredCredentials(credentials, this.settings, "SuiteCRM needs a user name and password: set them on the rule or as the integration's defaults.");
     const key = sessionKey('suitecrm', this.settings.site, [this.settings.apiVersion, this.settings.clientId], [creds.username, creds.password, this.settings.clientSecret]);
     return withSession({ tokens: this.services.tokens, key, login: (_previous, loginSignal) => this.protocol.login(creds, loginSignal), signal, deadlineAt }, attempt);

@@ -39,4 +39,11 @@ export interface SuiteCrmProtocol<S extends CachedToken> {
   ownerEmail(session: S, userId: string, signal: AbortSignal): Promise<string | null>;
   /** How lookups run, for Test connection ("V8, one request per lookup ..."). */
   describe(): Promise<string>;
+  /** The CRM user for an agent's e-mail (call-log owners); undefined when none. */
+  findUser(session: S, email: string, signal: AbortSignal): Promise<string | undefined>;
+  /** Creates a record with our id; 'exists' when one with that id is already there (a retry). */
+  create(session: S, module: string, id: string, fields: Record<string, string | number>, signal: AbortSignal): Promise<'created' | 'exists'>;
+  exists(session: S, module: string, id: string, signal: AbortSignal): Promise<boolean>;
+  /** Relates record `id` of `module` to `related` through the link field `link`. */
+  link(session: S, module: string, id: string, link: string, related: { module: string; id: string }, signal: AbortSignal): Promise<void>;
 }

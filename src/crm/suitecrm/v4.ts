@@ -22,6 +22,7 @@ import type { CrmField, Credentials } from '../integration';
 import type { SuiteCrmProtocol, SuiteCrmSearch } from './protocol';
 import type { CachedToken } from '../shared/token-cache';
 import { requestJson } from '../shared/vendor-call';
+import { WRITE_TIMEOUT_MS } from '../shared/call-log-support';
 import { OWNER_READ } from '../owner-lookup';
 import { v4UserAnswer, v4UserEmail, v4UserRequest } from './owners';
 
@@ -32,6 +33,7 @@ const PUNCTUATION = [' ', '-', '(', ')', '.', '+', '/'];
 /** The PHP session behind the id ends after idle time (24 min by default [U]); renew before. */
 const SESSION_MS = 20 * 60_000;
 const META_LIMITS = { timeoutMs: 10_000, maxBodyBytes: 2 * 1024 * 1024 };
+const WRITE_LIMITS = { timeoutMs: WRITE_TIMEOUT_MS };
 
 interface V4Session extends CachedToken {
   sessionId: string;
@@ -40,7 +42,7 @@ interface V4Session extends CachedToken {
 const errorSchema = z.object({ name: z.string(), number: z.number(), description: z.string().optional() });
 const loginSchema = z.object({ id: z.string().min(1) });
 const entryListSchema = z.object({
-  entry_list: z.array(z.object({ id: z.string(), name_value_list: z.union([z.record(z.string(), z.object({ name: z.string(), value: z.unknown() })), z.array(z.never())]) })).default([]),
+  entry_list: z.array(z.object({ id: z.string(), name_value_list: z.union([z.record(z.string(), z.object({ name: z.string(), value: z.unknown() })), z.array(z.object({ name: z.string(), value: z.unknown() }))]) })).default([]),
 });
 const modulesSchema = z.object({ modules: z.array(z.object({ module_key: z.string() })) });
 const moduleFieldsSchema = z.object({ module_fields: z.union([z.record(z.string(), z.object({ name: z.string(), type: z.string().optional(), label: z.string().optional() })), z.array(z.never())]) });
@@ -79,7 +81,7 @@ export class SuiteCrmV4Protocol implements SuiteCrmProtocol<V4Session> {
     const list = await this.call('get_entry_list', restData, entryListSchema, search.signal);
     return list.entry_list.map((entry, rank) => {
       const record: Record<string, unknown> = { id: entry.id, rank };
-      for (const [name, pair] of Object.entries(entry.name_value_list)) record[name] = pair.value;
+      for (const pair of Object.values(entry.name_value_list)) record[pair.name] = pair.value;
       return record;
     });
   }
@@ -90,6 +92,44 @@ export class SuiteCrmV4Protocol implements SuiteCrmProtocol<V4Session> {
 
   async describe(): Promise<string> {
     return 'legacy REST v4_1, one request per lookup';
+  }
+
+  /**
+   * The active user with this e-mail: a raw-SQL subquery over email_addr_bean_rel and
+   * email_addresses (get_entry_list takes a WHERE; the address is quoted and escaped) [U].
+   */
+  async findUser(session: V4Session, email: string, signal: AbortSignal): Promise<string | undefined> {
+    const query = `users.status = 'Active' AND users.id IN (SELECT eabr.bean_id FROM email_addr_bean_rel eabr JOIN email_addresses ea ON ea.id = eabr.email_address_id AND ea.deleted = 0 WHERE eabr.bean_module = 'Users' AND eabr.deleted = 0 AND ea.email_address_caps = ${sqlLiteral(email.toUpperCase())})`;
+    const restData = { session: session.sessionId, module_name: 'Users', query, order_by: '', offset: 0, select_fields: ['id'], link_name_to_fields_array: [], max_results: 1, deleted: 0 };
+    const list = await this.call('get_entry_list', restData, entryListSchema, signal, WRITE_LIMITS);
+    return list.entry_list[0]?.id;
+  }
+
+  /**
+   * Check, then create: v4_1 has no create-only write. `set_entry` with our id and new_with_id
+   * inserts; a second insert of the same id would fail on the primary key, so get_entry asks first.
+   */
+  async create(session: V4Session, module: string, id: string, fields: Record<string, string | number>, signal: AbortSignal): Promise<'created' | 'exists'> {
+    if (await this.exists(session, module, id, signal)) return 'exists';
+    const nameValueList = [{ name: 'id', value: id }, { name: 'new_with_id', value: true }, ...Object.entries(fields).map(([name, value]) => ({ name, value }))];
+    await this.call('set_entry', { session: session.sessionId, module_name: module, name_value_list: nameValueList }, z.object({ id: z.string() }), signal, WRITE_LIMITS);
+    return 'created';
+  }
+
+  /** get_entry answers a missing id with a "warning" / deleted = 1 entry, not an error. */
+  async exists(session: V4Session, module: string, id: string, signal: AbortSignal): Promise<boolean> {
+    const restData = { session: session.sessionId, module_name: module, id, select_fields: ['id'], link_name_to_fields_array: [], track_view: false };
+    const list = await this.call('get_entry', restData, entryListSchema, signal, WRITE_LIMITS);
+    const entry = list.entry_list[0];
+    if (!entry) return false;
+    const values = new Map(Object.values(entry.name_value_list).map((pair) => [pair.name, pair.value]));
+    return entry.id === id && !values.has('warning') && values.get('deleted') !== '1';
+  }
+
+  async link(session: V4Session, module: string, id: string, link: string, related: { module: string; id: string }, signal: AbortSignal): Promise<void> {
+    const restData = { session: session.sessionId, module_name: module, module_id: id, link_field_name: link, related_ids: [related.id], name_value_list: [], delete: 0 };
+    const answer = await this.call('set_relationship', restData, z.object({ created: z.number(), failed: z.number() }), signal, WRITE_LIMITS);
+    if (answer.failed > 0) throw new CrmError('HTTP_ERROR', `${WHAT} could not link the call to ${related.module} ${related.id} (set_relationship failed).`);
   }
 
   async listModules(session: V4Session, signal: AbortSignal): Promise<string[]> {

@@ -29,6 +29,7 @@ import type { HttpClient, HttpResponse } from '../shared/http-client';
 import type { CrmField, Credentials } from '../integration';
 import type { CachedToken } from '../shared/token-cache';
 import { parseJsonBody, retryAfterMs } from '../shared/vendor-call';
+import { WRITE_TIMEOUT_MS } from '../shared/call-log-support';
 import { OWNER_READ } from '../owner-lookup';
 import { v8UserAnswer, v8UserEmail, v8UserPath } from './owners';
 import { META_LIMITS, SUITECRM, type SuiteCrmProtocol, type SuiteCrmSearch } from './protocol';
@@ -127,6 +128,48 @@ export class SuiteCrmV8Protocol implements SuiteCrmProtocol<V8Session> {
   async listFields(session: V8Session, module: string, signal: AbortSignal): Promise<CrmField[]> {
     const fields = (await this.get(session, `V8/meta/fields/${module}`, metaSchema, signal, META_LIMITS)).data.attributes;
     return Object.entries(fields).map(([name, def]) => ({ name, label: name, type: typeof (def as { type?: unknown })?.type === 'string' ? (def as { type: string }).type : '' }));
+  }
+
+  /**
+   * The user whose user_name is `email`: V8 cannot filter Users by e-mail (email1 is not a
+   * column; the filter builds users.email1 = ... and fails), so only sites whose user names are
+   * e-mail addresses map owners this way.
+   */
+  async findUser(session: V8Session, email: string, signal: AbortSignal): Promise<string | undefined> {
+    const query = new URLSearchParams({ 'fields[Users]': 'id', 'page[size]': '1', 'page[number]': '1', 'filter[user_name][eq]': email });
+    const answer = await this.send(session, 'GET', `V8/module/Users?${query}`, undefined, signal);
+    return recordsSchema.parse(answer.body ?? {}).data[0]?.id;
+  }
+
+  /** `POST V8/module` with our id: SuiteCRM refuses an id that exists ("... is already exist"), so a retry cannot duplicate. */
+  async create(session: V8Session, module: string, id: string, attributes: Record<string, string | number>, signal: AbortSignal): Promise<'created' | 'exists'> {
+    try {
+      await this.send(session, 'POST', 'V8/module', { data: { type: module, id, attributes } }, signal);
+      return 'created';
+    } catch (err) {
+      if (err instanceof CrmError && err.details.status === 400 && /already exist/i.test(err.message)) return 'exists';
+      throw err;
+    }
+  }
+
+  async exists(session: V8Session, module: string, id: string, signal: AbortSignal): Promise<boolean> {
+    const answer = await this.send(session, 'GET', `V8/module/${module}/${encodeURIComponent(id)}?${new URLSearchParams({ [`fields[${module}]`]: 'id' })}`, undefined, signal, [400, 404]);
+    return answer.status === 200;
+  }
+
+  /** `POST V8/module/{module}/{id}/relationships/{link}` (7.11+; the link field's name). */
+  async link(session: V8Session, module: string, id: string, link: string, related: { module: string; id: string }, signal: AbortSignal): Promise<void> {
+    await this.send(session, 'POST', `V8/module/${module}/${encodeURIComponent(id)}/relationships/${link}`, { data: { type: related.module, id: related.id } }, signal);
+  }
+
+  /** One call-log request: JSON:API headers, the write timeout, statuses in `accept` answered rather than thrown. */
+  private async send(session: V8Session, method: 'GET' | 'POST', path: string, body: unknown, signal: AbortSignal, accept: number[] = []): Promise<{ status: number; body: unknown }> {
+    const headers = { authorization: `Bearer ${session.accessToken}`, accept: 'application/vnd.api+json', 'content-type': 'application/vnd.api+json' };
+    const res = await this.http.request({ method, url: `${session.apiBase}/${path}`, headers, signal, what: SUITECRM, timeoutMs: WRITE_TIMEOUT_MS, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+    if (accept.includes(res.status)) return { status: res.status, body: null };
+    if (res.status === 400) throw new CrmError('HTTP_ERROR', `${SUITECRM} refused the request (400): ${v8ErrorDetail(res.body) ?? 'no reason given'}.`, { status: 400 });
+    if (res.status < 200 || res.status >= 300) throw errorForStatus(res.status, SUITECRM, retryAfterMs(res));
+    return { status: res.status, body: parseJsonBody(res, SUITECRM) };
   }
 
   /** The server's filter mode, probed once per integration (an inconclusive probe is not kept). */

@@ -33,6 +33,10 @@ import { pickMostRecent } from '../shared/record-pick';
 import { sessionKey } from '../shared/session-key';
 import type { CachedToken } from '../shared/token-cache';
 import { lookupResult, requestJson, withSession } from '../shared/vendor-call';
+import { WRITE_TIMEOUT_MS } from '../shared/call-log-support';
+import type { CallActivity, CallLogResult } from '../call-log-writer';
+import { VtigerCallLog } from './call-log';
+import { sqlLiteral } from './vtql';
 import { OWNER_READ, OwnerEmailCache, type OwnerEmailResult } from '../owner-lookup';
 import { NOT_A_USER, VTIGER_USER_ID, vtigerUserAnswer, vtigerUserEmail } from './owners';
 
@@ -71,8 +75,10 @@ export function webserviceUrl(value: string): string | undefined {
   }
 }
 
-interface VtigerSession extends CachedToken {
+export interface VtigerSession extends CachedToken {
   sessionName: string;
+  /** The signed-in user's webservice id (19x1): the owner when no agent's user is found. */
+  userId: string;
 }
 
 const envelopeSchema = z.union([
@@ -80,17 +86,28 @@ const envelopeSchema = z.union([
   z.object({ success: z.literal(false), error: z.object({ code: z.string(), message: z.string().optional() }) }),
 ]);
 const challengeSchema = z.object({ token: z.string().min(1) });
-const loginSchema = z.object({ sessionName: z.string().min(1) });
+const loginSchema = z.object({ sessionName: z.string().min(1), userId: z.string().default('') });
 const queryResultSchema = z.array(z.record(z.string(), z.unknown()));
 const listTypesSchema = z.object({ types: z.array(z.string()) });
 const describeSchema = z.object({ fields: z.array(z.object({ name: z.string(), label: z.string().optional(), type: z.object({ name: z.string() }).partial().optional() })) });
 
-class VtigerConnector implements IntegrationConnector {
+export class VtigerConnector implements IntegrationConnector {
   private readonly endpoint: string;
+  private readonly callLog: VtigerCallLog;
   private readonly owners = new OwnerEmailCache(WHAT);
 
   constructor(private readonly settings: VtigerSettings, private readonly services: ConnectorServices) {
     this.endpoint = webserviceUrl(settings.url)!;
+    this.callLog = new VtigerCallLog(this, this.endpoint.replace(/\/webservice\.php$/, ''), this.owners);
+  }
+
+  /** One Calendar event (activitytype Call) per call (call-log.ts). */
+  logCall(activity: CallActivity, credentials: Credentials, signal: AbortSignal): Promise<CallLogResult> {
+    return this.callLog.logCall(activity, credentials, signal);
+  }
+
+  findLoggedCall(externalId: string, credentials: Credentials, signal: AbortSignal): Promise<CallLogResult | undefined> {
+    return this.callLog.findLoggedCall(externalId, credentials, signal);
   }
 
   lookup(request: LookupRequest, signal: AbortSignal): Promise<LookupResult> {
@@ -131,22 +148,43 @@ class VtigerConnector implements IntegrationConnector {
   }
 
   private async find(request: LookupRequest, signal: AbortSignal): Promise<LookupResult> {
-    const phone = phoneVariants(request.callerId, this.settings.region);
-    if (phone.national.length < 5) return { kind: 'not_found' };
-    const module = checkModule(request.module || 'Contacts');
-    const field = checkName(request.fieldName, 'field');
-    const phoneFields = PHONE_FIELDS[module]!;
-    const query = phoneQuery(module, field, phoneFields, phone.national);
-    return this.withSession(request.credentials, signal, request.deadlineAt, async (session) => {
+    const found = await this.searchPhone(request.module || 'Contacts', request.callerId, request.fieldName, request.credentials, signal, request.deadlineAt);
+    if (!found) return { kind: 'not_found' };
+    return { kind: 'value', value: fieldValueToText(found.record[found.field]), matches: found.matches };
+  }
+
+  /**
+   * The caller's record in one module (the lookup's query, also the call log's): every number
+   * re-checked, the most recent kept; `id` is the webservice id (12x345).
+   */
+  async searchPhone(module: string, callerId: string, fieldName: string, credentials: Credentials, signal: AbortSignal, deadlineAt: number): Promise<{ record: Record<string, unknown>; field: string; id: string; matches: number } | undefined> {
+    const phone = phoneVariants(callerId, this.settings.region);
+    if (phone.national.length < 5) return undefined;
+    const name = checkModule(module);
+    const field = checkName(fieldName, 'field');
+    const phoneFields = PHONE_FIELDS[name]!;
+    const query = phoneQuery(name, field, phoneFields, phone.national);
+    return this.withSession(credentials, signal, deadlineAt, async (session) => {
       const rows = await this.call({ method: 'GET', url: this.url({ operation: 'query', sessionName: session.sessionName, query }), signal, what: WHAT }, queryResultSchema);
-      const matches = rows.filter((row) => phoneFields.some((name) => typeof row[name] === 'string' && isSamePhone(row[name], phone)));
+      const matches = rows.filter((row) => phoneFields.some((f) => typeof row[f] === 'string' && isSamePhone(row[f], phone)));
       const best = pickMostRecent(matches.map((row) => ({ record: row, modifiedAt: modified(row.modifiedtime), id: String(recordNumber(row.id)).padStart(20, '0') })));
-      if (!best) return { kind: 'not_found' };
-      return { kind: 'value', value: fieldValueToText(best.record[field]), matches: matches.length };
+      return best ? { record: best.record, field, id: String(best.record.id), matches: matches.length } : undefined;
     });
   }
 
-  private withSession<R>(credentials: Credentials, signal: AbortSignal, deadlineAt: number, attempt: (session: VtigerSession) => Promise<R>): Promise<R> {
+  /** A VTQL statement of the call log (owner, logged call) with the session; rows as Vtiger sends them. */
+  query(session: VtigerSession, statement: string, signal: AbortSignal): Promise<Array<Record<string, unknown>>> {
+    return this.call({ method: 'GET', url: this.url({ operation: 'query', sessionName: session.sessionName, query: statement }), signal, what: WHAT, timeoutMs: WRITE_TIMEOUT_MS }, queryResultSchema);
+  }
+
+  /** `operation=create` (a form POST): the record as Vtiger stored it, with its webservice id. */
+  create(session: VtigerSession, elementType: string, element: Record<string, unknown>, signal: AbortSignal): Promise<{ id: string }> {
+    const body = new URLSearchParams({ operation: 'create', sessionName: session.sessionName, elementType, element: JSON.stringify(element) });
+    return this.call({ method: 'POST', url: this.endpoint, headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: body.toString(), signal, what: WHAT, timeoutMs: WRITE_TIMEOUT_MS }, z.object({ id: z.string() }).passthrough());
+  }
+
+  /** Runs `attempt` with the cached webservice session, signing in again once on AUTH. */
+  withSession<R>(credentials: Credentials, signal: AbortSignal, deadlineAt: number, attempt: (session: VtigerSession) => Promise<R>): Promise<R> {
     const username = credentials.username.trim() || this.settings.username;
     const accessKey = credentials.password.trim() || this.settings.accessKey;
     if (!username || !accessKey) throw new CrmError('CONFIG', 'Vtiger needs a user name and that user\'s access key: set them on the rule or as the integration\'s defaults.');
@@ -159,7 +197,7 @@ class VtigerConnector implements IntegrationConnector {
       const challenge = await this.call({ method: 'GET', url: this.url({ operation: 'getchallenge', username }), signal, what: `${WHAT} sign-in` }, challengeSchema);
       const body = new URLSearchParams({ operation: 'login', username, accessKey: createHash('md5').update(challenge.token + accessKey).digest('hex') });
       const login = await this.call({ method: 'POST', url: this.endpoint, headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: body.toString(), signal, what: `${WHAT} sign-in` }, loginSchema);
-      return { sessionName: login.sessionName, expiresAt: Date.now() + SESSION_MS };
+      return { sessionName: login.sessionName, userId: login.userId, expiresAt: Date.now() + SESSION_MS };
     } catch (err) {
       // Vtiger answers an unknown user name with ACCESS_DENIED: a sign-in error, not a missing permission.
       if (err instanceof CrmError && err.code === 'FORBIDDEN') {
@@ -205,9 +243,6 @@ export function phoneQuery(module: string, field: string, phoneFields: string[],
   return `SELECT ${columns} FROM ${module} WHERE ${where} ORDER BY modifiedtime DESC LIMIT 0,10;`;
 }
 
-function sqlLiteral(value: string): string {
-  return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
-}
 
 function checkModule(module: string): string {
   const name = checkName(module, 'module');

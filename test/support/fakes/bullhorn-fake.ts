@@ -11,6 +11,7 @@
 import type { FakeHttpsServer, FakeReply, RecordedRequest } from '../fake-https';
 import { ConsentPages, DECISION_PATH } from './consent-page';
 import { VendorFake } from './vendor-fake';
+import { FakeUsers } from './fake-users';
 
 export type BullhornRecord = { id: number; dateLastModified?: number } & Record<string, unknown>;
 
@@ -28,8 +29,8 @@ export class BullhornFake extends VendorFake {
   username = 'api.user';
   password = 'p@ss word';
   records: Record<string, BullhornRecord[]> = { Candidate: [], ClientContact: [], ClientCorporation: [], Lead: [] };
-  /** CorporateUsers (record owners) by id -> email. */
-  readonly corporateUsers = new Map<number, string>();
+  /** CorporateUsers: read by id for record owners, queried by email by the call log. */
+  readonly corporateUsers = new FakeUsers<number>();
   readonly counts = { loginInfo: 0, authorize: 0, codeGrants: 0, refreshGrants: 0, refreshReuse: 0, restLogins: 0, finds: 0, entityReads: 0 };
   /** loginInfo on localhost answers 307 to the same server as 127.0.0.1 (the right data centre). */
   wrongDataCentre = false;
@@ -40,6 +41,10 @@ export class BullhornFake extends VendorFake {
   private readonly accessTokens = new Set<string>();
   private readonly refreshTokens = new Set<string>();
   private readonly spentRefreshTokens = new Set<string>();
+  /** Notes written by the call log, by id. */
+  readonly notes = new Map<number, Record<string, unknown>>();
+  /** Answer the next Note inserts this late (they are stored at once). */
+  readonly slowCreates: number[] = [];
   /** BhRestToken -> when it stops working. */
   private readonly sessions = new Map<string, number>();
   private serial = 0;
@@ -77,6 +82,7 @@ export class BullhornFake extends VendorFake {
     if (method === 'GET' && path === '/rest-services/login') return this.restLogin(req);
     const rest = new RegExp(`^/rest-services/${CORP}/(.*)$`).exec(path);
     if (rest && method === 'GET') return this.authorised(req, () => this.restCall(req, rest[1]!));
+    if (rest && method === 'PUT') return this.authorised(req, () => this.insert(req, rest[1]!));
     return this.violation(`${method} ${path} is not a Bullhorn endpoint`, 404);
   }
 
@@ -157,6 +163,7 @@ export class BullhornFake extends VendorFake {
 
   private restCall(req: RecordedRequest, rest: string): FakeReply {
     if (rest === 'find') return this.find(req);
+    if (rest === 'query/Note' || rest === 'query/CorporateUser') return this.query(req, rest.slice('query/'.length));
     if (rest === 'meta') return { body: Object.keys(this.records).concat(['Appointment', 'JobOrder']).map((entity) => ({ entity, metaUrl: `${this.url}/rest-services/${CORP}/meta/${entity}?fields=*` })) };
     const meta = /^meta\/([A-Za-z]+)$/.exec(rest);
     if (meta) return this.meta(req, meta[1]!);
@@ -165,6 +172,44 @@ export class BullhornFake extends VendorFake {
     const entity = /^entity\/([A-Za-z]+)\/([0-9,]+)$/.exec(rest);
     if (entity) return this.entity(req, entity[1]!, entity[2]!.split(',').map(Number));
     return this.violation(`GET ${rest} is not a REST call the connector should make`, 404);
+  }
+
+  /** `query/{Entity}?where=field='value'&fields=id&count=1`: the call log's look-ups by externalID and e-mail. */
+  private query(req: RecordedRequest, entity: string): FakeReply {
+    if (!this.exactQuery(req, ['where', 'fields', 'count'])) return this.badRequest();
+    const column = entity === 'Note' ? 'externalID' : 'email';
+    const where = new RegExp(`^${column}='((?:[^']|'')*)'$`).exec(req.query.get('where')!);
+    if (!where || req.query.get('fields') !== 'id') return this.violation(`query/${entity}: where ${column}='...' and fields=id expected`);
+    const value = where[1]!.replace(/''/g, "'");
+    const ids = entity === 'Note'
+      ? [...this.notes.entries()].filter(([, n]) => n.externalID === value).map(([id]) => id)
+      : this.corporateUsers.withEmail(value).map((u) => u.id);
+    const data = ids.slice(0, Number(req.query.get('count'))).map((id) => ({ id }));
+    return { body: { start: 0, count: data.length, data } };
+  }
+
+  /** `PUT entity/{Entity}` (rest-api-docs _entity.md): a Note for the call log, a Candidate for an unknown caller. */
+  private insert(req: RecordedRequest, rest: string): FakeReply {
+    if (!String(req.headers['content-type'] ?? '').startsWith('application/json')) return this.violation(`PUT ${rest}: the body must be JSON`);
+    let body: Record<string, unknown>;
+    try {
+      body = JSON.parse(req.body) as Record<string, unknown>;
+    } catch {
+      return this.violation(`PUT ${rest}: the body is not JSON`);
+    }
+    const id = ++this.serial;
+    if (rest === 'entity/Candidate') {
+      const missing = ['firstName', 'lastName', 'name', 'status'].find((f) => typeof body[f] !== 'string' || body[f] === '');
+      if (missing) return this.violation(`Candidate: ${missing} is required`);
+      this.records.Candidate!.push({ ...body, id, dateLastModified: Date.now() });
+      return { body: { changedEntityType: 'Candidate', changedEntityId: id, changeType: 'INSERT', data: body } };
+    }
+    if (rest !== 'entity/Note') return this.violation(`PUT ${rest} is not an insert the call log makes`, 404);
+    const problem = noteProblem(body, (pid) => ['ClientContact', 'Candidate'].some((e) => this.records[e]!.some((r) => r.id === pid)), (uid) => typeof uid === 'number' && this.corporateUsers.has(uid));
+    if (problem) return this.violation(`Note: ${problem}`);
+    this.notes.set(id, body);
+    const delayMs = this.slowCreates.shift();
+    return { body: { changedEntityType: 'Note', changedEntityId: id, changeType: 'INSERT', data: body }, ...(delayMs ? { delayMs } : {}) };
   }
 
   private find(req: RecordedRequest): FakeReply {
@@ -186,9 +231,8 @@ export class BullhornFake extends VendorFake {
   /** entity/CorporateUser/{id}?fields=id,email: the owner's e-mail, or 404 for an id no user has. */
   private corporateUser(req: RecordedRequest, id: number): FakeReply {
     if (!this.exactQuery(req, ['fields']) || req.query.get('fields') !== 'id,email') return this.violation('a CorporateUser is read with fields=id,email');
-    const email = this.corporateUsers.get(id);
-    if (email === undefined) return { status: 404, body: { errorMessage: `Entity CorporateUser ${id} not found`, errorCode: 404 } };
-    return { body: { data: { id, email } } };
+    if (!this.corporateUsers.has(id)) return { status: 404, body: { errorMessage: `Entity CorporateUser ${id} not found`, errorCode: 404 } };
+    return { body: { data: { id, email: this.corporateUsers.get(id) ?? '' } } };
   }
 
   private entity(req: RecordedRequest, entity: string, ids: number[]): FakeReply {
@@ -250,4 +294,20 @@ export class BullhornFake extends VendorFake {
 
 function hostOf(req: RecordedRequest): string {
   return String(req.headers.host ?? '');
+}
+
+const NOTE_FIELDS = new Set(['action', 'comments', 'personReference', 'commentingPerson', 'minutesSpent', 'dateAdded', 'externalID']);
+
+/** What Bullhorn would refuse in a Note insert (entityref _note.md); undefined when nothing. */
+function noteProblem(note: Record<string, unknown>, isPerson: (id: unknown) => boolean, isUser: (id: unknown) => boolean): string | undefined {
+  const unknown = Object.keys(note).find((k) => !NOTE_FIELDS.has(k));
+  if (unknown) return `no field ${unknown} (to-many links cannot be set in an insert)`;
+  if (typeof note.comments !== 'string' || note.comments === '') return 'comments is not null';
+  if (typeof note.action !== 'string' || note.action.length > 30) return 'action is a string of at most 30 characters';
+  if (!isPerson((note.personReference as { id?: unknown } | undefined)?.id)) return 'personReference must be {id} of an existing ClientContact or Candidate';
+  if (note.commentingPerson !== undefined && !isUser((note.commentingPerson as { id?: unknown }).id)) return 'commentingPerson must be {id} of a CorporateUser';
+  if (!Number.isInteger(note.minutesSpent)) return 'minutesSpent is whole minutes';
+  if (!Number.isInteger(note.dateAdded)) return 'dateAdded is epoch milliseconds';
+  if (typeof note.externalID !== 'string' || note.externalID.length > 100) return 'externalID is a string of at most 100 characters';
+  return undefined;
 }

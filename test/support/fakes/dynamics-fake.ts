@@ -16,6 +16,7 @@ import { ConsentPages, DECISION_PATH } from './consent-page';
 import { bearerToken, formProblem } from './request-checks';
 import { VendorFake } from './vendor-fake';
 import { createType2, decodeNtlmHeader, parseType1, parseType3, verifyNtlmV2, type Challenge } from './ntlm-server';
+import { FakeUsers } from './fake-users';
 
 const FORMATTED = 'OData.Community.Display.V1.FormattedValue';
 const V2_PHONES: Record<string, string[]> = { Contact: ['Telephone1', 'Telephone2', 'Telephone3', 'MobilePhone'], Account: ['Telephone1', 'Telephone2', 'Telephone3'], Lead: ['Telephone1', 'Telephone2', 'Telephone3', 'MobilePhone'] };
@@ -59,8 +60,12 @@ export class Dynamics2015Fake extends VendorFake {
   served = 0;
   readonly recordOverrides: FakeReply[] = [];
   records: Record<string, ODataRecord[]> = {};
-  /** System users by GUID (lower case) -> InternalEMailAddress (record owners). */
-  readonly users = new Map<string, string | null>();
+  /** Phone calls written by the call log, by ActivityId. */
+  readonly phoneCalls = new Map<string, ODataRecord>();
+  /** System users by GUID (lower case): read by id for record owners, found by e-mail by the call log. */
+  readonly users = new FakeUsers<string>();
+  /** Answer the next PhoneCall creates this late (they are stored at once). */
+  readonly slowCreates: number[] = [];
   private readonly challenges = new Map<number, Challenge>();
   private authenticated = new Map<number, string>();
 
@@ -94,8 +99,10 @@ export class Dynamics2015Fake extends VendorFake {
     const prefix = `/${this.org}/XRMServices/2011/OrganizationData.svc/`;
     if (!req.path.startsWith(prefix)) return { status: 404, headers: { 'content-type': 'text/html' }, body: '<html>404 - File or directory not found.</html>' };
     if (!String(req.headers.accept ?? '').includes('application/json')) return this.violation(415, 'Accept: application/json is required (otherwise the service answers Atom XML)');
-    if (req.method !== 'GET') return this.violation(405, `expected GET, got ${req.method}`);
     const rest = req.path.slice(prefix.length);
+    const written = this.callLogRoute(rest, req);
+    if (written) return written;
+    if (req.method !== 'GET') return this.violation(405, `expected GET, got ${req.method}`);
     if (rest === '') return { body: { d: { EntitySets: ['AccountSet', 'ContactSet', 'LeadSet', 'new_CustomerSet'] } } };
     const user = /^SystemUserSet\(guid'([0-9a-f-]{36})'\)$/.exec(rest);
     if (user) {
@@ -108,6 +115,46 @@ export class Dynamics2015Fake extends VendorFake {
     const override = this.recordOverrides.shift();
     if (override) return override;
     return this.query(set[1] as string, req);
+  }
+
+  /** The call log's requests: creates in PhoneCallSet, ContactSet, LeadSet; a PhoneCall by key; the owner search. */
+  private callLogRoute(rest: string, req: RecordedRequest): FakeReply | undefined {
+    const byKey = /^PhoneCallSet\(guid'([0-9a-f-]{36})'\)$/.exec(rest);
+    if (byKey && req.method === 'GET') {
+      const stored = this.phoneCalls.get(byKey[1]!);
+      if (!stored) return this.odataError(404, `PhoneCall With Id = ${byKey[1]} Does Not Exist`);
+      if (req.query.get('$select') !== 'ActivityId') return this.violation(400, 'a PhoneCall read by key selects ActivityId');
+      return { body: { d: { __metadata: { uri: `${this.orgUrl}/XRMServices/2011/OrganizationData.svc/${rest}` }, ActivityId: stored.ActivityId } } };
+    }
+    if (rest === 'SystemUserSet' && req.method === 'GET') {
+      const match = /^InternalEMailAddress eq '((?:[^']|'')*)' and IsDisabled eq false$/.exec(req.query.get('$filter') ?? '');
+      if (!match || req.query.get('$select') !== 'SystemUserId' || req.query.get('$top') !== '1') return this.violation(400, 'SystemUserSet: $select=SystemUserId, $filter=InternalEMailAddress eq ... and IsDisabled eq false, $top=1');
+      const email = match[1]!.replace(/''/g, "'").toLowerCase();
+      return { body: { d: { results: this.users.withEmail(email, { activeOnly: true }).slice(0, 1).map((u) => ({ SystemUserId: u.id })) } } };
+    }
+    if (req.method !== 'POST') return undefined;
+    if (!String(req.headers['content-type'] ?? '').startsWith('application/json')) return this.violation(415, 'a create sends Content-Type: application/json');
+    let body: ODataRecord;
+    try {
+      body = JSON.parse(req.body) as ODataRecord;
+    } catch {
+      return this.violation(400, 'the body is not JSON');
+    }
+    if (rest === 'PhoneCallSet') {
+      const problem = phoneCallSetProblem(body);
+      if (problem) return this.violation(400, problem);
+      const id = body.ActivityId as string;
+      if (this.phoneCalls.has(id)) return this.odataError(500, 'Cannot insert duplicate key.');
+      this.phoneCalls.set(id, body);
+      const delayMs = this.slowCreates.shift();
+      return { status: 201, body: { d: { __metadata: { uri: `${this.orgUrl}/XRMServices/2011/OrganizationData.svc/PhoneCallSet(guid'${id}')` }, ...body } }, ...(delayMs ? { delayMs } : {}) };
+    }
+    const entity = /^(Contact|Lead)Set$/.exec(rest)?.[1];
+    if (!entity) return this.violation(405, `POST ${rest} is not a create the call log makes`);
+    if (typeof body.LastName !== 'string' || typeof body[`${entity}Id`] !== 'string') return this.violation(400, `${entity}: LastName and a client-chosen ${entity}Id expected`);
+    if (entity === 'Lead' && typeof body.Subject !== 'string') return this.violation(400, 'Lead: Subject (topic) is required');
+    (this.records[entity] ??= []).push({ Telephone2: null, Telephone3: null, MobilePhone: null, ...body, ModifiedOn: `/Date(${Date.now()})/` });
+    return { status: 201, body: { d: body } };
   }
 
   /** Undefined when the connection is (now) authenticated and the request may be served. */
@@ -145,6 +192,7 @@ export class Dynamics2015Fake extends VendorFake {
   private query(entity: string, req: RecordedRequest): FakeReply {
     const records = this.records[entity];
     if (!records) return this.odataError(404, `Resource not found for the segment '${entity}Set'.`);
+    if (records.length === 0 && req.query.has('$filter')) return { body: { d: { results: [] } } };
     const top = req.query.get('$top');
     const select = req.query.get('$select');
     if (!req.query.has('$filter')) {
@@ -198,12 +246,16 @@ export class Dynamics365Fake extends VendorFake {
   /** entity set -> records; a record's `formatted` map holds its formatted values. */
   records: Record<string, ODataRecord[]> = {};
   attributes: Array<{ LogicalName: string; AttributeType: string; AttributeOf: string | null }> = [];
-  /** System users by GUID (lower case) -> internalemailaddress (record owners). */
-  readonly users = new Map<string, string | null>();
+  /** System users by GUID (lower case): read by id for record owners, found by e-mail by the call log. */
+  readonly users = new FakeUsers<string>();
   readonly consent: ConsentPages;
   readonly counts = { codeGrants: 0, refreshGrants: 0 };
   /** Who signs in on the consent page (the ID token's preferred_username). */
   user = 'ann@contoso.onmicrosoft.com';
+  /** Phone calls written by the call log, by activityid. */
+  readonly phonecalls = new Map<string, ODataRecord>();
+  /** Answer the next phonecall creates this late (they are stored at once): a CRM slower than the client. */
+  readonly slowCreates: number[] = [];
   private readonly tokens = new Set<string>();
   private readonly refreshTokens = new Set<string>();
   private readonly tenant: string;
@@ -250,6 +302,8 @@ export class Dynamics365Fake extends VendorFake {
     const override = this.dataOverrides.shift();
     if (override) return override;
     const rest = req.path.slice('/api/data/v9.2/'.length);
+    const written = this.callLogRoute(rest, req);
+    if (written) return written;
     if (rest === 'EntityDefinitions') {
       if (req.query.get('$select') !== 'LogicalName,EntitySetName') return this.violation(400, 'EntityDefinitions needs $select=LogicalName,EntitySetName');
       return { body: { value: [{ LogicalName: 'contact', EntitySetName: 'contacts' }, { LogicalName: 'account', EntitySetName: 'accounts' }, { LogicalName: 'activityparty', EntitySetName: null }] } };
@@ -324,6 +378,63 @@ export class Dynamics365Fake extends VendorFake {
     return refresh;
   }
 
+  /**
+   * The call log's requests (crm-call-logging.md §3): create-only PATCH of a phonecall, contact
+   * or lead with a client-chosen id, the state PATCH, a phonecall read by id, the owner search.
+   */
+  private callLogRoute(rest: string, req: RecordedRequest): FakeReply | undefined {
+    const keyed = /^(phonecalls|contacts|leads)\(([0-9a-f-]{36})\)$/.exec(rest);
+    if (rest === 'systemusers' && req.method === 'GET') {
+      if (req.query.get('$select') !== 'systemuserid' || req.query.get('$top') !== '1') return this.violation(400, 'systemusers: $select=systemuserid and $top=1 expected');
+      const match = /^internalemailaddress eq '((?:[^']|'')*)' and isdisabled eq false$/.exec(req.query.get('$filter') ?? '');
+      if (!match) return this.violation(400, `systemusers: $filter must be internalemailaddress eq '...' and isdisabled eq false, got ${req.query.get('$filter')}`);
+      const email = match[1]!.replace(/''/g, "'").toLowerCase();
+      const value = this.users.withEmail(email, { activeOnly: true }).slice(0, 1).map((u) => ({ systemuserid: u.id }));
+      return { body: { '@odata.context': 'x', value } };
+    }
+    if (!keyed) return undefined;
+    const [, set, id] = keyed as unknown as [string, string, string];
+    if (req.method === 'GET') {
+      const stored = set === 'phonecalls' ? this.phonecalls.get(id) : undefined;
+      if (!stored) return { status: 404, body: { error: { code: '0x80040217', message: `phonecall With Id = ${id} Does Not Exist` } } };
+      const select = (req.query.get('$select') ?? '').split(',');
+      return { body: Object.fromEntries(select.map((c) => [c, stored[c] ?? null])) };
+    }
+    if (req.method !== 'PATCH') return this.violation(405, `${req.method} ${rest}: the call log creates with PATCH`);
+    if (!String(req.headers['content-type'] ?? '').startsWith('application/json')) return this.violation(400, 'Content-Type: application/json is required on a write');
+    let body: ODataRecord;
+    try {
+      body = JSON.parse(req.body) as ODataRecord;
+    } catch {
+      return this.violation(400, 'the body is not JSON');
+    }
+    if (req.headers['if-match'] === '*') {
+      const stored = this.phonecalls.get(id);
+      if (set !== 'phonecalls' || !stored) return { status: 404, body: { error: { code: '0x80040217', message: 'Does Not Exist' } } };
+      const keys = Object.keys(body).sort().join(',');
+      if (keys !== 'statecode,statuscode') return this.violation(400, `a state update sends statecode and statuscode only (got ${keys})`);
+      if (body.statecode !== 1 || (body.statuscode !== 2 && body.statuscode !== 4)) return this.violation(400, `statecode 1 takes statuscode 2 (Made) or 4 (Received), got ${String(body.statecode)}/${String(body.statuscode)}`);
+      Object.assign(stored, body);
+      return { status: 204 };
+    }
+    if (req.headers['if-none-match'] !== '*') return this.violation(400, 'a create with a client-chosen id must send If-None-Match: * (else it is an upsert that overwrites)');
+    if (set === 'phonecalls') {
+      if (this.phonecalls.has(id)) return { status: 412, body: { error: { code: '0x80060882', message: 'A record with matching key values already exists.' } } };
+      const problem = phonecallProblem(body);
+      if (problem) return this.violation(400, problem);
+      this.phonecalls.set(id, { ...body, activityid: id, statecode: 0, statuscode: 1 });
+      const delayMs = this.slowCreates.shift();
+      return { status: 204, headers: { 'odata-entityid': `${this.url}/api/data/v9.2/phonecalls(${id})` }, ...(delayMs ? { delayMs } : {}) };
+    }
+    const idColumn = set === 'contacts' ? 'contactid' : 'leadid';
+    const list = (this.records[set] ??= []);
+    if (list.some((r) => r[idColumn] === id)) return { status: 412, body: { error: { code: '0x80060882', message: 'A record with matching key values already exists.' } } };
+    if (typeof body.lastname !== 'string' || body.lastname === '') return this.violation(400, `${set}: lastname is required`);
+    if (set === 'leads' && typeof body.subject !== 'string') return this.violation(400, 'leads: subject (topic) is required');
+    list.push({ ...body, [idColumn]: id, modifiedon: new Date().toISOString() });
+    return { status: 204 };
+  }
+
   private query(set: string, req: RecordedRequest): FakeReply {
     const records = this.records[set];
     if (!records) return { status: 404, body: { error: { code: '0x8006088a', message: `Resource not found for the segment '${set}'.` } } };
@@ -333,7 +444,7 @@ export class Dynamics365Fake extends VendorFake {
     if (typeof clauses === 'string') return this.violation(400, clauses);
     const select = (req.query.get('$select') ?? '').split(',');
     const known = new Set(Object.keys(records[0] ?? {}));
-    const unknown = select.find((c) => !known.has(c) && !/^telephone\d|mobilephone$/.test(c));
+    const unknown = records.length === 0 ? undefined : select.find((c) => !known.has(c) && !/^telephone\d|mobilephone$/.test(c));
     if (unknown) return { status: 400, body: { error: { code: '0x80060888', message: `Could not find a property named '${unknown}' on type 'Microsoft.Dynamics.CRM.${set.replace(/s$/, '')}'.` } } };
     const annotate = String(req.headers.prefer ?? '').includes(`odata.include-annotations="${FORMATTED}"`);
     const value = records
@@ -356,4 +467,52 @@ export class Dynamics365Fake extends VendorFake {
     this.violations.push(message);
     return { status, body: { error: { code: 'fake', message } } };
   }
+}
+
+const PHONECALL_COLUMNS = new Set(['subject', 'description', 'phonenumber', 'directioncode', 'actualdurationminutes', 'actualstart', 'actualend', 'category', 'leftvoicemail', 'phonecall_activity_parties', 'ownerid@odata.bind']);
+const BIND = /^\/(contacts|leads|accounts|systemusers)\([0-9a-f-]{36}\)$/;
+const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
+
+/** What Dataverse would refuse in a phonecall create (PhoneCall entity reference); undefined when nothing. */
+function phonecallProblem(body: ODataRecord): string | undefined {
+  for (const key of Object.keys(body)) {
+    if (!PHONECALL_COLUMNS.has(key) && !/^regardingobjectid_(contact|lead|account)_phonecall@odata\.bind$/.test(key)) return `phonecall has no column ${key}${key === 'statecode' || key === 'statuscode' ? ' valid for create' : ''}`;
+  }
+  if (typeof body.subject !== 'string' || body.subject === '' || body.subject.length > 200) return 'subject is required, at most 200 characters';
+  if (typeof body.description === 'string' && body.description.length > 2000) return 'description holds at most 2000 characters';
+  if (typeof body.directioncode !== 'boolean') return 'directioncode is a Boolean';
+  if (!Number.isInteger(body.actualdurationminutes) || (body.actualdurationminutes as number) < 0) return 'actualdurationminutes is whole minutes';
+  for (const key of ['actualstart', 'actualend']) if (typeof body[key] !== 'string' || !ISO.test(body[key] as string)) return `${key} must be an ISO 8601 UTC date`;
+  const regarding = Object.keys(body).filter((k) => k.startsWith('regardingobjectid_'));
+  if (regarding.length !== 1) return 'exactly one regardingobjectid_*_phonecall@odata.bind expected';
+  const entity = /^regardingobjectid_(\w+?)_phonecall/.exec(regarding[0]!)![1];
+  const target = BIND.exec(String(body[regarding[0]!]));
+  if (!target || target[1] !== `${entity}s`) return `${regarding[0]} must bind /${entity}s(<id>)`;
+  if (body['ownerid@odata.bind'] !== undefined && !/^\/systemusers\(/.test(String(body['ownerid@odata.bind']))) return 'ownerid binds a systemuser';
+  const parties = body.phonecall_activity_parties;
+  if (!Array.isArray(parties)) return 'phonecall_activity_parties must be an array';
+  for (const party of parties as ODataRecord[]) {
+    const binds = Object.keys(party).filter((k) => /^partyid_(contact|lead|account|systemuser)@odata\.bind$/.test(k));
+    if (party.participationtypemask !== 1 && party.participationtypemask !== 2) return 'participationtypemask is 1 (Sender) or 2 (ToRecipient) here';
+    if (binds.length !== 1 || Object.keys(party).length !== 2 || !BIND.test(String(party[binds[0]!]))) return 'each party has participationtypemask and one partyid_*@odata.bind';
+  }
+  return undefined;
+}
+
+const PHONECALLSET_COLUMNS = new Set(['ActivityId', 'Subject', 'Description', 'PhoneNumber', 'DirectionCode', 'ActualDurationMinutes', 'ActualStart', 'ActualEnd', 'Category', 'RegardingObjectId', 'OwnerId']);
+
+/** What the OData v2 service would refuse in a PhoneCall create; undefined when nothing. */
+function phoneCallSetProblem(body: ODataRecord): string | undefined {
+  const unknown = Object.keys(body).find((k) => !PHONECALLSET_COLUMNS.has(k));
+  if (unknown) return `PhoneCall has no property ${unknown} (schema names)`;
+  if (typeof body.ActivityId !== 'string' || !/^[0-9a-f-]{36}$/.test(body.ActivityId)) return 'ActivityId: a client-chosen GUID expected';
+  if (typeof body.Subject !== 'string' || body.Subject === '') return 'Subject is required';
+  if (typeof body.DirectionCode !== 'boolean') return 'DirectionCode is a Boolean';
+  if (!Number.isInteger(body.ActualDurationMinutes)) return 'ActualDurationMinutes is whole minutes';
+  for (const key of ['ActualStart', 'ActualEnd']) if (!/^\/Date\(\d+\)\/$/.test(String(body[key]))) return `${key} must be /Date(ms)/`;
+  const regarding = body.RegardingObjectId as { Id?: unknown; LogicalName?: unknown } | undefined;
+  if (!regarding || typeof regarding.Id !== 'string' || !['contact', 'lead', 'account'].includes(String(regarding.LogicalName))) return 'RegardingObjectId must be {Id, LogicalName} of a contact, lead or account';
+  const owner = body.OwnerId as { Id?: unknown; LogicalName?: unknown } | undefined;
+  if (owner && (typeof owner.Id !== 'string' || owner.LogicalName !== 'systemuser')) return 'OwnerId must be {Id, LogicalName: systemuser}';
+  return undefined;
 }

@@ -13,6 +13,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FakeHttpsServer, FakeReply, RecordedRequest } from '../fake-https';
 import { VendorFake } from './vendor-fake';
+import { FakeUsers } from './fake-users';
 
 export type SugarRecord = Record<string, unknown> & { id: string; date_modified: string };
 
@@ -43,8 +44,12 @@ export class SugarFake extends VendorFake {
   private readonly platforms: string[];
   private readonly expiresIn: number;
   records: Record<string, SugarRecord[]>;
-  /** CRM users by id -> e-mail (record owners), as GET Users/{id} answers them. */
-  readonly crmUsers = new Map<string, string | null>();
+  /** Calls written by the call log, by id; links made to them as `link/remoteId`. */
+  readonly calls = new Map<string, Record<string, unknown> & { links: string[] }>();
+  /** CRM users (record owners read by id as GET Users/{id} answers them; the call log's owners found by e-mail). */
+  readonly crmUsers = new FakeUsers<string>();
+  /** Answer the next Calls creates this late (they are stored at once). */
+  readonly slowCreates: number[] = [];
 
   private constructor(server: FakeHttpsServer, options: SugarFakeOptions) {
     super(server);
@@ -94,6 +99,8 @@ export class SugarFake extends VendorFake {
     const user = this.authenticate(req);
     if (typeof user !== 'string') return user;
     if (route === 'ping' && req.method === 'GET') return { body: 'pong' };
+    const written = this.callLogRoute(route, req);
+    if (written) return written;
     const filter = /^([A-Za-z][A-Za-z0-9_]*)\/filter$/.exec(route);
     if (filter) {
       const override = this.filterOverrides.shift();
@@ -104,6 +111,53 @@ export class SugarFake extends VendorFake {
     const owner = /^Users\/([A-Za-z0-9-]+)$/.exec(route);
     if (owner) return this.user(req, owner[1]!);
     return this.reject(404, 'no_method', `Unknown route ${route}`);
+  }
+
+  /** The call log's routes: Calls create, read and link; Contacts / Leads create; Users filter. */
+  private callLogRoute(route: string, req: RecordedRequest): FakeReply | undefined {
+    const read = /^Calls\/([0-9a-f-]{36})$/.exec(route);
+    if (read && req.method === 'GET') {
+      const call = this.calls.get(read[1]!);
+      return call ? { body: { id: call.id, _module: 'Calls' } } : this.reject(404, 'not_found', `Could not find record: ${read[1]} in module: Calls`);
+    }
+    if (req.method !== 'POST') return undefined;
+    const link = /^Calls\/([0-9a-f-]{36})\/link\/([a-z]+)\/([A-Za-z0-9-]+)$/.exec(route);
+    if (route !== 'Users/filter' && route !== 'Calls' && route !== 'Contacts' && route !== 'Leads' && !link) return undefined;
+    if (!String(req.headers['content-type'] ?? '').startsWith('application/json')) return this.violation(400, `${route}: the body must be JSON`);
+    let body: Record<string, unknown>;
+    try {
+      body = JSON.parse(req.body) as Record<string, unknown>;
+    } catch {
+      return this.violation(400, `${route}: the body is not JSON`);
+    }
+    if (route === 'Users/filter') {
+      const filter = body.filter as Array<Record<string, { $equals?: string }>> | undefined;
+      const email = filter?.[0]?.email_address?.$equals;
+      if (typeof email !== 'string' || filter?.[1]?.status?.$equals !== 'Active' || body.fields !== 'id' || body.max_num !== 1) return this.violation(400, 'Users/filter: [{email_address:{$equals}}, {status:{$equals:Active}}], fields id, max_num 1 expected');
+      return { body: { next_offset: -1, records: this.crmUsers.withEmail(email, { activeOnly: true }).map((u) => ({ id: u.id, _module: 'Users' })) } };
+    }
+    if (link) {
+      const [, id, name, remote] = link as unknown as [string, string, string, string];
+      const call = this.calls.get(id);
+      if (!call) return this.reject(404, 'not_found', `Could not find record: ${id} in module: Calls`);
+      const module = ({ contacts: 'Contacts', leads: 'Leads', users: 'Users' } as Record<string, string>)[name];
+      if (!module) return this.violation(404, `Calls has no link ${name}`);
+      if (!(this.records[module] ?? []).some((r) => r.id === remote)) return this.reject(404, 'not_found', `Could not find record: ${remote} in module: ${module}`);
+      if (!call.links.includes(`${name}/${remote}`)) call.links.push(`${name}/${remote}`);
+      return { body: { record: { id }, related_record: { id: remote } } };
+    }
+    if (route === 'Calls') {
+      const problem = callProblem(body, (module, id) => (this.records[module] ?? []).some((r) => r.id === id));
+      if (problem) return this.violation(422, problem);
+      if (this.calls.has(body.id as string)) return this.reject(409, 'duplicate', `A record with id ${String(body.id)} already exists`);
+      this.calls.set(body.id as string, { ...body, links: [] });
+      const delayMs = this.slowCreates.shift();
+      return { body: { ...body, _module: 'Calls' }, ...(delayMs ? { delayMs } : {}) };
+    }
+    if (typeof body.last_name !== 'string' || body.last_name === '') return this.violation(422, `${route}: last_name is required`);
+    const id = typeof body.id === 'string' ? body.id : randomUUID();
+    (this.records[route] ??= []).push({ ...body, id, date_modified: new Date().toISOString() } as SugarRecord);
+    return { body: { ...body, id, _module: route } };
   }
 
   /** GET Users/{id}?fields=email1,email: the user's primary address and its list, or not_found. */
@@ -241,4 +295,22 @@ function parseOr(filter: unknown): Array<{ field: string; term: string }> | stri
     out.push({ field, term: opEntries[0][1] });
   }
   return out;
+}
+
+const CALL_FIELDS = new Set(['id', 'name', 'date_start', 'date_end', 'duration_hours', 'duration_minutes', 'status', 'direction', 'description', 'parent_type', 'parent_id', 'assigned_user_id']);
+const SUGAR_DATE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}$/;
+
+/** What Sugar would refuse in a Calls create (Calls vardefs); undefined when nothing. */
+function callProblem(body: Record<string, unknown>, exists: (module: string, id: string) => boolean): string | undefined {
+  const unknown = Object.keys(body).find((k) => !CALL_FIELDS.has(k));
+  if (unknown) return `Calls has no field ${unknown}`;
+  if (typeof body.id !== 'string' || !/^[0-9a-f-]{36}$/.test(body.id)) return 'id: the call log sends its own UUID';
+  if (typeof body.name !== 'string' || body.name === '' || body.name.length > 50) return 'name is required, at most 50 characters';
+  for (const key of ['date_start', 'date_end']) if (typeof body[key] !== 'string' || !SUGAR_DATE.test(body[key] as string)) return `${key} must be ISO 8601 with an offset`;
+  if (!Number.isInteger(body.duration_hours) || (body.duration_hours as number) < 0) return 'duration_hours is a whole number';
+  if (!Number.isInteger(body.duration_minutes) || (body.duration_minutes as number) < 0 || (body.duration_minutes as number) > 59) return 'duration_minutes is 0-59';
+  if (!['Planned', 'Held', 'Not Held'].includes(String(body.status))) return `status ${String(body.status)} is not in call_status_dom`;
+  if (!['Inbound', 'Outbound'].includes(String(body.direction))) return `direction ${String(body.direction)} is not in call_direction_dom`;
+  if (!['Contacts', 'Leads', 'Accounts'].includes(String(body.parent_type)) || !exists(String(body.parent_type), String(body.parent_id))) return 'parent_type/parent_id must name an existing record';
+  return undefined;
 }

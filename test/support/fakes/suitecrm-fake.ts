@@ -20,6 +20,7 @@ import { createHash } from 'node:crypto';
 import type { FakeReply, RecordedRequest } from '../fake-https';
 import { bearerToken, formProblem, isFormPost } from './request-checks';
 import { VendorFake } from './vendor-fake';
+import { FakeUsers } from './fake-users';
 
 /** date_modified to the second, as the database holds it ("2024-03-01 10:00:37"); deleted '1' hides a record. */
 export type SuiteRecord = { id: string; date_modified: string } & Record<string, string>;
@@ -35,8 +36,13 @@ const V4_KEYS: Record<string, string[]> = {
   get_entry_list: ['session', 'module_name', 'query', 'order_by', 'offset', 'select_fields', 'link_name_to_fields_array', 'max_results', 'deleted'],
   get_available_modules: ['session', 'filter'],
   get_module_fields: ['session', 'module_name'],
-  get_entry: ['session', 'module_name', 'id', 'select_fields', 'link_name_to_fields_array'],
+  get_entry: ['session', 'module_name', 'id', 'select_fields', 'link_name_to_fields_array', 'track_view'],
+  set_entry: ['session', 'module_name', 'name_value_list'],
+  set_relationship: ['session', 'module_name', 'module_id', 'link_field_name', 'related_ids', 'name_value_list', 'delete'],
 };
+type StoredCall = Record<string, unknown> & { links: string[] };
+const CALL_FIELDS = new Set(['name', 'date_start', 'date_end', 'duration_hours', 'duration_minutes', 'status', 'direction', 'description', 'parent_type', 'parent_id', 'assigned_user_id']);
+const NAIVE_UTC = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/;
 
 export class SuiteCrmFake extends VendorFake {
   clientId = '8d5ac4b2-0000-4c11-9000-5f2e0a7b1c3d';
@@ -46,14 +52,18 @@ export class SuiteCrmFake extends VendorFake {
   /** Where the V8 API lives: '7' -> /Api, '8' -> /legacy/Api. */
   layout: '7' | '8' = '7';
   records: Record<string, SuiteRecord[]> = { Contacts: [], Leads: [], Accounts: [], Prospects: [] };
-  /** Users by id -> email1 (record owners), in both APIs. */
-  readonly users = new Map<string, string>();
+  /** Users: read by id for record owners (both APIs), found by e-mail by the v4_1 call log (V8 filters records.Users by user_name). */
+  readonly users = new FakeUsers<string>();
   /** Which release the fake behaves as. */
   version: SuiteVersion = '7.14.6';
   /** searches: record queries (V8) and get_entry_list calls (v4_1); phoneSearches: those that searched a phone field. */
   readonly counts = { tokenGrants: 0, v4Logins: 0, searches: 0, phoneSearches: 0 };
   /** WHERE clauses get_entry_list received. */
   readonly wheres: string[] = [];
+  /** Calls written by the call log, by id, with the links made to them (`contacts/{id}`). */
+  readonly calls = new Map<string, StoredCall>();
+  /** Answer the next Calls creates this late (they are stored at once). */
+  readonly slowCreates: number[] = [];
   private readonly tokens = new Set<string>();
   private readonly sessions = new Set<string>();
   private serial = 0;
@@ -83,17 +93,18 @@ export class SuiteCrmFake extends VendorFake {
     if (!req.path.startsWith(`${base}/`)) return { status: 404, headers: { 'content-type': 'text/html' }, body: '<html><body>Not Found</body></html>' };
     const rest = req.path.slice(base.length + 1);
     if (rest === 'access_token' && req.method === 'POST') return this.token(req);
-    if (req.method !== 'GET') return this.violation(`${req.method} ${req.path}: the connector only reads`);
     if (req.headers.accept !== 'application/vnd.api+json' || req.headers['content-type'] !== 'application/vnd.api+json') return this.violation('V8 requests carry Accept and Content-Type application/vnd.api+json');
     const token = bearerToken(req);
     if (!token || !this.tokens.has(token)) return { status: 401, body: { error: 'access_denied', message: 'The resource owner or authorization server denied the request.', hint: 'Access token could not be verified' } };
     const user = /^V8\/module\/Users\/([A-Za-z0-9-]+)$/.exec(rest);
-    if (user) {
+    if (user && req.method === 'GET') {
       if ([...req.query.keys()].join(',') !== 'fields[Users]' || req.query.get('fields[Users]') !== 'email1') return this.violation('a user is read with fields[Users]=email1 only');
-      const email = this.users.get(user[1]!);
-      if (email === undefined) return this.v8Error(`The module Users with id ${user[1]} is not found`);
-      return { body: { data: { type: 'User', id: user[1], attributes: { email1: email }, relationships: {} } } };
+      if (!this.users.has(user[1]!)) return this.v8Error(`The module Users with id ${user[1]} is not found`);
+      return { body: { data: { type: 'User', id: user[1], attributes: { email1: this.users.get(user[1]!) ?? '' }, relationships: {} } } };
     }
+    const written = this.v8CallLog(req, rest);
+    if (written) return written;
+    if (req.method !== 'GET') return this.violation(`${req.method} ${req.path}: not a V8 route the connector uses`);
     const module = /^V8\/module\/([A-Za-z]+)$/.exec(rest);
     if (module) return this.moduleRecords(req, module[1]!);
     if (rest === 'V8/meta/modules') return { body: { data: { type: 'modules', id: '', attributes: Object.fromEntries([...Object.keys(this.records), 'Documents'].map((m) => [m, { label: m, access: ['list', 'view'] }])) } } };
@@ -156,6 +167,53 @@ export class SuiteCrmFake extends VendorFake {
     return { body: { meta: { 'total-pages': Math.ceil(hits.length / Number(req.query.get('page[size]'))) }, data, links: {} } };
   }
 
+  /** V8 writes of the call log (ModuleService::createRecord, RelationshipService) and a record read by id. */
+  private v8CallLog(req: RecordedRequest, rest: string): FakeReply | undefined {
+    const byId = /^V8\/module\/([A-Za-z]+)\/([0-9a-f-]{36})$/.exec(rest);
+    if (byId && req.method === 'GET') {
+      const found = byId[1] === 'Calls' ? this.calls.has(byId[2]!) : (this.records[byId[1]!] ?? []).some((r) => r.id === byId[2]);
+      return found ? { body: { data: { type: byId[1], id: byId[2], attributes: { id: byId[2] } } } } : { status: 404, body: { errors: { status: 404, title: null, detail: `The ${byId[1]} with id ${byId[2]} is not found` } } };
+    }
+    if (req.method !== 'POST') return undefined;
+    let body: { data?: { type?: string; id?: string; attributes?: Record<string, unknown> } };
+    try {
+      body = JSON.parse(req.body) as typeof body;
+    } catch {
+      return this.violation('V8 write body is not JSON');
+    }
+    const relationship = /^V8\/module\/Calls\/([0-9a-f-]{36})\/relationships\/(contacts|leads)$/.exec(rest);
+    if (relationship) {
+      const call = this.calls.get(relationship[1]!);
+      const { type, id } = body.data ?? {};
+      if (!call) return this.v8Error(`The Calls with id ${relationship[1]} is not found`);
+      if (type !== (relationship[2] === 'contacts' ? 'Contacts' : 'Leads') || !(this.records[type!] ?? []).some((r) => r.id === id)) return this.violation(`relationship ${relationship[2]} needs data {type, id} of an existing ${relationship[2]} record`);
+      if (!call.links.includes(`${relationship[2]}/${id}`)) call.links.push(`${relationship[2]}/${id}`);
+      return { status: 201, body: { meta: { message: `Relationship between Calls and ${type} has been added` } } };
+    }
+    if (rest !== 'V8/module') return undefined;
+    const { type, id, attributes } = body.data ?? {};
+    if (!type || !attributes) return this.violation('POST V8/module needs data {type, attributes}');
+    if (id === undefined) return this.violation('the call log sends its own id');
+    if (type === 'Calls') {
+      if (this.calls.has(id)) return this.v8Error(`Bean Calls with id ${id} is already exist`);
+      const problem = callProblem(attributes, (module, rid) => (this.records[module] ?? []).some((r) => r.id === rid));
+      if (problem) return this.violation(problem);
+      this.calls.set(id, { ...attributes, links: [] });
+      const delayMs = this.slowCreates.shift();
+      return { status: 201, body: { data: { type, id, attributes } }, ...(delayMs ? { delayMs } : {}) };
+    }
+    return this.createPerson(type, id, attributes) ?? { status: 201, body: { data: { type, id, attributes } } };
+  }
+
+  /** A Contact or Lead for an unknown caller; a reply only when refused. */
+  private createPerson(module: string, id: string, fields: Record<string, unknown>): FakeReply | undefined {
+    if (module !== 'Contacts' && module !== 'Leads') return this.violation(`the call log creates Contacts or Leads, not ${module}`);
+    if (typeof fields.last_name !== 'string' || fields.last_name === '') return this.violation(`${module}: last_name is required`);
+    if ((this.records[module] ??= []).some((r) => r.id === id)) return this.v8Error(`Bean ${module} with id ${id} is already exist`);
+    this.records[module]!.push({ ...(fields as Record<string, string>), id, date_modified: '2026-05-01 08:00:00' });
+    return undefined;
+  }
+
   /** Slim 3's error handler with displayErrorDetails (SuiteCRM's Api/Core/Config/slim.php): JSON or HTML by Accept. */
   private slimError(req: RecordedRequest, type: string, message: string): FakeReply {
     if (String(req.headers.accept ?? '').includes('application/json')) {
@@ -177,23 +235,77 @@ export class SuiteCrmFake extends VendorFake {
     const data = JSON.parse(form.get('rest_data')!) as Record<string, unknown>;
     const keys = V4_KEYS[method];
     if (!keys) return this.violation(`v4_1 method ${method} is not one the connector should use`);
-    if (Object.keys(data).join(',') !== keys.join(',')) return this.violation(`${method} rest_data keys must be ${keys.join(', ')} in that order (PHP named arguments); got ${Object.keys(data).join(', ')}`);
+    // get_entry's last argument (track_view) has a PHP default: the owner read leaves it out, the call log sends false.
+    const sent = Object.keys(data).join(',');
+    if (sent !== keys.join(',') && !(method === 'get_entry' && sent === keys.slice(0, -1).join(','))) return this.violation(`${method} rest_data keys must be ${keys.join(', ')} in that order (PHP named arguments); got ${Object.keys(data).join(', ')}`);
     if (method === 'login') return this.v4Login(data);
     if (!this.sessions.has(String(data.session))) return { body: { name: 'Invalid Session ID', number: 11, description: 'The session ID is invalid' } };
+    if (method === 'get_entry_list' && data.module_name === 'Users') return this.v4Users(data);
     if (method === 'get_entry_list') return this.entryList(data);
-    if (method === 'get_entry') return this.entry(data);
+    if (method === 'get_entry') return this.v4Entry(data);
+    if (method === 'set_entry') return this.v4SetEntry(data);
+    if (method === 'set_relationship') return this.v4Relationship(data);
     if (method === 'get_available_modules') return { body: { modules: [...Object.keys(this.records), 'Documents'].map((m) => ({ module_key: m, module_label: m, favorite_enabled: false, acls: [] })) } };
     return { body: { module_name: data.module_name, table_name: TABLES[String(data.module_name)] ?? '', module_fields: { id: { name: 'id', type: 'id', group: '', id_name: '', label: 'ID:', required: 0, options: [], related_module: '', calculated: false, len: '' }, tier_c: { name: 'tier_c', type: 'enum', label: 'Tier:', required: 0, options: [] } }, link_fields: [] } };
   }
 
-  /** get_entry of a user: email1, or SugarWebServiceImpl's warning entry for an id no user has. */
-  private entry(data: Record<string, unknown>): FakeReply {
+  private v4Users(data: Record<string, unknown>): FakeReply {
+    const match = /^users\.status = 'Active' AND users\.id IN \(SELECT eabr\.bean_id FROM email_addr_bean_rel eabr JOIN email_addresses ea ON ea\.id = eabr\.email_address_id AND ea\.deleted = 0 WHERE eabr\.bean_module = 'Users' AND eabr\.deleted = 0 AND ea\.email_address_caps = '((?:[^'\\]|'')*)'\)$/.exec(String(data.query));
+    if (!match) return this.violation(`Users WHERE "${String(data.query)}" is not the e-mail subquery`);
+    const caps = match[1]!.replace(/''/g, "'");
+    const entryList = this.users.withEmail(caps, { activeOnly: true }).slice(0, 1).map((u) => ({ id: u.id, module_name: 'Users', name_value_list: { id: { name: 'id', value: u.id } } }));
+    return { body: { result_count: entryList.length, total_count: String(entryList.length), next_offset: entryList.length, entry_list: entryList, relationship_list: [] } };
+  }
+
+  /** SugarWebServiceImpl::get_entry: a missing id is an entry with a warning and deleted = 1, not an error. */
+  private v4Entry(data: Record<string, unknown>): FakeReply {
+    if (data.module_name === 'Users') return this.v4User(data);
+    const id = String(data.id);
+    const found = data.module_name === 'Calls' ? this.calls.has(id) : (this.records[String(data.module_name)] ?? []).some((r) => r.id === id);
+    const nameValueList = found ? { id: { name: 'id', value: id } } : [{ name: 'warning', value: 'Access to this object is denied since it has been deleted or does not exist' }, { name: 'deleted', value: '1' }];
+    return { body: { entry_list: [{ id, module_name: data.module_name, name_value_list: nameValueList }], relationship_list: [] } };
+  }
+
+  private v4SetEntry(data: Record<string, unknown>): FakeReply {
+    const list = data.name_value_list as Array<{ name: string; value: unknown }>;
+    if (!Array.isArray(list)) return this.violation('set_entry name_value_list must be a list of {name, value}');
+    const fields = Object.fromEntries(list.map((p) => [p.name, p.value]));
+    const id = String(fields.id ?? '');
+    if (fields.new_with_id !== true || !/^[0-9a-f-]{36}$/.test(id)) return this.violation('set_entry creates with our own id and new_with_id');
+    delete fields.id;
+    delete fields.new_with_id;
+    const module = String(data.module_name);
+    if (module === 'Calls') {
+      // A second insert of the same primary key: MySQL refuses it and PHP dies.
+      if (this.calls.has(id)) return { status: 500, headers: { 'content-type': 'text/html' }, body: 'Database failure. Please refer to suitecrm.log for details.' };
+      const problem = callProblem(fields, (m, rid) => (this.records[m] ?? []).some((r) => r.id === rid));
+      if (problem) return this.violation(problem);
+      this.calls.set(id, { ...fields, links: [] });
+      const delayMs = this.slowCreates.shift();
+      return { body: { id, entry_list: {} }, ...(delayMs ? { delayMs } : {}) };
+    }
+    return this.createPerson(module, id, fields) ?? { body: { id, entry_list: {} } };
+  }
+
+  private v4Relationship(data: Record<string, unknown>): FakeReply {
+    const call = this.calls.get(String(data.module_id));
+    const link = String(data.link_field_name);
+    const related = data.related_ids as string[];
+    if (data.module_name !== 'Calls' || !call || !['contacts', 'leads'].includes(link) || !Array.isArray(related)) return this.violation('set_relationship: Calls, an existing call id, link contacts or leads, related_ids');
+    const module = link === 'contacts' ? 'Contacts' : 'Leads';
+    const known = related.filter((rid) => (this.records[module] ?? []).some((r) => r.id === rid));
+    for (const rid of known) if (!call.links.includes(`${link}/${rid}`)) call.links.push(`${link}/${rid}`);
+    return { body: { created: known.length, failed: related.length - known.length, deleted: 0 } };
+  }
+
+  /** get_entry of a user (record owners): email1, or SugarWebServiceImpl's warning entry for an id no user has. */
+  private v4User(data: Record<string, unknown>): FakeReply {
     if (data.module_name !== 'Users' || JSON.stringify(data.select_fields) !== '["email1"]') return this.violation('get_entry is used for Users with select_fields [email1] only');
     const id = String(data.id);
     const email = this.users.get(id);
-    const values = email === undefined
+    const values = !this.users.has(id)
       ? { warning: { name: 'warning', value: 'Access to this object is denied since it has been deleted or does not exist' }, deleted: { name: 'deleted', value: '1' } }
-      : { email1: { name: 'email1', value: email } };
+      : { email1: { name: 'email1', value: email ?? '' } };
     return { body: { entry_list: [{ id, module_name: 'Users', name_value_list: values }], relationship_list: [] } };
   }
 
@@ -242,4 +354,17 @@ export class SuiteCrmFake extends VendorFake {
 /** SQL LIKE with % only, anchored, as MySQL evaluates it (case-insensitive). */
 function likeToRegExp(pattern: string): RegExp {
   return new RegExp(`^${pattern.split('%').map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 'is');
+}
+
+/** What SuiteCRM would refuse or store wrongly in a Calls record (Calls vardefs); undefined when nothing. */
+function callProblem(fields: Record<string, unknown>, exists: (module: string, id: string) => boolean): string | undefined {
+  const unknown = Object.keys(fields).find((k) => !CALL_FIELDS.has(k));
+  if (unknown) return `Calls has no field ${unknown}`;
+  if (typeof fields.name !== 'string' || fields.name === '' || fields.name.length > 50) return 'name is required, at most 50 characters';
+  for (const key of ['date_start', 'date_end']) if (typeof fields[key] !== 'string' || !NAIVE_UTC.test(fields[key] as string)) return `${key} must be naive UTC Y-m-d H:i:s (stored as sent)`;
+  if (!Number.isInteger(fields.duration_hours) || !Number.isInteger(fields.duration_minutes) || (fields.duration_minutes as number) > 59) return 'duration_hours and duration_minutes (0-59) are whole numbers';
+  if (!['Planned', 'Held', 'Not Held'].includes(String(fields.status))) return `status ${String(fields.status)} is not in call_status_dom`;
+  if (!['Inbound', 'Outbound'].includes(String(fields.direction))) return `direction ${String(fields.direction)} is not in call_direction_dom`;
+  if (!exists(String(fields.parent_type), String(fields.parent_id))) return 'parent_type/parent_id must name an existing record';
+  return undefined;
 }

@@ -11,6 +11,7 @@ import { createHash } from 'node:crypto';
 import type { FakeReply, RecordedRequest } from '../fake-https';
 import { formProblem } from './request-checks';
 import { VendorFake } from './vendor-fake';
+import { FakeUsers } from './fake-users';
 
 export type VtigerRow = { id: string; modifiedtime: string } & Record<string, string>;
 
@@ -18,11 +19,15 @@ export class VtigerFake extends VendorFake {
   username = 'admin';
   accessKey = 'Xk9qAccessKey';
   rows: Record<string, VtigerRow[]> = { Contacts: [], Leads: [], Accounts: [] };
-  /** Users by webservice id ("19x5") -> email1 (record owners), as retrieve answers them. */
-  readonly users = new Map<string, string>();
+  /** Users by webservice id ("19x5"): retrieved by id for record owners, queried by email1 by the call log. */
+  readonly users = new FakeUsers<string>();
   readonly counts = { challenges: 0, logins: 0, queries: 0 };
   /** Statements the query operation received, as Vtiger saw them. */
   readonly statements: string[] = [];
+  /** Calendar events written by the call log, by webservice id (18x...). */
+  readonly events = new Map<string, Record<string, unknown>>();
+  /** Answer the next Events creates this late (they are stored at once). */
+  readonly slowCreates: number[] = [];
   private readonly challenges = new Map<string, string>();
   private readonly sessions = new Set<string>();
   private serial = 0;
@@ -37,6 +42,7 @@ export class VtigerFake extends VendorFake {
 
   protected handle(req: RecordedRequest): FakeReply {
     if (req.path !== '/crm/webservice.php') return { status: 404, body: '<html>Not Found</html>', headers: { 'content-type': 'text/html' } };
+    if (req.method === 'POST' && new URLSearchParams(req.body).get('operation') === 'create') return this.create(req);
     if (req.method === 'POST') return this.login(req);
     const operation = req.query.get('operation');
     if (operation === 'getchallenge') return this.challenge(req);
@@ -73,9 +79,46 @@ export class VtigerFake extends VendorFake {
     return this.ok({ sessionName, userId: '19x1', version: '0.22', vtigerVersion: '7.5.0' });
   }
 
+  /** operation=create (vtws_create): Events for the call log, Contacts and Leads for unknown callers. */
+  private create(req: RecordedRequest): FakeReply {
+    const problem = formProblem(req, ['operation', 'sessionName', 'elementType', 'element'], { operation: 'create' });
+    if (problem) return this.violation(`create: ${problem}`);
+    const form = new URLSearchParams(req.body);
+    if (!this.sessions.has(form.get('sessionName')!)) return this.fail('INVALID_SESSIONID', 'Session Identifier provided is Invalid');
+    let element: Record<string, unknown>;
+    try {
+      element = JSON.parse(form.get('element')!) as Record<string, unknown>;
+    } catch {
+      return this.violation('create: element is not JSON');
+    }
+    const type = form.get('elementType')!;
+    const userIds = new Set(['19x1', ...this.users.ids()]);
+    if (!userIds.has(String(element.assigned_user_id))) return this.fail('MANDATORY_FIELDS_MISSING', 'assigned_user_id does not have a value');
+    if (type === 'Events') {
+      const missing = EVENT_MANDATORY.find((f) => element[f] === undefined || element[f] === '');
+      if (missing) return this.fail('MANDATORY_FIELDS_MISSING', `${missing} does not have a value`);
+      const wrong = eventProblem(element, (id) => Object.values(this.rows).some((rows) => rows.some((r) => r.id === id)));
+      if (wrong) return this.violation(`create Events: ${wrong}`);
+      const id = `18x${++this.serial}`;
+      this.events.set(id, { ...element, id });
+      const delayMs = this.slowCreates.shift();
+      return { ...this.ok({ ...element, id }), ...(delayMs ? { delayMs } : {}) };
+    }
+    if (type !== 'Contacts' && type !== 'Leads') return this.violation(`create ${type} is not one the call log should make`);
+    if (typeof element.lastname !== 'string' || element.lastname === '') return this.fail('MANDATORY_FIELDS_MISSING', 'lastname does not have a value');
+    if (type === 'Leads' && !element.company) return this.fail('MANDATORY_FIELDS_MISSING', 'company does not have a value');
+    const id = `${type === 'Contacts' ? '12' : '10'}x${++this.serial}`;
+    this.rows[type]!.push({ ...(element as Record<string, string>), id, modifiedtime: '2026-05-01 08:00:00' });
+    return this.ok({ ...element, id });
+  }
+
   private query(statement: string): FakeReply {
     this.counts.queries += 1;
     this.statements.push(statement);
+    const user = /^SELECT id FROM Users WHERE email1 = '((?:[^'\\]|'')*)' LIMIT 0,1;$/.exec(statement);
+    if (user) return this.ok(this.users.withEmail(user[1]!.replace(/''/g, "'")).map((u) => ({ id: u.id })));
+    const logged = /^SELECT id FROM Events WHERE description LIKE '%PBX call id: ([A-Za-z0-9_.-]+)%' LIMIT 0,1;$/.exec(statement);
+    if (logged) return this.ok([...this.events.values()].filter((e) => String(e.description).includes(`PBX call id: ${logged[1]}`)).slice(0, 1).map((e) => ({ id: e.id })));
     const shape = /^SELECT ([A-Za-z0-9_,]+) FROM ([A-Za-z]+) WHERE (.+?)( ORDER BY modifiedtime DESC)? LIMIT 0,10;$/.exec(statement);
     if (!shape) return this.violation(`query "${statement}" is not SELECT ... FROM ... WHERE ... [ORDER BY modifiedtime DESC] LIMIT 0,10;`, 'QUERY_SYNTAX_ERROR');
     const [, columnList, module, where, ordered] = shape;
@@ -97,8 +140,8 @@ export class VtigerFake extends VendorFake {
   private retrieve(id: string): FakeReply {
     const [prefix] = id.split('x');
     if (prefix !== '19') return this.fail('ACCESS_DENIED', 'Permission to perform the operation is denied');
-    const email = this.users.get(id);
-    if (email === undefined) return this.fail('RECORD_NOT_FOUND', 'Record you are trying to access is not found');
+    if (!this.users.has(id)) return this.fail('RECORD_NOT_FOUND', 'Record you are trying to access is not found');
+    const email = this.users.get(id) ?? '';
     return this.ok({ id, user_name: email.split('@')[0], first_name: 'Ana', last_name: 'Reception', email1: email, status: 'Active', is_admin: 'off' });
   }
 
@@ -138,4 +181,19 @@ export class VtigerFake extends VendorFake {
 /** SQL LIKE with % only, anchored, as MySQL evaluates it (case-insensitive). */
 function likeToRegExp(pattern: string): RegExp {
   return new RegExp(`^${pattern.split('%').map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 'i');
+}
+
+const EVENT_MANDATORY = ['subject', 'assigned_user_id', 'date_start', 'time_start', 'due_date', 'time_end', 'duration_hours', 'eventstatus', 'activitytype'];
+
+/** What Vtiger would refuse or store wrongly in an Events create; undefined when nothing. */
+function eventProblem(e: Record<string, unknown>, exists: (id: string) => boolean): string | undefined {
+  for (const key of ['date_start', 'due_date']) if (!/^\d{4}-\d{2}-\d{2}$/.test(String(e[key]))) return `${key} must be YYYY-MM-DD`;
+  for (const key of ['time_start', 'time_end']) if (!/^\d{2}:\d{2}:\d{2}$/.test(String(e[key]))) return `${key} must be HH:MM:SS`;
+  if (!Number.isInteger(e.duration_hours) || !Number.isInteger(e.duration_minutes)) return 'duration_hours and duration_minutes are whole numbers';
+  if (!['Planned', 'Held', 'Not Held'].includes(String(e.eventstatus))) return `eventstatus ${String(e.eventstatus)} is not a picklist value`;
+  if (!['Call', 'Meeting'].includes(String(e.activitytype))) return `activitytype ${String(e.activitytype)} is not a picklist value`;
+  if (e.contact_id !== undefined && (!/^12x\d+$/.test(String(e.contact_id)) || !exists(String(e.contact_id)))) return 'contact_id must be an existing Contacts id (12x...)';
+  if (e.parent_id !== undefined && !exists(String(e.parent_id))) return 'parent_id must be an existing record';
+  if (e.contact_id === undefined && e.parent_id === undefined) return 'the call must be linked to the caller (contact_id or parent_id)';
+  return undefined;
 }

@@ -1,0 +1,105 @@
+/**
+ * What the call-log writers of several CRMs share: a CrmError turned into a CallLogResult (with
+ * whether a retry can help), the record id derived from the call's external id (CRMs that take
+ * a client-chosen id make a retry find its own earlier write), durations in minutes, the
+ * Held / Not Held status of the Sugar family, and the limits every write runs under.
+ */
+import { createHash } from 'node:crypto';
+import type { CallActivity, CallLogResult } from '../call-log-writer';
+import { asCrmError } from './vendor-call';
+import type { CrmError } from './crm-error';
+
+/** Each write request's own timeout: a CRM that takes longer is retried later by the outbox. */
+export const WRITE_TIMEOUT_MS = 15_000;
+/** How long one logCall may wait out a 429 (withSession's deadline); the outbox waits for longer ones. */
+export const WRITE_BUDGET_MS = 30_000;
+
+/** The plugin's own UUID namespace for ids derived from external ids (RFC 9562 name-based, SHA-1). */
+const NAMESPACE = Buffer.from('8e0a4f1c5b7d4e2a9c3f6d1b2a4e7c90', 'hex');
+
+/**
+ * A version 5 UUID of `externalId` (and a `purpose`, so the call and a contact created for it get
+ * different ids): the same call always yields the same id, in every process.
+ */
+export function callUuid(externalId: string, purpose = 'call'): string {
+  const hash = createHash('sha1').update(NAMESPACE).update(`${purpose}:${externalId}`).digest();
+  hash[6] = (hash[6]! & 0x0f) | 0x50;
+  hash[8] = (hash[8]! & 0x3f) | 0x80;
+  const hex = hash.subarray(0, 16).toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+}
+
+/** Talk time in whole minutes, rounded up: a 40 s answered call is 1 minute, not 0. */
+export function durationMinutes(seconds: number): number {
+  return seconds > 0 ? Math.ceil(seconds / 60) : 0;
+}
+
+/** Hours and minutes (Sugar, SuiteCRM, Vtiger), from the rounded-up minutes. */
+export function hoursAndMinutes(seconds: number): { hours: number; minutes: number } {
+  const total = durationMinutes(seconds);
+  return { hours: Math.floor(total / 60), minutes: total % 60 };
+}
+
+/** Sugar / SuiteCRM / Vtiger call status: only an answered call was Held. */
+export function heldStatus(activity: CallActivity): 'Held' | 'Not Held' {
+  return activity.disposition === 'answered' ? 'Held' : 'Not Held';
+}
+
+/** Inbound / Outbound, the word the Sugar family and Vtiger use. */
+export function directionWord(activity: CallActivity): 'Inbound' | 'Outbound' {
+  return activity.direction === 'inbound' ? 'Inbound' : 'Outbound';
+}
+
+/** When the call ended: start plus talk time. */
+export function endedAt(activity: CallActivity): Date {
+  return new Date(activity.startedAt.getTime() + Math.max(0, activity.durationSeconds) * 1000);
+}
+
+/** Naive UTC `YYYY-MM-DD HH:MM:SS` (SuiteCRM stores dates so, and both its APIs take them as stored). */
+export function naiveUtc(date: Date): string {
+  return date.toISOString().slice(0, 19).replace('T', ' ');
+}
+
+/** The notes with the recording link (no CRM of these has a recording field). */
+export function notesWithRecording(activity: CallActivity): string {
+  return activity.recordingUrl ? `${activity.notes}\nRecording: ${activity.recordingUrl}` : activity.notes;
+}
+
+/** Whether a retry of the same write can succeed without anyone changing anything. */
+export function isRetryable(error: CrmError): boolean {
+  switch (error.code) {
+    case 'AUTH': // wrong credentials stay wrong (one re-login was already tried)
+    case 'FORBIDDEN':
+    case 'NOT_FOUND_URL':
+    case 'CONFIG':
+    case 'EGRESS':
+      return false;
+    case 'HTTP_ERROR': {
+      const status = error.details.status;
+      // 400, 405, 409, 413, 422...: the CRM refused this data; 408 and 5xx are worth another try.
+      return status === undefined || status === 408 || status >= 500;
+    }
+    default:
+      return true;
+  }
+}
+
+/** Runs a writer's body; a CrmError (or an abort) becomes an error result, never a throw. */
+export async function callLogResult<R extends CallLogResult | undefined>(what: string, signal: AbortSignal, run: () => Promise<R>): Promise<R | CallLogResult> {
+  try {
+    return await run();
+  } catch (err) {
+    const error = asCrmError(err, what, signal);
+    return {
+      kind: 'error', code: error.code, message: error.message, retryable: isRetryable(error),
+      ...(error.details.retryAfterMs !== undefined ? { retryAfterMs: error.details.retryAfterMs } : {}),
+    };
+  }
+}
+
+/** "Caller +15551234567": the name of a record created for an unknown caller. */
+export function unknownCallerName(activity: CallActivity): string {
+  return `Caller ${activity.externalNumber.replace(/[^\d+]/g, '') || 'unknown'}`;
+}
+
+export const UNKNOWN_SKIPPED: CallLogResult = { kind: 'skipped', reason: 'The caller has no record in the CRM and the log options say to skip unknown callers.' };
