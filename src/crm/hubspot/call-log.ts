@@ -89,9 +89,9 @@ export class HubSpotCallLog implements CallLogWriter {
   private async write(activity: CallActivity, token: HubSpotToken, auth: Auth, signal: AbortSignal): Promise<CallLogResult> {
     const phone = phoneVariants(activity.externalNumber, this.settings.region);
     let contactId = phone.national === '' ? undefined : (await this.connector.findByPhone(token, auth, 'contacts', phone, [], signal, LIMITS))?.record.id;
+    if (contactId === undefined && activity.unknownCaller === 'skip') return { kind: 'skipped', reason: `No HubSpot contact has the number ${activity.externalNumber || '(none)'}; unknown callers are not logged.` };
     const ownerId = activity.ownerEmail ? await this.ownerId(activity.ownerEmail, token, auth, signal) : undefined;
     if (contactId === undefined) {
-      if (activity.unknownCaller === 'skip') return { kind: 'skipped', reason: `No HubSpot contact has the number ${activity.externalNumber || '(none)'}; unknown callers are not logged.` };
       contactId = await this.createContact(activity, phone.e164 || activity.externalNumber, ownerId, token, auth, signal);
     }
     const answer = await this.connector.send(token, auth, 'POST', hubspotCallPaths.calls, callBody(activity, contactId, ownerId), signal, created, LIMITS);

@@ -81,10 +81,10 @@ export class PipedriveCallLog implements CallLogWriter {
   private async write(activity: CallActivity, token: PipedriveToken, signal: AbortSignal): Promise<CallLogResult> {
     const phone = phoneVariants(activity.externalNumber, this.settings.region);
     let person = await this.connector.findPerson(token, phone, signal, LIMITS);
+    if (!person && activity.unknownCaller === 'skip') return { kind: 'skipped', reason: `No Pipedrive person has the number ${activity.externalNumber || '(none)'}; unknown callers are not logged.` };
     const userId = activity.ownerEmail ? await this.ownerId(activity.ownerEmail, token, signal) : undefined;
     let leadId: string | undefined;
     if (!person) {
-      if (activity.unknownCaller === 'skip') return { kind: 'skipped', reason: `No Pipedrive person has the number ${activity.externalNumber || '(none)'}; unknown callers are not logged.` };
       person = { id: await this.createPerson(activity, phone.e164 || activity.externalNumber, userId, token, signal) };
       if (activity.unknownCaller === 'lead') leadId = await this.createLead(activity, person.id, userId, token, signal);
     }

@@ -77,9 +77,9 @@ export class SalesforceCallLog implements CallLogWriter {
       whoId = (await this.connector.findByPhone(session, 'Contact', phone, [], signal, LIMITS))?.id
         ?? (await this.connector.findByPhone(session, 'Lead', phone, [], signal, LIMITS))?.id;
     }
+    if (whoId === undefined && activity.unknownCaller === 'skip') return { kind: 'skipped', reason: `No Salesforce Contact or Lead has the number ${activity.externalNumber || '(none)'}; unknown callers are not logged.` };
     const ownerId = activity.ownerEmail ? await this.ownerId(activity.ownerEmail, session, signal) : undefined;
     if (whoId === undefined) {
-      if (activity.unknownCaller === 'skip') return { kind: 'skipped', reason: `No Salesforce Contact or Lead has the number ${activity.externalNumber || '(none)'}; unknown callers are not logged.` };
       whoId = await this.createCaller(activity, phone.e164 || activity.externalNumber, ownerId, session, signal);
     }
     const answer = await this.connector.send(session, 'POST', `${API}/sobjects/Task`, taskBody(activity, whoId, ownerId), signal, created, LIMITS);

@@ -60,9 +60,9 @@ export class ZendeskCallLog implements CallLogWriter {
   private async write(activity: CallActivity, auth: ZendeskAuth, signal: AbortSignal): Promise<CallLogResult> {
     const phone = phoneVariants(activity.externalNumber, this.settings.region);
     let requesterId = phone.national.length >= 5 ? (await this.connector.findUser(auth, phone.national, (stored) => isSamePhone(stored, phone), signal, LIMITS))?.record.id : undefined;
+    if (requesterId === undefined && activity.unknownCaller === 'skip') return { kind: 'skipped', reason: `No Zendesk user has the number ${activity.externalNumber || '(none)'}; unknown callers are not logged.` };
     const agentId = activity.ownerEmail ? await this.agentId(activity.ownerEmail, auth, signal) : undefined;
     if (requesterId === undefined) {
-      if (activity.unknownCaller === 'skip') return { kind: 'skipped', reason: `No Zendesk user has the number ${activity.externalNumber || '(none)'}; unknown callers are not logged.` };
       const user = { name: unknownCallerName(activity.externalNumber), phone: phone.e164 || activity.externalNumber, role: 'end-user' };
       const created = await this.request(auth, 'POST', '/api/v2/users', { user }, signal, userAnswer);
       requesterId = created.body?.user.id;

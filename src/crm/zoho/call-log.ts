@@ -82,9 +82,9 @@ export class ZohoCallLog implements CallLogWriter {
       const lead = contact ? undefined : await this.connector.findByPhone(token, 'Leads', phone, [], signal, LIMITS);
       caller = contact ? { module: 'Contacts', id: contact.id } : lead ? { module: 'Leads', id: lead.id } : undefined;
     }
+    if (!caller && activity.unknownCaller === 'skip') return { kind: 'skipped', reason: `No Zoho CRM Contact or Lead has the number ${activity.externalNumber || '(none)'}; unknown callers are not logged.` };
     const ownerId = activity.ownerEmail ? (await this.userIds(token, signal)).get(activity.ownerEmail.trim().toLowerCase()) : undefined;
     if (!caller) {
-      if (activity.unknownCaller === 'skip') return { kind: 'skipped', reason: `No Zoho CRM Contact or Lead has the number ${activity.externalNumber || '(none)'}; unknown callers are not logged.` };
       const module = activity.unknownCaller === 'lead' ? 'Leads' : 'Contacts';
       const record: Record<string, unknown> = { Last_Name: unknownCallerName(activity.externalNumber), Phone: phone.e164 || activity.externalNumber };
       if (ownerId) record.Owner = { id: ownerId };
