@@ -15,9 +15,11 @@
  * so its URL goes into the note. OAuth apps need the phone-integration and contacts:full scopes.
  *
  * Pipedrive has no idempotency key. The external id goes into the note, and `findLoggedCall`
- * reads the API user's latest call logs (`GET /api/v1/callLogs?start=0&limit=50`) for it. That
- * list holds only call logs of the API user: a call logged for another owner is not seen there,
- * so the outbox's own key table stays the first guard.
+ * reads the API user's latest call logs (`GET /api/v1/callLogs?start=0&limit=50`) for it; that
+ * list holds only the API user's call logs, so a call logged for another owner is then looked
+ * for among the activities updated in the last 26 hours (`GET /api/v2/activities`, 3 pages of
+ * 100 at most): Pipedrive keeps call logs as activities too. The outbox's own key table stays
+ * the first guard.
  */
 import { z } from 'zod';
 import { phoneVariants } from '../../domain/phone';
@@ -33,12 +35,16 @@ const LIMITS = { timeoutMs: CALL_LOG_TIMEOUT_MS, maxBodyBytes: 512 * 1024 };
 const OWNER_TTL_MS = 10 * 60_000;
 /** Call logs read back by findLoggedCall (Pipedrive's page limit). */
 const RECENT_CALL_LOGS = '50';
+/** Activities read back by findLoggedCall: updated within the outbox's 24 hours of retries (and a bit), 3 pages of 100. */
+const ACTIVITY_WINDOW_MS = 26 * 3600_000;
+const ACTIVITY_PAGES = 3;
 
 export const PIPEDRIVE_PATHS = {
   callLogs: '/api/v1/callLogs',
   usersFind: '/api/v1/users/find',
   persons: '/api/v2/persons',
   leads: '/api/v1/leads',
+  activities: '/api/v2/activities',
 } as const;
 
 /** `outcome` per disposition (Pipedrive: connected, no_answer, left_message, left_voicemail, wrong_number, busy). */
@@ -52,6 +58,10 @@ export const PIPEDRIVE_OUTCOMES: Record<CallActivity['disposition'], string> = {
 
 const created = z.looseObject({ data: z.looseObject({ id: z.union([z.string(), z.number()]) }) });
 const users = z.looseObject({ data: z.array(z.looseObject({ id: z.number(), email: z.string().nullable().optional(), active_flag: z.boolean().optional() })).nullable() });
+const activities = z.looseObject({
+  data: z.array(z.looseObject({ id: z.number(), note: z.string().nullable().optional() })).nullable(),
+  additional_data: z.looseObject({ next_cursor: z.string().nullable().optional() }).nullable().optional(),
+});
 const callLogs = z.looseObject({ data: z.array(z.looseObject({ id: z.union([z.string(), z.number()]), note: z.string().nullable().optional() })).nullable() });
 
 /** "YYYY-MM-DD HH:MM:SS" in UTC, as call logs take their times. */
@@ -71,11 +81,31 @@ export class PipedriveCallLog implements CallLogWriter {
 
   findLoggedCall(externalId: string, credentials: Credentials, signal: AbortSignal): Promise<CallLogResult | undefined> {
     return callLogResult(WHAT, signal, () => this.connector.session(credentials, signal, Date.now(), async (token) => {
-      const answer = await this.connector.get(token, PIPEDRIVE_PATHS.callLogs, { start: '0', limit: RECENT_CALL_LOGS }, signal, callLogs, LIMITS);
       const line = externalIdLine(externalId);
-      const hit = (answer?.data ?? []).find((c) => (c.note ?? '').split(/<br\s*\/?>|\n/).includes(line));
-      return hit ? { kind: 'written' as const, activityId: String(hit.id) } : undefined;
+      const answer = await this.connector.get(token, PIPEDRIVE_PATHS.callLogs, { start: '0', limit: RECENT_CALL_LOGS }, signal, callLogs, LIMITS);
+      const hit = (answer?.data ?? []).find((c) => hasLine(c.note, line));
+      if (hit) return { kind: 'written' as const, activityId: String(hit.id) };
+      return this.findActivity(line, token, signal);
     }));
+  }
+
+  /**
+   * A call log written for another owner is not in the API user's list; Pipedrive keeps every call
+   * log as an activity too ("call logs are also considered activities"), so the activities
+   * updated since a day and a bit ago are read, newest first, a few pages at most.
+   */
+  private async findActivity(line: string, token: PipedriveToken, signal: AbortSignal): Promise<CallLogResult | undefined> {
+    const since = new Date(Date.now() - ACTIVITY_WINDOW_MS).toISOString().slice(0, 19) + 'Z';
+    let cursor: string | undefined;
+    for (let page = 0; page < ACTIVITY_PAGES; page += 1) {
+      const query: Record<string, string> = { updated_since: since, sort_by: 'update_time', sort_direction: 'desc', limit: '100', ...(cursor ? { cursor } : {}) };
+      const answer = await this.connector.get(token, PIPEDRIVE_PATHS.activities, query, signal, activities, LIMITS);
+      const hit = (answer?.data ?? []).find((a) => hasLine(a.note, line));
+      if (hit) return { kind: 'written', activityId: String(hit.id) };
+      cursor = answer?.additional_data?.next_cursor ?? undefined;
+      if (!cursor) break;
+    }
+    return undefined;
   }
 
   private async write(activity: CallActivity, token: PipedriveToken, signal: AbortSignal): Promise<CallLogResult> {
@@ -116,6 +146,11 @@ export class PipedriveCallLog implements CallLogWriter {
     if (!answer) throw new CrmError('BAD_RESPONSE', 'Pipedrive created the lead but did not say its id.');
     return String(answer.data.id);
   }
+}
+
+/** Whether an HTML or plain note holds `line` as a line of its own. */
+function hasLine(note: string | null | undefined, line: string): boolean {
+  return (note ?? '').split(/<br\s*\/?>|\n|<\/?p>/).map((l) => l.trim()).includes(line);
 }
 
 const escapeHtml = (text: string) => text.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);

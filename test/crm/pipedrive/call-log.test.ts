@@ -99,6 +99,7 @@ describe('Pipedrive call log', () => {
     const c = connector();
     fake.createDelayMs = 1500;
     const count = fake.callLogs.length;
+    // No owner: the call log is the API user's, found in its own list.
     const timedOut = await c.logCall!(callActivity({ externalId: 'timeout-1', ownerEmail: undefined }), NO_CREDENTIALS, writeSignal(700));
     assert.deepEqual(timedOut.kind === 'error' && [timedOut.code, timedOut.retryable], ['TIMEOUT', true]);
     fake.createDelayMs = 0;
@@ -107,6 +108,23 @@ describe('Pipedrive call log', () => {
     assert.deepEqual([sent[0]!.query.get('start'), sent[0]!.query.get('limit')], ['0', '50']);
     assert.equal(fake.callLogs.length, count + 1, 'one call log, not two');
     assert.equal(await c.findLoggedCall!('timeout', NO_CREDENTIALS, writeSignal()), undefined, 'an id that only starts the same is another call');
+  });
+
+  it('finds a call logged for another owner among the activities, which the API user\'s call log list does not hold', async () => {
+    const c = connector();
+    fake.createDelayMs = 1500;
+    const timedOut = await c.logCall!(callActivity({ externalId: 'timeout-agent' }), NO_CREDENTIALS, writeSignal(700));
+    assert.equal(timedOut.kind, 'error');
+    fake.createDelayMs = 0;
+    await c.logCall!(callActivity({ externalId: 'later-1' }), NO_CREDENTIALS, writeSignal());
+    await c.logCall!(callActivity({ externalId: 'later-2' }), NO_CREDENTIALS, writeSignal());
+    const written = fake.callLogs.find((l) => String(l.note).includes('timeout-agent'))!;
+    assert.equal(written.user_id, 88, 'owned by the agent, not the API user');
+    const { result, sent } = await recordWrite(fake.requests, () => c.findLoggedCall!('timeout-agent', NO_CREDENTIALS, writeSignal()));
+    assert.deepEqual(result, { kind: 'written', activityId: String(written.activity_id) });
+    assert.deepEqual(sentTo(sent), ['GET /api/v1/callLogs', 'GET /api/v2/activities', 'GET /api/v2/activities'], 'its own list, then activities newest first until found');
+    assert.equal(fake.callLogs.filter((l) => String(l.note).includes('timeout-agent')).length, 1);
+    assert.equal(await c.findLoggedCall!('nowhere', NO_CREDENTIALS, writeSignal()), undefined);
   });
 
   it('hands a 429 Retry-After on; refusals are not retryable', async () => {

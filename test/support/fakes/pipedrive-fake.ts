@@ -134,6 +134,14 @@ export class PipedriveFake extends VendorFake {
         const data = mine.slice(start, start + Number(req.query.get('limit')));
         return { body: { success: true, data, additional_data: { pagination: { start, limit: Number(req.query.get('limit')), more_items_in_collection: start + data.length < mine.length } } } };
       }
+      case '/api/v2/activities': {
+        // Call logs as the activities they also are, newest first, two a page to exercise the cursor.
+        const since = req.query.get('updated_since')!.replace('T', ' ').replace('Z', '');
+        const all = this.callLogs.filter((c) => String(c.update_time) >= since).reverse();
+        const start = Number(req.query.get('cursor') ?? '0');
+        const data = all.slice(start, start + 2).map((c) => ({ id: c.activity_id, type: 'call', subject: c.subject, note: c.note, owner_id: c.user_id, person_id: c.person_id ?? null, done: true, update_time: c.update_time }));
+        return { body: { success: true, data, additional_data: { next_cursor: start + 2 < all.length ? String(start + 2) : null } } };
+      }
       case '/api/v1/users/me': return { body: { success: true, data: { id: 77, name: 'Pat Admin', email: 'pat@acme.test', company_domain: 'acme' } } };
       case '/api/v2/personFields': return this.fields(req, this.personFields);
       case '/api/v2/organizationFields': return this.fields(req, this.organizationFields);
@@ -154,6 +162,13 @@ export class PipedriveFake extends VendorFake {
     if (req.method === 'POST') return this.createProblem(req);
     if (req.method !== 'GET') return 'only GET, and POST of a call log, person or lead, are expected';
     if (req.path === '/api/v1/users/find') return [...req.query.keys()].sort().join(',') === 'search_by_email,term' && req.query.get('search_by_email') === '1' ? undefined : 'users/find takes term and search_by_email=1';
+    if (req.path === '/api/v2/activities') {
+      const keys = [...req.query.keys()].filter((k) => k !== 'cursor').sort().join(',');
+      if (keys !== 'limit,sort_by,sort_direction,updated_since') return `activities are read here with updated_since, sort_by, sort_direction, limit (got ${keys})`;
+      if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/.test(req.query.get('updated_since') ?? '')) return 'updated_since is RFC 3339 (YYYY-MM-DDTHH:MM:SSZ)';
+      if (req.query.get('sort_by') !== 'update_time' || !['asc', 'desc'].includes(req.query.get('sort_direction') ?? '')) return 'sort_by update_time, sort_direction asc or desc';
+      return Number(req.query.get('limit')) <= 500 ? undefined : 'limit at most 500';
+    }
     if (req.path === '/api/v1/callLogs') {
       const limit = Number(req.query.get('limit'));
       return [...req.query.keys()].sort().join(',') === 'limit,start' && limit >= 1 && limit <= 50 ? undefined : 'callLogs takes start and limit (at most 50)';
@@ -221,7 +236,8 @@ export class PipedriveFake extends VendorFake {
     const now = new Date().toISOString().slice(0, 19).replace('T', ' ');
     if (req.path === '/api/v1/callLogs') {
       const id = `${(this.nextId += 1).toString(16)}c0ffee`;
-      this.callLogs.push({ ...b, id, user_id: (b.user_id as number | undefined) ?? 77, has_recording: false, company_id: 1 });
+      // A call log is an activity too (developers.pipedrive.com CallLogs), with an id of its own.
+      this.callLogs.push({ ...b, id, activity_id: (this.nextId += 1), user_id: (b.user_id as number | undefined) ?? 77, has_recording: false, company_id: 1, update_time: now });
       return { status: 201, delayMs: this.createDelayMs, body: { success: true, data: { ...b, id, user_id: (b.user_id as number | undefined) ?? 77, has_recording: false, company_id: 1 } } };
     }
     if (req.path === '/api/v2/persons') {
