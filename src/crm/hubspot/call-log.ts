@@ -2,7 +2,7 @@
  * HubSpot's call log: one call engagement per call, `POST {base}/crm/objects/{version}/calls`
  * with `{properties, associations}` (developers.hubspot.com, "Calls" guide):
  * - hs_timestamp (start, Unix ms), hs_call_title (subject), hs_call_body (notes), hs_call_direction
- *   (INBOUND / OUTBOUND, from the HubSpot user's side), hs_call_status and hs_call_disposition
+ *   (INBOUND / OUTBOUND, from the HubSpot user's side; the body is HTML: notes escaped), hs_call_status and hs_call_disposition
  *   (HubSpot's default outcome GUIDs, below), hs_call_duration in MILLISECONDS,
  *   hs_call_from_number / hs_call_to_number, hs_call_recording_url (https only), hubspot_owner_id
  *   (an owner's `id`, never its userId), hs_call_external_id (the call's external id).
@@ -118,6 +118,8 @@ export class HubSpotCallLog implements CallLogWriter {
   }
 }
 
+const escapeHtml = (text: string) => text.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+
 /** The create request's body. */
 export function callBody(activity: CallActivity, contactId: string, ownerId: string | undefined): Record<string, unknown> {
   const { status, outcome } = HUBSPOT_STATUS[activity.disposition];
@@ -125,7 +127,8 @@ export function callBody(activity: CallActivity, contactId: string, ownerId: str
   const properties: Record<string, string> = {
     hs_timestamp: String(activity.startedAt.getTime()),
     hs_call_title: activity.subject,
-    hs_call_body: [activity.notes, externalIdLine(activity.externalId)].filter(Boolean).join('\n\n'),
+    // HubSpot renders the body as HTML: the plain-text notes are escaped, their lines kept.
+    hs_call_body: [...activity.notes.split('\n'), externalIdLine(activity.externalId)].filter(Boolean).map(escapeHtml).join('<br>'),
     hs_call_direction: inbound ? 'INBOUND' : 'OUTBOUND',
     hs_call_status: status,
     hs_call_duration: String(Math.max(0, Math.round(activity.durationSeconds * 1000))),

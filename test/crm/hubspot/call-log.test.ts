@@ -44,7 +44,7 @@ describe('HubSpot call log', () => {
       properties: {
         hs_timestamp: String(Date.parse('2026-12-07T10:15:30.000Z')),
         hs_call_title: 'Inbound call from +12025550101',
-        hs_call_body: 'Answered by 101 after 12 s.\n\nPBX call id: pbx-1733600000-0001',
+        hs_call_body: 'Answered by 101 after 12 s.<br>PBX call id: pbx-1733600000-0001',
         hs_call_direction: 'INBOUND',
         hs_call_status: 'COMPLETED',
         hs_call_duration: '95000',
@@ -87,6 +87,11 @@ describe('HubSpot call log', () => {
         assert.deepEqual([p.hs_call_from_number, p.hs_call_to_number], direction === 'inbound' ? ['+12025550101', '101'] : ['101', '+12025550101']);
       }
     }
+  });
+
+  it('escapes the notes into the HTML body, line by line', async () => {
+    const { sent } = await recordWrite(fake.requests, () => connector().logCall!(callActivity({ externalId: 'html-1', notes: 'Rule "VIP" <row 2>\nRouted to Sales & Support' }), NO_CREDENTIALS, writeSignal()));
+    assert.equal((JSON.parse(creates(sent)[0]!.body) as { properties: Record<string, string> }).properties.hs_call_body, 'Rule &quot;VIP&quot; &lt;row 2&gt;<br>Routed to Sales &amp; Support<br>PBX call id: html-1');
   });
 
   it('an agent with no HubSpot owner leaves the call to the integration\'s user', async () => {
