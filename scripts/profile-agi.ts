@@ -1,5 +1,5 @@
 /**
- * `npx tsx scripts/profile-agi.ts [--calls 20000] [--concurrency 100] [--warmup 5000] [--ami] [--target path|bare] [--out file.cpuprofile] [--top 30] [--focus text] [--cpu-only] [--alloc] [--rate 1000]`
+ * `npx tsx scripts/profile-agi.ts [--calls 20000] [--concurrency 100] [--warmup 5000] [--ami] [--crm stub|https] [--target path|bare] [--out file.cpuprofile] [--top 30] [--focus text] [--cpu-only] [--alloc] [--rate 1000]`
  *
  * CPU profile of the server side of one bench:agi load, and only of it: the same rig as
  * `npm run bench:agi` (agi-load-client in a forked worker, the plugin's call path with
@@ -30,7 +30,7 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       calls: { type: 'string' }, concurrency: { type: 'string' }, rate: { type: 'string' }, warmup: { type: 'string' }, ami: { type: 'boolean' },
-      target: { type: 'string' }, 'cpu-only': { type: 'boolean' }, alloc: { type: 'boolean' }, out: { type: 'string' }, top: { type: 'string' }, focus: { type: 'string' },
+      target: { type: 'string' }, crm: { type: 'string' }, 'cpu-only': { type: 'boolean' }, alloc: { type: 'boolean' }, out: { type: 'string' }, top: { type: 'string' }, focus: { type: 'string' },
     },
   });
   const calls = Number(values.calls ?? 20_000);
@@ -39,7 +39,10 @@ async function main(): Promise<void> {
   const asterisk = BenchWorker.start('asterisk');
   const ami = values.ami ? await asterisk.startAmi() : undefined;
   const logger = new FormattingLogger('info');
-  const pipeline = await startBenchCallPath({ logger, stub: new StubCrm(0), ...(ami ? { ami } : {}) });
+  // --crm https: the rule's Custom CRM over local HTTPS, the fake CRM in a process of its own.
+  const crmWorker = values.crm === 'https' ? BenchWorker.start('crm') : undefined;
+  const crm = await crmWorker?.startCrm();
+  const pipeline = await startBenchCallPath({ logger, ...(crm ? { customUrl: crm.url, crmCa: crm.caPem } : { stub: new StubCrm(0) }), ...(ami ? { ami } : {}) });
   const bare = values.target === 'bare' ? await BareAgiServer.start(1) : undefined;
   const port = bare?.port ?? pipeline.port;
   const script = bare ? 'ding-dong' : pipeline.script;
@@ -81,6 +84,7 @@ async function main(): Promise<void> {
     await pipeline.stop();
     await bare?.close();
     asterisk.stop();
+    crmWorker?.stop();
   }
 }
 

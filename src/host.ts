@@ -139,6 +139,11 @@ export interface AmiSettings {
 
 export interface HostLogger {
   debug(message: string, fields?: Record<string, unknown>): void;
+  /**
+   * Optional: false when debug lines are dropped anyway. The call path then skips building its
+   * per-command debug lines (several per call); without it every line is built and passed.
+   */
+  isDebugEnabled?(): boolean;
   info(message: string, fields?: Record<string, unknown>): void;
   warn(message: string, fields?: Record<string, unknown>): void;
   error(message: string, fields?: Record<string, unknown>): void;
@@ -254,7 +259,50 @@ export interface RoutingDestination {
   agiUrl?: string;
 }
 
+/** One integration (tenant + CRM), or a tenant's Custom CRM rules ("custom"), as its live lookups found it. */
+export interface IntegrationHealthReport {
+  tenantId: string;
+  crm: string;
+  /** ok: the last lookup the CRM answered worked; failing: the last one ended in an error; unused: no lookup since the plugin started. */
+  state: 'ok' | 'failing' | 'unused';
+  /** ISO time of the last lookup the CRM answered (found or not found). */
+  lastSuccessAt?: string;
+  /** The last lookup that failed: when, and its code (TIMEOUT, AUTH, CONNECTION, HTTP_ERROR...; see the README's error codes). */
+  lastError?: { at: string; code: string };
+}
+
+/** The host's database as the plugin sees it: `SELECT 1` within a bounded time (1 s). */
+export interface DatabaseHealth {
+  reachable: boolean;
+  /** How long the check took, up to the timeout. */
+  checkMs: number;
+  /** Why it is not reachable: the driver's code (ECONNREFUSED, ER_..., SQLITE_...) or TIMEOUT. */
+  code?: string;
+}
+
+/** The buffer of call decisions waiting to be written (Recent calls); never free text. */
+export interface DecisionLogHealth {
+  buffered: number;
+  maxBuffered: number;
+  /** Records dropped since the plugin started because the buffer was full. */
+  dropped: number;
+  /** ISO time of the last write that worked. */
+  lastWriteAt?: string;
+  /** The last write that failed: when, and the database's error code. */
+  lastWriteError?: { at: string; code: string };
+  /** The last write attempt failed (the records wait and are retried). */
+  failing: boolean;
+}
+
+/**
+ * What `PluginHandle.health()` answers: safe to show to an operator as it is (no secrets, no
+ * caller numbers, no free text from a CRM or the database).
+ */
 export interface PluginHealth {
+  /** Every part is well: AGI listening, AMI connected (when configured), database reachable, decision log writing, no integration failing. */
+  healthy: boolean;
+  /** The parts that are not, in words: "AMI is not connected", "zoho (tenant default) is failing: TIMEOUT". Empty when healthy. */
+  problems: string[];
   agi: {
     listening: boolean;
     port: number;
@@ -264,6 +312,10 @@ export interface PluginHealth {
     pendingHeaders: number;
   };
   ami: { configured: boolean; connected: boolean; lastError?: string };
+  database: DatabaseHealth;
+  decisionLog: DecisionLogHealth;
+  /** Each enabled integration, and each tenant's Custom CRM once one of its rules was called. */
+  integrations: IntegrationHealthReport[];
 }
 
 export interface PluginHandle {
@@ -273,7 +325,24 @@ export interface PluginHandle {
    * none while the license feature is off (calls to rules then take the dialplan fallback).
    */
   routingDestinations(tenantId: string): Promise<RoutingDestination[]>;
-  health(): PluginHealth;
+  /**
+   * The plugin's state for a status page or a monitor (the reference host serves it at /healthz:
+   * 200 when `healthy`, else 503). Asks the database (bounded: about 1 s at most), so it is async.
+   */
+  health(): Promise<PluginHealth>;
+  /**
+   * The plugin's metrics in the Prometheus text format (prom-client, a registry of this plugin
+   * instance alone). The host mounts it where its scraper reads, e.g.
+   * `app.get('/metrics', onlyOperators, plugin.metricsHandler)`, and decides who may read it:
+   * the handler itself checks nothing. Labels are bounded: rule id, CRM kind, outcome, method,
+   * result and reason codes; never a caller number. Metrics (all prefixed `crm_routing_`):
+   * `calls_total{rule,outcome,method}`, `agi_refused_total{reason}`, `crm_lookups_total{crm,result}`,
+   * `crm_lookup_duration_seconds{crm}` (histogram), `lookup_cache_hits_total{crm}`,
+   * `lookup_cache_misses_total{crm}`, `crm_sign_ins_total{crm,kind,result}`, `ami_connected`,
+   * `active_calls`, `agi_connections`, `decision_log_buffered`, `decision_log_dropped_total`,
+   * `decision_log_write_errors_total`.
+   */
+  metricsHandler: RequestHandler;
   /** Stops accepting calls, sends calls still waiting to their default destination, ends AMI. */
   stop(): Promise<void>;
 }

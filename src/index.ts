@@ -19,6 +19,8 @@ import { guideRoutes } from './web/guide-routes';
 export type { HostContext, PluginHandle } from './host';
 /** For the host's own pages: whether an error means its database could not be reached, and what to say then. */
 export { DATABASE_UNREACHABLE_MESSAGE, isDatabaseUnreachable } from './store/database-unreachable';
+/** All cores: the host's start-up in node:cluster workers sharing the FastAGI port (README "Several workers and nodes"). */
+export { startAgiWorkers, type AgiWorkers, type AgiWorkersOptions } from './call/agi-workers';
 
 /** Settings beyond HostContext, all optional: a host (or a test) may tighten plugin.json's limits. */
 export interface RegisterOptions {
@@ -42,6 +44,7 @@ export async function register(host: HostContext, options: RegisterOptions = {})
   const app = createWebApp({
     host,
     rules: store.rules,
+    counts: store.decisionCounts,
     integrations: (tenantId) => integrationChoices(store, tenantId),
     onRulesChanged: () => callPath.rulesChanged(),
     tester: callPath.tester,
@@ -74,7 +77,12 @@ export async function register(host: HostContext, options: RegisterOptions = {})
         if (offset + MAX_LIST_LIMIT >= total) return destinations;
       }
     },
-    health: () => callPath.health(),
+    health: () => callPath.report(),
+    metricsHandler: (_req, res, next) => {
+      callPath.metrics.text().then(({ contentType, body }) => {
+        res.set('Content-Type', contentType).set('Cache-Control', 'no-store').send(body);
+      }, next);
+    },
     stop: () => callPath.stop(),
   };
 }

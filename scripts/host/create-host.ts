@@ -13,7 +13,8 @@ import express, { type Request, type Response } from 'express';
 import type { Knex } from 'knex';
 import { register } from '../../src/index';
 import type { CallLimits } from '../../src/config';
-import type { AgiSettings, AmiSettings, CrmEgressPolicy, DialplanSigning, HostContext, HostLogger, MenuEntry, PluginHandle } from '../../src/host';
+import type { AgiSettings, AmiSettings, CrmEgressPolicy, DialplanSigning, HostContext, HostDirectory, HostLogger, MenuEntry, PluginHandle, PluginHealth } from '../../src/host';
+import { integrationProblem } from '../../src/call/health-report';
 import { formFields, formText } from '../../src/web/body-types';
 import { ReferenceCatalog } from './catalog';
 import { ReferenceDirectory } from './directory';
@@ -25,6 +26,7 @@ import { HostStore } from './host-store';
 import { IvrMenus } from './ivr-menus';
 import { ivrRoutes } from './ivr-routes';
 import { renderLayout } from './layout';
+import { operatorAccess } from './operator-access';
 import { referenceRuleUsage } from './rule-usage';
 
 export interface ReferenceHostOptions {
@@ -55,6 +57,12 @@ export interface ReferenceHostOptions {
   dialplanSigning?: DialplanSigning;
   /** Where CRM traffic may go (default: public addresses only). */
   crmEgress?: CrmEgressPolicy;
+  /** The host's directory of extensions and their users' e-mails; `false`: a host without one. Default: the seeded one. */
+  directory?: HostDirectory | false;
+  /** Lets requests from other machines read /metrics and /healthz with `Authorization: Bearer <token>` (METRICS_TOKEN); without it only this machine may. */
+  metricsToken?: string;
+  /** Address the admin listens on. Default 127.0.0.1 (this machine only). */
+  listenHost?: string;
 }
 
 export interface ReferenceHost {
@@ -65,6 +73,13 @@ export interface ReferenceHost {
 
 const VIEWS = path.join(__dirname, 'views');
 const LICENSE_SETTING = 'license.crm_routing';
+
+/** The home page shows a user their own tenant's integrations only (/healthz, for operators, shows all). */
+function tenantsOwn(health: PluginHealth, tenantId: string): PluginHealth {
+  const others = new Set(health.integrations.filter((i) => i.tenantId !== tenantId && i.state === 'failing').map(integrationProblem));
+  const problems = health.problems.filter((p) => !others.has(p));
+  return { ...health, healthy: problems.length === 0, problems, integrations: health.integrations.filter((i) => i.tenantId === tenantId) };
+}
 
 export async function startReferenceHost(options: ReferenceHostOptions): Promise<ReferenceHost> {
   const store = new HostStore(options.db);
@@ -84,6 +99,18 @@ export async function startReferenceHost(options: ReferenceHostOptions): Promise
   app.disable('x-powered-by');
   app.get('/host.css', (_req, res) => res.sendFile(path.join(__dirname, 'host.css')));
   for (const icon of ['/favicon.svg', '/favicon.ico']) app.get(icon, (_req, res) => res.type('image/svg+xml').sendFile(path.join(__dirname, 'favicon.svg'), { maxAge: '1d' }));
+  // For scrapers and monitors: no login, no session, nothing read from the host's tables (they answer while its database is down).
+  const operators = operatorAccess(options.metricsToken);
+  let plugin: PluginHandle | undefined;
+  app.get('/metrics', operators, (req, res, next) => (plugin ? plugin.metricsHandler(req, res, next) : res.status(503).type('text').send('Starting.\n')));
+  app.get('/healthz', operators, async (_req, res, next) => {
+    try {
+      const health = plugin ? await plugin.health() : undefined;
+      res.set('Cache-Control', 'no-store').status(health?.healthy ? 200 : 503).json(health ?? { healthy: false, problems: ['Starting'] });
+    } catch (err) {
+      next(err);
+    }
+  });
   // Signed cookies carry the one-time notices (host-flash.ts).
   app.use(cookieParser(options.secretKey));
   app.use(signIn.loadSession);
@@ -118,11 +145,12 @@ export async function startReferenceHost(options: ReferenceHostOptions): Promise
     ...(options.publicUrl ? { publicUrl: options.publicUrl } : {}),
     dialplanSigning: options.dialplanSigning,
     crmEgress: options.crmEgress,
-    directory: new ReferenceDirectory(),
+    ...(options.directory === false ? {} : { directory: options.directory ?? new ReferenceDirectory() }),
   };
-  const plugin = await register(hostContext, { limits: options.limits, lookupCacheTtlSeconds: options.lookupCacheTtlSeconds, decisionFlushMs: options.decisionFlushMs });
+  plugin = await register(hostContext, { limits: options.limits, lookupCacheTtlSeconds: options.lookupCacheTtlSeconds, decisionFlushMs: options.decisionFlushMs });
 
-  app.get('/', auth.middleware, (req, res) => page(req, res, 'home', 'Home', { health: plugin.health() }));
+  const registered = plugin;
+  app.get('/', auth.middleware, async (req, res) => page(req, res, 'home', 'Home', { health: tenantsOwn(await registered.health(), auth.currentUser(req).tenantId) }));
   app.get('/license', auth.middleware, (req, res) => page(req, res, 'license', 'License', { enabled: licensed }));
   app.post('/license', auth.middleware, ...formPost, async (req, res) => {
     const on = formText(formFields(req), 'crm_routing') === 'on';
@@ -130,22 +158,22 @@ export async function startReferenceHost(options: ReferenceHostOptions): Promise
     licensed = on;
     res.redirect(303, '/license');
   });
-  app.use('/dids', didRoutes({ store, plugin, catalog, auth, licensed: () => licensed, formPost, page }));
+  app.use('/dids', didRoutes({ store, plugin: registered, catalog, auth, licensed: () => licensed, formPost, page }));
   app.use('/ivrs', auth.middleware, ivrRoutes({
-    menus: ivrMenus, destinations: catalog, plugin, tenantOf: (req) => auth.currentUser(req).tenantId, licensed: () => licensed, hostBody: formPost, page,
+    menus: ivrMenus, destinations: catalog, plugin: registered, tenantOf: (req) => auth.currentUser(req).tenantId, licensed: () => licensed, hostBody: formPost, page,
   }));
   app.use((req, res) => page(req, res, 'not-found', 'Not found', {}, 404));
   app.use(hostErrorHandler(options.logger, (req, res, { title, message, errorId }, status) => page(req, res, 'error', title, { heading: title, message, errorId }, status)));
 
   const server = http.createServer(app);
   server.requestTimeout = 30_000;
-  await new Promise<void>((resolve) => server.listen(options.port, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(options.port, options.listenHost ?? '127.0.0.1', resolve));
   const url = `http://localhost:${(server.address() as AddressInfo).port}`;
   return {
     url,
-    plugin,
+    plugin: registered,
     async close() {
-      await plugin.stop();
+      await registered.stop();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },

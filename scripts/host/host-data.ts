@@ -49,8 +49,27 @@ export function openHostDatabase(config: HostDataConfig, logger?: HostLogger): K
     });
   }
   fs.mkdirSync(config.DATA_DIR, { recursive: true });
-  return knex({ client: 'better-sqlite3', connection: { filename: sqliteFile(config) }, useNullAsDefault: true });
+  return knex({ client: 'better-sqlite3', connection: { filename: sqliteFile(config) }, useNullAsDefault: true, pool: SQLITE_POOL });
 }
+
+/**
+ * SQLite in write-ahead-log mode, synced at checkpoints rather than at every commit. better-sqlite3
+ * runs on the event loop: in the default mode each commit (the call decisions written every
+ * 500 ms, a page's save) waited for fsync there, holding every live call for it (tens of ms on a
+ * busy disk; npx tsx scripts/profile-agi.ts --crm https showed it as ~10% of the loop). A commit is still
+ * safe from a crash of the process; a power cut may lose the last ones. Production runs on MySQL.
+ */
+export const SQLITE_POOL: Knex.PoolConfig = {
+  afterCreate(connection: { pragma(source: string): unknown }, done: (err: Error | null, connection: unknown) => void) {
+    try {
+      connection.pragma('journal_mode = WAL');
+      connection.pragma('synchronous = NORMAL');
+      done(null, connection);
+    } catch (err) {
+      done(err as Error, connection);
+    }
+  },
+};
 
 /** "MySQL (DATABASE_URL)" or "SQLite file data/pbx.sqlite", for what a script prints. */
 export function describeHostDatabase(config: HostDataConfig): string {

@@ -13,10 +13,12 @@ import knex from 'knex';
 import { pluginConfig } from '../../src/config';
 import { startCallPath, type CallPath } from '../../src/call/call-path';
 import { agiScript } from '../../src/call/dialplan';
-import type { RuleDraft } from '../../src/domain/rule';
+import { DialplanSigner } from '../../src/call/dialplan-signature';
+import { NO_BRANCHES, type RuleDraft } from '../../src/domain/rule';
 import type { AmiSettings, HostContext, HostLogger } from '../../src/host';
 import { PluginStore } from '../../src/store/plugin-store';
 import { ReferenceCatalog } from '../host/catalog';
+import { SQLITE_POOL } from '../host/host-data';
 import type { CallLimits } from '../../src/config';
 import type { RuleConnectors } from '../../src/crm/rule-connectors';
 
@@ -36,6 +38,13 @@ export interface BenchCallPathOptions {
   crmCa?: string;
   /** AMI settings: calls are then moved by AMI Redirect (one AGI command, EXEC MSet, then the action). */
   ami?: AmiSettings;
+  /**
+   * A database prepared by prepareBenchDatabase (bench:agi's workers phase): opened, not created,
+   * its rules used as they are. Default: a fresh SQLite file with the bench rule.
+   */
+  shared?: { file: string; secretKey: string };
+  /** The FastAGI port. Default 0 (a free one). */
+  agiPort?: number;
 }
 
 export interface BenchCallPath {
@@ -56,7 +65,7 @@ export const BENCH_RULE = (customUrl: string): RuleDraft => ({
   name: 'Bench - VIP routing', fieldName: 'tier', location: 'did', greeting: null,
   source: { kind: 'custom', url: customUrl, post: false, headers: [] },
   deadlineSeconds: 3,
-  defaultDestination: { type: 'queue', target: '104' }, defaultVoicemail: 'unset',
+  defaultDestination: { type: 'queue', target: '104' }, defaultVoicemail: 'unset', branches: { ...NO_BRANCHES },
   rows: [
     { operator: 'eq', value: 'Platinum', destination: { type: 'queue', target: '105' } },
     { operator: 'eq', value: 'Silver', destination: { type: 'extension', target: '101' } },
@@ -66,17 +75,30 @@ export const BENCH_RULE = (customUrl: string): RuleDraft => ({
   ],
 });
 
+/** A SQLite file with the bench rule, for processes that share it; resolves with its rule's signed AGI script. */
+export async function prepareBenchDatabase(file: string, secretKey: string, customUrl: string): Promise<string> {
+  const db = knex({ client: 'better-sqlite3', connection: { filename: file }, useNullAsDefault: true, pool: SQLITE_POOL });
+  try {
+    const store = await PluginStore.create(db, { secretKey });
+    const rule = await store.rules.create(TENANT, BENCH_RULE(customUrl));
+    return agiScript(rule, 'crm-routing', new DialplanSigner(secretKey));
+  } finally {
+    await db.destroy();
+  }
+}
+
 export async function startBenchCallPath(options: BenchCallPathOptions): Promise<BenchCallPath> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-agi-'));
-  const db = knex({ client: 'better-sqlite3', connection: { filename: path.join(dir, 'pbx.sqlite') }, useNullAsDefault: true });
-  const secretKey = randomBytes(32).toString('hex');
+  const dir = options.shared ? undefined : fs.mkdtempSync(path.join(os.tmpdir(), 'bench-agi-'));
+  // As the reference host opens its SQLite file (WAL).
+  const db = knex({ client: 'better-sqlite3', connection: { filename: options.shared?.file ?? path.join(dir!, 'pbx.sqlite') }, useNullAsDefault: true, pool: SQLITE_POOL });
+  const secretKey = options.shared?.secretKey ?? randomBytes(32).toString('hex');
   const host: HostContext = {
     mount: () => undefined, basePath: '/crm', db,
     license: { isEnabled: () => true },
     auth: { middleware: (_req, _res, next) => next(), currentUser: () => ({ id: 'bench', name: 'bench', tenantId: TENANT }) },
     menu: { add: () => undefined }, layout: (page) => page.body,
     destinations: new ReferenceCatalog(),
-    agi: { port: 0, bind: '127.0.0.1', ...(options.agiAllow ? { allow: options.agiAllow } : {}) },
+    agi: { port: options.agiPort ?? 0, bind: '127.0.0.1', ...(options.agiAllow ? { allow: options.agiAllow } : {}) },
     ...(options.ami ? { ami: options.ami } : {}),
     logger: options.logger, secretKey, crmCa: options.crmCa, secureCookies: false,
     // --crm https: the fake CRM runs on this machine.
@@ -84,7 +106,13 @@ export async function startBenchCallPath(options: BenchCallPathOptions): Promise
   };
   const store = await PluginStore.create(db, { secretKey });
   const created = [];
-  for (const tenantId of options.tenants ?? [TENANT]) created.push(await store.rules.create(tenantId, BENCH_RULE(options.customUrl ?? 'https://crm.bench.invalid/lookup')));
+  if (options.shared) {
+    for (const tenantId of options.tenants ?? [TENANT]) {
+      for (const summary of (await store.rules.list(tenantId, { offset: 0, limit: 10 })).rules) created.push((await store.rules.get(tenantId, summary.id))!);
+    }
+  } else {
+    for (const tenantId of options.tenants ?? [TENANT]) created.push(await store.rules.create(tenantId, BENCH_RULE(options.customUrl ?? 'https://crm.bench.invalid/lookup')));
+  }
   const callPath = await startCallPath({ host, store, config: pluginConfig(host, options.limits), ...(options.stub ? { lookups: options.stub } : {}) });
   const rules = created.map((rule) => ({ id: rule.id, tenantId: rule.tenantId, script: agiScript(rule, 'crm-routing', callPath.signer) }));
   return {
@@ -96,7 +124,7 @@ export async function startBenchCallPath(options: BenchCallPathOptions): Promise
     async stop() {
       await callPath.stop();
       await db.destroy();
-      fs.rmSync(dir, { recursive: true, force: true });
+      if (dir) fs.rmSync(dir, { recursive: true, force: true });
     },
   };
 }

@@ -22,6 +22,10 @@ export class FormattingLogger implements HostLogger {
     this.from = LEVELS.indexOf(level);
   }
 
+  isDebugEnabled(): boolean {
+    return this.from === 0;
+  }
+
   debug(message: string, fields?: Record<string, unknown>): void {
     this.line('debug', message, fields);
   }

@@ -7,7 +7,7 @@
 import type { CrmKind } from '../../src/domain/crm-kinds';
 import type { DestinationRef } from '../../src/domain/destination';
 import type { Operator } from '../../src/domain/operators';
-import type { RuleDraft, RuleRow } from '../../src/domain/rule';
+import { NO_BRANCHES, type RuleDraft, type RuleRow } from '../../src/domain/rule';
 
 const TEAMS = ['Sales', 'Support', 'Billing', 'Renewals', 'Onboarding', 'Partners', 'Enterprise', 'Small Business', 'Collections', 'Field Service'];
 const AUDIENCES = [
@@ -79,6 +79,7 @@ export function seededRuleDraft(index: number): RuleDraft {
     deadlineSeconds: 2 + (mix(index, 10) % 4),
     defaultDestination: pick(DEFAULT_DESTINATIONS, 11),
     defaultVoicemail: 'unset',
+    branches: { ...NO_BRANCHES },
     rows,
   };
 }

@@ -34,6 +34,11 @@ export interface AgiServerOptions {
    * commands still work (set CRM_ROUTING_STATUS); otherwise the session is already closed.
    */
   onBadRequest?: (session: AgiSession, reason: AgiError) => Promise<void> | void;
+  /**
+   * A connection closed before its header was read: from outside `allow`, past the connection
+   * limit (or while stopping), or silent while connections piled up (for /metrics).
+   */
+  onRefused?: (reason: 'ADDRESS_NOT_ALLOWED' | 'CONNECTION_LIMIT' | 'NO_HEADER') => void;
   /** A call still running when `stop()` ran out of patience: send it to its default destination. */
   onDrain?: (session: AgiSession) => Promise<void> | void;
   /** TCP port; 0 picks a free one. Default 4573. */
@@ -198,6 +203,7 @@ export class AgiServer {
     const remote = this.allow ? plainAddress(socket.remoteAddress ?? '') : '';
     if (this.allow && !listHas(this.allow, remote)) {
       this.options.logger.warn('AGI connection refused: address not allowed', { remote });
+      this.options.onRefused?.('ADDRESS_NOT_ALLOWED');
       socket.destroy();
       return;
     }
@@ -206,6 +212,7 @@ export class AgiServer {
     if (this.live.size >= this.maxConnections) this.dropOldestSilent('the connection limit is reached');
     if (this.stopping || this.live.size >= this.maxConnections) {
       this.options.logger.warn('AGI connection refused: server stopping or full', { remote: socket.remoteAddress, open: this.live.size });
+      this.options.onRefused?.('CONNECTION_LIMIT');
       socket.destroy();
       return;
     }
@@ -237,6 +244,7 @@ export class AgiServer {
     this.live.delete(session);
     session.drop();
     this.dropped.count(why);
+    this.options.onRefused?.('NO_HEADER');
   }
 
   /** @internal The session's header was read (or could not be): the call runs from here. */

@@ -510,7 +510,7 @@ export class AgiSession {
   private send(command: Command): void {
     this.current = command;
     this.arm(Deadline.Command, command.timeoutMs);
-    this.log.debug('AGI command', { command: verbOf(command.line) });
+    if (this.log.isDebugEnabled?.() !== false) this.log.debug('AGI command', { command: verbOf(command.line) });
     this.socket.write(`${command.line}\n`);
   }
 

@@ -6,7 +6,7 @@
  * until we close. A caller who hangs up is never moved. Every call leaves a decision record.
  */
 import type { HostDestinations, HostLicense, HostLogger } from '../host';
-import { decide, type LookupOutcome, type Outcome, type RoutingDecision } from '../domain/decide';
+import { decide, toDefault, type Branch, type LookupOutcome, type Outcome, type RoutingDecision } from '../domain/decide';
 import type { DestinationRef } from '../domain/destination';
 import type { Rule } from '../domain/rule';
 import type { LookupResult } from '../crm/connector';
@@ -17,13 +17,16 @@ import type { AgiRequest } from './agi-request';
 import type { AgiSession } from './agi-session';
 import { collectDigits } from './dtmf';
 import { lookupWithin } from './lookup-within';
+import type { OwnerRouting } from './owner-routing';
 import type { RuleConnectors } from '../crm/rule-connectors';
 import type { DialplanSigner } from './dialplan-signature';
 import { readRuleRequest } from './rule-request';
 import { Stopper } from './stopper';
 
 /** Early ends: the session closes at once and the dialplan goes on (its fallback line runs). */
-export type CallStatus = 'OK' | 'BAD_REQUEST' | 'FORBIDDEN' | 'UNKNOWN_RULE' | 'UNLICENSED' | 'NO_DESTINATION' | 'OVERLOADED';
+export type CallStatus = 'OK' | EarlyEnd | 'OVERLOADED';
+/** The statuses of a call that ends without being routed. */
+export type EarlyEnd = 'BAD_REQUEST' | 'FORBIDDEN' | 'UNKNOWN_RULE' | 'UNLICENSED' | 'NO_DESTINATION';
 
 export interface CallFlowDeps {
   rules: { get(id: number): Rule | undefined };
@@ -38,10 +41,14 @@ export interface CallFlowDeps {
   agiPath: string;
   /** Checks the signature of the dialplan line a call comes from. */
   signer: DialplanSigner;
+  /** Turns the owner an "Owner's extension" row names into their extension (host directory, CRM users). */
+  owners: Pick<OwnerRouting, 'resolve'>;
+  /** Counts calls by rule, outcome and method, and early ends by status (/metrics). */
+  metrics?: { called(ruleId: number, outcome: Outcome, method: MoveMethod): void; refused(reason: EarlyEnd): void };
 }
 
 interface Refusal {
-  status: CallStatus;
+  status: EarlyEnd;
   why?: Record<string, unknown>;
 }
 
@@ -78,8 +85,7 @@ export class CallFlow {
     const { rule, refused } = this.ruleFor(session, request);
     if (!rule) return this.endEarly(session, refused.status, refused.why);
     if (!this.deps.license.isEnabled(LICENSE_FEATURE)) return this.endEarly(session, 'UNLICENSED');
-    const decision: RoutingDecision = { outcome: 'OVERLOADED', rowIndex: null, destination: rule.defaultDestination, voicemail: rule.defaultVoicemail };
-    await this.finish(session, request, rule, decision, { started, dtmf: '', value: null, error: null, lookupMs: null, useAmi: false });
+    await this.finish(session, request, rule, toDefault(rule, 'OVERLOADED'), { started, dtmf: '', value: null, error: null, lookupMs: null, useAmi: false });
   };
 
   /** A call still running when the plugin stops: cut its lookup short so it takes the default destination. */
@@ -92,6 +98,7 @@ export class CallFlow {
 
   badRequest = async (session: AgiSession): Promise<void> => {
     if (session.headerComplete && !session.isClosed) await this.endEarly(session, 'BAD_REQUEST');
+    else this.deps.metrics?.refused('BAD_REQUEST');
   };
 
   private async run(session: AgiSession, request: AgiRequest, stopping: Stopper): Promise<void> {
@@ -125,27 +132,42 @@ export class CallFlow {
       lookupMs = bounded.lookupMs;
       if (session.hangupReceived || session.isClosed) return this.hungUp(session, request, rule, started, dtmf, lookupMs);
       if (stopping.aborted) {
-        const decision: RoutingDecision = { outcome: 'STOPPING', rowIndex: null, destination: rule.defaultDestination, voicemail: rule.defaultVoicemail };
-        return this.finish(session, request, rule, decision, { started, dtmf, value: null, error: null, lookupMs, useAmi: true });
+        return this.finish(session, request, rule, toDefault(rule, 'STOPPING'), { started, dtmf, value: null, error: null, lookupMs, useAmi: true });
       }
       lookup = lookupOutcome(bounded.result, request.callerId);
       if (bounded.result.kind === 'value') value = bounded.result.value;
       if (bounded.result.kind === 'error') error = { code: bounded.result.code, message: bounded.result.message };
     }
-    await this.finish(session, request, rule, decide(rule, lookup), { started, dtmf, value, error, lookupMs, useAmi: true });
+    let decision = decide(rule, lookup);
+    let owner: { owner: string | null; why?: string } = { owner: null };
+    if (decision.outcome === 'MATCH' && decision.destination.type === 'owner') {
+      // The owner's look-up shares the rule's deadline with the CRM lookup before it.
+      const remainingMs = rule.deadlineSeconds * 1000 - (performance.now() - started);
+      const resolved = await this.deps.owners.resolve(rule, decision, value ?? '', remainingMs, [session.hangup, stopping]);
+      if (session.hangupReceived || session.isClosed) return this.hungUp(session, request, rule, started, dtmf, lookupMs);
+      ({ decision } = resolved);
+      owner = { owner: resolved.owner, ...(resolved.why ? { why: resolved.why } : {}) };
+      if (resolved.why) session.log.info('The record\'s owner has no extension; using the default destination', { owner: resolved.owner, why: resolved.why });
+    }
+    await this.finish(session, request, rule, decision, { started, dtmf, value, error, lookupMs, useAmi: true, owner: owner.owner, ownerNote: owner.why ?? null });
   }
 
   /** Sets the variables, moves the call, closes, records. */
   private async finish(
     session: AgiSession, request: AgiRequest, rule: Rule, decision: RoutingDecision,
-    call: { started: number; dtmf: string; value: string | null; error: { code: string; message: string } | null; lookupMs: number | null; useAmi: boolean },
+    call: CallFacts & { useAmi: boolean },
   ): Promise<void> {
-    let { outcome, rowIndex, destination } = decision;
+    let { outcome, branch, rowIndex, destination } = decision;
     let target = this.deps.destinations.target(rule.tenantId, destination, decision.voicemail ? { voicemail: decision.voicemail } : {});
     if (!target && rowIndex !== null) {
       // The row's destination was deleted or renamed on the PBX: the default destination still works.
       session.log.warn('Row destination no longer exists; using the default destination', { row: rowIndex + 1, destination });
-      ({ outcome, rowIndex, destination } = { outcome: 'DESTINATION_MISSING', rowIndex: null, destination: rule.defaultDestination });
+      ({ outcome, branch, rowIndex, destination } = toDefault(rule, 'DESTINATION_MISSING'));
+      target = this.deps.destinations.target(rule.tenantId, destination, { voicemail: rule.defaultVoicemail });
+    } else if (!target && branch !== 'default') {
+      // A "When the lookup fails" destination that left the PBX: the outcome stands, the default takes the call.
+      session.log.warn('Branch destination no longer exists; using the default destination', { branch, destination });
+      ({ branch, destination } = toDefault(rule, outcome));
       target = this.deps.destinations.target(rule.tenantId, destination, { voicemail: rule.defaultVoicemail });
     }
     let method: MoveMethod = 'none';
@@ -188,19 +210,22 @@ export class CallFlow {
     } finally {
       // Our FIN goes out now; the record and the log line need not wait for Asterisk's.
       session.closeNow();
-      this.deps.decisions.record(record(rule, request, call, { outcome, rowIndex, destination: target ? destination : null, method }));
-      session.log.info('Call routed', { outcome, row: rowIndex === null ? undefined : rowIndex + 1, destination, method, value: call.value, error: call.error?.code, totalMs: Math.round(performance.now() - call.started) });
+      this.deps.decisions.record(record(rule, request, call, { outcome, branch: target ? branch : null, rowIndex, destination: target ? destination : null, method }));
+      this.deps.metrics?.called(rule.id, outcome, method);
+      session.log.info('Call routed', { outcome, branch: target ? branch : undefined, row: rowIndex === null ? undefined : rowIndex + 1, destination, method, value: call.value, error: call.error?.code, totalMs: Math.round(performance.now() - call.started) });
     }
   }
 
   private async hungUp(session: AgiSession, request: AgiRequest, rule: Rule, started: number, dtmf: string, lookupMs: number | null): Promise<void> {
     session.closeNow();
-    this.deps.decisions.record(record(rule, request, { started, dtmf, value: null, error: null, lookupMs }, { outcome: 'HANGUP', rowIndex: null, destination: null, method: 'none' }));
+    this.deps.decisions.record(record(rule, request, { started, dtmf, value: null, error: null, lookupMs }, { outcome: 'HANGUP', branch: null, rowIndex: null, destination: null, method: 'none' }));
+    this.deps.metrics?.called(rule.id, 'HANGUP', 'none');
     session.log.info('Caller hung up; nothing moved');
   }
 
   /** One log line, whatever happens: the status, and why when it is not obvious. */
-  private async endEarly(session: AgiSession, status: CallStatus, why?: Record<string, unknown>): Promise<void> {
+  private async endEarly(session: AgiSession, status: EarlyEnd, why?: Record<string, unknown>): Promise<void> {
+    this.deps.metrics?.refused(status);
     try {
       await session.setVariable('CRM_ROUTING_STATUS', status);
     } catch (err) {
@@ -250,16 +275,29 @@ function variableSafe(value: string): string {
   return value.replace(/[\u0000-\u001f\u007f]/g, ' ').slice(0, VALUE_VARIABLE_LIMIT);
 }
 
+/** What a call learnt on its way, for its decision record. */
+interface CallFacts {
+  started: number;
+  dtmf: string;
+  value: string | null;
+  error: { code: string; message: string } | null;
+  lookupMs: number | null;
+  /** "Owner's extension" rows: who the value named, and why they got no extension. */
+  owner?: string | null;
+  ownerNote?: string | null;
+}
+
 function record(
   rule: Rule, request: AgiRequest,
-  call: { started: number; dtmf: string; value: string | null; error: { code: string; message: string } | null; lookupMs: number | null },
-  moved: { outcome: Outcome; rowIndex: number | null; destination: DestinationRef | null; method: MoveMethod },
+  call: CallFacts,
+  moved: { outcome: Outcome; branch: Branch | null; rowIndex: number | null; destination: DestinationRef | null; method: MoveMethod },
 ): Decision {
   return {
     tenantId: rule.tenantId, ruleId: rule.id, callId: request.uniqueId, caller: request.callerId || null,
     did: request.dnid || request.extension || null, dtmf: call.dtmf || null, value: call.value,
-    errorCode: call.error?.code ?? null, errorMessage: call.error?.message ?? null, outcome: moved.outcome,
+    errorCode: call.error?.code ?? null, errorMessage: call.error?.message ?? null, outcome: moved.outcome, branch: moved.branch,
     rowIndex: moved.rowIndex, destination: moved.destination, method: moved.method,
     lookupMs: call.lookupMs === null ? null : Math.round(call.lookupMs), totalMs: Math.round(performance.now() - call.started), createdAt: new Date(),
+    owner: call.owner ?? null, ownerNote: call.ownerNote ?? null,
   };
 }

@@ -7,7 +7,8 @@
  * database is down, the oldest records are dropped past the bound (counted and logged), never
  * the call. Old records are pruned once a day for bounded retention.
  */
-import type { HostLogger } from '../host';
+import type { DecisionLogHealth, HostLogger } from '../host';
+import { databaseErrorCode } from '../store/database-ping';
 import type { Decision, DecisionStore } from '../store/decision-store';
 
 export interface DecisionLogOptions {
@@ -31,6 +32,11 @@ export class DecisionLog {
   private buffer: Decision[] = [];
   private flushing: Promise<void> | undefined;
   private dropped = 0;
+  /** Since the plugin started, for /metrics and health. */
+  private droppedTotal = 0;
+  private writeErrors = 0;
+  private lastWriteAt: number | undefined;
+  private lastWriteError: { at: number; code: string } | undefined;
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly batchSize: number;
   private readonly maxBuffered: number;
@@ -51,12 +57,28 @@ export class DecisionLog {
       const excess = this.buffer.length - this.maxBuffered;
       this.buffer.splice(0, excess);
       this.dropped += excess;
+      this.droppedTotal += excess;
     }
     if (this.buffer.length >= this.batchSize) void this.flush();
   }
 
   get pending(): number {
     return this.buffer.length;
+  }
+
+  /** Dropped records and failed writes since the plugin started. */
+  get totals(): { dropped: number; writeErrors: number } {
+    return { dropped: this.droppedTotal, writeErrors: this.writeErrors };
+  }
+
+  health(): DecisionLogHealth {
+    const health: DecisionLogHealth = {
+      buffered: this.buffer.length, maxBuffered: this.maxBuffered, dropped: this.droppedTotal,
+      failing: this.lastWriteError !== undefined && (this.lastWriteAt === undefined || this.lastWriteError.at > this.lastWriteAt),
+    };
+    if (this.lastWriteAt !== undefined) health.lastWriteAt = new Date(this.lastWriteAt).toISOString();
+    if (this.lastWriteError) health.lastWriteError = { at: new Date(this.lastWriteError.at).toISOString(), code: this.lastWriteError.code };
+    return health;
   }
 
   /** Writes everything buffered; one flush at a time. */
@@ -81,7 +103,10 @@ export class DecisionLog {
       try {
         await this.store.insertMany(batch, yieldToCalls);
         this.buffer.splice(0, batch.length);
+        this.lastWriteAt = Date.now();
       } catch (err) {
+        this.writeErrors += 1;
+        this.lastWriteError = { at: Date.now(), code: databaseErrorCode(err) };
         this.options.logger.warn('Decision log: write failed; will retry', { error: (err as Error).message, pending: this.buffer.length });
         return;
       }

@@ -40,6 +40,10 @@ export class RateLimitedLogger implements HostLogger {
     this.maxMessages = options.maxMessages ?? 200;
   }
 
+  isDebugEnabled(): boolean {
+    return this.base.isDebugEnabled?.() ?? true;
+  }
+
   debug(message: string, fields?: Record<string, unknown>): void {
     this.base.debug(message, fields);
   }

@@ -8,7 +8,12 @@ import type { HostLogger } from '../host';
 export class SessionLog implements HostLogger {
   constructor(private readonly base: HostLogger, private readonly fields: Record<string, unknown>) {}
 
+  isDebugEnabled(): boolean {
+    return this.base.isDebugEnabled?.() ?? true;
+  }
+
   debug(message: string, extra?: Record<string, unknown>): void {
+    if (this.base.isDebugEnabled?.() === false) return;
     this.base.debug(message, this.with(extra));
   }
 

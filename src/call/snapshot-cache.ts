@@ -51,6 +51,11 @@ export class SnapshotCache<T> {
     return this.byKey.size;
   }
 
+  /** Everything loaded (for health; never on the call path). */
+  values(): IterableIterator<T> {
+    return this.byKey.values();
+  }
+
   /** Reloads now; calls during a reload share it and cause one more, so no write is missed. */
   reload(): Promise<void> {
     if (this.reloading) {

@@ -8,6 +8,7 @@ import type { HostLogger } from '../host';
 import type { CrmKind } from '../domain/crm-kinds';
 import type { CallLogWriter } from './call-log-writer';
 import type { CrmConnector, LookupRequest } from './connector';
+import type { OwnerLookup } from './owner-lookup';
 import type { CrmErrorCode } from './shared/crm-error';
 import type { HttpClient } from './shared/http-client';
 import type { TokenCache } from './shared/token-cache';
@@ -60,10 +61,11 @@ export interface CrmField {
 }
 
 /**
- * A configured CRM: the call-path lookup plus the Integration page's tools, and (where the CRM's
- * writer is built) the call log's `logCall` / `findLoggedCall`.
+ * A configured CRM: the call-path lookup plus the Integration page's tools, (where the CRM's
+ * writer is built) the call log's `logCall` / `findLoggedCall`, and (where a record names its
+ * owner by a user id) `ownerEmail`, the second read of "Owner's extension" rows.
  */
-export interface IntegrationConnector extends CrmConnector, Partial<CallLogWriter> {
+export interface IntegrationConnector extends CrmConnector, Partial<CallLogWriter>, Partial<OwnerLookup> {
   /** A real authentication and a sample lookup; reports precisely what went wrong. */
   testConnection(credentials: Credentials, signal: AbortSignal): Promise<TestReport>;
   /** Modules / entities a rule can search (Contacts, Leads, Accounts...). */

@@ -9,10 +9,14 @@ import { CRM_LABELS, type CrmKind } from '../domain/crm-kinds';
 import type { Rule } from '../domain/rule';
 import type { IntegrationRecord } from '../store/integration-store';
 import type { CrmConnector, LookupResult } from './connector';
+import type { OwnerEmailResult } from './owner-lookup';
 import { CustomCrmConnector } from './custom-crm';
 import type { HttpClient } from './shared/http-client';
 import type { ConnectorServices, IntegrationConnector } from './integration';
 import { CachedLookup } from './shared/lookup-cache';
+import { ObservedLookup } from './shared/observed-lookup';
+import type { PluginMetrics } from '../metrics/plugin-metrics';
+import type { IntegrationHealth } from '../metrics/integration-health';
 import { CRM_REGISTRY } from './registry';
 import { TokenCache, type DurableTokenStore } from './shared/token-cache';
 
@@ -29,6 +33,8 @@ export interface RuleConnectorsOptions {
   resolveOrigin?: (origin: string) => string;
   /** Where durable sign-ins are shared with the other processes on the database (TokenCache). */
   tokenStore?: DurableTokenStore;
+  /** Counts and times live lookups, cache hits and sign-ins per CRM (/metrics); and where each integration's last success and error are kept (health). Both or neither. */
+  observe?: { metrics: PluginMetrics; health: IntegrationHealth };
 }
 
 /** A connector that always answers with the same error (an integration that cannot be used). */
@@ -60,12 +66,34 @@ export class RuleConnectors {
       let connector = this.custom.get(rule);
       if (!connector) {
         connector = new CustomCrmConnector({ url: source.url, post: source.post, headers: source.headers }, this.options.http);
+        const observe = this.options.observe;
+        if (observe) connector = new ObservedLookup(connector, observe.metrics.crm('custom'), observe.health, observe.health.of(rule.tenantId, 'custom'));
         this.custom.set(rule, connector);
       }
       return connector;
     }
     const built = this.integration(rule.tenantId, source.crm);
     return built instanceof FailingConnector ? built : built.cached;
+  }
+
+  /**
+   * The e-mail of the CRM user a rule's value names ("Owner's extension" rows keyed by user id),
+   * from the rule's integration; a CRM whose records carry the e-mail itself says so.
+   */
+  async ownerEmail(rule: Rule, ownerId: string, signal: AbortSignal): Promise<OwnerEmailResult> {
+    const source = rule.source;
+    if (source.kind === 'custom') {
+      return { kind: 'error', code: 'CONFIG', message: 'A Custom CRM cannot look users up: have it answer with the owner\'s e-mail or extension instead of a user id.' };
+    }
+    const built = this.integration(rule.tenantId, source.crm);
+    if (built instanceof FailingConnector) {
+      const failed = await built.lookup();
+      return failed.kind === 'error' ? { kind: 'error', code: failed.code, message: failed.message } : { kind: 'not_found' };
+    }
+    if (!built.connector.ownerEmail) {
+      return { kind: 'error', code: 'CONFIG', message: `${CRM_LABELS[source.crm]} records carry the owner's e-mail itself (see the README's owner table): read that field and choose "the value is the owner's e-mail".` };
+    }
+    return built.connector.ownerEmail(ownerId, { username: source.username, password: source.password }, signal);
   }
 
   /** The tenant's integration connector (for Test connection and the field picker), or why there is none. */
@@ -84,14 +112,18 @@ export class RuleConnectors {
       const issue = parsed.error.issues[0];
       return new FailingConnector({ kind: 'error', code: 'CONFIG', message: `${label} settings are incomplete (${issue?.path.join('.') || 'settings'}: ${issue?.message ?? 'invalid'}). Fix them under CRM > Integration.` });
     }
-    const connector = definition.create(parsed.data, this.services(this.tokens.forTenant(tenantId)));
+    const observe = this.options.observe;
+    const meters = observe?.metrics.crm(crm);
+    const connector = definition.create(parsed.data, this.services(this.tokens.forTenant(tenantId, meters?.signIn)));
     const region = typeof record.settings.region === 'string' ? record.settings.region : 'US';
-    const cached = new CachedLookup(connector, {
+    const observed = observe && meters ? new ObservedLookup(connector, meters, observe.health, observe.health.of(tenantId, crm)) : connector;
+    const cached = new CachedLookup(observed, {
       integrationId: `${crm}:${record.id}`,
       region: region as never,
       ttlMs: this.options.cacheTtlMs,
       ...(this.options.notFoundTtlMs !== undefined ? { notFoundTtlMs: this.options.notFoundTtlMs } : {}),
       what: label,
+      ...(meters ? { counts: meters.cache() } : {}),
     });
     const entry = { record, connector, cached };
     this.built.set(key, entry);

@@ -35,6 +35,21 @@ export interface CustomHeader {
   secret: boolean;
 }
 
+/**
+ * "When the lookup fails": where calls go on each failure instead of the Default Destination.
+ * Each is optional; null sends that outcome to the Default Destination (with its voicemail choice).
+ */
+export interface OutcomeBranches {
+  /** "Caller not found in the CRM": no record for the caller (or no caller ID), no row matched. */
+  notFound: DestinationRef | null;
+  /** "CRM error or deadline passed". */
+  crmError: DestinationRef | null;
+  /** "No or invalid digits": IVR rules with a greeting only. */
+  invalidDigits: DestinationRef | null;
+}
+
+export const NO_BRANCHES: Readonly<OutcomeBranches> = Object.freeze({ notFound: null, crmError: null, invalidDigits: null });
+
 export type CrmSource =
   | { kind: 'integration'; crm: CrmKind; module: string; username: string; password: string }
   | { kind: 'custom'; url: string; post: boolean; headers: CustomHeader[] };
@@ -53,6 +68,8 @@ export interface Rule {
   deadlineSeconds: number;
   defaultDestination: DestinationRef;
   defaultVoicemail: DefaultVoicemail;
+  /** Destinations per failure outcome; each null one falls back to the default destination. */
+  branches: OutcomeBranches;
   /** Evaluation order: the first matching row wins. */
   rows: RuleRow[];
   /** Bumped on every save; lets caches and forms detect stale copies. */

@@ -3,6 +3,7 @@
  * the rule page's "recent calls", and pruned so it stays bounded.
  */
 import type { Knex } from 'knex';
+import type { Branch } from '../domain/decide';
 import type { DestinationRef, DestinationType } from '../domain/destination';
 import { affectedRows, capLength, toDate, toNullableNumber, toNumber } from './db-values';
 import type { PluginTables } from './tables';
@@ -25,6 +26,8 @@ export interface Decision {
   errorMessage: string | null;
   /** The call flow's outcome code (matched, no match, CRM error, timeout...); at most 32 characters. */
   outcome: string;
+  /** Which way the call went (a row, the default, a failure branch); null when nothing was moved. */
+  branch: Branch | null;
   /** Index of the matching row; null when the default destination was used. */
   rowIndex: number | null;
   destination: DestinationRef | null;
@@ -32,6 +35,10 @@ export interface Decision {
   lookupMs: number | null;
   totalMs: number;
   createdAt: Date;
+  /** "Owner's extension" rows: who the CRM value named (e-mail or extension); cut to OWNER_MAX_LENGTH. */
+  owner?: string | null;
+  /** Why that owner got no extension (OWNER_UNKNOWN); cut to ERROR_MESSAGE_MAX_LENGTH. */
+  ownerNote?: string | null;
 }
 
 export interface StoredDecision extends Decision {
@@ -54,6 +61,7 @@ export interface PruneReport {
 
 export const VALUE_MAX_LENGTH = 255;
 export const ERROR_MESSAGE_MAX_LENGTH = 500;
+export const OWNER_MAX_LENGTH = 255;
 /**
  * Rows per INSERT. Small, because a host on SQLite runs every statement synchronously on the
  * event loop (better-sqlite3): 25 rows keep one under a millisecond, so a flush never holds up
@@ -76,6 +84,7 @@ interface DecisionColumns {
   error_code: string | null;
   error_message: string | null;
   outcome: string;
+  branch: string | null;
   row_index: unknown;
   dest_type: string | null;
   dest_target: string | null;
@@ -83,12 +92,14 @@ interface DecisionColumns {
   lookup_ms: unknown;
   total_ms: unknown;
   created_at: unknown;
+  owner: string | null;
+  owner_note: string | null;
 }
 
 /** The table's columns as toColumnValues gives them. */
 const COLUMNS = [
-  'tenant_id', 'rule_id', 'call_id', 'caller', 'did', 'dtmf', 'value', 'error_code', 'error_message', 'outcome', 'row_index',
-  'dest_type', 'dest_target', 'method', 'lookup_ms', 'total_ms', 'created_at',
+  'tenant_id', 'rule_id', 'call_id', 'caller', 'did', 'dtmf', 'value', 'error_code', 'error_message', 'outcome', 'branch', 'row_index',
+  'dest_type', 'dest_target', 'method', 'lookup_ms', 'total_ms', 'created_at', 'owner', 'owner_note',
 ] as const;
 
 /** An INSERT of a given number of rows, compiled once by knex for the host's dialect: its SQL, and which row and column each `?` takes. */
@@ -109,7 +120,7 @@ export class DecisionStore {
   /**
    * Writes the decisions, INSERT_CHUNK_ROWS a statement, in one transaction when there are
    * more. Each statement's SQL is compiled by knex once per row count and reused (knex
-   * compiled every batch anew: 17 columns quoted and bound per row, most of a flush's time).
+   * compiled every batch anew: 20 columns quoted and bound per row, most of a flush's time).
    * `pause` runs between statements (the decision log yields the event loop there).
    */
   async insertMany(decisions: readonly Decision[], pause?: () => Promise<void>): Promise<void> {
@@ -232,6 +243,7 @@ function toColumnValues(d: Decision): unknown[] {
     capLength(d.errorCode, 32),
     capLength(d.errorMessage, ERROR_MESSAGE_MAX_LENGTH),
     capLength(d.outcome, 32) ?? '',
+    d.branch,
     d.rowIndex,
     d.destination?.type ?? null,
     capLength(d.destination?.target, 191),
@@ -239,6 +251,8 @@ function toColumnValues(d: Decision): unknown[] {
     d.lookupMs === null ? null : Math.round(d.lookupMs),
     Math.round(d.totalMs),
     d.createdAt,
+    capLength(d.owner, OWNER_MAX_LENGTH),
+    capLength(d.ownerNote, ERROR_MESSAGE_MAX_LENGTH),
   ];
 }
 
@@ -255,11 +269,14 @@ function fromColumns(row: DecisionColumns): StoredDecision {
     errorCode: row.error_code,
     errorMessage: row.error_message,
     outcome: row.outcome,
+    branch: (row.branch ?? null) as Branch | null,
     rowIndex: toNullableNumber(row.row_index),
     destination: row.dest_type === null ? null : { type: row.dest_type as DestinationType, target: row.dest_target ?? '' },
     method: row.method as MoveMethod,
     lookupMs: toNullableNumber(row.lookup_ms),
     totalMs: toNumber(row.total_ms),
     createdAt: toDate(row.created_at),
+    owner: row.owner ?? null,
+    ownerNote: row.owner_note ?? null,
   };
 }

@@ -5,6 +5,7 @@
 import type { Knex } from 'knex';
 import type { HostLogger } from '../host';
 import { ConnectStateStore } from './connect-state-store';
+import { DecisionCounts } from './decision-counts';
 import { DecisionStore } from './decision-store';
 import { IntegrationStore } from './integration-store';
 import { migrateToLatest } from './migrations';
@@ -26,6 +27,8 @@ export class PluginStore {
   readonly rules: RuleStore;
   readonly integrations: IntegrationStore;
   readonly decisions: DecisionStore;
+  /** Counts over the decision log for the Routing list and a rule's Outcomes page. */
+  readonly decisionCounts: DecisionCounts;
   readonly connectStates: ConnectStateStore;
   readonly tokenStates: TokenStateStore;
 
@@ -38,6 +41,7 @@ export class PluginStore {
     this.rules = new RuleStore(db, tables, sealer);
     this.integrations = new IntegrationStore(db, tables, sealer);
     this.decisions = new DecisionStore(db, tables);
+    this.decisionCounts = new DecisionCounts(db, tables);
     this.connectStates = new ConnectStateStore(db, tables, sealer);
     this.tokenStates = new TokenStateStore(db, tables, sealer, logger);
   }

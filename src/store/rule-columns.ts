@@ -4,9 +4,9 @@
  * `custom_headers` JSON. Knows nothing of queries; the store decides when to read and write.
  */
 import type { CrmKind } from '../domain/crm-kinds';
-import type { DefaultVoicemail, DestinationType } from '../domain/destination';
+import type { DefaultVoicemail, DestinationRef, DestinationType } from '../domain/destination';
 import type { Operator } from '../domain/operators';
-import type { CrmSource, CustomHeader, Location, Rule, RuleDraft, RuleRow } from '../domain/rule';
+import type { CrmSource, CustomHeader, Location, OutcomeBranches, Rule, RuleDraft, RuleRow } from '../domain/rule';
 import { toBoolean, toNullableNumber, toNumber } from './db-values';
 import type { SealContext, Sealer } from './sealing';
 import { MissingSecretError } from './store-errors';
@@ -38,8 +38,20 @@ export interface RuleColumns {
   default_dest_type: string;
   default_dest_target: string;
   default_voicemail: string;
+  /** "When the lookup fails" (migration 20261207000001); null: the default destination. */
+  not_found_dest_type?: string | null;
+  not_found_dest_target?: string | null;
+  crm_error_dest_type?: string | null;
+  crm_error_dest_target?: string | null;
+  invalid_digits_dest_type?: string | null;
+  invalid_digits_dest_target?: string | null;
   version: unknown;
 }
+
+/** Each branch of OutcomeBranches and the column prefix it is stored under. */
+const BRANCH_COLUMNS: ReadonlyArray<[keyof OutcomeBranches, 'not_found' | 'crm_error' | 'invalid_digits']> = [
+  ['notFound', 'not_found'], ['crmError', 'crm_error'], ['invalidDigits', 'invalid_digits'],
+];
 
 /** A row of the rule_rows table as the database returns it. */
 export interface RuleRowColumns {
@@ -119,6 +131,7 @@ export class RuleColumnMapper {
       default_dest_type: rule.defaultDestination.type,
       default_dest_target: rule.defaultDestination.target,
       default_voicemail: rule.defaultVoicemail,
+      ...branchColumns(rule.branches),
     };
   }
 
@@ -157,6 +170,7 @@ export class RuleColumnMapper {
       deadlineSeconds: toNumber(columns.deadline_seconds),
       defaultDestination: { type: columns.default_dest_type as DestinationType, target: columns.default_dest_target },
       defaultVoicemail: columns.default_voicemail as DefaultVoicemail,
+      branches: branchesFromColumns(columns),
       rows: rows.map((row) => ({
         operator: row.operator as Operator,
         value: row.value,
@@ -206,4 +220,23 @@ export class RuleColumnMapper {
 
 function parseHeaders(json: string | null): StoredHeader[] {
   return json === null || json === '' ? [] : (JSON.parse(json) as StoredHeader[]);
+}
+
+function branchColumns(branches: OutcomeBranches): Record<string, string | null> {
+  const columns: Record<string, string | null> = {};
+  for (const [key, column] of BRANCH_COLUMNS) {
+    const destination = branches[key];
+    columns[`${column}_dest_type`] = destination?.type ?? null;
+    columns[`${column}_dest_target`] = destination === null ? null : destination.target;
+  }
+  return columns;
+}
+
+function branchesFromColumns(columns: RuleColumns): OutcomeBranches {
+  const read = (column: string): DestinationRef | null => {
+    const type = (columns as unknown as Record<string, string | null | undefined>)[`${column}_dest_type`];
+    const target = (columns as unknown as Record<string, string | null | undefined>)[`${column}_dest_target`];
+    return type ? { type: type as DestinationType, target: target ?? '' } : null;
+  };
+  return { notFound: read('not_found'), crmError: read('crm_error'), invalidDigits: read('invalid_digits') };
 }

@@ -300,6 +300,11 @@ function copyRule<T extends Omit<Rule, 'id' | 'tenantId' | 'version'>>(rule: T):
     deadlineSeconds: rule.deadlineSeconds,
     defaultDestination: { ...rule.defaultDestination },
     defaultVoicemail: rule.defaultVoicemail,
+    branches: { notFound: copyDestination(rule.branches.notFound), crmError: copyDestination(rule.branches.crmError), invalidDigits: copyDestination(rule.branches.invalidDigits) },
     rows: rule.rows.map((row) => ({ ...row, destination: { ...row.destination } })),
   };
+}
+
+function copyDestination<T extends object>(destination: T | null): T | null {
+  return destination === null ? null : { ...destination };
 }

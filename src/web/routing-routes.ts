@@ -6,8 +6,10 @@
  */
 import { Router, type Request, type Response } from 'express';
 import type { CatalogEntry, HostContext } from '../host';
+import { BRANCH_LABELS } from '../domain/decide';
 import type { Rule } from '../domain/rule';
 import type { RuleTester, RuleTestReport } from '../call/rule-tester';
+import type { DecisionCounts } from '../store/decision-counts';
 import type { RuleStore } from '../store/rule-store';
 import { DuplicateRuleNameError, StaleRuleError } from '../store/store-errors';
 import type { WebKit } from './app';
@@ -27,6 +29,8 @@ export const PAGE_SIZE = 50;
 export interface RoutingRoutesDeps {
   host: HostContext;
   rules: RuleStore;
+  /** Each listed rule's calls over the last 24 hours, from the decision log. */
+  counts: Pick<DecisionCounts, 'last24Hours'>;
   pages: PageRenderer;
   kit: WebKit;
   /** Enabled integrations of a tenant, for the form's CRM list. */
@@ -73,9 +77,10 @@ export function routingRoutes(deps: RoutingRoutesDeps): Router {
     const { search, page } = listQuery(req.query);
     const tenantId = tenantOf(req);
     const { rules, total } = await deps.rules.list(tenantId, { search, offset: (page - 1) * PAGE_SIZE, limit: PAGE_SIZE });
-    const uses = await usage.ofEach(tenantId, rules.map((r) => r.id));
+    const ids = rules.map((r) => r.id);
+    const [uses, counts] = await Promise.all([usage.ofEach(tenantId, ids), deps.counts.last24Hours(tenantId, ids)]);
     await deps.pages.render(req, res, 'routing/list', 'CRM Routing', {
-      rules, total, search, page, pageSize: PAGE_SIZE, notice: kit.flash.take(req, res), uses, usageKnown: usage.known,
+      rules, total, counts, share, search, page, pageSize: PAGE_SIZE, notice: kit.flash.take(req, res), uses, usageKnown: usage.known,
       deleteQuestion, listSuffix: listSuffix({ search, page }),
     });
   });
@@ -230,10 +235,18 @@ export function routingRoutes(deps: RoutingRoutesDeps): Router {
       deleteQuestion: state.rule ? deleteQuestion(state.rule.name, uses) : '',
       unsaved,
       label: (dest: Parameters<typeof destinationLabel>[0]) => destinationLabel(dest, catalog),
+      branchLabels: BRANCH_LABELS,
     }, status);
   }
 
   return router;
+}
+
+/** "42%" of `part` in `whole`; a dash when there were no calls. */
+export function share(part: number, whole: number): string {
+  if (whole === 0) return '\u2013';
+  const percent = (100 * part) / whole;
+  return `${percent > 0 && percent < 1 ? '<1' : Math.round(percent)}%`;
 }
 
 /** The list's search and page from a query string: bounded, and only these two. */
@@ -250,6 +263,10 @@ function listSuffix({ search, page }: { search: string; page: number }): string 
   if (page > 1) params.set('page', String(page));
   const text = params.toString();
   return text === '' ? '' : `?${text}`;
+}
+
+function branchChoice(destination: Rule['branches']['notFound']): string {
+  return destination === null ? '' : catalogChoice(destination);
 }
 
 /** A stored rule as the form shows it: secrets never leave the server (blank keeps them). */
@@ -277,6 +294,9 @@ export function ruleToForm(rule: Rule): RuleFormValues {
     deadlineSeconds: String(rule.deadlineSeconds),
     defaultDestination: catalogChoice(rule.defaultDestination),
     defaultVoicemail: rule.defaultVoicemail,
+    notFoundDestination: branchChoice(rule.branches.notFound),
+    crmErrorDestination: branchChoice(rule.branches.crmError),
+    invalidDigitsDestination: branchChoice(rule.branches.invalidDigits),
     rows: rule.rows.map((r) => ({ operator: r.operator, value: r.value, destType: r.destination.type, destTarget: r.destination.target })),
     version: String(rule.version),
   };

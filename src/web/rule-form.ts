@@ -42,6 +42,10 @@ export interface RuleFormValues {
   deadlineSeconds: string;
   defaultDestination: string;
   defaultVoicemail: string;
+  /** "When the lookup fails": catalog choices ("kind:id"); empty sends that outcome to the default destination. */
+  notFoundDestination: string;
+  crmErrorDestination: string;
+  invalidDigitsDestination: string;
   rows: RowValues[];
   /** The rule's version when the form was opened (stale-save detection). */
   version: string;
@@ -57,7 +61,8 @@ export function emptyRuleForm(): RuleFormValues {
     name: '', fieldName: '', location: 'did', greetingRecording: '', dtmfMaxDigits: '4', dtmfTimeout: '5',
     dtmfRetries: '2', dtmfPattern: '', source: 'integration', crm: '', crmModule: '', crmUsername: '',
     crmPassword: '', customUrl: '', customPost: 'no', headers: [], deadlineSeconds: '3',
-    defaultDestination: '', defaultVoicemail: 'unset', rows: [emptyRow()], version: '', secretDraft: '',
+    defaultDestination: '', defaultVoicemail: 'unset', notFoundDestination: '', crmErrorDestination: '', invalidDigitsDestination: '',
+    rows: [emptyRow()], version: '', secretDraft: '',
   };
 }
 
@@ -75,6 +80,7 @@ const postedForm = z.object({
   source: text(20), crm: text(40), crmModule: text(100), crmUsername: text(200), crmPassword: text(1000),
   customUrl: text(2000), customPost: text(5), deadlineSeconds: text(10), defaultDestination: text(300),
   defaultVoicemail: text(10), version: text(20), secretDraft: text(6000),
+  notFoundDestination: text(300), crmErrorDestination: text(300), invalidDigitsDestination: text(300),
   header_name: list, header_value: list, header_secret: list,
   row_operator: list, row_value: list, row_dest_type: list, row_dest_target: list,
 });
@@ -94,6 +100,7 @@ export function readRuleForm(body: unknown): RuleFormValues {
     source: f.source, crm: f.crm, crmModule: f.crmModule, crmUsername: f.crmUsername, crmPassword: f.crmPassword,
     customUrl: f.customUrl, customPost: f.customPost, deadlineSeconds: f.deadlineSeconds,
     defaultDestination: f.defaultDestination, defaultVoicemail: f.defaultVoicemail, version: f.version, secretDraft: f.secretDraft,
+    notFoundDestination: f.notFoundDestination, crmErrorDestination: f.crmErrorDestination, invalidDigitsDestination: f.invalidDigitsDestination,
     // Blank trailing header lines are what an empty "add header" slot looks like: not an error.
     headers: headers.filter((h) => h.name.trim() !== '' || h.value.trim() !== ''),
     rows,

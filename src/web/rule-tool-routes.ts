@@ -1,9 +1,11 @@
 /**
- * Tools on a rule's edit page besides the form: "Recent calls" (the decision log of the rule).
+ * Tools on a rule's edit page besides the form: "Recent calls" (the decision log of the rule)
+ * and "Outcomes" (its calls per hour and outcome over 7 days).
  * Test rule runs on the form itself (routing-routes.ts), so it tests what the form holds.
  */
 import { Router, type Request, type Response } from 'express';
 import type { HostContext } from '../host';
+import { BRANCH_LABELS, OUTCOMES } from '../domain/decide';
 import type { Rule } from '../domain/rule';
 import type { PluginStore } from '../store/plugin-store';
 import { destinationLabel } from './destination-labels';
@@ -34,7 +36,20 @@ export function ruleToolRoutes(deps: RuleToolRoutesDeps): Router {
     const calls = await deps.store.decisions.recent(rule.tenantId, rule.id, RECENT_CALLS);
     const catalog = deps.host.destinations.list(rule.tenantId);
     await deps.pages.render(req, res, 'routing/calls', `Recent calls: ${rule.name}`, {
-      rule, calls, label: (dest: Parameters<typeof destinationLabel>[0]) => destinationLabel(dest, catalog),
+      rule, calls, branchLabels: BRANCH_LABELS, label: (dest: Parameters<typeof destinationLabel>[0]) => destinationLabel(dest, catalog),
+    });
+  });
+
+  router.get('/:id/outcomes', async (req, res) => {
+    const rule = await findRule(req, res);
+    if (!rule) return;
+    const counts = await deps.store.decisionCounts.hourly(rule.tenantId, rule.id);
+    // Known outcomes in their usual order, then any other code the log holds; only those that occurred.
+    const seen = Object.keys(counts.outcomes);
+    const outcomes = [...OUTCOMES.filter((o) => seen.includes(o)), ...seen.filter((o) => !(OUTCOMES as readonly string[]).includes(o)).sort()];
+    const branches = Object.keys(counts.branches).sort();
+    await deps.pages.render(req, res, 'routing/outcomes', `Outcomes: ${rule.name}`, {
+      rule, counts, outcomes, branches, branchLabels: { ...BRANCH_LABELS, none: 'Not moved or not recorded' },
     });
   });
 

@@ -64,7 +64,7 @@ function sourceWithStoredSecrets(source: RuleDraft['source'], stored: CrmSource 
 function comparable(rule: Rule): unknown[] {
   return [
     rule.name, rule.fieldName, rule.location, rule.greeting, rule.source, rule.deadlineSeconds,
-    rule.defaultDestination, rule.defaultVoicemail, rule.rows,
+    rule.defaultDestination, rule.defaultVoicemail, rule.branches, rule.rows,
   ].map((part) => JSON.parse(JSON.stringify(part, sortedKeys)) as unknown);
 }
 

@@ -4,13 +4,15 @@
  * Pure: the one check that needs the database (unique name) is done by the route.
  */
 import isSafeRegex from 'safe-regex2';
+import { z } from 'zod';
 import { customCrmSettingsSchema } from '../crm/custom-crm';
 import type { CatalogEntry } from '../host';
 import { isCrmKind, type CrmKind } from '../domain/crm-kinds';
-import { DESTINATION_TYPE_LABELS, type DefaultVoicemail, type DestinationRef } from '../domain/destination';
+import { DESTINATION_TYPE_LABELS, isOwnerKey, type DefaultVoicemail, type DestinationRef } from '../domain/destination';
+import { OWNER_FIELDS } from '../crm/owner-fields';
 import { OPERATOR_INFO, type Operator } from '../domain/operators';
 import { parseNumber } from '../domain/evaluate';
-import { DEADLINE_MAX_SECONDS, type Greeting, type RuleDraft, type RuleRow } from '../domain/rule';
+import { DEADLINE_MAX_SECONDS, type Greeting, type OutcomeBranches, type RuleDraft, type RuleRow } from '../domain/rule';
 import { isDefaultVoicemail, isDestinationType, isOperator, MAX_HEADERS, MAX_ROWS, type RuleFormValues } from './rule-form';
 
 export interface RuleFormContext {
@@ -62,7 +64,9 @@ export function validateRuleForm(v: RuleFormValues, ctx: RuleFormContext): RuleV
   if (!defaultDestination) fail('defaultDestination', 'Choose where calls go when no row matches or the CRM fails.');
   if (!isDefaultVoicemail(v.defaultVoicemail)) fail('defaultVoicemail', 'Choose Yes, No or Not Set.');
 
+  const branches = readBranches(v, location, greeting, ctx.catalog, fail, warnings);
   const rows = readRows(v, ctx, fail, warnings);
+  ownerWarnings(v, rows, warnings);
 
   if (Object.keys(errors).length > 0 || !location || !source || deadline === undefined || !defaultDestination) {
     return { errors, warnings };
@@ -72,7 +76,7 @@ export function validateRuleForm(v: RuleFormValues, ctx: RuleFormContext): RuleV
     warnings,
     draft: {
       name, fieldName, location, greeting, source, deadlineSeconds: deadline, defaultDestination,
-      defaultVoicemail: v.defaultVoicemail as DefaultVoicemail, rows,
+      defaultVoicemail: v.defaultVoicemail as DefaultVoicemail, branches, rows,
     },
   };
 }
@@ -163,17 +167,78 @@ function readRows(v: RuleFormValues, ctx: RuleFormContext, fail: Fail, warnings:
   return rows;
 }
 
+/**
+ * A "When the lookup fails" choice: empty (the Default Destination takes that outcome) or a
+ * destination of the host's catalog, posted as "kind:id" like the Default Destination.
+ */
+export function branchDestinationSchema(catalog: readonly CatalogEntry[]) {
+  return z.string().trim().max(300).transform((choice, ctx): DestinationRef | null => {
+    if (choice === '') return null;
+    const destination = readCatalogChoice(choice, catalog);
+    if (!destination) {
+      ctx.addIssue({ code: 'custom', message: 'This destination is not on this PBX; choose one from the list, or "Default Destination".' });
+      return z.NEVER;
+    }
+    return destination;
+  });
+}
+
+/** The form field of each branch. */
+export const BRANCH_FIELDS = { notFound: 'notFoundDestination', crmError: 'crmErrorDestination', invalidDigits: 'invalidDigitsDestination' } as const satisfies Record<keyof OutcomeBranches, keyof RuleFormValues>;
+
+function readBranches(v: RuleFormValues, location: 'did' | 'ivr' | undefined, greeting: Greeting | null, catalog: CatalogEntry[], fail: Fail, warnings: FieldErrors): OutcomeBranches {
+  const schema = branchDestinationSchema(catalog);
+  const read = (key: keyof OutcomeBranches): DestinationRef | null => {
+    const field = BRANCH_FIELDS[key];
+    const parsed = schema.safeParse(v[field]);
+    if (!parsed.success) {
+      fail(field, parsed.error.issues[0]?.message ?? 'Choose a destination from the list.');
+      return null;
+    }
+    return parsed.data;
+  };
+  const notFound = read('notFound');
+  const crmError = read('crmError');
+  // A DID rule collects no digits: the choice stays in the form (the location may change back) but is not saved.
+  const invalidDigits = location === 'ivr' ? read('invalidDigits') : null;
+  if (invalidDigits && location === 'ivr' && v.greetingRecording.trim() === '' && !greeting) {
+    warnings[BRANCH_FIELDS.invalidDigits] = 'This rule has no greeting, so it never collects digits: "No or invalid digits" is never used.';
+  }
+  return { notFound, crmError, invalidDigits };
+}
+
 function readRowDestination(type: string, target: string, catalog: CatalogEntry[]): DestinationRef | string {
   if (!isDestinationType(type)) return 'Choose a destination type.';
   if (type === 'hangup') return { type, target: '' };
+  if (type === 'owner') return isOwnerKey(target.trim()) ? { type, target: target.trim() } : 'Choose what the CRM value holds: the owner\'s e-mail, extension number or CRM user id.';
   const label = DESTINATION_TYPE_LABELS[type];
   if (target.trim() === '') return `Choose the ${label.toLowerCase()} to send the call to.`;
   const entry = catalog.find((e) => e.kind === type && e.id === target.trim());
   return entry ? { type, target: entry.id } : `${label} "${target}" does not exist on this PBX; choose one from the list.`;
 }
 
+/**
+ * "Owner's extension" rows a call could never follow: a user id where the CRM (or a Custom CRM)
+ * cannot turn one into an e-mail, and each CRM's usual owner field read the wrong way.
+ */
+function ownerWarnings(v: RuleFormValues, rows: RuleRow[], warnings: FieldErrors): void {
+  const crm = v.source === 'integration' && isCrmKind(v.crm) ? v.crm : undefined;
+  const known = crm ? OWNER_FIELDS[crm] : undefined;
+  rows.forEach((row, i) => {
+    if (row.destination.type !== 'owner') return;
+    const at = `rows.${i}.destTarget`;
+    if (row.destination.target === 'user_id' && (v.source === 'custom' || (known && !known.resolvesUserId))) {
+      warnings[at] = v.source === 'custom'
+        ? 'A Custom CRM cannot look users up: have it answer with the owner\'s e-mail or extension, or these calls go to the default destination (OWNER_UNKNOWN).'
+        : `${known!.label} gives the owner's e-mail in the record (field ${known!.field}): read that field and choose "e-mail", or these calls go to the default destination (OWNER_UNKNOWN).`;
+    } else if (known && known.key !== row.destination.target && v.fieldName.trim().toLowerCase() === known.field.toLowerCase()) {
+      warnings[at] = `${known.label}'s ${known.field} holds ${known.key === 'email' ? 'an e-mail address' : 'a user id'}: choose "${known.key === 'email' ? 'e-mail' : 'CRM user id'}".`;
+    }
+  });
+}
+
 /** A catalog choice posted as "kind:id". */
-export function readCatalogChoice(choice: string, catalog: CatalogEntry[]): DestinationRef | undefined {
+export function readCatalogChoice(choice: string, catalog: readonly CatalogEntry[]): DestinationRef | undefined {
   const at = choice.indexOf(':');
   if (at < 0) return undefined;
   const kind = choice.slice(0, at);

@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
 import { RuleFormPage } from '../../scripts/lib/rule-form-page';
+import { OUTCOMES } from '../../src/domain/decide';
 import { PluginStore } from '../../src/store/plugin-store';
 import { signInThroughLoginPage, submit, useBrowser } from '../support/browser';
 import { startTestHost, TEST_SECRET_KEY, type TestHost } from '../support/test-host';
@@ -20,6 +21,8 @@ describe('Pages at 390 and 768 px wide (Chromium)', function () {
   let t: TestHost;
   let page: Page;
   let ruleId: number;
+  /** Adds a recent call of every outcome, once: the Outcomes page at its widest. */
+  let seedEveryOutcome: () => Promise<void>;
 
   before(async function () {
     t = await startTestHost();
@@ -40,10 +43,16 @@ describe('Pages at 390 and 768 px wide (Chromium)', function () {
     const call = (n: number, outcome: string, rowIndex: number | null) => ({
       tenantId: 'default', ruleId, callId: `1733300000.${n}`, caller: '+15550000001', did: '5551234', dtmf: '1234', value: outcome === 'CRM_ERROR' ? null : 'gold',
       errorCode: outcome === 'CRM_ERROR' ? 'TLS' : null, errorMessage: outcome === 'CRM_ERROR' ? "Custom CRM's certificate was not accepted (DEPTH_ZERO_SELF_SIGNED_CERT): it must be valid for the host name and signed by a trusted CA." : null,
-      outcome, rowIndex, destination: rowIndex === 0 ? { type: 'queue' as const, target: '105' } : { type: 'extension' as const, target: '100' },
+      outcome, branch: rowIndex === 0 ? 'row' as const : 'default' as const, rowIndex, destination: rowIndex === 0 ? { type: 'queue' as const, target: '105' } : { type: 'extension' as const, target: '100' },
       method: 'ami' as const, lookupMs: 120, totalMs: 131, createdAt: new Date(Date.UTC(2026, 11, 4, 9, 30, n)),
     });
     await store.decisions.insertMany([call(1, 'MATCH', 0), call(2, 'CRM_ERROR', null)]);
+    let seeded = false;
+    seedEveryOutcome = async () => {
+      if (seeded) return;
+      seeded = true;
+      await store.decisions.insertMany(OUTCOMES.map((outcome, i) => ({ ...call(10 + i, outcome, null), createdAt: new Date(Date.now() - (i % 3) * 3_600_000) })));
+    };
     page = await browser.newPage();
     await signInThroughLoginPage(page, t.host.url, '/crm/routing');
   });
@@ -83,6 +92,11 @@ describe('Pages at 390 and 768 px wide (Chromium)', function () {
           await page.locator('details.crm-integration > summary').evaluateAll((summaries) => summaries.forEach((s) => (s as unknown as { parentElement: { open: boolean } }).parentElement.open = true));
         }],
         ['Recent calls', async () => void (await page.goto(`${t.host.url}/crm/routing/${ruleId}/calls`))],
+        ['the Outcomes page with every outcome', async () => {
+          await seedEveryOutcome();
+          await page.goto(`${t.host.url}/crm/routing/${ruleId}/outcomes`);
+          assert.ok((await page.locator('#outcomes-by-hour tbody tr').count()) >= 3, 'the recent hours are listed');
+        }],
         ['the delete question without JavaScript', async () => {
           await page.goto(`${t.host.url}/crm/routing`);
           // The page the Delete button lands on without a script: the form without its confirm listener.

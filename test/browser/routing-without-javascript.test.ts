@@ -84,6 +84,28 @@ describe('CRM > Routing in Chromium without JavaScript', function () {
     await page.goto(`${t.host.url}/crm/routing`);
   });
 
+  it('opens "When the lookup fails" without a script, and keeps a branch through Add row and Save', async () => {
+    await page.getByRole('link', { name: 'No script' }).click();
+    await page.waitForURL(/\/edit$/);
+    const form = new RuleFormPage(page);
+    const notFound = form.field('Caller not found in the CRM');
+    assert.equal(await notFound.isVisible(), false, 'collapsed at first');
+    await page.locator('#lookup-fails summary').click();
+    assert.equal(await notFound.isVisible(), true);
+    await notFound.selectOption({ label: '103 - Sales queue' });
+    assert.equal(await form.field('CRM error or deadline passed (IVR only)').count(), 0, 'only the digits branch is labelled IVR only');
+    await form.addRow();
+    assert.equal(await form.field('Caller not found in the CRM').inputValue(), 'queue:103', 'kept through Add row, the section open');
+    await form.removeRow(3);
+    await form.save();
+    await page.getByRole('link', { name: 'No script' }).click();
+    await page.waitForURL(/\/edit$/);
+    assert.equal(await page.locator('#lookup-fails').getAttribute('open'), '', 'a rule with a branch shows the section open');
+    assert.equal(await form.field('Caller not found in the CRM').inputValue(), 'queue:103');
+    assert.equal(await form.field('No or invalid digits (IVR only)').inputValue(), '');
+    await page.goto(`${t.host.url}/crm/routing`);
+  });
+
   it("asks on a page of its own: Cancel keeps the rule, OK removes it", async () => {
     const deleteButton = () => page.getByRole('row', { name: /No script/ }).getByRole('button', { name: 'Delete' });
     await submit(page, deleteButton());

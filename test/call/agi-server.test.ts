@@ -85,10 +85,12 @@ describe('AgiServer', () => {
 
   it('closes connections from addresses outside the allow-list at once', async () => {
     let handled = 0;
-    await start({ allow: ['10.0.0.1', '192.168.0.0/16'], onSession: () => { handled += 1; } });
+    const refused: string[] = [];
+    await start({ allow: ['10.0.0.1', '192.168.0.0/16'], onSession: () => { handled += 1; }, onRefused: (reason) => refused.push(reason) });
     const asterisk = await call(null);
     await asterisk.serverEnded;
     assert.equal(handled, 0);
+    assert.deepEqual(refused, ['ADDRESS_NOT_ALLOWED'], 'counted for /metrics');
     assert.ok(logs.some((line) => line.level === 'warn' && line.message.includes('not allowed') && line.fields.remote === '127.0.0.1'));
   });
 
@@ -217,7 +219,8 @@ describe('AgiServer', () => {
     }
 
     it('have a cap of their own below the connection cap: at the cap the oldest is closed for the newest', async () => {
-      await start({ maxConnections: 100, maxPendingHeaders: 10, headerTimeoutMs: 60_000 });
+      let refused = 0;
+      await start({ maxConnections: 100, maxPendingHeaders: 10, headerTimeoutMs: 60_000, onRefused: (reason) => { if (reason === 'NO_HEADER') refused += 1; } });
       const [oldest] = await silent(1);
       const closedOldest = new Promise<void>((resolve) => oldest!.once('close', () => resolve()));
       await until(() => server!.pendingHeaders === 1);
@@ -230,6 +233,7 @@ describe('AgiServer', () => {
       const summary = logs.filter((line) => line.message === 'AGI connections without a header closed to make room');
       assert.equal(summary.length, 1);
       assert.deepEqual(summary[0]!.fields.closed, { 'the limit of connections without a header is reached': 31 });
+      assert.equal(refused, 31, 'each counted for /metrics (NO_HEADER)');
     });
 
     it('under pressure, one still silent after pressureHeaderTimeoutMs is closed when another arrives', async () => {

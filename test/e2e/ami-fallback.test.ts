@@ -35,7 +35,7 @@ describe('Live call routing: AMI unavailable, the call is moved with AGI', funct
       const call = await rig.call(rule);
       assertMovedWithAgi(call);
       assert.ok(call.timings.finalMoveAtMs < 300, `no wait for AMI: moved after ${call.timings.finalMoveAtMs} ms`);
-      assert.equal(rig.host.host.plugin.health().ami.connected, false);
+      assert.equal((await rig.host.host.plugin.health()).ami.connected, false);
       const decision = await rig.decision(rule, call.uniqueid);
       assert.deepEqual({ method: decision.method, outcome: decision.outcome }, { method: 'agi', outcome: 'MATCH' });
     });
@@ -52,7 +52,7 @@ describe('Live call routing: AMI unavailable, the call is moved with AGI', funct
       const rule = await ruleOn(rig);
       const call = await rig.call(rule);
       assertMovedWithAgi(call);
-      assert.deepEqual(rig.host.host.plugin.health().ami, { configured: false, connected: false });
+      assert.deepEqual((await rig.host.host.plugin.health()).ami, { configured: false, connected: false });
       assert.equal((await rig.decision(rule, call.uniqueid)).method, 'agi');
     });
   });

@@ -73,7 +73,7 @@ describe('Live call routing: calls the plugin cannot route end at once, and the 
       const draft = (name: string, rowQueue: string, defaultQueue: string) => ({
         name, fieldName: 'Account_Tier', location: 'did' as const, greeting: null,
         source: { kind: 'custom' as const, url, post: false, headers: [] }, deadlineSeconds: 1,
-        defaultDestination: { type: 'queue' as const, target: defaultQueue }, defaultVoicemail: 'unset' as const,
+        defaultDestination: { type: 'queue' as const, target: defaultQueue }, defaultVoicemail: 'unset' as const, branches: { notFound: null, crmError: null, invalidDigits: null },
         rows: [{ operator: 'eq' as const, value: 'gold', destination: { type: 'queue' as const, target: rowQueue } }],
       });
       missingRow = (await rig.store.rules.create(ADMIN.tenantId, draft('Row queue gone', '999', '104'))).id;

@@ -24,7 +24,7 @@ describe('Live calls under a hostile FastAGI peer: silent connections, garbage l
     const silent = new SilentConnections({ port: rig.agiPort, count: 1_500 });
     try {
       await silent.start();
-      const health = rig.host.host.plugin.health().agi;
+      const health = (await rig.host.host.plugin.health()).agi;
       assert.ok(health.pendingHeaders <= 40, `${health.pendingHeaders} connections without a header kept`);
       for (let i = 0; i < 3; i += 1) {
         const call = await rig.call(rule);
@@ -57,7 +57,7 @@ describe('Live calls under a hostile FastAGI peer: silent connections, garbage l
     assert.ok(result.validCalls > 10);
     // The fake AMI does not know the fuzzer's channels: each Redirect fails and the call is moved with AGI.
     assert.equal(result.validRouted, result.validCalls, JSON.stringify(result));
-    await until(() => rig.host.host.plugin.health().agi.connections === 0, 10_000);
+    await until(async () => (await rig.host.host.plugin.health()).agi.connections === 0, 10_000);
     const call = await rig.call(rule);
     assert.equal(call.variables.CRM_ROUTING_OUTCOME, 'MATCH', call.dialogue);
   });

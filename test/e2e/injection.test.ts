@@ -107,7 +107,7 @@ describe('Live call routing: CR/LF never reaches AGI or AMI', function () {
     const stored = await rig.store.rules.create(ADMIN.tenantId, {
       name: 'Header injection', fieldName: 'Account_Tier', location: 'did', greeting: null,
       source: { kind: 'custom', url, post: false, headers: [{ name: 'X-Api-Key', value: 'k\r\nX-Injected: 1', secret: false }] },
-      deadlineSeconds: 1, defaultDestination: { type: 'extension', target: '100' }, defaultVoicemail: 'unset',
+      deadlineSeconds: 1, defaultDestination: { type: 'extension', target: '100' }, defaultVoicemail: 'unset', branches: { notFound: null, crmError: null, invalidDigits: null },
       rows: [{ operator: 'eq', value: 'gold', destination: { type: 'queue', target: '103' } }],
     });
     const call = await within(rig.firstCallOnceLoaded(stored.id), 4000, 'the host loads the rule written beside it');

@@ -48,7 +48,7 @@ describe('Live call routing: the plugin stops while calls wait for the CRM', fun
       decisions.map((d) => [d.outcome, d.method, d.destination?.target]).sort(),
       [['STOPPING', 'ami', '104'], ['STOPPING', 'ami', '104'], ['STOPPING', 'ami', '104']],
     );
-    assert.equal(rig.host.host.plugin.health().agi.listening, false);
+    assert.equal((await rig.host.host.plugin.health()).agi.listening, false);
     await within(rig.host.host.plugin.stop(), 1000, 'a second stop() resolves too');
     const late = await rig.call(rule);
     assert.equal(late.agiStatus, 'FAILURE', 'nothing listens any more: AGI() fails at once');

@@ -78,7 +78,7 @@ describe('Two nodes on one MariaDB database share a single-use refresh token', f
   });
 
   it(`routes ${CALLS} calls split between the nodes from the CRM, spending each refresh token once`, async function () {
-    const nodes = [t.agiPort, second.health().agi.port];
+    const nodes = [t.agiPort, (await second.health()).agi.port];
     const before = { ...fake.counts };
     const tally: Record<string, number> = {};
     const started = Date.now();

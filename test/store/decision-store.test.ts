@@ -24,12 +24,15 @@ function decision(tenantId: string, ruleId: number, overrides: Partial<Decision>
     errorCode: null,
     errorMessage: null,
     outcome: 'matched',
+    branch: 'row',
     rowIndex: 0,
     destination: { type: 'queue', target: '600' },
     method: 'ami',
     lookupMs: 120,
     totalMs: 180,
     createdAt: new Date('2026-11-25T10:00:00.250Z'),
+    owner: null,
+    ownerNote: null,
     ...overrides,
   };
 }
@@ -58,6 +61,16 @@ describeEachDatabase('DecisionStore', (database) => {
     assert.deepEqual(recent[2]!.createdAt, first.createdAt, 'milliseconds kept');
     assert.equal(recent[0]!.destination, null);
     assert.deepEqual((await store.decisions.recent(tenant, 1, 2)).map((d) => d.callId), ['call-3', 'call-2']);
+  });
+
+  it("keeps who an \"Owner's extension\" row named, and why they had no extension", async () => {
+    const tenant = newTenant();
+    const unknown = decision(tenant, 1, { callId: 'owner-1', outcome: 'OWNER_UNKNOWN', rowIndex: null, owner: 'zoe@example.com', ownerNote: 'No extension belongs to this e-mail address.' });
+    const known = decision(tenant, 1, { callId: 'owner-2', destination: { type: 'extension', target: '101' }, owner: 'ana@example.com' });
+    await store.decisions.insertMany([unknown, known]);
+    const [second, first] = await store.decisions.recent(tenant, 1, 10);
+    assert.deepEqual([first!.owner, first!.ownerNote], ['zoe@example.com', 'No extension belongs to this e-mail address.']);
+    assert.deepEqual([second!.owner, second!.ownerNote], ['ana@example.com', null]);
     assert.deepEqual(await store.decisions.recent(newTenant(), 1, 10), []);
   });
 

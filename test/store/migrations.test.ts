@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Knex } from 'knex';
-import { appliedMigrations, migrateToLatest, migrationsDirectory, rollbackAll } from '../../src/store/migrations';
+import { appliedMigrations, migrateToLatest, migrationsDirectory, prefixedMigrationSource, rollbackAll } from '../../src/store/migrations';
 import { PluginStore } from '../../src/store/plugin-store';
 import { pluginTables, type PluginTables } from '../../src/store/tables';
 import { describeEachDatabase } from '../support/databases';
@@ -105,6 +105,24 @@ describeEachDatabase('Migrations', (database) => {
     const again = await PluginStore.create(database.db, { tablePrefix: 'mig_g_', secretKey: SECRET_KEY });
     assert.equal(await again.rules.cacheVersion(), 0);
     await rollbackAll(database.db, store.tables);
+  });
+
+  it('20261207000001_outcome_branches leaves rules and decisions saved before it on the default destination', async () => {
+    const tables = pluginTables('mig_i_');
+    const config = { tableName: tables.migrations, migrationSource: prefixedMigrationSource(tables.prefix) };
+    for (const name of shippedMigrations().filter((n) => n < '20261207000001_outcome_branches.js')) await database.db.migrate.up({ ...config, name });
+    await database.db(tables.rules).insert(minimalRule('t', 'Older rule'));
+    const ruleId = Number((await database.db(tables.rules).where({ name: 'Older rule' }).first()).id);
+    await database.db(tables.decisions).insert({
+      tenant_id: 't', rule_id: ruleId, call_id: '1.1', outcome: 'CRM_ERROR', method: 'ami', total_ms: 5, created_at: new Date(), dest_type: 'hangup', dest_target: '',
+    });
+    const store = await PluginStore.create(database.db, { tablePrefix: 'mig_i_', secretKey: SECRET_KEY });
+    assert.ok((await appliedMigrations(database.db, tables)).includes('20261207000001_outcome_branches.js'));
+    assert.deepEqual((await store.rules.get('t', ruleId))?.branches, { notFound: null, crmError: null, invalidDigits: null });
+    const [older] = await store.decisions.recent('t', ruleId, 1);
+    assert.deepEqual({ outcome: older?.outcome, branch: older?.branch }, { outcome: 'CRM_ERROR', branch: null });
+    assert.deepEqual(await store.decisionCounts.last24Hours('t', [ruleId]), new Map([[ruleId, { calls: 1, matched: 0, defaultOnError: 1 }]]), 'an older error counts as sent to the default');
+    await rollbackAll(database.db, tables);
   });
 
   it('are not run when the key or prefix is unusable', async () => {

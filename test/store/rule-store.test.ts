@@ -30,6 +30,7 @@ function integrationDraft(name: string, overrides: Partial<RuleDraft> = {}): Rul
     deadlineSeconds: 3,
     defaultDestination: { type: 'extension', target: '100' },
     defaultVoicemail: 'unset',
+    branches: { notFound: null, crmError: null, invalidDigits: null },
     rows: rows(3),
     ...overrides,
   };

@@ -27,6 +27,8 @@ export interface CrmCallRigOptions {
   lookupCacheTtlSeconds?: number;
   /** Each rule's deadline. Default 3 s, the form's default. */
   deadlineSeconds?: number;
+  /** Without it the host has the fake AMI; `none`: no AMI settings (calls move with AGI). */
+  ami?: 'fake' | 'none';
 }
 
 interface Prepared {
@@ -50,7 +52,7 @@ export class CrmCallRig {
     const ami = await FakeAmiServer.create({ channels: asterisk });
     const host = await startTestHost({
       crmCa: testCa().caPem,
-      ami: { host: '127.0.0.1', port: ami.port, username: 'crm', secret: 'crmsecret' },
+      ami: options.ami === 'none' ? undefined : { host: '127.0.0.1', port: ami.port, username: 'crm', secret: 'crmsecret' },
       lookupCacheTtlSeconds: options.lookupCacheTtlSeconds,
       // Zoho's connector fixes its hosts by data centre: its fake serves them (no other CRM asks).
       resolveCrmOrigin: started.find((s) => s.resolveOrigin)?.resolveOrigin,

@@ -4,7 +4,7 @@
  */
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
-import type { AmiSettings, CrmEgressPolicy, DialplanSigning, HostLogger } from '../../src/host';
+import type { AmiSettings, CrmEgressPolicy, DialplanSigning, HostDirectory, HostLogger } from '../../src/host';
 import type { CallLimits } from '../../src/config';
 import { startReferenceHost, type ReferenceHost } from '../../scripts/host/create-host';
 import { LOCAL_FAKES } from './connector-harness';
@@ -55,6 +55,12 @@ export interface TestHostOptions {
   crmEgress?: CrmEgressPolicy;
   /** Another dialplan signing key, and a previous one's grace period. Default: lines are signed with TEST_SECRET_KEY. */
   dialplanSigning?: DialplanSigning;
+  /** The host's directory; `false`: none. Default: the reference host's seeded one. */
+  directory?: HostDirectory | false;
+  /** Bearer token for /metrics and /healthz from other machines (METRICS_TOKEN). */
+  metricsToken?: string;
+  /** Where the admin listens (default 127.0.0.1). */
+  listenHost?: string;
 }
 
 export async function startTestHost(options: TestHostOptions = {}): Promise<TestHost> {
@@ -65,9 +71,11 @@ export async function startTestHost(options: TestHostOptions = {}): Promise<Test
     ami: options.ami, crmCa: options.crmCa, logger: options.logger ?? silentLogger, extraUsers: [OTHER_TENANT_USER], limits: options.limits,
     resolveCrmOrigin: options.resolveCrmOrigin, lookupCacheTtlSeconds: options.lookupCacheTtlSeconds, decisionFlushMs: options.decisionFlushMs, publicUrl: options.publicUrl,
     crmEgress: options.crmEgress ?? LOCAL_FAKES, dialplanSigning: options.dialplanSigning,
+    ...(options.directory === undefined ? {} : { directory: options.directory }),
+    metricsToken: options.metricsToken, listenHost: options.listenHost,
   });
   return {
-    host, database, agiPort: host.plugin.health().agi.port,
+    host, database, agiPort: (await host.plugin.health()).agi.port,
     signIn: (user = ADMIN) => signIn(host.url, user),
     async close() {
       await host.close();
@@ -82,7 +90,8 @@ export function csrfTokenOf(html: string): string {
   return match[1]!;
 }
 
-async function signIn(url: string, user: { name: string; password: string }): Promise<SignedInAgent> {
+/** Signs in to a reference host at `url` (one started by the test, or one in another process). */
+export async function signIn(url: string, user: { name: string; password: string }): Promise<SignedInAgent> {
   const agent = request.agent(url);
   const login = await agent.get('/login');
   const res = await agent.post('/login').type('form').send({ _csrf: csrfTokenOf(login.text), username: user.name, password: user.password, next: '/' });

@@ -5,7 +5,7 @@ import { checkTestValues, ruleUnderTest, sameAsSaved } from '../../src/web/rule-
 const saved: Rule = {
   id: 7, tenantId: 'acme', version: 3, name: 'Tiers', fieldName: 'Account_Tier', location: 'did', greeting: null,
   source: { kind: 'custom', url: 'https://crm.example.com/lookup', post: false, headers: [{ name: 'X-Api-Key', value: 'k3y', secret: true }, { name: 'X-Tenant', value: 'acme', secret: false }] },
-  deadlineSeconds: 3, defaultDestination: { type: 'extension', target: '100' }, defaultVoicemail: 'unset',
+  deadlineSeconds: 3, defaultDestination: { type: 'extension', target: '100' }, defaultVoicemail: 'unset', branches: { notFound: null, crmError: null, invalidDigits: null },
   rows: [{ operator: 'eq', value: 'gold', destination: { type: 'queue', target: '105' } }],
 };
 

@@ -26,6 +26,8 @@ import { runConnectionTest, sampleRequest } from '../shared/connection-test';
 import type { LookupRequest, LookupResult } from '../connector';
 import { CrmError, errorForStatus } from '../shared/crm-error';
 import { fieldValueToText } from '../shared/field-value';
+import { OWNER_READ, OwnerEmailCache, type OwnerEmailResult } from '../owner-lookup';
+import { BULLHORN_USER_ID, corporateUserAnswer, corporateUserEmail, corporateUserPath } from './owners';
 import type { HttpRequest, HttpResponse } from '../shared/http-client';
 import type { ConnectorServices, CrmDefinition, CrmField, Credentials, IntegrationConnector, TestReport } from '../integration';
 import { pickMostRecent } from '../shared/record-pick';
@@ -83,6 +85,8 @@ const metaEntitySchema = z.object({
 });
 
 class BullhornConnector implements IntegrationConnector {
+  private readonly owners = new OwnerEmailCache(WHAT);
+
   constructor(private readonly settings: BullhornSettings, private readonly services: ConnectorServices) {}
 
   lookup(request: LookupRequest, signal: AbortSignal): Promise<LookupResult> {
@@ -111,6 +115,14 @@ class BullhornConnector implements IntegrationConnector {
       const res = await requestJson(this.services.http, { method: 'GET', url: `${session.restUrl}meta/${entity}?fields=*`, headers: { BhRestToken: session.bhRestToken }, signal, what: WHAT, ...META_LIMITS }, { schema: metaEntitySchema });
       return (res.body?.fields ?? []).map((f) => ({ name: f.name, label: f.label ?? f.name, type: f.dataSpecialization ?? f.dataType ?? f.type ?? '' }));
     });
+  }
+
+  /** The e-mail of the CorporateUser an `owner(id)` names (owners.ts); 404 is a user Bullhorn does not know. */
+  ownerEmail(ownerId: string, credentials: Credentials, signal: AbortSignal): Promise<OwnerEmailResult> {
+    return this.owners.get(ownerId, BULLHORN_USER_ID, signal, (id) => this.withSession(credentials, signal, Date.now() + OWNER_READ.timeoutMs, async (session) => {
+      const res = await requestJson(this.services.http, { method: 'GET', url: corporateUserPath(session.restUrl, id), headers: { BhRestToken: session.bhRestToken }, signal, what: WHAT, ...OWNER_READ }, { schema: corporateUserAnswer, accept: [404] });
+      return res.status === 404 ? null : corporateUserEmail(res.body);
+    }));
   }
 
   private async find(request: LookupRequest, signal: AbortSignal): Promise<LookupResult> {

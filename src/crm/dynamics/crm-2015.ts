@@ -23,6 +23,8 @@ import type { LookupRequest, LookupResult } from '../connector';
 import { CrmError } from '../shared/crm-error';
 import { checkName, logicalEntityName, odataQuery, phoneFilter, PHONE_COLUMNS, readODataJson, SCHEMA_NAMES } from './odata';
 import { fieldValueToText } from '../shared/field-value';
+import { OWNER_READ } from '../owner-lookup';
+import { emailOf2015, entityReferenceId, OWNER_ID_FIELD, systemUser2015Answer, systemUser2015Path } from './owners';
 import type { ConnectorServices, Credentials, CrmField } from '../integration';
 import { NtlmConnectionPool, parseWindowsUser } from './ntlm-session';
 import { isSamePhone, phoneVariants, type CountryCode } from '../../domain/phone';
@@ -66,9 +68,12 @@ export class Dynamics2015Api {
     if (terms.length === 0) return { kind: 'not_found' };
     const entity = schemaEntityName(request.module || 'Contact');
     checkName(request.fieldName, 'field');
+    // `ownerid` reads the owner's GUID ("Owner's extension" rows, owners.ts), not its name.
+    const ownerId = request.fieldName === OWNER_ID_FIELD;
+    const field = ownerId ? 'OwnerId' : request.fieldName;
     const columns = this.phoneColumns(entity);
     const query = odataQuery([
-      ['$select', [...new Set(['ModifiedOn', request.fieldName, ...columns])].join(',')],
+      ['$select', [...new Set(['ModifiedOn', field, ...columns])].join(',')],
       ['$filter', phoneFilter(columns, terms, 'v2')],
       ['$orderby', 'ModifiedOn desc'],
       ['$top', '5'],
@@ -78,7 +83,17 @@ export class Dynamics2015Api {
     const matches = records.filter((r) => columns.some((c) => typeof r[c] === 'string' && isSamePhone(r[c] as string, phone)));
     const best = pickMostRecent(matches.map((record) => ({ record, modifiedAt: odataDate(record.ModifiedOn), id: recordUri(record) })));
     if (!best) return { kind: 'not_found' };
-    return { kind: 'value', value: v2ValueToText(best.record[request.fieldName]), matches: matches.length };
+    return { kind: 'value', value: ownerId ? entityReferenceId(best.record[field]) : v2ValueToText(best.record[field]), matches: matches.length };
+  }
+
+  /** The e-mail of the system user `id` (owners.ts); null for no such user or one without an e-mail. */
+  async ownerEmail(id: string, credentials: Credentials, signal: AbortSignal): Promise<string | null> {
+    try {
+      return emailOf2015(await this.get(`${this.service}/${systemUser2015Path(id)}`, credentials, signal, Date.now() + OWNER_READ.timeoutMs, systemUser2015Answer, true));
+    } catch (err) {
+      if (err instanceof CrmError && err.code === 'NOT_FOUND_URL') return null;
+      throw err;
+    }
   }
 
   async listModules(credentials: Credentials, signal: AbortSignal): Promise<string[]> {

@@ -26,6 +26,8 @@ import type { LookupRequest, LookupResult } from '../connector';
 import { CrmError, errorForStatus } from '../shared/crm-error';
 import { checkName, logicalEntityName, odataQuery, odataString, phoneFilter, PHONE_COLUMNS, readODataJson } from './odata';
 import { fieldValueToText } from '../shared/field-value';
+import { OWNER_READ } from '../owner-lookup';
+import { emailOf365, OWNER_ID_FIELD, systemUser365Answer, systemUser365Path } from './owners';
 import type { ConnectorServices, Credentials, CrmField } from '../integration';
 import { isSamePhone, phoneVariants, type CountryCode } from '../../domain/phone';
 import { phoneSearchTerms } from '../shared/phone-search-terms';
@@ -84,10 +86,13 @@ export class Dynamics365Api {
     const logical = logicalEntityName(request.module || 'contact');
     checkName(logical, 'entity');
     checkName(request.fieldName, 'field');
+    // `ownerid` reads the owner's GUID ("Owner's extension" rows, owners.ts), not its name.
+    const ownerId = request.fieldName === OWNER_ID_FIELD;
+    const field = ownerId ? '_ownerid_value' : request.fieldName;
     const columns = this.phoneColumns(logical);
     const entity = await this.entity(logical, credentials, signal, request.deadlineAt);
     const query = odataQuery([
-      ['$select', [...new Set([entity.id, 'modifiedon', request.fieldName, ...columns])].join(',')],
+      ['$select', [...new Set([entity.id, 'modifiedon', field, ...columns])].join(',')],
       ['$filter', phoneFilter(columns, terms, 'v4')],
       ['$orderby', 'modifiedon desc'],
       ['$top', '5'],
@@ -96,7 +101,18 @@ export class Dynamics365Api {
     const matches = (body?.value ?? []).filter((r) => columns.some((c) => typeof r[c] === 'string' && isSamePhone(r[c] as string, phone)));
     const best = pickMostRecent(matches.map((record) => ({ record, modifiedAt: Date.parse(String(record.modifiedon ?? '')), id: String(record[entity.id] ?? '') })));
     if (!best) return { kind: 'not_found' };
-    return { kind: 'value', value: webApiValueToText(best.record, request.fieldName), matches: matches.length };
+    const value = ownerId ? fieldValueToText(best.record[field]) : webApiValueToText(best.record, field);
+    return { kind: 'value', value, matches: matches.length };
+  }
+
+  /** The e-mail of the system user `id` (owners.ts); null for no such user or one without an e-mail. */
+  async ownerEmail(id: string, credentials: Credentials, signal: AbortSignal): Promise<string | null> {
+    try {
+      return emailOf365(await this.get(`${this.options.orgUrl}/${API}/${systemUser365Path(id)}`, credentials, signal, Date.now() + OWNER_READ.timeoutMs, systemUser365Answer, true));
+    } catch (err) {
+      if (err instanceof CrmError && err.code === 'NOT_FOUND_URL') return null;
+      throw err;
+    }
   }
 
   async listModules(credentials: Credentials, signal: AbortSignal): Promise<string[]> {

@@ -17,6 +17,8 @@ import { runConnectionTest, sampleOutcome, sampleRequest } from '../shared/conne
 import { dynamicsConnect } from './connect';
 import { Dynamics2015Api } from './crm-2015';
 import { Dynamics365Api } from './dynamics-365';
+import { DYNAMICS_USER_ID } from './owners';
+import { OwnerEmailCache, type OwnerEmailResult } from '../owner-lookup';
 import { ODATA_NAME } from './odata';
 import type { ConnectorServices, Credentials, CrmDefinition, CrmField, IntegrationConnector, SettingField, TestReport } from '../integration';
 import { effectiveCredentials } from '../shared/session-key';
@@ -82,6 +84,7 @@ const schema = z.object({
 
 export class DynamicsConnector implements IntegrationConnector {
   private readonly api: Dynamics2015Api | Dynamics365Api;
+  private readonly owners: OwnerEmailCache;
   private readonly what: string;
 
   constructor(private readonly settings: DynamicsSettings, services: ConnectorServices) {
@@ -90,6 +93,7 @@ export class DynamicsConnector implements IntegrationConnector {
       ? new Dynamics365Api({ orgUrl, phoneColumns, region, tenantId: settings.tenantId, loginHost: settings.loginHost, ...(settings.refreshToken ? { connected: { clientId: settings.clientId, refreshToken: settings.refreshToken } } : {}) }, services)
       : new Dynamics2015Api({ orgUrl, phoneColumns, region }, services);
     this.what = settings.deployment === 'online365' ? 'Dynamics 365' : 'Dynamics CRM';
+    this.owners = new OwnerEmailCache(this.what);
   }
 
   lookup(request: LookupRequest, signal: AbortSignal): Promise<LookupResult> {
@@ -102,6 +106,11 @@ export class DynamicsConnector implements IntegrationConnector {
       const result = await this.api.find(request, this.credentials(credentials), signal);
       return `Signed in to ${this.what} and searched contacts: ${sampleOutcome(result)}.`;
     });
+  }
+
+  /** The e-mail of the system user an `ownerid` names (owners.ts). */
+  ownerEmail(ownerId: string, credentials: Credentials, signal: AbortSignal): Promise<OwnerEmailResult> {
+    return this.owners.get(ownerId, DYNAMICS_USER_ID, signal, (id) => this.api.ownerEmail(id, this.credentials(credentials), signal));
   }
 
   listModules(credentials: Credentials, signal: AbortSignal): Promise<string[]> {

@@ -10,8 +10,9 @@
  *   without one is stored but shows on no timeline.
  * The caller's contact is found with the lookup's own search (HubSpotConnector.findByPhone). An
  * unknown caller is skipped or created first as a contact (`unknownCaller: 'lead'` creates it
- * with lifecyclestage "lead": HubSpot's leads are contacts at that stage). The owner comes from
- * `GET {base}/crm/owners/{version}/?email=&limit=1`, cached per e-mail.
+ * with lifecyclestage "lead": HubSpot's leads are contacts at that stage). The owner id comes from
+ * the connector's owners API read by e-mail (HubSpotConnector.ownerIdByEmail, owners.ts), cached
+ * like the owner routing's reads by id.
  *
  * HubSpot has no idempotency key. The external id goes into hs_call_external_id (the property
  * HubSpot's calling apps use for their own call ids) and `findLoggedCall` searches calls on it
@@ -23,7 +24,6 @@ import type { CallActivity, CallLogResult, CallLogWriter } from '../call-log-wri
 import type { Credentials } from '../integration';
 import { CALL_LOG_TIMEOUT_MS, callLogResult, externalIdLine, unknownCallerName } from '../shared/call-log-result';
 import { CrmError } from '../shared/crm-error';
-import { MetadataCache } from '../shared/metadata-cache';
 import { phoneVariants } from '../../domain/phone';
 import { HUBSPOT_API_VERSION } from './api-version';
 import type { Auth, HubSpotConnector, HubSpotToken } from './index';
@@ -31,12 +31,10 @@ import type { HubSpotSettings } from './settings';
 
 const WHAT = 'HubSpot';
 const LIMITS = { timeoutMs: CALL_LOG_TIMEOUT_MS };
-const OWNER_TTL_MS = 10 * 60_000;
 
 export const hubspotCallPaths = {
   calls: `/crm/objects/${HUBSPOT_API_VERSION}/calls`,
   contacts: `/crm/objects/${HUBSPOT_API_VERSION}/contacts`,
-  owners: `/crm/owners/${HUBSPOT_API_VERSION}/`,
 } as const;
 
 /** HUBSPOT_DEFINED association type: call to contact. */
@@ -59,12 +57,9 @@ export const HUBSPOT_STATUS: Record<CallActivity['disposition'], { status: strin
 };
 
 const created = z.looseObject({ id: z.string().min(1) });
-const owners = z.looseObject({ results: z.array(z.looseObject({ id: z.string(), email: z.string().optional() })) });
 const callSearch = z.looseObject({ results: z.array(z.looseObject({ id: z.string(), properties: z.record(z.string(), z.unknown()).default({}) })) });
 
 export class HubSpotCallLog implements CallLogWriter {
-  private readonly owners = new MetadataCache<string | undefined>(500, OWNER_TTL_MS);
-
   constructor(private readonly connector: HubSpotConnector, private readonly settings: HubSpotSettings) {}
 
   logCall(activity: CallActivity, credentials: Credentials, signal: AbortSignal): Promise<CallLogResult> {
@@ -90,22 +85,13 @@ export class HubSpotCallLog implements CallLogWriter {
     const phone = phoneVariants(activity.externalNumber, this.settings.region);
     let contactId = phone.national === '' ? undefined : (await this.connector.findByPhone(token, auth, 'contacts', phone, [], signal, LIMITS))?.record.id;
     if (contactId === undefined && activity.unknownCaller === 'skip') return { kind: 'skipped', reason: `No HubSpot contact has the number ${activity.externalNumber || '(none)'}; unknown callers are not logged.` };
-    const ownerId = activity.ownerEmail ? await this.ownerId(activity.ownerEmail, token, auth, signal) : undefined;
+    const ownerId = activity.ownerEmail ? await this.connector.ownerIdByEmail(activity.ownerEmail, token, auth, signal, LIMITS) : undefined;
     if (contactId === undefined) {
       contactId = await this.createContact(activity, phone.e164 || activity.externalNumber, ownerId, token, auth, signal);
     }
     const answer = await this.connector.send(token, auth, 'POST', hubspotCallPaths.calls, callBody(activity, contactId, ownerId), signal, created, LIMITS);
     if (!answer) throw new CrmError('BAD_RESPONSE', 'HubSpot created the call but did not say its id.');
     return { kind: 'written', activityId: answer.id };
-  }
-
-  private ownerId(email: string, token: HubSpotToken, auth: Auth, signal: AbortSignal): Promise<string | undefined> {
-    const key = email.trim().toLowerCase();
-    return this.owners.get(`${this.settings.baseUrl}|${key}`, async () => {
-      const path = `${hubspotCallPaths.owners}?${new URLSearchParams({ email: key, limit: '1' }).toString()}`;
-      const answer = await this.connector.send(token, auth, 'GET', path, undefined, signal, owners, LIMITS);
-      return answer?.results.find((o) => o.email?.toLowerCase() === key)?.id;
-    });
   }
 
   private async createContact(activity: CallActivity, phone: string, ownerId: string | undefined, token: HubSpotToken, auth: Auth, signal: AbortSignal): Promise<string> {

@@ -50,8 +50,8 @@ export function hubSpotError(res: HttpResponse, what: string, signIn: 'token' | 
   }
   if (category === 'MISSING_SCOPES') {
     const named = requiredScopes(body);
-    const missing = named.length > 0 ? `one of ${named.join(', ')}` : HUBSPOT_SCOPES.join(' and ');
-    return new CrmError('FORBIDDEN', `${what} refused the request (403 MISSING_SCOPES): the token lacks ${missing}. Give the service key or app the scopes ${HUBSPOT_SCOPES.join(' and ')}.`, { status: res.status });
+    const missing = named.length > 0 ? `one of ${named.join(', ')}` : listed(HUBSPOT_SCOPES);
+    return new CrmError('FORBIDDEN', `${what} refused the request (403 MISSING_SCOPES): the token lacks ${missing}. Give the service key or app the scopes ${listed(HUBSPOT_SCOPES)}.`, { status: res.status });
   }
   const base = errorForStatus(res.status, what, retryAfterMs(res));
   return new CrmError(base.code, `${base.message}${said}`, base.details);
@@ -71,4 +71,9 @@ export function tokenError(res: HttpResponse, grant: 'refresh_token' | 'authoriz
   }
   const base = errorForStatus(res.status, 'HubSpot sign-in', retryAfterMs(res));
   return new CrmError(base.code, `${base.message}${said}`, base.details);
+}
+
+/** "a, b and c". */
+function listed(items: readonly string[]): string {
+  return items.length < 2 ? items.join('') : `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`;
 }

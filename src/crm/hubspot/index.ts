@@ -41,6 +41,9 @@ import { HubSpotCallLog } from './call-log';
 import { hubspotConnect } from './connect';
 import { hubSpotError } from './errors';
 import { hubspotTokenRequest } from './oauth';
+import { HUBSPOT_OWNER_ID, hubspotOwnerAnswer, hubspotOwnerEmail, hubspotOwnerIdOf, hubspotOwnerList, hubspotOwnerPath, hubspotOwnersByEmailPath } from './owners';
+import { OWNER_CACHE_ENTRIES, OWNER_CACHE_TTL_MS, OWNER_READ, OwnerEmailCache, type OwnerEmailResult } from '../owner-lookup';
+import { MetadataCache } from '../shared/metadata-cache';
 import { hubspotCredentialsHelp, hubspotFields, hubspotSettingsSchema, type HubSpotSettings } from './settings';
 
 export { HUBSPOT_API_VERSION, HUBSPOT_SCOPES, hubspotPaths } from './api-version';
@@ -70,7 +73,34 @@ type RequestLimits = { timeoutMs?: number; maxBodyBytes?: number };
 export type HubSpotRecord = z.infer<typeof searchAnswer>['results'][number];
 
 export class HubSpotConnector implements IntegrationConnector {
+  private readonly owners = new OwnerEmailCache(WHAT);
+  /** The call log's other direction (e-mail -> owner id), with the same bounds and lifetime. */
+  private readonly ownerIds = new MetadataCache<string | null>(OWNER_CACHE_ENTRIES, OWNER_CACHE_TTL_MS);
+
   constructor(private readonly settings: HubSpotSettings, private readonly services: ConnectorServices) {}
+
+  /** The e-mail of the owner a hubspot_owner_id names (owners.ts); 404 is an owner HubSpot does not know. */
+  ownerEmail(ownerId: string, credentials: Credentials, signal: AbortSignal): Promise<OwnerEmailResult> {
+    return this.owners.get(ownerId, HUBSPOT_OWNER_ID, signal, (id) => this.session(credentials, signal, Date.now() + OWNER_READ.timeoutMs, async (token, auth) => {
+      try {
+        return hubspotOwnerEmail(await this.send(token, auth, 'GET', hubspotOwnerPath(id), undefined, signal, hubspotOwnerAnswer, OWNER_READ));
+      } catch (err) {
+        if (err instanceof CrmError && err.code === 'NOT_FOUND_URL') return null;
+        throw err;
+      }
+    }));
+  }
+
+  /**
+   * The id of the owner whose e-mail is `email` (the call log's hubspot_owner_id), read from the
+   * same owners API as ownerEmail inside the caller's session; undefined when HubSpot has none.
+   */
+  async ownerIdByEmail(email: string, token: HubSpotToken, auth: Auth, signal: AbortSignal, limits: RequestLimits = OWNER_READ): Promise<string | undefined> {
+    const key = email.trim().toLowerCase();
+    const id = await this.ownerIds.get(`${this.settings.baseUrl}|${key}`, async () =>
+      hubspotOwnerIdOf(await this.send(token, auth, 'GET', hubspotOwnersByEmailPath(key), undefined, signal, hubspotOwnerList, { ...OWNER_READ, ...limits }), key));
+    return id ?? undefined;
+  }
 
   lookup(request: LookupRequest, signal: AbortSignal): Promise<LookupResult> {
     return lookupResult(WHAT, signal, () => this.find(request, signal));

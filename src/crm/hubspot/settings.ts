@@ -11,7 +11,7 @@ import type { SettingField } from '../integration';
 import { HUBSPOT_SCOPES } from './api-version';
 
 export const DEFAULT_BASE_URL = 'https://api.hubapi.com';
-const SCOPES = HUBSPOT_SCOPES.join(' and ');
+const SCOPES = `${HUBSPOT_SCOPES.slice(0, -1).join(', ')} and ${HUBSPOT_SCOPES.at(-1)}`;
 
 const baseUrlSchema = z
   .string()

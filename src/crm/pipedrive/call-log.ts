@@ -27,12 +27,13 @@ import type { CallActivity, CallLogResult, CallLogWriter } from '../call-log-wri
 import type { Credentials } from '../integration';
 import { CALL_LOG_TIMEOUT_MS, callLogResult, externalIdLine, unknownCallerName } from '../shared/call-log-result';
 import { CrmError } from '../shared/crm-error';
+import { OWNER_CACHE_ENTRIES, OWNER_CACHE_TTL_MS } from '../owner-lookup';
+import { PIPEDRIVE_USERS_FIND_PATH } from './owners';
 import { MetadataCache } from '../shared/metadata-cache';
 import type { PipedriveConnector, PipedriveSettings, PipedriveToken } from './index';
 
 const WHAT = 'Pipedrive';
 const LIMITS = { timeoutMs: CALL_LOG_TIMEOUT_MS, maxBodyBytes: 512 * 1024 };
-const OWNER_TTL_MS = 10 * 60_000;
 /** Call logs read back by findLoggedCall (Pipedrive's page limit). */
 const RECENT_CALL_LOGS = '50';
 /** Activities read back by findLoggedCall: updated within the outbox's 24 hours of retries (and a bit), 3 pages of 100. */
@@ -41,7 +42,7 @@ const ACTIVITY_PAGES = 3;
 
 export const PIPEDRIVE_PATHS = {
   callLogs: '/api/v1/callLogs',
-  usersFind: '/api/v1/users/find',
+  usersFind: PIPEDRIVE_USERS_FIND_PATH,
   persons: '/api/v2/persons',
   leads: '/api/v1/leads',
   activities: '/api/v2/activities',
@@ -70,7 +71,7 @@ export function pipedriveTime(date: Date): string {
 }
 
 export class PipedriveCallLog implements CallLogWriter {
-  private readonly owners = new MetadataCache<number | undefined>(500, OWNER_TTL_MS);
+  private readonly owners = new MetadataCache<number | undefined>(OWNER_CACHE_ENTRIES, OWNER_CACHE_TTL_MS);
 
   constructor(private readonly connector: PipedriveConnector, private readonly settings: PipedriveSettings) {}
 

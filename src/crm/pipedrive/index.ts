@@ -47,6 +47,8 @@ import type { CachedToken } from '../shared/token-cache';
 import { lookupResult, parseJsonBody, retryAfterMs, withSession } from '../shared/vendor-call';
 import { PipedriveCallLog } from './call-log';
 import { pipedriveConnect, refreshPipedriveToken } from './oauth';
+import { PIPEDRIVE_USER_ID, pipedriveUserAnswer, pipedriveUserEmail, pipedriveUserPath } from './owners';
+import { OWNER_READ, OwnerEmailCache, type OwnerEmailResult } from '../owner-lookup';
 
 const WHAT = 'Pipedrive';
 const META = { timeoutMs: 10_000, maxBodyBytes: 2 * 1024 * 1024 };
@@ -118,6 +120,7 @@ const listAnswer = z.looseObject({ data: z.array(z.record(z.string(), z.unknown(
 export class PipedriveConnector implements IntegrationConnector {
   readonly baseUrl: string;
   private readonly fieldCache = new MetadataCache<PipedriveField[]>(100, FIELDS_TTL_MS);
+  private readonly owners = new OwnerEmailCache(WHAT);
 
   constructor(private readonly settings: PipedriveSettings, private readonly services: ConnectorServices) {
     const domain = settings.companyDomain;
@@ -145,6 +148,18 @@ export class PipedriveConnector implements IntegrationConnector {
       const fields = await this.fieldsOf(token, api, signal);
       return fields.map((f) => ({ name: f.key, label: f.name, type: f.field_type ?? '' }));
     });
+  }
+
+  /** The e-mail of the user an owner_id names (owners.ts); 404 is a user Pipedrive does not know. */
+  ownerEmail(ownerId: string, credentials: Credentials, signal: AbortSignal): Promise<OwnerEmailResult> {
+    return this.owners.get(ownerId, PIPEDRIVE_USER_ID, signal, (id) => this.session(credentials, signal, Date.now() + OWNER_READ.timeoutMs, async (token) => {
+      try {
+        return pipedriveUserEmail(await this.get(token, pipedriveUserPath(id), {}, signal, pipedriveUserAnswer, OWNER_READ));
+      } catch (err) {
+        if (err instanceof CrmError && err.code === 'NOT_FOUND_URL') return null;
+        throw err;
+      }
+    }));
   }
 
   private async find(request: LookupRequest, signal: AbortSignal): Promise<LookupResult> {

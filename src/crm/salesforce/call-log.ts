@@ -20,6 +20,7 @@ import type { CallActivity, CallLogResult, CallLogWriter } from '../call-log-wri
 import type { Credentials } from '../integration';
 import { CALL_LOG_TIMEOUT_MS, callLogResult, externalIdLine, minutesSeconds, unknownCallerName } from '../shared/call-log-result';
 import { CrmError } from '../shared/crm-error';
+import { OWNER_CACHE_ENTRIES, OWNER_CACHE_TTL_MS } from '../owner-lookup';
 import { MetadataCache } from '../shared/metadata-cache';
 import { phoneVariants } from '../../domain/phone';
 import { API, type SalesforceConnector, type SalesforceSession } from './index';
@@ -27,7 +28,6 @@ import type { SalesforceSettings } from './settings';
 
 const WHAT = 'Salesforce';
 const LIMITS = { timeoutMs: CALL_LOG_TIMEOUT_MS };
-const OWNER_TTL_MS = 10 * 60_000;
 
 /** CallDisposition ("Call Result", free text) per disposition. */
 export const SALESFORCE_RESULTS: Record<CallActivity['disposition'], string> = {
@@ -48,7 +48,7 @@ export function soqlString(value: string): string {
 }
 
 export class SalesforceCallLog implements CallLogWriter {
-  private readonly owners = new MetadataCache<string | undefined>(500, OWNER_TTL_MS);
+  private readonly owners = new MetadataCache<string | undefined>(OWNER_CACHE_ENTRIES, OWNER_CACHE_TTL_MS);
 
   constructor(private readonly connector: SalesforceConnector, private readonly settings: SalesforceSettings) {}
 

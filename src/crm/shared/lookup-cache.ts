@@ -32,6 +32,12 @@ export interface CachedLookupOptions {
   /** Names the CRM in the error of a caller who left while waiting. */
   what?: string;
   now?: () => number;
+  /**
+   * Counts of the lookups answered here (a kept result, or an identical lookup already in flight)
+   * and of those sent on to the connector (all of them when the cache is off). Plain numbers: a
+   * call adds one, nothing more.
+   */
+  counts?: { hit: { value: number }; miss: { value: number } };
 }
 
 interface Stored {
@@ -61,12 +67,20 @@ export class CachedLookup implements CrmConnector {
   }
 
   async lookup(request: LookupRequest, signal: AbortSignal): Promise<LookupResult> {
-    if (this.ttlMs <= 0) return this.connector.lookup(request, signal);
+    const counts = this.options.counts;
+    if (this.ttlMs <= 0) {
+      if (counts) counts.miss.value += 1;
+      return this.connector.lookup(request, signal);
+    }
     if (signal.aborted) return this.left(signal);
     const key = this.keyOf(request);
     const stored = this.fresh(key);
-    if (stored) return { ...stored.result };
+    if (stored) {
+      if (counts) counts.hit.value += 1;
+      return { ...stored.result };
+    }
     let flight = this.inFlight.get(key);
+    if (counts) counts[flight ? 'hit' : 'miss'].value += 1;
     if (!flight) flight = this.start(key, request);
     return this.wait(key, flight, signal);
   }

@@ -40,6 +40,9 @@ export interface TokenCacheOptions {
   store?: DurableTokenStore;
 }
 
+/** Told of every token fetch this view starts (for /metrics): a first sign-in or a refresh, and whether it worked. */
+export type TokenFetchObserver = (kind: 'sign_in' | 'refresh', ok: boolean) => void;
+
 export interface TokenRequest {
   /** Keep the token in the shared store too (single-use or rotating refresh tokens). */
   durable?: boolean;
@@ -64,7 +67,7 @@ export class TokenCache {
   private readonly shared: Shared;
 
   /** `tenantId` and `shared` are forTenant's: a view of another cache for one tenant. */
-  constructor(private readonly options: TokenCacheOptions = {}, private readonly tenantId = '', shared?: Shared) {
+  constructor(private readonly options: TokenCacheOptions = {}, private readonly tenantId = '', shared?: Shared, private readonly observer?: TokenFetchObserver) {
     this.skewMs = options.skewMs ?? 60_000;
     this.fetchTimeoutMs = options.fetchTimeoutMs ?? 10_000;
     this.now = options.now ?? Date.now;
@@ -72,14 +75,15 @@ export class TokenCache {
   }
 
   /** The same cache (memory and store) for one tenant: durable tokens are stored under that tenant. */
-  forTenant(tenantId: string): TokenCache {
-    return new TokenCache(this.options, tenantId, this.shared);
+  forTenant(tenantId: string, observer?: TokenFetchObserver): TokenCache {
+    return new TokenCache(this.options, tenantId, this.shared, observer);
   }
 
   async get<T extends CachedToken>(key: string, fetch: TokenFetcher<T>, signal: AbortSignal, request: TokenRequest = {}): Promise<T> {
     const entry = this.entry(key);
     if (entry.token && this.fresh(entry.token)) return entry.token as T;
     if (!entry.pending) {
+      if (this.observer) fetch = observed(fetch, this.observer);
       const previous = entry.token as T | undefined;
       const fetchSignal = AbortSignal.timeout(this.fetchTimeoutMs);
       const store = request.durable && this.tenantId !== '' ? this.shared.store : undefined;
@@ -147,6 +151,21 @@ export class TokenCache {
   private memoryKey(key: string): string {
     return this.tenantId === '' ? key : `${this.tenantId}\u0000${key}`;
   }
+}
+
+/** The fetch, reporting each time it actually runs (a token another process stored is no fetch). */
+function observed<T extends CachedToken>(fetch: TokenFetcher<T>, observer: TokenFetchObserver): TokenFetcher<T> {
+  return async (previous, signal) => {
+    const kind = previous === undefined ? 'sign_in' : 'refresh';
+    try {
+      const token = await fetch(previous, signal);
+      observer(kind, true);
+      return token;
+    } catch (err) {
+      observer(kind, false);
+      throw err;
+    }
+  };
 }
 
 function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {

@@ -28,6 +28,8 @@ import { z } from 'zod';
 import type { LookupRequest, LookupResult } from '../connector';
 import { CrmError } from '../shared/crm-error';
 import { fieldValueToText } from '../shared/field-value';
+import { OWNER_READ, OwnerEmailCache, type OwnerEmailResult } from '../owner-lookup';
+import { SUGAR_USER_ID, sugarUserAnswer, sugarUserEmail, sugarUserPath } from './owners';
 import type { ConnectorServices, Credentials, CrmDefinition, CrmField, IntegrationConnector, SettingField } from '../integration';
 import { regionField, regionSchema } from '../shared/common-settings';
 import { runConnectionTest, sampleOutcome, sampleRequest } from '../shared/connection-test';
@@ -101,6 +103,7 @@ const recordsSchema = z.object({ records: z.array(z.record(z.string(), z.unknown
 export class SugarCrmConnector implements IntegrationConnector {
   private readonly version: SugarApiVersion;
   private readonly sessions = new Map<string, SugarSession>();
+  private readonly owners = new OwnerEmailCache(WHAT);
 
   constructor(private readonly settings: SugarSettings, private readonly services: ConnectorServices) {
     this.version = new SugarApiVersion(services.http, settings.siteUrl, settings.apiVersion);
@@ -169,6 +172,19 @@ export class SugarCrmConnector implements IntegrationConnector {
     const best = pickMostRecent(matches.map((record) => ({ record, modifiedAt: Date.parse(String(record.date_modified ?? '')), id: String(record.id ?? '') })));
     if (!best) return { kind: 'not_found' };
     return { kind: 'value', value: fieldValueToText(best.record[request.fieldName]), matches: matches.length };
+  }
+
+  /** The e-mail of the user an assigned_user_id names (owners.ts); 404 is a user Sugar does not know. */
+  ownerEmail(ownerId: string, credentials: Credentials, signal: AbortSignal): Promise<OwnerEmailResult> {
+    return this.owners.get(ownerId, SUGAR_USER_ID, signal, async (id) => {
+      const effective = this.credentialsFor(credentials);
+      const base = await this.base(signal);
+      const res = await withSession(
+        { tokens: this.services.tokens, key: this.key(base, effective), login: this.session(base).fetcher(effective), signal, deadlineAt: Date.now() + OWNER_READ.timeoutMs, durable: true },
+        (token: SugarToken) => requestJson(this.services.http, { method: 'GET', url: sugarUserPath(base, id), signal, what: WHAT, headers: { 'OAuth-Token': token.accessToken }, ...OWNER_READ }, { schema: sugarUserAnswer, accept: [404] }),
+      );
+      return res.status === 404 ? null : sugarUserEmail(res.body);
+    });
   }
 
   private async metadata(query: Record<string, string>, credentials: Credentials, signal: AbortSignal): Promise<unknown> {

@@ -29,10 +29,14 @@ import { lookupResult, withSession } from '../shared/vendor-call';
 import { SUITECRM, SUITECRM_PHONE_FIELDS, type SuiteCrmProtocol } from './protocol';
 import { suitecrmSchema, type SuiteCrmSettings } from './settings';
 import { SuiteCrmV4Protocol } from './v4';
+import { SUITECRM_USER_ID } from './owners';
+import { OWNER_READ, OwnerEmailCache, type OwnerEmailResult } from '../owner-lookup';
 import { SuiteCrmV8Protocol } from './v8';
 
 
 class SuiteCrmConnector<S extends CachedToken> implements IntegrationConnector {
+  private readonly owners = new OwnerEmailCache(SUITECRM);
+
   constructor(private readonly settings: SuiteCrmSettings, private readonly services: ConnectorServices, private readonly protocol: SuiteCrmProtocol<S>) {}
 
   lookup(request: LookupRequest, signal: AbortSignal): Promise<LookupResult> {
@@ -55,6 +59,12 @@ class SuiteCrmConnector<S extends CachedToken> implements IntegrationConnector {
   async listFields(module: string, credentials: Credentials, signal: AbortSignal): Promise<CrmField[]> {
     const name = checkModule(module);
     return this.withSession(credentials, signal, Date.now() + 10_000, (session) => this.protocol.listFields(session, name, signal));
+  }
+
+  /** The e-mail of the user an assigned_user_id names (owners.ts). */
+  ownerEmail(ownerId: string, credentials: Credentials, signal: AbortSignal): Promise<OwnerEmailResult> {
+    return this.owners.get(ownerId, SUITECRM_USER_ID, signal, (id) =>
+      this.withSession(credentials, signal, Date.now() + OWNER_READ.timeoutMs, (session) => this.protocol.ownerEmail(session, id, signal)));
   }
 
   private async find(request: LookupRequest, signal: AbortSignal): Promise<LookupResult> {

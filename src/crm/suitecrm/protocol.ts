@@ -35,6 +35,8 @@ export interface SuiteCrmProtocol<S extends CachedToken> {
   search(session: S, search: SuiteCrmSearch): Promise<Array<Record<string, unknown>>>;
   listModules(session: S, signal: AbortSignal): Promise<string[]>;
   listFields(session: S, module: string, signal: AbortSignal): Promise<CrmField[]>;
+  /** The e-mail of a user (owners.ts); null for no such user or one without an e-mail. */
+  ownerEmail(session: S, userId: string, signal: AbortSignal): Promise<string | null>;
   /** How lookups run, for Test connection ("V8, one request per lookup ..."). */
   describe(): Promise<string>;
 }

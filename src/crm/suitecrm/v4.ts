@@ -22,6 +22,8 @@ import type { CrmField, Credentials } from '../integration';
 import type { SuiteCrmProtocol, SuiteCrmSearch } from './protocol';
 import type { CachedToken } from '../shared/token-cache';
 import { requestJson } from '../shared/vendor-call';
+import { OWNER_READ } from '../owner-lookup';
+import { v4UserAnswer, v4UserEmail, v4UserRequest } from './owners';
 
 const WHAT = 'SuiteCRM (v4_1)';
 const TABLES: Record<string, string> = { Contacts: 'contacts', Leads: 'leads', Prospects: 'prospects', Accounts: 'accounts' };
@@ -80,6 +82,10 @@ export class SuiteCrmV4Protocol implements SuiteCrmProtocol<V4Session> {
       for (const [name, pair] of Object.entries(entry.name_value_list)) record[name] = pair.value;
       return record;
     });
+  }
+
+  async ownerEmail(session: V4Session, userId: string, signal: AbortSignal): Promise<string | null> {
+    return v4UserEmail(await this.call('get_entry', v4UserRequest(session.sessionId, userId), v4UserAnswer, signal, OWNER_READ));
   }
 
   async describe(): Promise<string> {

@@ -29,6 +29,8 @@ import type { HttpClient, HttpResponse } from '../shared/http-client';
 import type { CrmField, Credentials } from '../integration';
 import type { CachedToken } from '../shared/token-cache';
 import { parseJsonBody, retryAfterMs } from '../shared/vendor-call';
+import { OWNER_READ } from '../owner-lookup';
+import { v8UserAnswer, v8UserEmail, v8UserPath } from './owners';
 import { META_LIMITS, SUITECRM, type SuiteCrmProtocol, type SuiteCrmSearch } from './protocol';
 import type { SuiteCrmSettings } from './settings';
 
@@ -97,6 +99,16 @@ export class SuiteCrmV8Protocol implements SuiteCrmProtocol<V8Session> {
       });
     }
     return [...byId.values()];
+  }
+
+  async ownerEmail(session: V8Session, userId: string, signal: AbortSignal): Promise<string | null> {
+    try {
+      return v8UserEmail(await this.get(session, v8UserPath(userId), v8UserAnswer, signal, OWNER_READ));
+    } catch (err) {
+      // SuiteCRM answers an id no user has with 400 "... is not found" (getBeanSafe's DomainException) or 404.
+      if (err instanceof CrmError && (err.code === 'NOT_FOUND_URL' || (err.details.status === 400 && /not found/i.test(err.message)))) return null;
+      throw err;
+    }
   }
 
   /** What Test connection says of the lookup, once the filter mode is known. */

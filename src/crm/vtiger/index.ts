@@ -33,6 +33,8 @@ import { pickMostRecent } from '../shared/record-pick';
 import { sessionKey } from '../shared/session-key';
 import type { CachedToken } from '../shared/token-cache';
 import { lookupResult, requestJson, withSession } from '../shared/vendor-call';
+import { OWNER_READ, OwnerEmailCache, type OwnerEmailResult } from '../owner-lookup';
+import { NOT_A_USER, VTIGER_USER_ID, vtigerUserAnswer, vtigerUserEmail } from './owners';
 
 const WHAT = 'Vtiger CRM';
 /** Phone columns per module [U on custom layouts]; other modules are refused with a clear message. */
@@ -85,6 +87,7 @@ const describeSchema = z.object({ fields: z.array(z.object({ name: z.string(), l
 
 class VtigerConnector implements IntegrationConnector {
   private readonly endpoint: string;
+  private readonly owners = new OwnerEmailCache(WHAT);
 
   constructor(private readonly settings: VtigerSettings, private readonly services: ConnectorServices) {
     this.endpoint = webserviceUrl(settings.url)!;
@@ -113,6 +116,18 @@ class VtigerConnector implements IntegrationConnector {
     const described = await this.withSession(credentials, signal, Date.now() + 10_000, (session) =>
       this.call({ method: 'GET', url: this.url({ operation: 'describe', sessionName: session.sessionName, elementType }), signal, what: WHAT, ...META_LIMITS }, describeSchema));
     return described.fields.map((f) => ({ name: f.name, label: f.label ?? f.name, type: f.type?.name ?? '' }));
+  }
+
+  /** The e-mail of the user an assigned_user_id names (owners.ts); a group or unknown id has none. */
+  ownerEmail(ownerId: string, credentials: Credentials, signal: AbortSignal): Promise<OwnerEmailResult> {
+    return this.owners.get(ownerId, VTIGER_USER_ID, signal, (id) => this.withSession(credentials, signal, Date.now() + OWNER_READ.timeoutMs, async (session) => {
+      try {
+        return vtigerUserEmail(await this.call({ method: 'GET', url: this.url({ operation: 'retrieve', sessionName: session.sessionName, id }), signal, what: WHAT, ...OWNER_READ }, vtigerUserAnswer));
+      } catch (err) {
+        if (err instanceof CrmError && (err.code === 'FORBIDDEN' || err.code === 'HTTP_ERROR') && NOT_A_USER.test(err.message)) return null;
+        throw err;
+      }
+    }));
   }
 
   private async find(request: LookupRequest, signal: AbortSignal): Promise<LookupResult> {

@@ -23,6 +23,7 @@ import type { CallActivity, CallLogResult, CallLogWriter } from '../call-log-wri
 import type { ConnectorServices, Credentials } from '../integration';
 import { CALL_LOG_TIMEOUT_MS, callLogResult, externalIdLine, unknownCallerName } from '../shared/call-log-result';
 import { CrmError } from '../shared/crm-error';
+import { OWNER_CACHE_ENTRIES, OWNER_CACHE_TTL_MS } from '../owner-lookup';
 import { MetadataCache } from '../shared/metadata-cache';
 import { requestJson } from '../shared/vendor-call';
 import type { ZendeskConnector } from './index';
@@ -31,7 +32,6 @@ import type { ZendeskAuth } from './sign-in';
 
 const WHAT = 'Zendesk';
 const LIMITS = { timeoutMs: CALL_LOG_TIMEOUT_MS, maxBodyBytes: 512 * 1024 };
-const OWNER_TTL_MS = 10 * 60_000;
 
 const ticketAnswer = z.looseObject({ ticket: z.looseObject({ id: z.number() }) });
 const userAnswer = z.looseObject({ user: z.looseObject({ id: z.number() }) });
@@ -39,7 +39,7 @@ const usersAnswer = z.looseObject({ users: z.array(z.looseObject({ id: z.number(
 const ticketsAnswer = z.looseObject({ tickets: z.array(z.looseObject({ id: z.number(), external_id: z.string().nullable().optional() })).default([]) });
 
 export class ZendeskCallLog implements CallLogWriter {
-  private readonly agents = new MetadataCache<number | undefined>(500, OWNER_TTL_MS);
+  private readonly agents = new MetadataCache<number | undefined>(OWNER_CACHE_ENTRIES, OWNER_CACHE_TTL_MS);
 
   constructor(private readonly connector: ZendeskConnector, private readonly settings: ZendeskSettings, private readonly services: ConnectorServices) {}
 

@@ -22,6 +22,7 @@ import type { CallActivity, CallLogResult, CallLogWriter } from '../call-log-wri
 import type { Credentials } from '../integration';
 import { CALL_LOG_TIMEOUT_MS, callLogResult, externalIdLine, unknownCallerName } from '../shared/call-log-result';
 import { CrmError } from '../shared/crm-error';
+import { OWNER_CACHE_TTL_MS } from '../owner-lookup';
 import { MetadataCache } from '../shared/metadata-cache';
 import { phoneVariants } from '../../domain/phone';
 import { API, type ZohoConnector, type ZohoToken } from './index';
@@ -30,7 +31,7 @@ import type { ZohoSettings } from './settings';
 
 const WHAT = 'Zoho CRM';
 const LIMITS = { timeoutMs: CALL_LOG_TIMEOUT_MS, maxBodyBytes: 1024 * 1024 };
-const USERS_TTL_MS = 10 * 60_000;
+const USERS_TTL_MS = OWNER_CACHE_TTL_MS;
 const USERS_PAGE = 200;
 const USERS_MAX_PAGES = 10;
 

@@ -10,7 +10,10 @@
  * Lookup: `GET {api_domain}/crm/v8/{Module}/search?phone={digits}&fields=...&per_page=200&page=1`.
  * Zoho's `phone` search covers every phone field of the module; only the national digits are
  * sent. `fields` holds the rule's field, the module's phone fields (for the re-check),
- * Modified_Time (for the pick) and id. 204 No Content is "not found". Phone fields come from a
+ * Modified_Time (for the pick) and id. A field with one part after a dot reads that part of a
+ * lookup: `Owner.email` asks for `Owner` ({name, id, email}) and gives its e-mail (the record
+ * owner, for "Owner's extension" rows; `Owner` alone gives the name). 204 No Content is "not
+ * found". Phone fields come from a
  * built-in list for Leads/Contacts/Accounts and from `GET /crm/v8/settings/fields` (cached).
  *
  * Several matches: the most recently modified record (Modified_Time), then the lowest id. Zoho's
@@ -128,14 +131,18 @@ export class ZohoConnector implements IntegrationConnector {
     const phone = phoneVariants(request.callerId, this.settings.region);
     if (phone.national === '') return { kind: 'not_found' };
     const module = apiName(request.module || 'Contacts', 'module');
-    const field = apiName(request.fieldName, 'field');
-    return this.session(request.credentials, signal, request.deadlineAt, (token) => this.search(token, module, field, phone, signal));
+    // A lookup field's part: "Owner.email" reads the e-mail inside Owner ({name, id, email}).
+    const [field, part] = request.fieldName.trim().split(/\.(.*)/s, 2) as [string, string | undefined];
+    apiName(field, 'field');
+    if (part !== undefined && !/^[A-Za-z][A-Za-z0-9_]{0,39}$/.test(part)) throw new CrmError('CONFIG', `"${request.fieldName.trim().slice(0, 60)}" reaches too far: Zoho CRM reads one part of a lookup field, e.g. Owner.email.`);
+    return this.session(request.credentials, signal, request.deadlineAt, (token) => this.search(token, module, field, part, phone, signal));
   }
 
-  private async search(token: ZohoToken, module: string, field: string, phone: PhoneVariants, signal: AbortSignal): Promise<LookupResult> {
+  private async search(token: ZohoToken, module: string, field: string, part: string | undefined, phone: PhoneVariants, signal: AbortSignal): Promise<LookupResult> {
     const found = await this.findByPhone(token, module, phone, [field], signal);
     if (!found) return { kind: 'not_found' };
-    return { kind: 'value', value: fieldValueToText(found.record[field]), matches: found.matches };
+    const value = part === undefined ? found.record[field] : partOf(found.record[field], part);
+    return { kind: 'value', value: fieldValueToText(value), matches: found.matches };
   }
 
   /**
@@ -227,6 +234,10 @@ function apiName(value: string, kind: 'module' | 'field'): string {
   const name = value.trim();
   if (!API_NAME.test(name)) throw new CrmError('CONFIG', `"${name.slice(0, 60)}" is not a Zoho CRM ${kind} API name (letters, digits and _, e.g. ${kind === 'module' ? 'Contacts' : 'Account_Name'}).`);
   return name;
+}
+
+function partOf(value: unknown, part: string): unknown {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>)[part] : undefined;
 }
 
 function unique(values: string[]): string[] {

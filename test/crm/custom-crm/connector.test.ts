@@ -267,7 +267,8 @@ describe('CustomCrmConnector', () => {
       const result = await connector().lookup(request, AbortSignal.timeout(200));
       const elapsed = Date.now() - started;
       assertError(result, 'TIMEOUT');
-      assert.ok(elapsed >= 190 && elapsed < 250, `took ${elapsed} ms`);
+      // Well before the middleware's 2 s answer, with room for a loaded CI machine.
+      assert.ok(elapsed >= 190 && elapsed < 1000, `took ${elapsed} ms`);
     });
 
     it('the caller hangs up: ABORTED at once, the request cancelled on the wire', async () => {
@@ -284,7 +285,7 @@ describe('CustomCrmConnector', () => {
         const abortedAt = Date.now();
         hangUp.abort(new Error('caller hung up'));
         const result = await pending;
-        assert.ok(Date.now() - abortedAt < 50, `answered ${Date.now() - abortedAt} ms after the hang-up`);
+        assert.ok(Date.now() - abortedAt < 500, `answered ${Date.now() - abortedAt} ms after the hang-up`);
         assertError(result, 'ABORTED', /caller hung up/);
         await within(relay.closed[0]!, 100, 'closing the connection');
       } finally { await relay.close(); }

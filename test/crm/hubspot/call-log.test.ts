@@ -33,7 +33,7 @@ describe('HubSpot call log', () => {
     assert.equal(result.kind, 'written');
     assert.deepEqual(sent.map((r) => `${r.method} ${r.path}`), [
       'POST /crm/objects/2026-09/contacts/search',
-      'GET /crm/owners/2026-09/',
+      'GET /crm/v3/owners/',
       'POST /crm/objects/2026-09/calls',
     ]);
     assert.equal(sent[1]!.query.get('email'), 'agent@example.com');
@@ -98,6 +98,16 @@ describe('HubSpot call log', () => {
     const { result, sent } = await recordWrite(fake.requests, () => connector().logCall!(callActivity({ externalId: 'no-owner', ownerEmail: 'nobody@example.com' }), NO_CREDENTIALS, writeSignal()));
     assert.equal(result.kind, 'written');
     assert.equal((JSON.parse(creates(sent)[0]!.body) as { properties: Record<string, string> }).properties.hubspot_owner_id, undefined);
+  });
+
+  it('one owner serves both reads: routing finds its e-mail by id, the call log its id by e-mail (once per connector)', async () => {
+    const c = connector();
+    assert.deepEqual(await c.ownerEmail!('41629779', NO_CREDENTIALS, writeSignal()), { kind: 'email', email: 'agent@example.com' });
+    const first = await recordWrite(fake.requests, () => c.logCall!(callActivity({ externalId: 'both-1', ownerEmail: 'Agent@Example.com' }), NO_CREDENTIALS, writeSignal()));
+    assert.equal((JSON.parse(creates(first.sent)[0]!.body) as { properties: Record<string, string> }).properties.hubspot_owner_id, '41629779');
+    const second = await recordWrite(fake.requests, () => c.logCall!(callActivity({ externalId: 'both-2' }), NO_CREDENTIALS, writeSignal()));
+    assert.equal(second.sent.filter((r) => r.path.startsWith('/crm/v3/owners')).length, 0, 'the owner id is cached');
+    assert.equal((JSON.parse(creates(second.sent)[0]!.body) as { properties: Record<string, string> }).properties.hubspot_owner_id, '41629779');
   });
 
   it('skips an unknown caller without writing, or creates a contact (or a lead-stage contact) first', async () => {

@@ -73,6 +73,13 @@ describe('Pipedrive call log', () => {
     assert.deepEqual(PIPEDRIVE_OUTCOMES, { answered: 'connected', missed: 'no_answer', abandoned: 'no_answer', busy: 'busy', failed: 'no_answer' });
   });
 
+  it('one user serves both reads: the owner routing reads its e-mail by id, the call log its id by e-mail', async () => {
+    const c = connector();
+    assert.deepEqual(await c.ownerEmail!('88', NO_CREDENTIALS, writeSignal()), { kind: 'email', email: 'agent@example.com' });
+    const { sent } = await recordWrite(fake.requests, () => c.logCall!(callActivity({ externalId: 'both-1' }), NO_CREDENTIALS, writeSignal()));
+    assert.equal(body(logs(sent)[0]!).user_id, 88);
+  });
+
   it('an inactive agent leaves the call log to the API user', async () => {
     const { sent } = await recordWrite(fake.requests, () => connector().logCall!(callActivity({ externalId: 'inactive', ownerEmail: 'gone@example.com' }), NO_CREDENTIALS, writeSignal()));
     assert.equal(body(logs(sent)[0]!).user_id, undefined);

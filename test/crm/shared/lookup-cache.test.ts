@@ -60,6 +60,19 @@ describe('CachedLookup', () => {
     assert.ok(results.every((r) => r.kind === 'value' && r.value === 'Gold'));
   });
 
+  it('counts hits (kept results and joined requests) and misses (requests sent): misses equal the CRM requests', async () => {
+    const crm = new CountingConnector(undefined, 20);
+    const counts = { hit: { value: 0 }, miss: { value: 0 } };
+    const cache = new CachedLookup(crm, { integrationId: 'zoho:1', region: 'US', counts });
+    await Promise.all(Array.from({ length: 300 }, (_, i) => cache.lookup(request(callers[i % 100]!), never()))); // 100 sent, 200 joined
+    for (let i = 0; i < 50; i += 1) await cache.lookup(request(callers[i]!), never()); // kept
+    assert.deepEqual({ hits: counts.hit.value, misses: counts.miss.value, requests: crm.calls }, { hits: 250, misses: 100, requests: 100 });
+    const off = { hit: { value: 0 }, miss: { value: 0 } };
+    const uncached = new CachedLookup(crm, { integrationId: 'zoho:1', region: 'US', ttlMs: 0, counts: off });
+    for (let i = 0; i < 5; i += 1) await uncached.lookup(request(callers[0]!), never());
+    assert.deepEqual({ hits: off.hit.value, misses: off.miss.value }, { hits: 0, misses: 5 }, 'cache off: every lookup is a miss');
+  });
+
   it('reads the same caller in any notation as one key (E.164)', async () => {
     const crm = new CountingConnector();
     const cache = new CachedLookup(crm, { integrationId: 'zoho:1', region: 'US' });

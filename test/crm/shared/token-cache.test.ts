@@ -24,6 +24,26 @@ describe('TokenCache', () => {
     assert.deepEqual(seen, [undefined, 'r1']);
   });
 
+  it('tells its observer of each fetch it runs: the first a sign-in, later ones refreshes, failures as such', async () => {
+    let now = 1_000_000;
+    const seen: string[] = [];
+    const cache = new TokenCache({ now: () => now, skewMs: 1000 }).forTenant('t1', (kind, ok) => seen.push(`${kind} ${ok ? 'ok' : 'error'}`));
+    let fail = false;
+    const fetch = async () => {
+      await new Promise((r) => setTimeout(r, 5));
+      if (fail) throw new Error('401');
+      return { value: 'v', expiresAt: now + 10_000 };
+    };
+    await Promise.all(Array.from({ length: 20 }, () => cache.get<Token>('k', fetch, new AbortController().signal))); // one shared sign-in
+    await cache.get<Token>('k', fetch, never); // kept: no fetch
+    now += 9_500;
+    await cache.get<Token>('k', fetch, never);
+    now += 9_500;
+    fail = true;
+    await assert.rejects(cache.get<Token>('k', fetch, never), /401/);
+    assert.deepEqual(seen, ['sign_in ok', 'refresh ok', 'refresh error']);
+  });
+
   it('lets concurrent callers share one login', async () => {
     const cache = new TokenCache();
     let logins = 0;

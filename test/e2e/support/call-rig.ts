@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { createServer, type AddressInfo } from 'node:net';
 import type { CallLimits } from '../../../src/config';
-import type { AmiSettings, DialplanSigning, HostLogger } from '../../../src/host';
+import type { AmiSettings, DialplanSigning, HostDirectory, HostLogger } from '../../../src/host';
 import { agiScript } from '../../../src/call/dialplan';
 import { DialplanSigner } from '../../../src/call/dialplan-signature';
 import type { StoredDecision } from '../../../src/store/decision-store';
@@ -29,6 +29,8 @@ export interface CallRigOptions {
   logger?: HostLogger;
   /** The host's dialplan signing key and a previous one (a key change). */
   dialplanSigning?: DialplanSigning;
+  /** The host's directory; `false`: a host without one. Default: the reference host's seeded one. */
+  directory?: HostDirectory | false;
 }
 
 /** Channels the fake AMI answers "Channel does not exist" for, though the simulator has them. */
@@ -78,6 +80,7 @@ export class CallRig {
     const host = await startTestHost({
       ami: amiSettings, crmCa: testCa().caPem, limits: options.limits, decisionFlushMs: 20, ...(options.logger ? { logger: options.logger } : {}),
       dialplanSigning: options.dialplanSigning,
+      ...(options.directory === undefined ? {} : { directory: options.directory }),
     });
     if (ami) assert.ok(await ami.waitForLogin(3000), 'the host logs in to the fake AMI');
     const admin = await host.signIn();

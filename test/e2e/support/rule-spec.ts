@@ -22,6 +22,8 @@ export interface RuleSpec {
   /** A catalog choice "kind:id". Default extension:100. */
   defaultDestination?: string;
   defaultVoicemail?: DefaultVoicemail;
+  /** "When the lookup fails", as catalog choices; absent: the default destination. */
+  branches?: { notFound?: string; crmError?: string; invalidDigits?: string };
   /** Destinations as catalog choices, e.g. "queue:103". */
   rows: Array<{ operator: Operator; value?: string; destination: string }>;
 }
@@ -47,6 +49,9 @@ export function ruleFormFields(spec: RuleSpec & { name: string }, version?: numb
     deadlineSeconds: String(spec.deadlineSeconds ?? 1),
     defaultDestination: spec.defaultDestination ?? 'extension:100',
     defaultVoicemail: spec.defaultVoicemail ?? 'unset',
+    notFoundDestination: spec.branches?.notFound ?? '',
+    crmErrorDestination: spec.branches?.crmError ?? '',
+    invalidDigitsDestination: spec.branches?.invalidDigits ?? '',
     row_operator: spec.rows.map((r) => r.operator),
     row_value: spec.rows.map((r) => r.value ?? ''),
     row_dest_type: spec.rows.map((r) => r.destination.split(':')[0]!),

@@ -28,6 +28,8 @@ export class BullhornFake extends VendorFake {
   username = 'api.user';
   password = 'p@ss word';
   records: Record<string, BullhornRecord[]> = { Candidate: [], ClientContact: [], ClientCorporation: [], Lead: [] };
+  /** CorporateUsers (record owners) by id -> email. */
+  readonly corporateUsers = new Map<number, string>();
   readonly counts = { loginInfo: 0, authorize: 0, codeGrants: 0, refreshGrants: 0, refreshReuse: 0, restLogins: 0, finds: 0, entityReads: 0 };
   /** loginInfo on localhost answers 307 to the same server as 127.0.0.1 (the right data centre). */
   wrongDataCentre = false;
@@ -158,6 +160,8 @@ export class BullhornFake extends VendorFake {
     if (rest === 'meta') return { body: Object.keys(this.records).concat(['Appointment', 'JobOrder']).map((entity) => ({ entity, metaUrl: `${this.url}/rest-services/${CORP}/meta/${entity}?fields=*` })) };
     const meta = /^meta\/([A-Za-z]+)$/.exec(rest);
     if (meta) return this.meta(req, meta[1]!);
+    const user = /^entity\/CorporateUser\/([0-9]+)$/.exec(rest);
+    if (user) return this.corporateUser(req, Number(user[1]));
     const entity = /^entity\/([A-Za-z]+)\/([0-9,]+)$/.exec(rest);
     if (entity) return this.entity(req, entity[1]!, entity[2]!.split(',').map(Number));
     return this.violation(`GET ${rest} is not a REST call the connector should make`, 404);
@@ -177,6 +181,14 @@ export class BullhornFake extends VendorFake {
       for (const r of hits.slice(0, per)) data.push({ entityType, entityId: r.id, title: String(r.firstName ?? r.name ?? ''), byLine: '', location: '' });
     }
     return { body: { data } };
+  }
+
+  /** entity/CorporateUser/{id}?fields=id,email: the owner's e-mail, or 404 for an id no user has. */
+  private corporateUser(req: RecordedRequest, id: number): FakeReply {
+    if (!this.exactQuery(req, ['fields']) || req.query.get('fields') !== 'id,email') return this.violation('a CorporateUser is read with fields=id,email');
+    const email = this.corporateUsers.get(id);
+    if (email === undefined) return { status: 404, body: { errorMessage: `Entity CorporateUser ${id} not found`, errorCode: 404 } };
+    return { body: { data: { id, email } } };
   }
 
   private entity(req: RecordedRequest, entity: string, ids: number[]): FakeReply {

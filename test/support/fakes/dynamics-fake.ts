@@ -59,6 +59,8 @@ export class Dynamics2015Fake extends VendorFake {
   served = 0;
   readonly recordOverrides: FakeReply[] = [];
   records: Record<string, ODataRecord[]> = {};
+  /** System users by GUID (lower case) -> InternalEMailAddress (record owners). */
+  readonly users = new Map<string, string | null>();
   private readonly challenges = new Map<number, Challenge>();
   private authenticated = new Map<number, string>();
 
@@ -95,6 +97,12 @@ export class Dynamics2015Fake extends VendorFake {
     if (req.method !== 'GET') return this.violation(405, `expected GET, got ${req.method}`);
     const rest = req.path.slice(prefix.length);
     if (rest === '') return { body: { d: { EntitySets: ['AccountSet', 'ContactSet', 'LeadSet', 'new_CustomerSet'] } } };
+    const user = /^SystemUserSet\(guid'([0-9a-f-]{36})'\)$/.exec(rest);
+    if (user) {
+      if (req.query.get('$select') !== 'InternalEMailAddress' || [...req.query.keys()].length !== 1) return this.violation(400, 'a system user is read with $select=InternalEMailAddress only');
+      if (!this.users.has(user[1]!)) return this.odataError(404, `SystemUser With Id = ${user[1]} Does Not Exist`);
+      return { body: { d: { __metadata: { uri: `${this.orgUrl}/XRMServices/2011/OrganizationData.svc/SystemUserSet(guid'${user[1]}')`, type: 'Microsoft.Crm.Sdk.Data.Services.SystemUser' }, InternalEMailAddress: this.users.get(user[1]!) } } };
+    }
     const set = /^([A-Za-z_][A-Za-z0-9_]*)Set$/.exec(rest);
     if (!set) return this.odataError(404, `Resource not found for the segment '${rest}'.`);
     const override = this.recordOverrides.shift();
@@ -190,6 +198,8 @@ export class Dynamics365Fake extends VendorFake {
   /** entity set -> records; a record's `formatted` map holds its formatted values. */
   records: Record<string, ODataRecord[]> = {};
   attributes: Array<{ LogicalName: string; AttributeType: string; AttributeOf: string | null }> = [];
+  /** System users by GUID (lower case) -> internalemailaddress (record owners). */
+  readonly users = new Map<string, string | null>();
   readonly consent: ConsentPages;
   readonly counts = { codeGrants: 0, refreshGrants: 0 };
   /** Who signs in on the consent page (the ID token's preferred_username). */
@@ -243,6 +253,12 @@ export class Dynamics365Fake extends VendorFake {
     if (rest === 'EntityDefinitions') {
       if (req.query.get('$select') !== 'LogicalName,EntitySetName') return this.violation(400, 'EntityDefinitions needs $select=LogicalName,EntitySetName');
       return { body: { value: [{ LogicalName: 'contact', EntitySetName: 'contacts' }, { LogicalName: 'account', EntitySetName: 'accounts' }, { LogicalName: 'activityparty', EntitySetName: null }] } };
+    }
+    const user = /^systemusers\(([0-9a-f-]{36})\)$/.exec(rest);
+    if (user) {
+      if (req.query.get('$select') !== 'internalemailaddress' || [...req.query.keys()].length !== 1) return this.violation(400, 'a system user is read with $select=internalemailaddress only');
+      if (!this.users.has(user[1]!)) return { status: 404, body: { error: { code: '0x80040217', message: `systemuser With Id = ${user[1]} Does Not Exist` } } };
+      return { body: { '@odata.context': `${this.url}/api/data/v9.2/$metadata#systemusers(internalemailaddress)/$entity`, '@odata.etag': 'W/"1"', internalemailaddress: this.users.get(user[1]!), systemuserid: user[1] } };
     }
     const attrs = /^EntityDefinitions\(LogicalName='([a-z_0-9]+)'\)\/Attributes$/.exec(rest);
     if (attrs) {

@@ -46,17 +46,22 @@ const PROPERTIES = new RegExp(`^/crm/properties/${VERSION}/([^/]+)$`);
 const TOKEN = new RegExp(`^/oauth/${VERSION}/token$`);
 const RETIRED = /^\/(crm\/v\d+|oauth\/v1)\//;
 const CREATE = new RegExp(`^/crm/objects/${VERSION}/(calls|contacts)$`);
-const OWNERS = new RegExp(`^/crm/owners/${VERSION}/$`);
+/** The owners API, which has no date-versioned path yet: v3 is served (supported until September 2027). */
+const OWNERS = /^\/crm\/v3\/owners\/$/;
+const OWNER = /^\/crm\/v3\/owners\/([^/]+)$/;
 /** The calls properties HubSpot documents (Calls guide) that a PBX can fill. */
 const CALL_PROPERTIES = new Set(['hs_timestamp', 'hs_call_title', 'hs_call_body', 'hs_call_direction', 'hs_call_status', 'hs_call_disposition', 'hs_call_duration', 'hs_call_from_number', 'hs_call_to_number', 'hs_call_recording_url', 'hubspot_owner_id', 'hs_call_external_id', 'hs_call_callee_object_id', 'hs_call_callee_object_type']);
 const CALL_STATUSES = ['BUSY', 'CALLING_CRM_USER', 'CANCELED', 'COMPLETED', 'CONNECTING', 'FAILED', 'IN_PROGRESS', 'NO_ANSWER', 'QUEUED', 'RINGING'];
 /** The default outcomes of every account (hs_call_disposition). */
 export const HUBSPOT_DEFAULT_OUTCOMES = ['9d9162e7-6cf3-4944-bf63-4dff82258764', 'f240bbac-87c9-4f6e-bf70-924b57d47db7', 'a4c4c377-d246-4b32-a13b-75a56a4cd0ff', 'b2cf5968-551e-4856-9783-52b3da59a7d0', '73a0d17f-1163-4015-bdd5-ec830791da20', '17b47fee-58de-441e-a44c-c6300d46f273'];
 
+/** One owner, served by id (GET /crm/v3/owners/{ownerId}) and by e-mail (GET /crm/v3/owners/?email=). */
 export interface HubSpotOwner {
   id: string;
-  email: string;
+  email: string | null;
   userId: number;
+  firstName?: string;
+  lastName?: string;
 }
 
 export interface HubSpotCall {
@@ -76,6 +81,7 @@ export class HubSpotFake extends VendorFake {
   readonly records: Record<string, HubSpotRecord[]> = { contacts: [], companies: [], calls: [] };
   /** Call engagements created (also searchable as records.calls). */
   readonly calls: HubSpotCall[] = [];
+  /** Owners: record owners (read by id) and call-log owners (read by e-mail). */
   readonly owners: HubSpotOwner[] = [];
   /** How long a create is held before its answer (it is stored at once): a write that times out. */
   createDelayMs = 0;
@@ -115,7 +121,7 @@ export class HubSpotFake extends VendorFake {
   }
 
   protected handle(req: RecordedRequest): FakeReply {
-    if (RETIRED.test(req.path)) {
+    if (RETIRED.test(req.path) && !OWNER.test(req.path) && !OWNERS.test(req.path)) {
       this.violations.push(`${req.method} ${req.path}: a numeric API version, retired in favour of the date-versioned paths`);
       return { status: 404, body: { status: 'error', message: 'This API version is no longer supported; use a date-versioned path.', category: 'OBJECT_NOT_FOUND' } };
     }
@@ -137,10 +143,12 @@ export class HubSpotFake extends VendorFake {
     if (create) return this.create(create[2]!, JSON.parse(req.body) as { properties: Record<string, string>; associations?: HubSpotCall['associations'] });
     if (OWNERS.test(req.path)) {
       const email = req.query.get('email')?.toLowerCase();
-      const results = this.owners.filter((o) => email === undefined || o.email.toLowerCase() === email).slice(0, Number(req.query.get('limit') ?? 100))
-        .map((o) => ({ id: o.id, email: o.email, type: 'PERSON', firstName: 'Agent', lastName: o.id, userId: o.userId, createdAt: '2024-01-01T00:00:00.000Z', updatedAt: '2024-01-01T00:00:00.000Z', archived: false }));
+      const results = this.owners.filter((o) => email === undefined || o.email?.toLowerCase() === email).slice(0, Number(req.query.get('limit') ?? 100))
+        .map((o) => ownerBody(o));
       return { body: { results } };
     }
+    const owner = OWNER.exec(req.path);
+    if (owner) return this.owner(decodeURIComponent(owner[1]!));
     const search = SEARCH.exec(req.path);
     if (search) return this.search(search[2]!, JSON.parse(req.body) as SearchBody);
     const properties = PROPERTIES.exec(req.path);
@@ -178,6 +186,7 @@ export class HubSpotFake extends VendorFake {
       return req.method === 'GET' && keys.length === 0 ? undefined : `owners takes GET with email, limit, after, archived (got ${req.method} ${keys.join(',')})`;
     }
     if (PROPERTIES.test(req.path)) return req.method === 'GET' && [...req.query.keys()].length === 0 ? undefined : 'properties takes GET without parameters';
+    if (OWNER.test(req.path)) return req.method === 'GET' && [...req.query.keys()].join(',') === 'idProperty' && req.query.get('idProperty') === 'id' ? undefined : 'an owner is read with GET ?idProperty=id';
     return `${req.path} is not an endpoint the connector has any business calling`;
   }
 
@@ -242,6 +251,13 @@ export class HubSpotFake extends VendorFake {
     return { body: { token_type: 'bearer', token_use: 'access_token', refresh_token: refreshToken, access_token: token, expires_in: this.expiresIn, hub_id: HUB_ID } };
   }
 
+  /** GET /crm/v3/owners/{ownerId}: the owner, or 404 as HubSpot answers an id it does not know. */
+  private owner(id: string): FakeReply {
+    const owner = this.owners.find((o) => o.id === id);
+    if (!owner) return { status: 404, body: { status: 'error', message: `Unable to find owner with id ${id}`, correlationId: 'c0ffee', category: 'OBJECT_NOT_FOUND' } };
+    return { body: ownerBody(owner) };
+  }
+
   private search(type: string, body: SearchBody): FakeReply {
     const records = this.records[type];
     if (!records) return { status: 404, body: { status: 'error', message: `Unable to infer object type from: ${type}`, category: 'OBJECT_NOT_FOUND' } };
@@ -301,4 +317,9 @@ function searchProblem(req: RecordedRequest): string | undefined {
     if (!Array.isArray(values) || values.some((v) => typeof v !== 'string' || !allowed.test(v))) return `filter values must be phone numbers (or a call's external id), got ${JSON.stringify(values)}`;
   }
   return undefined;
+}
+
+/** An owner as the owners API answers it (list entry or single read). */
+function ownerBody(o: HubSpotOwner): Record<string, unknown> {
+  return { id: o.id, email: o.email, type: 'PERSON', firstName: o.firstName ?? 'Agent', lastName: o.lastName ?? o.id, userId: o.userId, userIdIncludingInactive: o.userId, createdAt: '2019-12-25T13:01:35.228Z', updatedAt: '2020-01-09T20:28:50.080Z', archived: false };
 }

@@ -38,17 +38,19 @@ const UTC_TIME = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/;
 /** Fields of AddCallLogRequest (client-nodejs v1). */
 const CALL_LOG_FIELDS = ['user_id', 'activity_id', 'subject', 'duration', 'outcome', 'from_phone_number', 'to_phone_number', 'start_time', 'end_time', 'person_id', 'org_id', 'deal_id', 'lead_id', 'note'];
 
+/** One user, served by id (GET /api/v1/users/{id}, record owners) and by e-mail (users/find, call-log owners). */
 export interface PipedriveFakeUser {
   id: number;
   email: string;
   active_flag: boolean;
+  name?: string;
 }
 
 export type PipedriveFakeCallLog = { id: string; user_id: number } & Record<string, unknown>;
 
 export class PipedriveFake extends VendorFake {
   readonly tokens = new Set(['pd-token-good']);
-  readonly users: PipedriveFakeUser[] = [{ id: 77, email: 'pat@acme.test', active_flag: true }];
+  readonly users: PipedriveFakeUser[] = [{ id: 77, email: 'pat@acme.test', active_flag: true, name: 'Pat Admin' }];
   readonly callLogs: PipedriveFakeCallLog[] = [];
   readonly leads: Array<{ id: string; title: string; person_id: number }> = [];
   /** How long a call log create is held before its answer (it is stored at once): a write that times out. */
@@ -121,10 +123,16 @@ export class PipedriveFake extends VendorFake {
     const known = bearer !== undefined ? this.accessTokens.has(bearer) : this.tokens.has(String(req.headers['x-api-token']));
     if (!known) return { status: 401, body: { success: false, error: 'unauthorized access', errorCode: 401, error_info: 'Please check developers.pipedrive.com' } };
     if (req.method === 'POST') return this.create(req);
+    const user = /^\/api\/v1\/users\/(\d+)$/.exec(req.path);
+    if (user) {
+      const found = this.users.find((u) => u.id === Number(user[1]));
+      if (!found) return { status: 404, body: { success: false, error: 'User not found', error_info: 'Please check developers.pipedrive.com', data: null, additional_data: null } };
+      return { body: { success: true, data: { id: found.id, name: found.name ?? `User ${found.id}`, email: found.email, active_flag: found.active_flag, is_admin: 0, role_id: 1 } } };
+    }
     switch (req.path) {
       case '/api/v1/users/find': {
         const term = req.query.get('term')!.toLowerCase();
-        const data = this.users.filter((u) => u.email.toLowerCase().includes(term)).map((u) => ({ id: u.id, name: `User ${u.id}`, email: u.email, active_flag: u.active_flag, is_admin: 0 }));
+        const data = this.users.filter((u) => u.email.toLowerCase().includes(term)).map((u) => ({ id: u.id, name: u.name ?? `User ${u.id}`, email: u.email, active_flag: u.active_flag, is_admin: 0 }));
         return { body: { success: true, data: data.length ? data : null } };
       }
       case '/api/v1/callLogs': {
@@ -174,6 +182,7 @@ export class PipedriveFake extends VendorFake {
       return [...req.query.keys()].sort().join(',') === 'limit,start' && limit >= 1 && limit <= 50 ? undefined : 'callLogs takes start and limit (at most 50)';
     }
     if (req.path === '/api/v1/users/me') return [...req.query.keys()].length === 0 ? undefined : 'users/me takes no query';
+    if (/^\/api\/v1\/users\/\d+$/.test(req.path)) return [...req.query.keys()].length === 0 ? undefined : 'users/{id} takes no query';
     const keys = [...req.query.keys()].sort().join(',');
     if (req.path.startsWith('/v1/')) return 'v1 is not used: v2 has these endpoints';
     if (req.path.endsWith('Fields')) return (keys === 'limit' || keys === 'cursor,limit') && Number(req.query.get('limit')) <= 500 ? undefined : `v2 field lists take limit (at most 500) and a cursor (got ${keys})`;

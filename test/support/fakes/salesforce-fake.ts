@@ -57,6 +57,7 @@ export class SalesforceFake {
       { name: 'Id', label: 'Contact ID', type: 'id' },
       { name: 'Name', label: 'Full Name', type: 'string' },
       { name: 'AccountId', label: 'Account ID', type: 'reference', relationshipName: 'Account' },
+      { name: 'OwnerId', label: 'Owner ID', type: 'reference', relationshipName: 'Owner' },
       { name: 'Phone', label: 'Business Phone', type: 'phone' },
       { name: 'MobilePhone', label: 'Mobile Phone', type: 'phone' },
       { name: 'HomePhone', label: 'Home Phone', type: 'phone' },

@@ -43,6 +43,8 @@ export class SugarFake extends VendorFake {
   private readonly platforms: string[];
   private readonly expiresIn: number;
   records: Record<string, SugarRecord[]>;
+  /** CRM users by id -> e-mail (record owners), as GET Users/{id} answers them. */
+  readonly crmUsers = new Map<string, string | null>();
 
   private constructor(server: FakeHttpsServer, options: SugarFakeOptions) {
     super(server);
@@ -99,7 +101,18 @@ export class SugarFake extends VendorFake {
       return this.filter(req, filter[1] as string);
     }
     if (route === 'metadata' && req.method === 'GET') return this.metadata(req);
+    const owner = /^Users\/([A-Za-z0-9-]+)$/.exec(route);
+    if (owner) return this.user(req, owner[1]!);
     return this.reject(404, 'no_method', `Unknown route ${route}`);
+  }
+
+  /** GET Users/{id}?fields=email1,email: the user's primary address and its list, or not_found. */
+  private user(req: RecordedRequest, id: string): FakeReply {
+    if (req.method !== 'GET') return this.violation(405, `a user is read with GET, got ${req.method}`);
+    if ([...req.query.keys()].join(',') !== 'fields' || req.query.get('fields') !== 'email1,email') return this.violation(400, 'a user is read with ?fields=email1,email only');
+    if (!this.crmUsers.has(id)) return this.reject(404, 'not_found', `Could not find record: ${id} in module: Users`);
+    const email = this.crmUsers.get(id) ?? '';
+    return { body: { id, email1: email, email: email ? [{ email_address: email, primary_address: true, invalid_email: false, opt_out: false }] : [], _module: 'Users' } };
   }
 
   private token(req: RecordedRequest): FakeReply {

@@ -35,6 +35,7 @@ const V4_KEYS: Record<string, string[]> = {
   get_entry_list: ['session', 'module_name', 'query', 'order_by', 'offset', 'select_fields', 'link_name_to_fields_array', 'max_results', 'deleted'],
   get_available_modules: ['session', 'filter'],
   get_module_fields: ['session', 'module_name'],
+  get_entry: ['session', 'module_name', 'id', 'select_fields', 'link_name_to_fields_array'],
 };
 
 export class SuiteCrmFake extends VendorFake {
@@ -45,6 +46,8 @@ export class SuiteCrmFake extends VendorFake {
   /** Where the V8 API lives: '7' -> /Api, '8' -> /legacy/Api. */
   layout: '7' | '8' = '7';
   records: Record<string, SuiteRecord[]> = { Contacts: [], Leads: [], Accounts: [], Prospects: [] };
+  /** Users by id -> email1 (record owners), in both APIs. */
+  readonly users = new Map<string, string>();
   /** Which release the fake behaves as. */
   version: SuiteVersion = '7.14.6';
   /** searches: record queries (V8) and get_entry_list calls (v4_1); phoneSearches: those that searched a phone field. */
@@ -84,6 +87,13 @@ export class SuiteCrmFake extends VendorFake {
     if (req.headers.accept !== 'application/vnd.api+json' || req.headers['content-type'] !== 'application/vnd.api+json') return this.violation('V8 requests carry Accept and Content-Type application/vnd.api+json');
     const token = bearerToken(req);
     if (!token || !this.tokens.has(token)) return { status: 401, body: { error: 'access_denied', message: 'The resource owner or authorization server denied the request.', hint: 'Access token could not be verified' } };
+    const user = /^V8\/module\/Users\/([A-Za-z0-9-]+)$/.exec(rest);
+    if (user) {
+      if ([...req.query.keys()].join(',') !== 'fields[Users]' || req.query.get('fields[Users]') !== 'email1') return this.violation('a user is read with fields[Users]=email1 only');
+      const email = this.users.get(user[1]!);
+      if (email === undefined) return this.v8Error(`The module Users with id ${user[1]} is not found`);
+      return { body: { data: { type: 'User', id: user[1], attributes: { email1: email }, relationships: {} } } };
+    }
     const module = /^V8\/module\/([A-Za-z]+)$/.exec(rest);
     if (module) return this.moduleRecords(req, module[1]!);
     if (rest === 'V8/meta/modules') return { body: { data: { type: 'modules', id: '', attributes: Object.fromEntries([...Object.keys(this.records), 'Documents'].map((m) => [m, { label: m, access: ['list', 'view'] }])) } } };
@@ -171,8 +181,20 @@ export class SuiteCrmFake extends VendorFake {
     if (method === 'login') return this.v4Login(data);
     if (!this.sessions.has(String(data.session))) return { body: { name: 'Invalid Session ID', number: 11, description: 'The session ID is invalid' } };
     if (method === 'get_entry_list') return this.entryList(data);
+    if (method === 'get_entry') return this.entry(data);
     if (method === 'get_available_modules') return { body: { modules: [...Object.keys(this.records), 'Documents'].map((m) => ({ module_key: m, module_label: m, favorite_enabled: false, acls: [] })) } };
     return { body: { module_name: data.module_name, table_name: TABLES[String(data.module_name)] ?? '', module_fields: { id: { name: 'id', type: 'id', group: '', id_name: '', label: 'ID:', required: 0, options: [], related_module: '', calculated: false, len: '' }, tier_c: { name: 'tier_c', type: 'enum', label: 'Tier:', required: 0, options: [] } }, link_fields: [] } };
+  }
+
+  /** get_entry of a user: email1, or SugarWebServiceImpl's warning entry for an id no user has. */
+  private entry(data: Record<string, unknown>): FakeReply {
+    if (data.module_name !== 'Users' || JSON.stringify(data.select_fields) !== '["email1"]') return this.violation('get_entry is used for Users with select_fields [email1] only');
+    const id = String(data.id);
+    const email = this.users.get(id);
+    const values = email === undefined
+      ? { warning: { name: 'warning', value: 'Access to this object is denied since it has been deleted or does not exist' }, deleted: { name: 'deleted', value: '1' } }
+      : { email1: { name: 'email1', value: email } };
+    return { body: { entry_list: [{ id, module_name: 'Users', name_value_list: values }], relationship_list: [] } };
   }
 
   private v4Login(data: Record<string, unknown>): FakeReply {

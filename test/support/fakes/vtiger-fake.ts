@@ -18,6 +18,8 @@ export class VtigerFake extends VendorFake {
   username = 'admin';
   accessKey = 'Xk9qAccessKey';
   rows: Record<string, VtigerRow[]> = { Contacts: [], Leads: [], Accounts: [] };
+  /** Users by webservice id ("19x5") -> email1 (record owners), as retrieve answers them. */
+  readonly users = new Map<string, string>();
   readonly counts = { challenges: 0, logins: 0, queries: 0 };
   /** Statements the query operation received, as Vtiger saw them. */
   readonly statements: string[] = [];
@@ -38,9 +40,10 @@ export class VtigerFake extends VendorFake {
     if (req.method === 'POST') return this.login(req);
     const operation = req.query.get('operation');
     if (operation === 'getchallenge') return this.challenge(req);
-    if (!this.exact(req, operation === 'describe' ? ['operation', 'sessionName', 'elementType'] : operation === 'query' ? ['operation', 'sessionName', 'query'] : ['operation', 'sessionName'])) return this.fail('INVALID_REQUEST', this.violations.at(-1)!);
+    if (!this.exact(req, operation === 'describe' ? ['operation', 'sessionName', 'elementType'] : operation === 'query' ? ['operation', 'sessionName', 'query'] : operation === 'retrieve' ? ['operation', 'sessionName', 'id'] : ['operation', 'sessionName'])) return this.fail('INVALID_REQUEST', this.violations.at(-1)!);
     if (!this.sessions.has(req.query.get('sessionName')!)) return this.fail('INVALID_SESSIONID', 'Session Identifier provided is Invalid');
     if (operation === 'query') return this.query(req.query.get('query')!);
+    if (operation === 'retrieve') return this.retrieve(req.query.get('id')!);
     if (operation === 'listtypes') return this.ok({ types: ['Accounts', 'Contacts', 'Documents', 'Leads', 'Users'], information: {} });
     if (operation === 'describe') return this.describe(req.query.get('elementType')!);
     return this.violation(`operation ${operation} is not one the connector should use`);
@@ -88,6 +91,15 @@ export class VtigerFake extends VendorFake {
     const matches = rows.filter((row) => conditions.some((c) => likeToRegExp(c![2]!).test(row[c![1]!] ?? '')));
     if (ordered) matches.sort((a, b) => b.modifiedtime.localeCompare(a.modifiedtime));
     return this.ok(matches.slice(0, 10).map((row) => Object.fromEntries(columns.map((c) => [c, row[c] ?? '']))));
+  }
+
+  /** retrieve: a user's record, or the errors Vtiger answers for another module's id or an unknown one. */
+  private retrieve(id: string): FakeReply {
+    const [prefix] = id.split('x');
+    if (prefix !== '19') return this.fail('ACCESS_DENIED', 'Permission to perform the operation is denied');
+    const email = this.users.get(id);
+    if (email === undefined) return this.fail('RECORD_NOT_FOUND', 'Record you are trying to access is not found');
+    return this.ok({ id, user_name: email.split('@')[0], first_name: 'Ana', last_name: 'Reception', email1: email, status: 'Active', is_admin: 'off' });
   }
 
   private describe(module: string): FakeReply {

@@ -43,6 +43,7 @@ const STANDARD_FIELDS: Record<string, ZohoFieldMeta[]> = {
   Contacts: [
     { api_name: 'Last_Name', field_label: 'Last Name', data_type: 'text' },
     { api_name: 'Account_Name', field_label: 'Account Name', data_type: 'lookup' },
+    { api_name: 'Owner', field_label: 'Contact Owner', data_type: 'ownerlookup' },
     { api_name: 'Phone', field_label: 'Phone', data_type: 'phone' },
     { api_name: 'Mobile', field_label: 'Mobile', data_type: 'phone' },
     { api_name: 'Home_Phone', field_label: 'Home Phone', data_type: 'phone' },
