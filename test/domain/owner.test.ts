@@ -21,13 +21,13 @@ describe('owner routing (domain)', () => {
   it('sends a known owner to their extension and keeps the matching row', () => {
     const matched = decide(rule, { kind: 'value', value: 'ana@example.com' });
     assert.deepEqual(ownerDecision(rule, matched, { kind: 'extension', extension: '101', owner: 'ana@example.com' }),
-      { outcome: 'MATCH', rowIndex: 1, destination: { type: 'extension', target: '101' }, voicemail: undefined });
+      { outcome: 'MATCH', branch: 'row', rowIndex: 1, destination: { type: 'extension', target: '101' }, voicemail: undefined });
   });
 
   it('sends an unknown owner to the default destination with OWNER_UNKNOWN and the voicemail choice', () => {
     const matched = decide(rule, { kind: 'value', value: 'zoe@example.com' });
     assert.deepEqual(ownerDecision(rule, matched, { kind: 'unknown', owner: 'zoe@example.com', why: 'no extension' }),
-      { outcome: 'OWNER_UNKNOWN', rowIndex: null, destination: { type: 'queue', target: '105' }, voicemail: 'no' });
+      { outcome: 'OWNER_UNKNOWN', branch: 'default', rowIndex: null, destination: { type: 'queue', target: '105' }, voicemail: 'no' });
   });
 
   it('asks the directory only about one bounded line', () => {
