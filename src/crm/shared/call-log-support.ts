@@ -1,16 +1,18 @@
 /**
  * What the call-log writers of several CRMs share: a CrmError turned into a CallLogResult (with
- * whether a retry can help), the record id derived from the call's external id (CRMs that take
+ * whether a retry can help, from call-log-result.ts), the record id derived from the call's external id (CRMs that take
  * a client-chosen id make a retry find its own earlier write), durations in minutes, the
  * Held / Not Held status of the Sugar family, and the limits every write runs under.
  */
 import { createHash } from 'node:crypto';
 import type { CallActivity, CallLogResult } from '../call-log-writer';
-import { asCrmError } from './vendor-call';
-import type { CrmError } from './crm-error';
+import { CALL_LOG_TIMEOUT_MS, unknownCallerName as nameOfNumber } from './call-log-result';
+
+/** Shared with the other writers (call-log-result.ts): error results and whether a retry can help. */
+export { callLogResult, isRetryable } from './call-log-result';
 
 /** Each write request's own timeout: a CRM that takes longer is retried later by the outbox. */
-export const WRITE_TIMEOUT_MS = 15_000;
+export const WRITE_TIMEOUT_MS = CALL_LOG_TIMEOUT_MS;
 /** How long one logCall may wait out a 429 (withSession's deadline); the outbox waits for longer ones. */
 export const WRITE_BUDGET_MS = 30_000;
 
@@ -65,41 +67,9 @@ export function notesWithRecording(activity: CallActivity): string {
   return activity.recordingUrl ? `${activity.notes}\nRecording: ${activity.recordingUrl}` : activity.notes;
 }
 
-/** Whether a retry of the same write can succeed without anyone changing anything. */
-export function isRetryable(error: CrmError): boolean {
-  switch (error.code) {
-    case 'AUTH': // wrong credentials stay wrong (one re-login was already tried)
-    case 'FORBIDDEN':
-    case 'NOT_FOUND_URL':
-    case 'CONFIG':
-    case 'EGRESS':
-      return false;
-    case 'HTTP_ERROR': {
-      const status = error.details.status;
-      // 400, 405, 409, 413, 422...: the CRM refused this data; 408 and 5xx are worth another try.
-      return status === undefined || status === 408 || status >= 500;
-    }
-    default:
-      return true;
-  }
-}
-
-/** Runs a writer's body; a CrmError (or an abort) becomes an error result, never a throw. */
-export async function callLogResult<R extends CallLogResult | undefined>(what: string, signal: AbortSignal, run: () => Promise<R>): Promise<R | CallLogResult> {
-  try {
-    return await run();
-  } catch (err) {
-    const error = asCrmError(err, what, signal);
-    return {
-      kind: 'error', code: error.code, message: error.message, retryable: isRetryable(error),
-      ...(error.details.retryAfterMs !== undefined ? { retryAfterMs: error.details.retryAfterMs } : {}),
-    };
-  }
-}
-
 /** "Caller +15551234567": the name of a record created for an unknown caller. */
 export function unknownCallerName(activity: CallActivity): string {
-  return `Caller ${activity.externalNumber.replace(/[^\d+]/g, '') || 'unknown'}`;
+  return nameOfNumber(activity.externalNumber);
 }
 
 export const UNKNOWN_SKIPPED: CallLogResult = { kind: 'skipped', reason: 'The caller has no record in the CRM and the log options say to skip unknown callers.' };

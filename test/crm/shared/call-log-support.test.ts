@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { callLogResult, callUuid, durationMinutes, hoursAndMinutes, isRetryable } from '../../../src/crm/shared/call-log-support';
+import { callLogResult, callUuid, durationMinutes, hoursAndMinutes } from '../../../src/crm/shared/call-log-support';
 import { CrmError } from '../../../src/crm/shared/crm-error';
 import { noAbort } from '../../support/call-activities';
 
@@ -16,17 +16,6 @@ describe('call-log support', () => {
     assert.deepEqual([0, 1, 40, 60, 61, 3599, 3600, 3725].map(durationMinutes), [0, 1, 1, 1, 2, 60, 60, 63]);
     assert.deepEqual(hoursAndMinutes(3725), { hours: 1, minutes: 3 });
     assert.deepEqual(hoursAndMinutes(0), { hours: 0, minutes: 0 });
-  });
-
-  it('tells which failures a retry can fix', () => {
-    const status = (s: number) => new CrmError('HTTP_ERROR', 'x', { status: s });
-    assert.deepEqual([status(400), status(409), status(422), status(408), status(500), status(503)].map(isRetryable), [false, false, false, true, true, true]);
-    assert.equal(isRetryable(new CrmError('FORBIDDEN', 'x')), false);
-    assert.equal(isRetryable(new CrmError('AUTH', 'x')), false);
-    assert.equal(isRetryable(new CrmError('CONFIG', 'x')), false);
-    assert.equal(isRetryable(new CrmError('TIMEOUT', 'x')), true);
-    assert.equal(isRetryable(new CrmError('CONNECTION', 'x')), true);
-    assert.equal(isRetryable(new CrmError('RATE_LIMITED', 'x', { retryAfterMs: 5000 })), true);
   });
 
   it('turns a thrown CrmError into an error result carrying Retry-After', async () => {
