@@ -8,7 +8,8 @@
  * lines it signed: `--rule` signs the line with the host's key (SECRET_KEY or DATA_DIR/secret.key,
  * DIALPLAN_KEY when set), as the DIDs page would; `--line` takes a line copied from that page.
  * `--end` then plays how the call ended, as Asterisk 22 reports it on AMI (the measured events of
- * shared/reference/asterisk.md), so the host's call log assembles it.
+ * shared/reference/asterisk.md), so the host's call log assembles it; when the host logs calls
+ * into a CRM, it then prints where the call was logged (read from the host's database).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -16,7 +17,10 @@ import { parseArgs } from 'node:util';
 import { parseAmiUrl } from '../src/ami/ami-url';
 import { agiScript } from '../src/call/dialplan';
 import { DialplanSigner } from '../src/call/dialplan-signature';
-import { hostDataEnv, hostDialplanSigning, readEnv } from './host/host-data';
+import { readManifest } from '../src/config';
+import { pluginTables } from '../src/store/tables';
+import { describeHostDatabase, hostDataEnv, hostDialplanSigning, openHostDatabase, readEnv } from './host/host-data';
+import { callLogsConfigured, describeLoggedCall, waitForLoggedCall } from './lib/call-log-status';
 import { AsteriskSimulator, type CallResult } from './lib/asterisk-simulator';
 import { FakeAmiServer } from './lib/fake-ami';
 import { END_OF_CALL_TRANSCRIPTS, END_SCENARIOS, type EndScenario } from './lib/end-of-call/end-of-call-transcripts';
@@ -44,7 +48,10 @@ const USAGE = `Usage: npm run call -- --rule <id> --caller <number> [options]
                          answered | missed | busy | abandoned | abandoned-unanswered | queue |
                          queue-empty | outbound (outbound: no routing; --agent calls --caller)
   --agent <extension>    the extension that answers, rings or (outbound) calls (default 100)
-  --pace <factor>        1 plays the events at the measured pace (default), 0 all at once`;
+  --pace <factor>        1 plays the events at the measured pace (default), 0 all at once
+  --log-wait <ms>        with --end: how long to wait for the host's call log to write the call
+                         into the CRMs it logs calls to (default 15000; read from DATABASE_URL or
+                         DATA_DIR, as the host does)`;
 
 function fail(message: string): never {
   console.error(`${message}\n\n${USAGE}`);
@@ -78,6 +85,7 @@ async function main(): Promise<void> {
         end: { type: 'string' },
         agent: { type: 'string' },
         pace: { type: 'string' },
+        'log-wait': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -95,6 +103,7 @@ async function main(): Promise<void> {
   if (!/^[0-9*#+]{1,32}$/.test(agent)) fail(`--agent must be an extension number (got "${agent}").`);
   const pace = values.pace === undefined ? 1 : Number(values.pace);
   if (!Number.isFinite(pace) || pace < 0 || pace > 10) fail(`--pace must be a number from 0 to 10 (got "${values.pace}").`);
+  const logWaitMs = whole(values['log-wait'], 'log-wait', 15_000);
   const outbound = end === 'outbound';
   if (!outbound && values.rule === undefined && values.line === undefined) fail('--rule <id> is required: the rule id shown on CRM > Routing (or --line with a line from the DIDs page).');
   if (values.rule !== undefined && !/^\d+$/.test(values.rule)) fail(`--rule must be a rule id, a whole number (got "${values.rule}").`);
@@ -143,7 +152,7 @@ async function main(): Promise<void> {
   const callerId = values.caller === 'none' || values.caller === '' ? undefined : values.caller;
   if (outbound) {
     if (!callerId) fail('--end outbound calls the number in --caller: give one.');
-    await playEnd(ami!, 'outbound', { agent, dialled: callerId }, pace);
+    await playEnd(ami!, 'outbound', { agent, dialled: callerId }, pace, logWaitMs);
     await shutdown();
     return;
   }
@@ -160,14 +169,14 @@ async function main(): Promise<void> {
   });
   report(result, agiHost, agiPort, ami);
   if (end !== undefined && ami) {
-    await playEnd(ami, end, { caller: callerId, did, agent, inboundChannel: result.channel, inboundUniqueid: result.uniqueid }, pace);
+    await playEnd(ami, end, { caller: callerId, did, agent, inboundChannel: result.channel, inboundUniqueid: result.uniqueid }, pace, logWaitMs);
   }
   await shutdown();
   process.exit(result.ended.kind === 'abandoned' || (result.agiStatus === 'FAILURE' && result.timings.firstCommandAtMs === undefined) ? 1 : 0);
 }
 
 /** Plays the measured end of the call through the fake AMI and says what the host should log. */
-async function playEnd(ami: FakeAmiServer, end: EndScenario, parties: Parameters<typeof renderEndOfCall>[1], pace: number): Promise<void> {
+async function playEnd(ami: FakeAmiServer, end: EndScenario, parties: Parameters<typeof renderEndOfCall>[1], pace: number, logWaitMs: number): Promise<void> {
   const transcript = END_OF_CALL_TRANSCRIPTS[end];
   const rendered = renderEndOfCall(transcript, parties);
   console.log(`\nPlaying the end of the call as Asterisk 22 reported it when measured (${transcript.measured}: ${transcript.summary}):`);
@@ -186,6 +195,36 @@ async function playEnd(ami: FakeAmiServer, end: EndScenario, parties: Parameters
   console.log('The host logs the finished call about 1.5 s after its last hang-up (LOG_LEVEL=debug npm start shows "Call ended").');
   // Keep the fake AMI up until then, so the host does not see a lost connection first.
   await new Promise((resolve) => setTimeout(resolve, 2000));
+  await showCallLog(rendered.linkedid, logWaitMs);
+}
+
+/** Where the host's call log put the call (CRM > Call log has the same), when it logs calls at all. */
+async function showCallLog(linkedid: string, waitMs: number): Promise<void> {
+  const config = readEnv(hostDataEnv);
+  if (!config.DATABASE_URL && !fs.existsSync(path.join(config.DATA_DIR, 'pbx.sqlite'))) {
+    console.log(`Call log: no host database to read (${describeHostDatabase(config)} does not exist); run with the host's DATABASE_URL or DATA_DIR.`);
+    return;
+  }
+  const db = openHostDatabase(config);
+  try {
+    const tables = pluginTables(readManifest().tablePrefix);
+    const configured = await callLogsConfigured(db, tables);
+    if (configured.length === 0) {
+      console.log('Call log: no CRM logs calls on this host (CRM > Integration > "Log calls" of a CRM, or the Custom CRM "Call log URL").');
+      return;
+    }
+    const { rows, settled } = await waitForLoggedCall(db, tables, linkedid, waitMs);
+    if (rows.length === 0) {
+      console.log(`Call log: nothing queued for Linkedid ${linkedid} within ${waitMs / 1000} s (is the host reading AMI events? Its tenant's log options may be off).`);
+      return;
+    }
+    console.log(`\nCall log (CRM > Call log), Linkedid ${linkedid}${settled ? '' : ` (not finished within ${waitMs / 1000} s)`}:`);
+    for (const row of rows) console.log(`  ${describeLoggedCall(row)}`);
+  } catch (err) {
+    console.log(`Call log: could not read the host database (${describeHostDatabase(config)}): ${(err as Error).message}`);
+  } finally {
+    await db.destroy();
+  }
 }
 
 /** The path and query of an AGI URL as Asterisk sends them (agi_network_script). */

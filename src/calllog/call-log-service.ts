@@ -92,7 +92,9 @@ export class CallLogService implements CallLogHandle {
     this.stopped = true;
     clearTimeout(this.retryTimer);
     clearInterval(this.pruneTimer);
-    await this.flushing?.catch(() => {});
+    // The calls handed over last (stop() of the call events emits those still in their grace
+    // period) are written too, not only a flush already running: the outbox keeps them for the next start.
+    await this.flush().catch(() => {});
     await this.worker.stop();
   }
 

@@ -107,6 +107,24 @@ describe('Call log service: from a finished call to outbox rows', function () {
   });
 });
 
+describe('Call log service: stopping', function () {
+  this.timeout(30_000);
+  let database: OpenedDatabase;
+
+  before(async () => { database = await openTestDatabase('sqlite'); });
+  after(async () => database?.close());
+
+  it('a call handed over just before stop() (the plugin emits the calls still in their grace period then) is in the outbox when stop() resolves', async () => {
+    const store = await PluginStore.create(database.db, { secretKey: TEST_SECRET_KEY });
+    await store.callLogOptions.save('default', 'custom', { options: { ...DEFAULT_LOG_OPTIONS, enabled: true }, url: 'https://crm.example.com/calls' });
+    const service = new CallLogService({ host: {}, store, connectors: noConnectors, http: testHttpClient(), logger: silentLogger });
+    service.start();
+    service.enqueue(call('S-1'));
+    await service.stop();
+    assert.deepEqual((await store.callOutbox.recent('default', { limit: 5 })).map((r) => [r.linkedId, r.status]), [['S-1', 'pending']]);
+  });
+});
+
 describe('Call log service: the database goes away and comes back', function () {
   this.timeout(60_000);
   let database: OpenedDatabase;

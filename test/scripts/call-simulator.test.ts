@@ -112,10 +112,51 @@ describe('npm run call (scripts/call-simulator.ts) against a running host', func
       assert.deepEqual([call?.direction, call?.agentExtension, call?.externalNumber], ['outbound', '101', '+442071234567']);
     });
 
+    it('says when it finds no host database to read the call log from', async () => {
+      const { code, stdout } = await npmRunCall(['--rule', String(rule), '--caller', '+15550003333', '--end', 'missed', ...amiArgs()], { SECRET_KEY: TEST_SECRET_KEY, DATA_DIR: '/nonexistent' });
+      assert.equal(code, 0, stdout);
+      assert.match(stdout, /Call log: no host database to read \(SQLite file \/nonexistent\/pbx.sqlite does not exist\)/);
+    });
+
     it('refuses an unknown --end', async () => {
       const { code, stderr } = await npmRunCall(['--rule', String(rule), '--caller', '+1555', '--end', 'voicemail', '--no-ami']);
       assert.equal(code, 2);
       assert.match(stderr, /--end must be one of answered, missed, busy, abandoned, abandoned-unanswered, queue, queue-empty, outbound/);
+    });
+  });
+
+  describe('--end on a host that logs calls to a Custom CRM call log URL (MariaDB)', () => {
+    let rig: CallRig;
+    let rule: number;
+    let databaseUrl: string;
+    before(async function () {
+      this.timeout(60_000);
+      rig = await CallRig.start({ ami: 'closed-port', callLogGraceMs: 300, callLog: 'outbox', dialect: 'mariadb' });
+      rule = await rig.createRule({ url: rig.route('/gold', () => ({ body: { value: 'gold' } })), rows: [{ operator: 'eq', value: 'gold', destination: 'extension:100' }] });
+      const url = rig.route('/calls', () => ({ status: 201, body: { id: 'C-7', url: 'https://crm.example.com/calls/C-7' } }));
+      await rig.admin.get('/crm/integration');
+      const saved = await rig.admin.post('/crm/integration/custom/call-log', {
+        logEnabled: 'yes', call_inboundAnswered: 'yes', minSeconds: '0', unknownCaller: 'contact', subject: '{direction} call {caller}', url, action: 'save',
+      });
+      assert.match(saved.text, /Call logging for Custom CRM was saved and is on/);
+      const { connection } = (rig.host.database.db.client as { config: { connection: { host: string; port: number; user: string; password?: string; database: string } } }).config;
+      databaseUrl = `mysql://${encodeURIComponent(connection.user)}:${encodeURIComponent(connection.password ?? '')}@${connection.host}:${connection.port}/${connection.database}`;
+    });
+    after(async () => rig?.close());
+
+    const args = () => ['--agi', `127.0.0.1:${rig.agiPort}`, '--ami-port', String(rig.amiSettings!.port), '--ami-wait', '15000', '--pace', '0.5'];
+
+    it('prints where the call was logged: sent, with the CRM record; a missed call skipped by the log options', async () => {
+      const answered = await npmRunCall(['--rule', String(rule), '--caller', '+15550004444', '--end', 'answered', ...args()], { SECRET_KEY: TEST_SECRET_KEY, DATABASE_URL: databaseUrl });
+      assert.equal(answered.code, 0, answered.stdout + answered.stderr);
+      const linkedid = /for Linkedid (\S+):/.exec(answered.stdout)?.[1];
+      assert.ok(linkedid, answered.stdout);
+      assert.ok(answered.stdout.includes(`Call log (CRM > Call log), Linkedid ${linkedid}:\n  Custom CRM call log URL: sent, record C-7 (https://crm.example.com/calls/C-7)`), answered.stdout);
+      assert.equal(rig.requestsTo('/calls').length, 1);
+
+      const missed = await npmRunCall(['--rule', String(rule), '--caller', '+15550004444', '--end', 'missed', ...args()], { SECRET_KEY: TEST_SECRET_KEY, DATABASE_URL: databaseUrl });
+      assert.match(missed.stdout, /  Custom CRM call log URL: skipped: Inbound missed calls are not logged \(log options\)\./);
+      assert.equal(rig.requestsTo('/calls').length, 1);
     });
   });
 });

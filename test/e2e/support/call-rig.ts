@@ -34,6 +34,10 @@ export interface CallRigOptions {
   directory?: HostDirectory | false;
   /** Collect the calls the plugin's call log assembles (in `completedCalls`), with this grace period. */
   callLogGraceMs?: number;
+  /** `outbox`: with `callLogGraceMs`, the assembled calls go to the plugin's own call log outbox (as in production), not to `completedCalls`. */
+  callLog?: 'collect' | 'outbox';
+  /** The host's database (default a fresh SQLite file). */
+  dialect?: 'sqlite' | 'mariadb';
 }
 
 /** Channels the fake AMI answers "Channel does not exist" for, though the simulator has them. */
@@ -87,7 +91,9 @@ export class CallRig {
       ami: amiSettings, crmCa: testCa().caPem, limits: options.limits, decisionFlushMs: 20, ...(options.logger ? { logger: options.logger } : {}),
       dialplanSigning: options.dialplanSigning,
       ...(options.directory === undefined ? {} : { directory: options.directory }),
-      ...(options.callLogGraceMs !== undefined ? { callLogGraceMs: options.callLogGraceMs, onCompletedCall: (call: CompletedCall) => void completedCalls.push(call) } : {}),
+      ...(options.callLogGraceMs !== undefined ? { callLogGraceMs: options.callLogGraceMs } : {}),
+      ...(options.callLogGraceMs !== undefined && options.callLog !== 'outbox' ? { onCompletedCall: (call: CompletedCall) => void completedCalls.push(call) } : {}),
+      ...(options.dialect ? { dialect: options.dialect } : {}),
     });
     if (ami) assert.ok(await ami.waitForLogin(3000), 'the host logs in to the fake AMI');
     const admin = await host.signIn();
