@@ -17,6 +17,10 @@
  * fake holds more than one activity for, plus activities that belong to no call), lost calls (no
  * activity), and hang-up to the activity existing in the fake's store, p50 / p99. Callers are
  * all known (a pool of contacts in each fake); dispositions mix; every call kind is logged.
+ * With --faults, 5 % of create requests are answered 503 before anything is stored (where the fake
+ * takes an intercept), and 2 % of creates are stored but answered only after the worker's attempt
+ * timeout (1 s): the row is uncertain, and only findLoggedCall (or the CRM's own idempotency)
+ * keeps the retry from writing a second activity.
  */
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -34,6 +38,7 @@ import { anotherConnectionPool, openTestDatabase } from '../test/support/databas
 import { DISPOSITIONS } from '../test/support/call-activities';
 import { testHttpClient } from '../test/support/connector-harness';
 import { FakeHttpsServer, type RecordedRequest } from '../test/support/fake-https';
+import { VendorFake } from '../test/support/fakes/vendor-fake';
 import { BullhornFake } from '../test/support/fakes/bullhorn-fake';
 import { Dynamics2015Fake, Dynamics365Fake } from '../test/support/fakes/dynamics-fake';
 import { SugarFake } from '../test/support/fakes/sugarcrm-fake';
@@ -139,22 +144,30 @@ async function benchCustom(): Promise<void> {
 
 /** A CRM's fake, started with the known callers, as the bench sees it. */
 interface StartedFake {
-  fake: { close(): Promise<void>; readonly requests: RecordedRequest[]; readonly violations: readonly string[] };
+  fake: { close(): Promise<void>; readonly violations: readonly string[] };
+  /** Every request the fake's servers saw (sign-ins included). */
+  requests(): readonly RecordedRequest[];
+  /** Holds the answer to the create just stored for `ms` (0: at once): the fake's own slow-create knob. */
+  delayCreate(ms: number): void;
+  /** For a CRM whose real origins the fake stands in for (ConnectorServices.resolveOrigin). */
+  resolveOrigin?: (origin: string) => string;
   /** The integration's settings (secrets included), as CRM > Integration saves them. */
   settings: Record<string, unknown>;
-  /** Where the fake keeps the call activities it created. */
-  activities: Map<string | number, Record<string, unknown>>;
+  /** Where the fake keeps the call activities it created: a map by id, or a list. */
+  activities: Map<string | number, Record<string, unknown>> | Array<Record<string, unknown>>;
   /** A request that creates a call activity. */
   isCreate(req: RecordedRequest): boolean;
-  /** The call's external id of a stored activity (`byUuid`: the call UUID of each external id). */
-  externalIdOf(key: string | number, activity: Record<string, unknown>, byUuid: Map<string, string>): string | undefined;
+  /** The call's external id of a stored activity (`key`: its id in a map; `byUuid`: the call UUID of each external id). */
+  externalIdOf(key: unknown, activity: Record<string, unknown>, byUuid: Map<string, string>): string | undefined;
 }
 
 const OWNER_EMAIL = 'agent101@example.com';
 /** '+12025550107' as the CRMs' records hold it. */
 const dialled = (e164: string) => `(${e164.slice(2, 5)}) ${e164.slice(5, 8)}-${e164.slice(8)}`;
 const uuidOf = (n: number, prefix: string) => `${prefix}${String(n).padStart(12, '0')}`;
-const byCallUuid = (key: string | number, _a: unknown, byUuid: Map<string, string>) => byUuid.get(String(key));
+const byCallUuid = (key: unknown, _a: unknown, byUuid: Map<string, string>) => byUuid.get(String(key));
+/** The external id from the "PBX call id: ..." line the writers without their own id field put in the activity's text. */
+const byIdLine = (_k: unknown, a: Record<string, unknown>) => /PBX call id: ([A-Za-z0-9_-]+)/.exec(JSON.stringify(a))?.[1];
 const suiteForm = (req: RecordedRequest) => new URLSearchParams(req.body);
 const isJson = (text: string | null | undefined): Record<string, unknown> => { try { return JSON.parse(text ?? '') as Record<string, unknown>; } catch { return {}; } };
 
@@ -169,7 +182,7 @@ const CRM_SETUPS: Array<{ name: string; kind: CrmKind; start(numbers: string[]):
       fake.records.accounts = [];
       fake.users.set('c0000000-0000-0000-0000-000000000007', OWNER_EMAIL);
       return {
-        fake, activities: fake.phonecalls, externalIdOf: byCallUuid,
+        fake, requests: () => fake.requests, delayCreate: (ms) => void fake.slowCreates.push(ms), activities: fake.phonecalls, externalIdOf: byCallUuid,
         settings: { deployment: 'online365', orgUrl: fake.url, tenantId: 'contoso.onmicrosoft.com', clientId: '11111111-2222-3333-4444-555555555555', clientSecret: 'app~secret', loginHost: fake.url, region: 'US' },
         isCreate: (r) => r.method === 'PATCH' && r.headers['if-none-match'] === '*' && /\/phonecalls\(/.test(r.path),
       };
@@ -184,7 +197,7 @@ const CRM_SETUPS: Array<{ name: string; kind: CrmKind; start(numbers: string[]):
       fake.records.Account = [];
       fake.users.set('c0000000-0000-0000-0000-000000000007', OWNER_EMAIL);
       return {
-        fake, activities: fake.phoneCalls, externalIdOf: byCallUuid,
+        fake, requests: () => fake.requests, delayCreate: (ms) => void fake.slowCreates.push(ms), activities: fake.phoneCalls, externalIdOf: byCallUuid,
         settings: { deployment: 'onprem2015', orgUrl: fake.orgUrl, username: 'CONTOSO\\crm-routing', password: 'Pa55word!', region: 'US' },
         isCreate: (r) => r.method === 'POST' && r.path.endsWith('/PhoneCallSet'),
       };
@@ -196,7 +209,7 @@ const CRM_SETUPS: Array<{ name: string; kind: CrmKind; start(numbers: string[]):
       const fake = await SugarFake.start({ records: { Contacts: numbers.map((n, i) => ({ id: uuidOf(i, 'c0ffee00-0000-4000-8000-'), date_modified: '2024-05-01T10:00:00+00:00', phone_work: dialled(n) })) } });
       fake.crmUsers.set('u0000000-0000-4000-8000-000000000007', OWNER_EMAIL);
       return {
-        fake, activities: fake.calls, externalIdOf: byCallUuid,
+        fake, requests: () => fake.requests, delayCreate: (ms) => void fake.slowCreates.push(ms), activities: fake.calls, externalIdOf: byCallUuid,
         settings: { siteUrl: fake.url, username: 'api', password: 'secret', region: 'US' },
         isCreate: (r) => r.method === 'POST' && /\/Calls$/.test(r.path),
       };
@@ -210,7 +223,7 @@ const CRM_SETUPS: Array<{ name: string; kind: CrmKind; start(numbers: string[]):
       fake.records.Users = [{ id: 'u0000000-0000-4000-8000-000000000007', date_modified: '2024-01-01 00:00:00', user_name: OWNER_EMAIL }];
       fake.users.set('u0000000-0000-4000-8000-000000000007', OWNER_EMAIL);
       return {
-        fake, activities: fake.calls as StartedFake['activities'], externalIdOf: byCallUuid,
+        fake, requests: () => fake.requests, delayCreate: (ms) => void fake.slowCreates.push(ms), activities: fake.calls as StartedFake['activities'], externalIdOf: byCallUuid,
         settings: { site: fake.url, apiVersion, clientId: fake.clientId, clientSecret: fake.clientSecret, username: fake.username, password: fake.password, region: 'US' },
         isCreate: (r) => r.method === 'POST' && (r.path.endsWith('/V8/module')
           ? (isJson(r.body).data as { type?: string } | undefined)?.type === 'Calls'
@@ -227,10 +240,10 @@ const CRM_SETUPS: Array<{ name: string; kind: CrmKind; start(numbers: string[]):
       fake.rows.Accounts = numbers.slice(half).map((n, i) => ({ id: `11x${i + 1}`, modifiedtime: '2024-05-01 10:00:00', accountname: `Company ${i}`, phone: dialled(n), otherphone: '' }));
       fake.users.set('19x5', OWNER_EMAIL);
       return {
-        fake, activities: fake.events,
+        fake, requests: () => fake.requests, delayCreate: (ms) => void fake.slowCreates.push(ms), activities: fake.events,
         settings: { url: `${fake.url}/crm`, username: fake.username, accessKey: fake.accessKey, region: 'US' },
         isCreate: (r) => r.method === 'POST' && new URLSearchParams(r.body).get('operation') === 'create' && new URLSearchParams(r.body).get('elementType') === 'Events',
-        externalIdOf: (_k, a) => /PBX call id: (\S+)/.exec(String(a.description ?? ''))?.[1],
+        externalIdOf: byIdLine,
       };
     },
   },
@@ -243,7 +256,7 @@ const CRM_SETUPS: Array<{ name: string; kind: CrmKind; start(numbers: string[]):
       fake.records.ClientContact = numbers.slice(half).map((n, i) => ({ id: 200 + i, firstName: `Contact ${i}`, phone2: dialled(n), dateLastModified: 1 }));
       fake.corporateUsers.set(7, OWNER_EMAIL);
       return {
-        fake, activities: fake.notes as StartedFake['activities'],
+        fake, requests: () => fake.requests, delayCreate: (ms) => void fake.slowCreates.push(ms), activities: fake.notes as StartedFake['activities'],
         settings: { clientId: fake.clientId, clientSecret: fake.clientSecret, username: fake.username, password: fake.password, loginInfoUrl: fake.url, region: 'US' },
         isCreate: (r) => r.method === 'PUT' && r.path.endsWith('/entity/Note'),
         externalIdOf: (_k, a) => (typeof a.externalID === 'string' ? a.externalID : undefined),
@@ -252,29 +265,60 @@ const CRM_SETUPS: Array<{ name: string; kind: CrmKind; start(numbers: string[]):
   },
 ];
 
-interface CrmRow { name: string; creates: number; requests: number; duplicates: number; stray: number; lost: number; p50: number; p99: number; max: number; outbox: string; wallS: number; violations: number }
+const FAULT_TIMEOUT_MS = 1000;
+const FAULT_DELAY_MS = 1500;
+
+interface CrmRow { faults: string; retries: number; name: string; creates: number; requests: number; duplicates: number; stray: number; lost: number; p50: number; p99: number; max: number; outbox: string; wallS: number; violations: number }
 
 async function benchCrm(setup: (typeof CRM_SETUPS)[number]): Promise<CrmRow> {
   const numbers = Array.from({ length: 40 }, (_, i) => `+1202555${String(100 + i).padStart(4, '0')}`);
   const started = await setup.start(numbers);
   const { fake, activities } = started;
-  // When each activity came to exist in the fake: its first insert into the fake's store.
-  const createdAt = new Map<string | number, number>();
-  const set = activities.set.bind(activities);
-  activities.set = (key, value) => {
-    if (!createdAt.has(key)) createdAt.set(key, performance.now());
-    return set(key, value);
+  // When each activity came to exist in the fake: its first insert into the fake's store (by id in a map, the record itself in a list).
+  const createdAt = new Map<unknown, number>();
+  // --faults: every 50th create is stored but answered after the worker's attempt timeout.
+  let late = 0;
+  const created = (key: unknown) => {
+    createdAt.set(key, performance.now());
+    const slow = args.faults && createdAt.size % 50 === 17;
+    if (slow) late += 1;
+    started.delayCreate(slow ? FAULT_DELAY_MS : 0);
   };
+  if (activities instanceof Map) {
+    const set = activities.set.bind(activities);
+    activities.set = (key, value) => {
+      if (!createdAt.has(key)) created(key);
+      return set(key, value);
+    };
+  } else {
+    const push = activities.push.bind(activities);
+    activities.push = (...items) => {
+      for (const item of items) created(item);
+      return push(...items);
+    };
+  }
+  // --faults: 5 % of create requests answered 503 before the fake stores anything.
+  let createRequests = 0;
+  let refused = 0;
+  if (args.faults && fake instanceof VendorFake) {
+    fake.intercept = (req) => {
+      if (!started.isCreate(req)) return undefined;
+      createRequests += 1;
+      if (createRequests % 20 !== 7) return undefined;
+      refused += 1;
+      return { status: 503, headers: { 'retry-after': '1' }, body: { error: 'Service Unavailable' } };
+    };
+  }
   const database = await openTestDatabase(args.db === 'mariadb' ? 'mariadb' : 'sqlite');
   const store = await PluginStore.create(database.db, { secretKey: 'bench-secret-key-0123456789abcdef-0123456789' });
   const http = testHttpClient();
   const now = new Date();
   const record = { id: 1, tenantId: 'default', crm: setup.kind, enabled: true, settings: started.settings, secrets: {}, createdAt: now, updatedAt: now };
-  const connectors = new RuleConnectors({ http, logger: quiet, cacheTtlMs: 0, integration: (tenantId, crm) => (tenantId === 'default' && crm === setup.kind ? record : undefined) });
+  const connectors = new RuleConnectors({ http, logger: quiet, cacheTtlMs: 0, ...(started.resolveOrigin ? { resolveOrigin: started.resolveOrigin } : {}), integration: (tenantId, crm) => (tenantId === 'default' && crm === setup.kind ? record : undefined) });
   const service = new CallLogService({
     host: { directory: { find: async () => ({ name: 'Agent 101', email: OWNER_EMAIL, extension: '101' }) } as never },
     store, http, logger: quiet, connectors,
-    worker: { pollMs: 100, backoffBaseMs: 500, batchSize: 32, attemptTimeoutMs: 5000 },
+    worker: { pollMs: 100, backoffBaseMs: 500, batchSize: 32, attemptTimeoutMs: args.faults ? FAULT_TIMEOUT_MS : 5000 },
   });
   await store.callLogOptions.save('default', setup.kind, { options: { ...DEFAULT_LOG_OPTIONS, enabled: true } });
   service.start();
@@ -316,17 +360,20 @@ async function benchCrm(setup: (typeof CRM_SETUPS)[number]): Promise<CrmRow> {
   const perCall = new Map<string, number>();
   let stray = 0;
   const delays: number[] = [];
-  for (const [key, activity] of activities) {
+  for (const [key, activity] of activities instanceof Map ? activities.entries() : activities.map((a) => [a, a] as const)) {
     const externalId = started.externalIdOf(key, activity, byUuid);
     if (!externalId || !hangupAt.has(externalId)) { stray += 1; continue; }
     perCall.set(externalId, (perCall.get(externalId) ?? 0) + 1);
     if (perCall.get(externalId) === 1) delays.push(createdAt.get(key)! - hangupAt.get(externalId)!);
   }
   const d = summarize(delays);
+  const workerStats = service.worker.stats;
   return {
+    faults: args.faults ? `${refused} 503 / ${late} late` : '-',
+    retries: workerStats.retried,
     name: setup.name,
-    creates: fake.requests.filter((r) => started.isCreate(r)).length / CALLS,
-    requests: fake.requests.length / CALLS,
+    creates: started.requests().filter((r) => started.isCreate(r)).length / CALLS,
+    requests: started.requests().length / CALLS,
     duplicates: [...perCall.values()].filter((n) => n > 1).length,
     stray, lost: CALLS - perCall.size, p50: d.p50, p99: d.p99, max: d.max,
     outbox: `${counts.sent} / ${counts.skipped} / ${counts.failed} / ${counts.pending}`,
@@ -343,10 +390,10 @@ async function benchCrms(which: string): Promise<void> {
     rows.push(await benchCrm(setup));
     process.stderr.write('done\n');
   }
-  console.log(`bench:calllog --crm ${which}: ${CALLS} calls per CRM (known callers, ${DISPOSITIONS.length} direction/disposition mixes, every call kind logged), ${args.db}, 1 process, rate ${RATE ? `${RATE}/s` : 'all at once'}; ${describeMachine()}; load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  console.log(`bench:calllog --crm ${which}: ${CALLS} calls per CRM (known callers, ${DISPOSITIONS.length} direction/disposition mixes, every call kind logged), ${args.db}, 1 process, faults ${args.faults ? `on (5 % of creates 503, 2 % answered after the ${FAULT_TIMEOUT_MS} ms attempt timeout)` : 'off'}, rate ${RATE ? `${RATE}/s` : 'all at once'}; ${describeMachine()}; load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
   console.log(table([
-    ['CRM', 'creates/call', 'requests/call', 'duplicates', 'stray', 'lost', 'p50 ms', 'p99 ms', 'max ms', 'outbox sent/skipped/failed/pending', 'wall s', 'fake violations'],
-    ...rows.map((r) => [r.name, r.creates.toFixed(3), r.requests.toFixed(3), String(r.duplicates), String(r.stray), String(r.lost), ms(r.p50, 1), ms(r.p99, 1), ms(r.max, 1), r.outbox, r.wallS.toFixed(1), String(r.violations)]),
+    ['CRM', 'creates/call', 'requests/call', 'duplicates', 'stray', 'lost', 'p50 ms', 'p99 ms', 'max ms', 'outbox sent/skipped/failed/pending', 'faults injected', 'retries', 'wall s', 'fake violations'],
+    ...rows.map((r) => [r.name, r.creates.toFixed(3), r.requests.toFixed(3), String(r.duplicates), String(r.stray), String(r.lost), ms(r.p50, 1), ms(r.p99, 1), ms(r.max, 1), r.outbox, r.faults, String(r.retries), r.wallS.toFixed(1), String(r.violations)]),
   ]));
 }
 
