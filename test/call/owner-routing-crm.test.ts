@@ -28,8 +28,8 @@ describe('OwnerRouting with the rule\'s CRM integration (user id -> e-mail -> ex
 
   before(async () => {
     fake = await HubSpotFake.start();
-    fake.owners.set('41629779', { email: 'Ana@Example.com', firstName: 'Ana', lastName: 'Reception' });
-    fake.owners.set('41629781', { email: 'zoe@example.com', firstName: 'Zoe', lastName: 'Remote' });
+    fake.owners.push({ id: '41629779', email: 'Ana@Example.com', userId: 9586504, firstName: 'Ana', lastName: 'Reception' });
+    fake.owners.push({ id: '41629781', email: 'zoe@example.com', userId: 9586505, firstName: 'Zoe', lastName: 'Remote' });
     http = testHttpClient();
     const now = new Date();
     records = [

@@ -22,6 +22,8 @@ export const HUBSPOT_CONSENT_URL = 'https://app.hubspot.com/oauth/authorize';
 
 /**
  * What the connector reads: records and properties of contacts and companies, and the owners
- * a record's hubspot_owner_id names ("Owner's extension" rows).
+ * a record's hubspot_owner_id names ("Owner's extension" rows) or a call log's agent e-mail
+ * names; and what the call log writes: calls, and contacts for unknown callers (HubSpot's calls
+ * API takes crm.objects.contacts.write).
  */
-export const HUBSPOT_SCOPES = ['crm.objects.contacts.read', 'crm.objects.companies.read', 'crm.objects.owners.read'] as const;
+export const HUBSPOT_SCOPES = ['crm.objects.contacts.read', 'crm.objects.companies.read', 'crm.objects.owners.read', 'crm.objects.contacts.write'] as const;

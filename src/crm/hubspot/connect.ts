@@ -2,7 +2,8 @@
  * "Connect" for HubSpot: the OAuth authorization code flow of an app.
  *
  * - Consent: `https://app.hubspot.com/oauth/authorize` with client_id, redirect_uri, scope
- *   (crm.objects.contacts.read crm.objects.companies.read crm.objects.owners.read, space-separated: they must be the
+ *   (crm.objects.contacts.read crm.objects.companies.read crm.objects.owners.read crm.objects.contacts.write,
+ *   space-separated: they must be the
  *   app's required scopes) and state. No PKCE: HubSpot supports it only for MCP apps (SDK
  *   hubspot-api-nodejs 13.5.0 changelog).
  * - Exchange: `POST {base}/oauth/{version}/token` (form body) grant_type=authorization_code,

@@ -28,6 +28,7 @@ import { z } from 'zod';
 import { isSamePhone, phoneVariants, type PhoneVariants } from '../../domain/phone';
 import { runConnectionTest, sampleOutcome, sampleRequest } from '../shared/connection-test';
 import type { LookupRequest, LookupResult } from '../connector';
+import { withCallLog } from '../shared/call-log-result';
 import { CrmError } from '../shared/crm-error';
 import { fieldValueToText } from '../shared/field-value';
 import type { ConnectorServices, CrmDefinition, CrmField, Credentials, IntegrationConnector, TestReport } from '../integration';
@@ -36,11 +37,13 @@ import { sessionKey } from '../shared/session-key';
 import type { CachedToken } from '../shared/token-cache';
 import { lookupResult, parseJsonBody, withSession } from '../shared/vendor-call';
 import { hubspotPaths } from './api-version';
+import { HubSpotCallLog } from './call-log';
 import { hubspotConnect } from './connect';
 import { hubSpotError } from './errors';
 import { hubspotTokenRequest } from './oauth';
-import { HUBSPOT_OWNER_ID, hubspotOwnerAnswer, hubspotOwnerEmail, hubspotOwnerPath } from './owners';
-import { OWNER_READ, OwnerEmailCache, type OwnerEmailResult } from '../owner-lookup';
+import { HUBSPOT_OWNER_ID, hubspotOwnerAnswer, hubspotOwnerEmail, hubspotOwnerIdOf, hubspotOwnerList, hubspotOwnerPath, hubspotOwnersByEmailPath } from './owners';
+import { OWNER_CACHE_ENTRIES, OWNER_CACHE_TTL_MS, OWNER_READ, OwnerEmailCache, type OwnerEmailResult } from '../owner-lookup';
+import { MetadataCache } from '../shared/metadata-cache';
 import { hubspotCredentialsHelp, hubspotFields, hubspotSettingsSchema, type HubSpotSettings } from './settings';
 
 export { HUBSPOT_API_VERSION, HUBSPOT_SCOPES, hubspotPaths } from './api-version';
@@ -55,7 +58,7 @@ const OBJECT_TYPE = /^[A-Za-z0-9_-]{1,64}$/;
 const PHONE_PROPERTIES: Record<string, string[]> = { contacts: ['phone', 'mobilephone'] };
 const DEFAULT_PHONE_PROPERTIES = ['phone'];
 
-interface HubSpotToken extends CachedToken {
+export interface HubSpotToken extends CachedToken {
   accessToken: string;
   refreshToken?: string;
 }
@@ -65,10 +68,14 @@ const searchAnswer = z.looseObject({
 });
 const propertiesAnswer = z.looseObject({ results: z.array(z.looseObject({ name: z.string(), label: z.string().optional(), type: z.string().optional() })) });
 
-type Auth = { mode: 'token'; token: string } | { mode: 'oauth' };
+export type Auth = { mode: 'token'; token: string } | { mode: 'oauth' };
+type RequestLimits = { timeoutMs?: number; maxBodyBytes?: number };
+export type HubSpotRecord = z.infer<typeof searchAnswer>['results'][number];
 
 export class HubSpotConnector implements IntegrationConnector {
   private readonly owners = new OwnerEmailCache(WHAT);
+  /** The call log's other direction (e-mail -> owner id), with the same bounds and lifetime. */
+  private readonly ownerIds = new MetadataCache<string | null>(OWNER_CACHE_ENTRIES, OWNER_CACHE_TTL_MS);
 
   constructor(private readonly settings: HubSpotSettings, private readonly services: ConnectorServices) {}
 
@@ -82,6 +89,17 @@ export class HubSpotConnector implements IntegrationConnector {
         throw err;
       }
     }));
+  }
+
+  /**
+   * The id of the owner whose e-mail is `email` (the call log's hubspot_owner_id), read from the
+   * same owners API as ownerEmail inside the caller's session; undefined when HubSpot has none.
+   */
+  async ownerIdByEmail(email: string, token: HubSpotToken, auth: Auth, signal: AbortSignal, limits: RequestLimits = OWNER_READ): Promise<string | undefined> {
+    const key = email.trim().toLowerCase();
+    const id = await this.ownerIds.get(`${this.settings.baseUrl}|${key}`, async () =>
+      hubspotOwnerIdOf(await this.send(token, auth, 'GET', hubspotOwnersByEmailPath(key), undefined, signal, hubspotOwnerList, { ...OWNER_READ, ...limits }), key));
+    return id ?? undefined;
   }
 
   lookup(request: LookupRequest, signal: AbortSignal): Promise<LookupResult> {
@@ -125,19 +143,28 @@ export class HubSpotConnector implements IntegrationConnector {
   }
 
   private async search(token: HubSpotToken, auth: Auth, type: string, field: string, phone: PhoneVariants, signal: AbortSignal): Promise<LookupResult> {
+    const found = await this.findByPhone(token, auth, type, phone, [field], signal);
+    if (!found) return { kind: 'not_found' };
+    return { kind: 'value', value: fieldValueToText(found.record.properties[field]), matches: found.matches };
+  }
+
+  /**
+   * The record of `type` carrying the caller's number (the lookup's search; the call log links
+   * its call to it): the most recently updated of the re-checked matches, with `properties` read.
+   */
+  async findByPhone(token: HubSpotToken, auth: Auth, type: string, phone: PhoneVariants, properties: string[], signal: AbortSignal, limits: RequestLimits = {}): Promise<{ record: HubSpotRecord; matches: number } | undefined> {
     const phoneProps = PHONE_PROPERTIES[type] ?? DEFAULT_PHONE_PROPERTIES;
     const modified = modifiedProperty(type);
     const body = {
       filterGroups: phoneFilterGroups(type, phone),
       sorts: [{ propertyName: modified, direction: 'DESCENDING' }],
-      properties: [...new Set([field, ...phoneProps, modified])],
+      properties: [...new Set([...properties, ...phoneProps, modified])],
       limit: SEARCH_LIMIT,
     };
-    const answer = await this.send(token, auth, 'POST', hubspotPaths.search(type), body, signal, searchAnswer);
+    const answer = await this.send(token, auth, 'POST', hubspotPaths.search(type), body, signal, searchAnswer, limits);
     const matches = (answer?.results ?? []).filter((r) => phoneProps.some((p) => typeof r.properties[p] === 'string' && isSamePhone(r.properties[p], phone)));
     const best = pickMostRecent(matches.map((record) => ({ record, modifiedAt: Date.parse(record.updatedAt ?? String(record.properties[modified])), id: record.id.padStart(24, '0') })));
-    if (!best) return { kind: 'not_found' };
-    return { kind: 'value', value: fieldValueToText(best.record.properties[field]), matches: matches.length };
+    return best && { record: best.record, matches: matches.length };
   }
 
   private auth(credentials: Credentials): Auth {
@@ -148,7 +175,8 @@ export class HubSpotConnector implements IntegrationConnector {
     return { mode: 'token', token: this.settings.accessToken };
   }
 
-  private session<R>(credentials: Credentials, signal: AbortSignal, deadlineAt: number, attempt: (token: HubSpotToken, auth: Auth) => Promise<R>): Promise<R> {
+  /** Runs `attempt` signed in (a static token, or the OAuth app's refreshed access token); also the call log's sign-in. */
+  session<R>(credentials: Credentials, signal: AbortSignal, deadlineAt: number, attempt: (token: HubSpotToken, auth: Auth) => Promise<R>): Promise<R> {
     const auth = this.auth(credentials);
     const login = auth.mode === 'token'
       ? async (): Promise<HubSpotToken> => ({ accessToken: auth.token, expiresAt: Number.POSITIVE_INFINITY })
@@ -169,7 +197,8 @@ export class HubSpotConnector implements IntegrationConnector {
     return { accessToken: answer.accessToken, refreshToken: answer.refreshToken ?? refreshToken, expiresAt: Date.now() + answer.expiresInS * 1000 };
   }
 
-  private async send<T>(token: HubSpotToken, auth: Auth, method: 'GET' | 'POST', path: string, body: unknown, signal: AbortSignal, schema: z.ZodType<T>, limits: { timeoutMs?: number; maxBodyBytes?: number } = {}): Promise<T | null> {
+  /** One API request with the session's token; a refusal becomes HubSpot's CrmError. Also the call log's. */
+  async send<T>(token: HubSpotToken, auth: Auth, method: 'GET' | 'POST', path: string, body: unknown, signal: AbortSignal, schema: z.ZodType<T>, limits: RequestLimits = {}): Promise<T | null> {
     const headers: Record<string, string> = { authorization: `Bearer ${token.accessToken}`, accept: 'application/json' };
     if (body !== undefined) headers['content-type'] = 'application/json';
     const res = await this.services.http.request({ method, url: `${this.settings.baseUrl}${path}`, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}), signal, what: WHAT, ...limits });
@@ -211,6 +240,9 @@ export const hubspotDefinition: CrmDefinition<HubSpotSettings> = {
   modules: ['contacts', 'companies'],
   fields: hubspotFields,
   schema: hubspotSettingsSchema,
-  create: (settings, services) => new HubSpotConnector(settings, services),
+  create: (settings, services) => {
+    const connector = new HubSpotConnector(settings, services);
+    return withCallLog(connector, new HubSpotCallLog(connector, settings));
+  },
   connect: hubspotConnect,
 };

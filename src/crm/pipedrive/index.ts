@@ -31,10 +31,11 @@
  * Several matches: the most recently updated record (update_time), then the lowest id.
  */
 import { z } from 'zod';
-import { isSamePhone, phoneVariants } from '../../domain/phone';
+import { isSamePhone, phoneVariants, type PhoneVariants } from '../../domain/phone';
 import { regionField, regionSchema } from '../shared/common-settings';
 import { runConnectionTest, sampleOutcome, sampleRequest } from '../shared/connection-test';
 import type { LookupRequest, LookupResult } from '../connector';
+import { withCallLog } from '../shared/call-log-result';
 import { CrmError, errorForStatus } from '../shared/crm-error';
 import { fieldValueToText } from '../shared/field-value';
 import type { HttpResponse } from '../shared/http-client';
@@ -44,6 +45,7 @@ import { pickMostRecent } from '../shared/record-pick';
 import { sessionKey } from '../shared/session-key';
 import type { CachedToken } from '../shared/token-cache';
 import { lookupResult, parseJsonBody, retryAfterMs, withSession } from '../shared/vendor-call';
+import { PipedriveCallLog } from './call-log';
 import { pipedriveConnect, refreshPipedriveToken } from './oauth';
 import { PIPEDRIVE_USER_ID, pipedriveUserAnswer, pipedriveUserEmail, pipedriveUserPath } from './owners';
 import { OWNER_READ, OwnerEmailCache, type OwnerEmailResult } from '../owner-lookup';
@@ -89,7 +91,9 @@ const settingsSchema = z.object({
 });
 export type PipedriveSettings = z.infer<typeof settingsSchema>;
 
-interface PipedriveToken extends CachedToken {
+export type RequestLimits = { timeoutMs?: number; maxBodyBytes?: number };
+
+export interface PipedriveToken extends CachedToken {
   /** What identifies the credentials (the API token, or the access token) for the field cache key. */
   token: string;
   headers: Record<string, string>;
@@ -165,20 +169,41 @@ export class PipedriveConnector implements IntegrationConnector {
     return this.session(request.credentials, signal, request.deadlineAt, async (token) => {
       const fields = await this.fieldsOf(token, api, signal);
       const field = resolveField(request.fieldName, fields, api.noun);
-      const found = await this.get(token, api.search, { term: phone.national, fields: api.searchFields, exact_match: 'false', limit: SEARCH_LIMIT }, signal, searchAnswer);
-      const items = found?.data.items.map((i) => i.item) ?? [];
-      if (items.length === 0) return { kind: 'not_found' };
-      const phoneKeys = fields.filter((f) => f.field_type === 'phone' && HASH.test(f.key)).map((f) => f.key);
-      const customKeys = [...new Set([...(HASH.test(field.key) ? [field.key] : []), ...phoneKeys])].slice(0, 15);
-      const query: Record<string, string> = { ids: items.slice(0, 100).map((i) => i.id).join(','), sort_by: 'update_time', sort_direction: 'desc', limit: '100' };
-      if (customKeys.length > 0) query.custom_fields = customKeys.join(',');
-      const records = (await this.get(token, api.list, query, signal, listAnswer))?.data ?? [];
-      const matches = records.filter((r) => phonesOf(r, phoneKeys).some((p) => isSamePhone(p, phone)));
-      const best = pickMostRecent(matches.map((r) => ({ record: r, modifiedAt: Date.parse(String(r.update_time ?? '').replace(' ', 'T')), id: String(r.id ?? '').padStart(20, '0') })));
-      if (!best) return { kind: 'not_found' };
-      const item = items.find((i) => i.id === best.record.id);
-      return { kind: 'value', value: fieldValueToText(readField(best.record, field, item?.organization?.name)), matches: matches.length };
+      const found = await this.findByPhone(token, api, phone, fields, HASH.test(field.key) ? [field.key] : [], signal);
+      if (!found) return { kind: 'not_found' };
+      return { kind: 'value', value: fieldValueToText(readField(found.record, field, found.organizationName)), matches: found.matches };
     });
+  }
+
+  /** The person carrying the caller's number (the lookup's own search), for the call log: its id and organisation. */
+  async findPerson(token: PipedriveToken, phone: PhoneVariants, signal: AbortSignal, limits: RequestLimits = {}): Promise<{ id: number; orgId?: number } | undefined> {
+    if (phone.national.length < 2) return undefined;
+    const fields = await this.fieldsOf(token, MODULES.persons, signal);
+    const found = await this.findByPhone(token, MODULES.persons, phone, fields, [], signal, limits);
+    if (!found) return undefined;
+    const org = found.record.org_id;
+    const orgId = typeof org === 'number' ? org : org && typeof org === 'object' && typeof (org as { id?: unknown }).id === 'number' ? (org as { id: number }).id : undefined;
+    return { id: Number(found.record.id), ...(orgId !== undefined ? { orgId } : {}) };
+  }
+
+  /**
+   * Search, then the full records newest first: the most recently updated one whose phones
+   * (standard and custom phone fields) really are the caller's, with `customKeys` read.
+   */
+  private async findByPhone(token: PipedriveToken, api: ModuleApi, phone: PhoneVariants, fields: PipedriveField[], customKeys: string[], signal: AbortSignal, limits: RequestLimits = {}): Promise<{ record: Record<string, unknown>; matches: number; organizationName?: string | null } | undefined> {
+    const found = await this.get(token, api.search, { term: phone.national, fields: api.searchFields, exact_match: 'false', limit: SEARCH_LIMIT }, signal, searchAnswer, limits);
+    const items = found?.data.items.map((i) => i.item) ?? [];
+    if (items.length === 0) return undefined;
+    const phoneKeys = fields.filter((f) => f.field_type === 'phone' && HASH.test(f.key)).map((f) => f.key);
+    const keys = [...new Set([...customKeys, ...phoneKeys])].slice(0, 15);
+    const query: Record<string, string> = { ids: items.slice(0, 100).map((i) => i.id).join(','), sort_by: 'update_time', sort_direction: 'desc', limit: '100' };
+    if (keys.length > 0) query.custom_fields = keys.join(',');
+    const records = (await this.get(token, api.list, query, signal, listAnswer, limits))?.data ?? [];
+    const matches = records.filter((r) => phonesOf(r, phoneKeys).some((p) => isSamePhone(p, phone)));
+    const best = pickMostRecent(matches.map((r) => ({ record: r, modifiedAt: Date.parse(String(r.update_time ?? '').replace(' ', 'T')), id: String(r.id ?? '').padStart(20, '0') })));
+    if (!best) return undefined;
+    const item = items.find((i) => i.id === best.record.id);
+    return { record: best.record, matches: matches.length, organizationName: item?.organization?.name };
   }
 
   /** Field metadata, shared by concurrent lookups and kept FIELDS_TTL_MS per token and module. */
@@ -197,7 +222,8 @@ export class PipedriveConnector implements IntegrationConnector {
     });
   }
 
-  private session<R>(credentials: Credentials, signal: AbortSignal, deadlineAt: number, attempt: (token: PipedriveToken) => Promise<R>): Promise<R> {
+  /** Runs `attempt` with the API token or the OAuth access token; also the call log's sign-in. */
+  session<R>(credentials: Credentials, signal: AbortSignal, deadlineAt: number, attempt: (token: PipedriveToken) => Promise<R>): Promise<R> {
     const ruleToken = credentials.password.trim();
     const { settings } = this;
     if (!ruleToken && settings.authMode === 'oauth') {
@@ -215,10 +241,18 @@ export class PipedriveConnector implements IntegrationConnector {
     return withSession({ tokens: this.services.tokens, key: sessionKey('pipedrive', this.baseUrl, [], [token]), login, signal, deadlineAt }, attempt);
   }
 
-  private async get<T>(token: PipedriveToken, path: string, query: Record<string, string>, signal: AbortSignal, schema: z.ZodType<T>, limits: { timeoutMs?: number; maxBodyBytes?: number } = {}): Promise<T | null> {
+  /** A GET with the token; a refusal becomes Pipedrive's CrmError. */
+  get<T>(token: PipedriveToken, path: string, query: Record<string, string>, signal: AbortSignal, schema: z.ZodType<T>, limits: RequestLimits = {}): Promise<T | null> {
+    return this.send(token, 'GET', path, query, undefined, signal, schema, limits);
+  }
+
+  /** One API request with the token (the call log's creates are POSTs). */
+  async send<T>(token: PipedriveToken, method: 'GET' | 'POST', path: string, query: Record<string, string>, body: unknown, signal: AbortSignal, schema: z.ZodType<T>, limits: RequestLimits = {}): Promise<T | null> {
     const url = new URL(path, this.baseUrl);
     for (const [name, value] of Object.entries(query)) url.searchParams.set(name, value);
-    const res = await this.services.http.request({ method: 'GET', url, headers: { ...token.headers, accept: 'application/json' }, signal, what: WHAT, ...limits });
+    const headers: Record<string, string> = { ...token.headers, accept: 'application/json' };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const res = await this.services.http.request({ method, url, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}), signal, what: WHAT, ...limits });
     if (res.status < 200 || res.status >= 300) throw pipedriveError(res);
     return parseJsonBody(res, WHAT, schema);
   }
@@ -303,6 +337,9 @@ export const pipedriveDefinition: CrmDefinition<PipedriveSettings> = {
     { name: 'refreshToken', label: 'OAuth refresh token', type: 'secret', secret: true, required: false, help: 'Filled by Connect. Without a browser path, paste one obtained with the same app (and the company domain above).' },
   ],
   schema: settingsSchema,
-  create: (settings, services) => new PipedriveConnector(settings, services),
+  create: (settings, services) => {
+    const connector = new PipedriveConnector(settings, services);
+    return withCallLog(connector, new PipedriveCallLog(connector, settings));
+  },
   connect: pipedriveConnect,
 };

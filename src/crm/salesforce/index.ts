@@ -21,6 +21,7 @@ import type { z } from 'zod';
 import { isSamePhone, phoneVariants, type PhoneVariants } from '../../domain/phone';
 import { runConnectionTest, sampleOutcome, sampleRequest } from '../shared/connection-test';
 import type { LookupRequest, LookupResult } from '../connector';
+import { withCallLog } from '../shared/call-log-result';
 import { CrmError, errorForStatus, type CrmErrorCode } from '../shared/crm-error';
 import { fieldValueToText } from '../shared/field-value';
 import type { HttpResponse } from '../shared/http-client';
@@ -32,6 +33,7 @@ import { requiredCredentials, sessionKey } from '../shared/session-key';
 import type { CachedToken } from '../shared/token-cache';
 import { lookupResult, parseJsonBody, retryAfterMs, withSession } from '../shared/vendor-call';
 import { describeAnswer, searchAnswer, sobjectsAnswer } from './answers';
+import { SalesforceCallLog } from './call-log';
 import { salesforceConnect } from './connect';
 import { salesforceCredentialsHelp, salesforceFields, salesforceSettingsSchema, type SalesforceSettings } from './settings';
 import { salesforceTokenRequest } from './sign-in';
@@ -41,7 +43,7 @@ export { escapeSosl, soslQuery } from './sosl';
 export { salesforceSignsInAlone, type SalesforceSettings } from './settings';
 
 const WHAT = 'Salesforce';
-const API = '/services/data/v60.0';
+export const API = '/services/data/v60.0';
 const SESSION_REUSE_MS = 14 * 60_000;
 const META = { timeoutMs: 10_000, maxBodyBytes: 4 * 1024 * 1024 };
 const OBJECT = /^[A-Za-z][A-Za-z0-9_]{0,79}$/;
@@ -53,7 +55,9 @@ const STANDARD_PHONE_FIELDS: Record<string, string[]> = {
 };
 const FLOW_NAMES = { client_credentials: 'client credentials', refresh_token: 'the refresh token from Connect', password: 'the legacy username and password' } as const;
 
-interface SalesforceSession extends CachedToken {
+export type RequestLimits = { timeoutMs?: number; maxBodyBytes?: number };
+
+export interface SalesforceSession extends CachedToken {
   accessToken: string;
   instanceUrl: string;
   /** The refresh token to use next (a rotated one, when the app rotates them). */
@@ -121,13 +125,23 @@ export class SalesforceConnector implements IntegrationConnector {
     const field = request.fieldName.trim();
     if (!FIELD_PATH.test(field)) throw new CrmError('CONFIG', `"${field.slice(0, 60)}" is not a Salesforce field API name (e.g. Industry, Rating__c or Account.Name).`);
     return this.session(request.credentials, signal, request.deadlineAt, async (session) => {
-      const phoneFields = await this.phoneFields(session, object, signal);
-      const answer = await this.get(session, `${API}/search/?q=${encodeURIComponent(soslQuery(phone, object, field, phoneFields))}`, signal, searchAnswer);
-      const matches = (answer?.searchRecords ?? []).filter((r) => phoneFields.some((f) => isPhoneOf(readPath(r, f), phone)));
-      const best = pickMostRecent(matches.map((r) => ({ record: r, modifiedAt: Date.parse(String(readPath(r, 'LastModifiedDate'))), id: String(readPath(r, 'Id') ?? '') })));
-      if (!best) return { kind: 'not_found' };
-      return { kind: 'value', value: fieldValueToText(readPath(best.record, field)), matches: matches.length };
+      const found = await this.findByPhone(session, object, phone, [field], signal);
+      if (!found) return { kind: 'not_found' };
+      return { kind: 'value', value: fieldValueToText(readPath(found.record, field)), matches: found.matches };
     });
+  }
+
+  /**
+   * The `object` record carrying the caller's number (the lookup's SOSL search; the call log
+   * links its Task to it): the most recently modified of the re-checked matches, `fields` read.
+   */
+  async findByPhone(session: SalesforceSession, object: string, phone: PhoneVariants, fields: string[], signal: AbortSignal, limits: RequestLimits = {}): Promise<{ record: Record<string, unknown>; id: string; matches: number } | undefined> {
+    const phoneFields = await this.phoneFields(session, object, signal);
+    const field = fields[0] ?? 'Id';
+    const answer = await this.get(session, `${API}/search/?q=${encodeURIComponent(soslQuery(phone, object, field, phoneFields))}`, signal, searchAnswer, limits);
+    const matches = (answer?.searchRecords ?? []).filter((r) => phoneFields.some((f) => isPhoneOf(readPath(r, f), phone)));
+    const best = pickMostRecent(matches.map((r) => ({ record: r, modifiedAt: Date.parse(String(readPath(r, 'LastModifiedDate'))), id: String(readPath(r, 'Id') ?? '') })));
+    return best && { record: best.record, id: best.id, matches: matches.length };
   }
 
   private async phoneFields(session: SalesforceSession, object: string, signal: AbortSignal): Promise<string[]> {
@@ -157,7 +171,8 @@ export class SalesforceConnector implements IntegrationConnector {
     return sessionKey('salesforce', this.settings.loginUrl, [authFlow, clientId, credentials.username], [clientSecret, credentials.password, refreshToken]);
   }
 
-  private session<R>(rule: Credentials, signal: AbortSignal, deadlineAt: number, attempt: (session: SalesforceSession) => Promise<R>): Promise<R> {
+  /** Runs `attempt` signed in (one re-login after a 401); also the call log's sign-in. */
+  session<R>(rule: Credentials, signal: AbortSignal, deadlineAt: number, attempt: (session: SalesforceSession) => Promise<R>): Promise<R> {
     const credentials = this.credentials(rule);
     const login = (previous: SalesforceSession | undefined, loginSignal: AbortSignal) => this.signIn(credentials, previous, loginSignal);
     // After Connect, a refresh may answer a rotated refresh token: shared by every process of the host.
@@ -179,8 +194,16 @@ export class SalesforceConnector implements IntegrationConnector {
     return { accessToken: answer.accessToken, instanceUrl: answer.instanceUrl, expiresAt: Date.now() + SESSION_REUSE_MS, ...(refreshToken ? { refreshToken } : {}) };
   }
 
-  private async get<T>(session: SalesforceSession, path: string, signal: AbortSignal, schema: z.ZodType<T>, limits: { timeoutMs?: number; maxBodyBytes?: number } = {}): Promise<T | null> {
-    const res = await this.services.http.request({ method: 'GET', url: `${session.instanceUrl}${path}`, headers: { authorization: `Bearer ${session.accessToken}`, accept: 'application/json' }, signal, what: WHAT, ...limits });
+  /** A GET of the REST API with the session; a refusal becomes Salesforce's CrmError. */
+  get<T>(session: SalesforceSession, path: string, signal: AbortSignal, schema: z.ZodType<T>, limits: RequestLimits = {}): Promise<T | null> {
+    return this.send(session, 'GET', path, undefined, signal, schema, limits);
+  }
+
+  /** One REST API request with the session (the call log's creates are POSTs). */
+  async send<T>(session: SalesforceSession, method: 'GET' | 'POST', path: string, body: unknown, signal: AbortSignal, schema: z.ZodType<T>, limits: RequestLimits = {}): Promise<T | null> {
+    const headers: Record<string, string> = { authorization: `Bearer ${session.accessToken}`, accept: 'application/json' };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const res = await this.services.http.request({ method, url: `${session.instanceUrl}${path}`, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}), signal, what: WHAT, ...limits });
     if (res.status < 200 || res.status >= 300) throw salesforceError(res);
     return parseJsonBody(res, WHAT, schema);
   }
@@ -237,6 +260,9 @@ export const salesforceDefinition: CrmDefinition<SalesforceSettings> = {
   modules: ['Contact', 'Lead', 'Account'],
   fields: salesforceFields,
   schema: salesforceSettingsSchema,
-  create: (settings, services) => new SalesforceConnector(settings, services),
+  create: (settings, services) => {
+    const connector = new SalesforceConnector(settings, services);
+    return withCallLog(connector, new SalesforceCallLog(connector, settings));
+  },
   connect: salesforceConnect,
 };

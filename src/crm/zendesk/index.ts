@@ -19,11 +19,13 @@ import { z } from 'zod';
 import { isSamePhone, phoneVariants } from '../../domain/phone';
 import { runConnectionTest, sampleRequest } from '../shared/connection-test';
 import type { LookupRequest, LookupResult } from '../connector';
+import { withCallLog } from '../shared/call-log-result';
 import { CrmError } from '../shared/crm-error';
 import { fieldValueToText } from '../shared/field-value';
 import type { ConnectorServices, CrmDefinition, CrmField, Credentials, IntegrationConnector, TestReport } from '../integration';
 import { pickMostRecent } from '../shared/record-pick';
 import { lookupResult, requestJson, withSession, type JsonResponse } from '../shared/vendor-call';
+import { ZendeskCallLog } from './call-log';
 import { zendeskConnect } from './connect';
 import { API_TOKENS_END, zendeskBaseUrl, zendeskFields, zendeskSchema, type ZendeskSettings } from './settings';
 import { zendeskSignIn, type ZendeskAuth } from './sign-in';
@@ -44,8 +46,8 @@ const organizationSchema = z.object({ organization: z.looseObject({ organization
 const fieldListSchema = z.object({ next_page: z.string().nullable().optional() }).catchall(z.unknown());
 const customFieldSchema = z.object({ key: z.string(), title: z.string().optional(), type: z.string().optional() });
 
-class ZendeskConnector implements IntegrationConnector {
-  private readonly baseUrl: string;
+export class ZendeskConnector implements IntegrationConnector {
+  readonly baseUrl: string;
 
   constructor(private readonly settings: ZendeskSettings, private readonly services: ConnectorServices) {
     this.baseUrl = zendeskBaseUrl(settings.subdomain)!;
@@ -104,10 +106,10 @@ class ZendeskConnector implements IntegrationConnector {
     });
   }
 
-  /** The users the phone search returns, re-checked; the most recently updated wins. */
-  private async findUser(auth: ZendeskAuth, digits: string, sameCaller: (stored: string) => boolean, signal: AbortSignal) {
+  /** The users the phone search returns, re-checked; the most recently updated wins (the lookup's, and the call log's caller). */
+  async findUser(auth: ZendeskAuth, digits: string, sameCaller: (stored: string) => boolean, signal: AbortSignal, limits: { timeoutMs?: number } = {}) {
     const query = new URLSearchParams({ query: `type:user phone:*${digits.replace(/\D/g, '')}` });
-    const res = await requestJson(this.services.http, { method: 'GET', url: `${this.baseUrl}/api/v2/search.json?${query}`, headers: { authorization: auth.authorization }, signal, what: WHAT }, { schema: searchSchema });
+    const res = await requestJson(this.services.http, { method: 'GET', url: `${this.baseUrl}/api/v2/search.json?${query}`, headers: { authorization: auth.authorization }, signal, what: WHAT, ...limits }, { schema: searchSchema });
     const users = (res.body?.results ?? [])
       .filter((item) => item.result_type === 'user')
       .map((item) => userSchema.safeParse(item))
@@ -118,7 +120,8 @@ class ZendeskConnector implements IntegrationConnector {
     return best && { record: best.record, matches: users.length };
   }
 
-  private withAuth<R>(credentials: Credentials, signal: AbortSignal, deadlineAt: number, attempt: (auth: ZendeskAuth) => Promise<R>): Promise<R> {
+  /** Runs `attempt` signed in (the shared 401 / 429 discipline); also the call log's sign-in. */
+  withAuth<R>(credentials: Credentials, signal: AbortSignal, deadlineAt: number, attempt: (auth: ZendeskAuth) => Promise<R>): Promise<R> {
     const { key, login, durable } = zendeskSignIn(this.settings, this.baseUrl, credentials, this.services);
     return withSession({ tokens: this.services.tokens, key, login, signal, deadlineAt, durable }, attempt);
   }
@@ -156,6 +159,9 @@ export const zendeskDefinition: CrmDefinition<ZendeskSettings> = {
   modules: [...MODULES],
   fields: zendeskFields,
   schema: zendeskSchema,
-  create: (settings, services) => new ZendeskConnector(settings, services),
+  create: (settings, services) => {
+    const connector = new ZendeskConnector(settings, services);
+    return withCallLog(connector, new ZendeskCallLog(connector, settings, services));
+  },
   connect: zendeskConnect,
 };

@@ -21,8 +21,11 @@ import type { CachedToken, TokenFetcher } from '../shared/token-cache';
 export const ZENDESK_AUTH_MODES = ['client_credentials', 'authorization_code', 'api_token'] as const;
 export type ZendeskAuthMode = (typeof ZENDESK_AUTH_MODES)[number];
 
-/** Read access to users, organizations and search: all a lookup needs. */
-export const ZENDESK_SCOPE = 'read';
+/**
+ * Read access to users, organizations and search (the lookup), and write access for the call
+ * log's tickets and the end users it creates for unknown callers.
+ */
+export const ZENDESK_SCOPE = 'read write';
 /**
  * The access token lifetime asked for: Zendesk's default for new clients (30 minutes). Asked for
  * explicitly: a client created before 2026-04-30 gets non-expiring tokens and no refresh token

@@ -35,7 +35,9 @@ export function zohoError(res: HttpResponse, what: string, need: ScopeNeed): Crm
   let message = '';
   let details: unknown;
   try {
-    const body = JSON.parse(res.body) as { code?: unknown; message?: unknown; error?: unknown; details?: unknown };
+    const parsed = JSON.parse(res.body) as { code?: unknown; message?: unknown; error?: unknown; details?: unknown; data?: unknown };
+    // An insert refused record by record answers {"data":[{"code","details","message","status"}]}.
+    const body = parsed.code === undefined && Array.isArray(parsed.data) && parsed.data[0] !== null && typeof parsed.data[0] === 'object' ? (parsed.data[0] as typeof parsed) : parsed;
     code = typeof body.code === 'string' ? body.code : typeof body.error === 'string' ? body.error : '';
     message = typeof body.message === 'string' ? body.message.slice(0, 160) : '';
     details = body.details;

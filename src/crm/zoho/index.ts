@@ -31,6 +31,7 @@ import type { z } from 'zod';
 import { phoneVariants, isSamePhone, type PhoneVariants } from '../../domain/phone';
 import type { LookupRequest, LookupResult } from '../connector';
 import { runConnectionTest, sampleOutcome, sampleRequest } from '../shared/connection-test';
+import { withCallLog } from '../shared/call-log-result';
 import { CrmError } from '../shared/crm-error';
 import { fieldValueToText } from '../shared/field-value';
 import type { ConnectorServices, CrmDefinition, CrmField, Credentials, IntegrationConnector, TestReport } from '../integration';
@@ -41,6 +42,7 @@ import { sessionKey } from '../shared/session-key';
 import type { CachedToken } from '../shared/token-cache';
 import { lookupResult, parseJsonBody, withSession } from '../shared/vendor-call';
 import { zohoTokenRequest } from './accounts';
+import { ZohoCallLog } from './call-log';
 import { zohoConnect } from './connect';
 import { ZOHO_DATA_CENTRES, type ZohoDataCentre } from './data-centres';
 import { zohoError } from './errors';
@@ -56,7 +58,7 @@ export type { ZohoSettings } from './settings';
 export type ZohoServices = ConnectorServices;
 
 const WHAT = 'Zoho CRM';
-const API = '/crm/v8';
+export const API = '/crm/v8';
 /** Zoho's largest search page: the newest record is picked among all of them. */
 export const ZOHO_SEARCH_PAGE = 200;
 const SEARCH_LIMITS = { maxBodyBytes: 1024 * 1024 };
@@ -71,7 +73,9 @@ const STANDARD_PHONE_FIELDS: Record<string, string[]> = {
 const SEARCHABLE_KINDS = new Set([undefined, 'default', 'custom']);
 const API_NAME = /^[A-Za-z][A-Za-z0-9_]{0,99}$/;
 
-interface ZohoToken extends CachedToken {
+export type RequestLimits = { timeoutMs?: number; maxBodyBytes?: number };
+
+export interface ZohoToken extends CachedToken {
   accessToken: string;
   apiOrigin: string;
 }
@@ -135,16 +139,24 @@ export class ZohoConnector implements IntegrationConnector {
   }
 
   private async search(token: ZohoToken, module: string, field: string, part: string | undefined, phone: PhoneVariants, signal: AbortSignal): Promise<LookupResult> {
+    const found = await this.findByPhone(token, module, phone, [field], signal);
+    if (!found) return { kind: 'not_found' };
+    const value = part === undefined ? found.record[field] : partOf(found.record[field], part);
+    return { kind: 'value', value: fieldValueToText(value), matches: found.matches };
+  }
+
+  /**
+   * The `module` record carrying the caller's number (the lookup's phone search; the call log
+   * links its call to it): the most recently modified of the re-checked matches, `fields` read.
+   */
+  async findByPhone(token: ZohoToken, module: string, phone: PhoneVariants, fields: string[], signal: AbortSignal, limits: RequestLimits = SEARCH_LIMITS): Promise<{ record: Record<string, unknown>; id: string; matches: number } | undefined> {
     const phoneFields = await this.phoneFields(token, module, signal);
-    const fields = unique([field, ...phoneFields, 'Modified_Time', 'id']).join(',');
-    const query = { phone: phone.national, fields, per_page: String(ZOHO_SEARCH_PAGE), page: '1' };
-    const answer = await this.get(token, `${API}/${module}/search`, query, signal, searchAnswer, searchScopes(module), SEARCH_LIMITS);
+    const query = { phone: phone.national, fields: unique([...fields, ...phoneFields, 'Modified_Time', 'id']).join(','), per_page: String(ZOHO_SEARCH_PAGE), page: '1' };
+    const answer = await this.get(token, `${API}/${module}/search`, query, signal, searchAnswer, searchScopes(module), { ...SEARCH_LIMITS, ...limits });
     const matches = (answer?.data ?? []).filter((record) => phoneFields.some((f) => typeof record[f] === 'string' && isSamePhone(record[f], phone)));
     // Zoho ids are long digit strings: padded, their text order is their number order.
     const best = pickMostRecent(matches.map((record) => ({ record, modifiedAt: Date.parse(String(record.Modified_Time)), id: String(record.id ?? '').padStart(24, '0') })));
-    if (!best) return { kind: 'not_found' };
-    const value = part === undefined ? best.record[field] : partOf(best.record[field], part);
-    return { kind: 'value', value: fieldValueToText(value), matches: matches.length };
+    return best && { record: best.record, id: String(best.record.id), matches: matches.length };
   }
 
   private async phoneFields(token: ZohoToken, module: string, signal: AbortSignal): Promise<string[]> {
@@ -169,7 +181,8 @@ export class ZohoConnector implements IntegrationConnector {
     });
   }
 
-  private session<R>(credentials: Credentials, signal: AbortSignal, deadlineAt: number, attempt: (token: ZohoToken) => Promise<R>): Promise<R> {
+  /** Runs `attempt` with a fresh or cached access token (one refresh after a 401); also the call log's sign-in. */
+  session<R>(credentials: Credentials, signal: AbortSignal, deadlineAt: number, attempt: (token: ZohoToken) => Promise<R>): Promise<R> {
     const refreshToken = this.refreshToken(credentials);
     const login = (_previous: ZohoToken | undefined, loginSignal: AbortSignal) => this.refresh(refreshToken, loginSignal);
     return withSession({ tokens: this.services.tokens, key: this.tokenKey(refreshToken), login, signal, deadlineAt }, attempt);
@@ -181,10 +194,18 @@ export class ZohoConnector implements IntegrationConnector {
     return { accessToken: answer.accessToken, apiOrigin: answer.apiOrigin, expiresAt: Date.now() + answer.expiresInS * 1000 };
   }
 
-  private async get<T>(token: ZohoToken, path: string, query: Record<string, string>, signal: AbortSignal, schema: z.ZodType<T>, need: ScopeNeed, limits: { timeoutMs?: number; maxBodyBytes?: number } = {}): Promise<T | null> {
+  /** A GET of the API with the token; a refusal becomes Zoho's CrmError naming the scopes `need`ed. */
+  get<T>(token: ZohoToken, path: string, query: Record<string, string>, signal: AbortSignal, schema: z.ZodType<T>, need: ScopeNeed, limits: RequestLimits = {}): Promise<T | null> {
+    return this.send(token, 'GET', path, query, undefined, signal, schema, need, limits);
+  }
+
+  /** One API request with the token (the call log's inserts are POSTs). */
+  async send<T>(token: ZohoToken, method: 'GET' | 'POST', path: string, query: Record<string, string>, body: unknown, signal: AbortSignal, schema: z.ZodType<T>, need: ScopeNeed, limits: RequestLimits = {}): Promise<T | null> {
     const url = new URL(path, this.resolve(token.apiOrigin));
     for (const [name, value] of Object.entries(query)) url.searchParams.set(name, value);
-    const res = await this.services.http.request({ method: 'GET', url, headers: { authorization: `Zoho-oauthtoken ${token.accessToken}`, accept: 'application/json' }, signal, what: WHAT, ...limits });
+    const headers: Record<string, string> = { authorization: `Zoho-oauthtoken ${token.accessToken}`, accept: 'application/json' };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const res = await this.services.http.request({ method, url, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}), signal, what: WHAT, ...limits });
     if (res.status < 200 || res.status >= 300) throw zohoError(res, WHAT, need);
     return parseJsonBody(res, WHAT, schema);
   }
@@ -230,6 +251,9 @@ export const zohoDefinition: CrmDefinition<ZohoSettings> = {
   modules: ['Contacts', 'Leads', 'Accounts'],
   fields: zohoFields,
   schema: zohoSettingsSchema,
-  create: (settings, services) => new ZohoConnector(settings, services),
+  create: (settings, services) => {
+    const connector = new ZohoConnector(settings, services);
+    return withCallLog(connector, new ZohoCallLog(connector, settings));
+  },
   connect: zohoConnect,
 };

@@ -13,8 +13,20 @@ export const ZOHO_SCOPES = {
   modules: 'ZohoCRM.settings.modules.READ',
 } as const;
 
+/**
+ * What the call log needs besides: creating Calls (and the Contact or Lead of an unknown caller),
+ * per Zoho's v8 "Insert Records" (ZohoCRM.modules.{module}.CREATE), and reading the users list
+ * to find an agent's Zoho user by e-mail (ZohoCRM.users.READ).
+ */
+export const ZOHO_CALL_LOG_SCOPES = {
+  calls: 'ZohoCRM.modules.calls.CREATE',
+  contacts: 'ZohoCRM.modules.contacts.CREATE',
+  leads: 'ZohoCRM.modules.leads.CREATE',
+  users: 'ZohoCRM.users.READ',
+} as const;
+
 /** Every scope, in the comma-separated form Zoho's consent page and API console take. */
-export const ZOHO_SCOPE_LIST = [ZOHO_SCOPES.records, ZOHO_SCOPES.search, ZOHO_SCOPES.fields, ZOHO_SCOPES.modules].join(',');
+export const ZOHO_SCOPE_LIST = [ZOHO_SCOPES.records, ZOHO_SCOPES.search, ZOHO_SCOPES.fields, ZOHO_SCOPES.modules, ...Object.values(ZOHO_CALL_LOG_SCOPES)].join(',');
 
 /** The scopes one request needs, as an administrator reads them. */
 export type ScopeNeed = string[];

@@ -8,13 +8,14 @@ export const hubspotGuide: SetupGuide = {
   appType: 'A HubSpot service key (Development > Keys > Service keys, or Settings > Integrations > Service Keys), or an OAuth app on the developer platform for Connect. Legacy private apps can no longer be created.',
   permissions: [
     'crm.objects.contacts.read and crm.objects.companies.read: the search and the field picker (the properties API accepts these read scopes).',
-    'crm.objects.owners.read: "Owner\'s extension" rows, which read the e-mail of the owner a record\'s hubspot_owner_id names (GET /crm/v3/owners/{ownerId}).',
-    'For an OAuth app these three are its required scopes, exactly.',
+    'crm.objects.owners.read: "Owner\'s extension" rows, which read the e-mail of the owner a record\'s hubspot_owner_id names (GET /crm/v3/owners/{ownerId}), and the call log, which finds the agent\'s owner by e-mail (GET /crm/v3/owners/?email=).',
+    'crm.objects.contacts.write: the call log, which creates a call for each call (and a contact for an unknown caller when the rule says so).',
+    'For an OAuth app these four are its required scopes, exactly.',
   ],
   steps: [
     'Sign in to HubSpot as a super admin (or a user allowed to manage keys).',
     'Service key: open Development > Keys > Service keys and create one; name it "PBX CRM Routing".',
-    'Add the read scopes listed here and create the key; copy it.',
+    'Add the scopes listed here and create the key; copy it.',
     'OAuth instead: create an app on the developer platform, add the same scopes, and enter the redirect URL shown in the HubSpot section of CRM > Integration as a redirect URL; copy its client ID and secret.',
     'On CRM > Integration, open HubSpot, paste the service key (or enter the OAuth client ID and secret and click Connect).',
     'Click Test connection, then Save with Enabled: Yes.',

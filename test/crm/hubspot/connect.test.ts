@@ -35,7 +35,7 @@ describe('HubSpot Connect (OAuth app) and sign-in help', () => {
   it('sends the administrator to HubSpot\'s consent page with the app\'s read scopes, without PKCE', () => {
     const url = new URL(connect.authorizeUrl(settings(), { redirectUri: REDIRECT, state: 'st-1' }, connectorServices(http)));
     assert.equal(`${url.origin}${url.pathname}`, 'https://app.hubspot.com/oauth/authorize');
-    assert.deepEqual(Object.fromEntries(url.searchParams), { client_id: fake.clientId, redirect_uri: REDIRECT, scope: 'crm.objects.contacts.read crm.objects.companies.read crm.objects.owners.read', state: 'st-1' });
+    assert.deepEqual(Object.fromEntries(url.searchParams), { client_id: fake.clientId, redirect_uri: REDIRECT, scope: 'crm.objects.contacts.read crm.objects.companies.read crm.objects.owners.read crm.objects.contacts.write', state: 'st-1' });
     assert.match(url.search, /scope=crm\.objects\.contacts\.read%20crm\.objects\.companies\.read/, 'a space as %20, as HubSpot\'s SDK writes it');
     assert.equal(connect.pkce, false);
     assert.match(connect.requires({ clientId: 'a' }) ?? '', /Client ID and Client secret/);
@@ -70,6 +70,6 @@ describe('HubSpot Connect (OAuth app) and sign-in help', () => {
     assert.match(texts, /service key/i);
     assert.match(texts, /Development > Keys > Service keys/);
     assert.doesNotMatch(texts, /Settings > Integrations > Private apps|Private app access token/i);
-    assert.match(hubspotDefinition.fields.find((f) => f.name === 'accessToken')!.help, /crm\.objects\.contacts\.read, crm\.objects\.companies\.read and crm\.objects\.owners\.read/);
+    assert.match(hubspotDefinition.fields.find((f) => f.name === 'accessToken')!.help, /crm\.objects\.contacts\.read, crm\.objects\.companies\.read, crm\.objects\.owners\.read and crm\.objects\.contacts\.write/);
   });
 });

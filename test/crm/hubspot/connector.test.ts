@@ -168,11 +168,11 @@ describe('HubSpot connector', () => {
     fake.script((r) => r.path.endsWith('/search'), { status: 403, body: { status: 'error', message: 'This app hasn\'t been granted all required scopes to make this call.', correlationId: 'c', errors: [{ message: 'One or more of the following scopes are required.', context: { requiredGranularScopes: ['crm.objects.companies.read'] } }], category: 'MISSING_SCOPES' } });
     const named = await lookup(connector(), request('2025550101', { module: 'companies', fieldName: 'name' }));
     assert.equal(named.kind === 'error' && named.code, 'FORBIDDEN');
-    assert.match(named.kind === 'error' ? named.message : '', /the token lacks one of crm\.objects\.companies\.read\. Give the service key or app the scopes crm\.objects\.contacts\.read, crm\.objects\.companies\.read and crm\.objects\.owners\.read\./);
+    assert.match(named.kind === 'error' ? named.message : '', /the token lacks one of crm\.objects\.companies\.read\. Give the service key or app the scopes crm\.objects\.contacts\.read, crm\.objects\.companies\.read, crm\.objects\.owners\.read and crm\.objects\.contacts\.write\./);
     fake.script((r) => r.path.endsWith('/search'), { status: 403, body: { status: 'error', message: 'This app hasn\'t been granted all required scopes', category: 'MISSING_SCOPES' } });
     const result = await lookup(connector(), request('2025550101'));
     assert.equal(result.kind === 'error' && result.code, 'FORBIDDEN');
-    assert.match(result.kind === 'error' ? result.message : '', /the token lacks crm\.objects\.contacts\.read, crm\.objects\.companies\.read and crm\.objects\.owners\.read/);
+    assert.match(result.kind === 'error' ? result.message : '', /the token lacks crm\.objects\.contacts\.read, crm\.objects\.companies\.read, crm\.objects\.owners\.read and crm\.objects\.contacts\.write/);
   });
 
   it('asks HubSpot for the newest records first, so the newest of more than 10 sharing a number wins', async () => {

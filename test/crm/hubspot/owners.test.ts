@@ -13,8 +13,8 @@ describe('HubSpot owners (hubspot_owner_id -> e-mail)', () => {
   before(async () => {
     fake = await HubSpotFake.start();
     http = testHttpClient();
-    fake.owners.set('41629779', { email: 'ana@example.com', firstName: 'Ana', lastName: 'Reception' });
-    fake.owners.set('41629780', { email: null, firstName: 'No', lastName: 'Mail' });
+    fake.owners.push({ id: '41629779', email: 'ana@example.com', userId: 9586504, firstName: 'Ana', lastName: 'Reception' });
+    fake.owners.push({ id: '41629780', email: null, userId: 9586505, firstName: 'No', lastName: 'Mail' });
   });
   afterEach(() => assert.deepEqual(fake.violations.splice(0), []));
   after(async () => { await http.close(); await fake.close(); });

@@ -14,7 +14,7 @@ describe('Pipedrive owners (owner_id -> e-mail)', () => {
     fake = await PipedriveFake.start();
     http = testHttpClient();
     fake.persons.push({ id: 21, name: 'Owned', owner_id: 8001, update_time: '2024-05-01T10:00:00Z', phones: [{ value: '+1 (202) 555-0101', primary: true, label: 'work' }], custom_fields: {} });
-    fake.users.set(8001, { name: 'Ana Reception', email: 'ana@example.com' });
+    fake.users.push({ id: 8001, name: 'Ana Reception', email: 'ana@example.com', active_flag: true });
     fake.personFields.push({ id: 10, key: 'owner_id', name: 'Owner', field_type: 'user' });
   });
   afterEach(() => assert.deepEqual(fake.violations.splice(0), []));

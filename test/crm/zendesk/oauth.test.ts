@@ -50,7 +50,7 @@ describe('Zendesk OAuth', () => {
       const results = await Promise.all(Array.from({ length: 20 }, () => lookupByDeadline(connector, request())));
       assert.ok(results.every((r) => r.kind === 'value' && r.value === 'Ann Caller'));
       assert.equal(fake.counts.clientCredentialGrants, 1);
-      assert.deepEqual(tokenBodies(), [{ grant_type: 'client_credentials', client_id: fake.clientId, client_secret: fake.clientSecret, scope: 'read' }]);
+      assert.deepEqual(tokenBodies(), [{ grant_type: 'client_credentials', client_id: fake.clientId, client_secret: fake.clientSecret, scope: 'read write' }]);
       assert.match(String(fake.requests.at(-1)!.headers.authorization), /^Bearer [0-9a-f]{32}$/);
     });
 
@@ -77,7 +77,7 @@ describe('Zendesk OAuth', () => {
       assert.equal(stored.account, fake.email);
       const consent = fake.consent.requests[0]!;
       assert.deepEqual({ ...consent.query, state: '-', code_challenge: '-' }, {
-        response_type: 'code', client_id: fake.clientId, redirect_uri: REDIRECT_URI, scope: 'read', state: '-', code_challenge: '-', code_challenge_method: 'S256',
+        response_type: 'code', client_id: fake.clientId, redirect_uri: REDIRECT_URI, scope: 'read write', state: '-', code_challenge: '-', code_challenge_method: 'S256',
       });
       const [exchange] = tokenBodies();
       assert.deepEqual(Object.keys(exchange!).sort(), ['client_id', 'client_secret', 'code', 'code_verifier', 'expires_in', 'grant_type', 'redirect_uri', 'refresh_token_expires_in', 'scope']);

@@ -42,7 +42,7 @@ describe('Zoho CRM Connect (authorization code flow)', () => {
     const url = new URL(connect.authorizeUrl(settings({ dataCentre: 'eu' }), { redirectUri: REDIRECT, state: 'st-1' }, connectorServices(http)));
     assert.equal(`${url.origin}${url.pathname}`, 'https://accounts.zoho.eu/oauth/v2/auth');
     assert.deepEqual(Object.fromEntries(url.searchParams), {
-      scope: 'ZohoCRM.modules.READ,ZohoSearch.securesearch.READ,ZohoCRM.settings.fields.READ,ZohoCRM.settings.modules.READ',
+      scope: 'ZohoCRM.modules.READ,ZohoSearch.securesearch.READ,ZohoCRM.settings.fields.READ,ZohoCRM.settings.modules.READ,ZohoCRM.modules.calls.CREATE,ZohoCRM.modules.contacts.CREATE,ZohoCRM.modules.leads.CREATE,ZohoCRM.users.READ',
       client_id: fake.clientId, response_type: 'code', access_type: 'offline', prompt: 'consent', redirect_uri: REDIRECT, state: 'st-1',
     });
     assert.equal(connect.pkce, false, 'Zoho documents no PKCE for server-based clients');

@@ -45,8 +45,30 @@ const SEARCH = new RegExp(`^/crm/objects/${VERSION}/([^/]+)/search$`);
 const PROPERTIES = new RegExp(`^/crm/properties/${VERSION}/([^/]+)$`);
 const TOKEN = new RegExp(`^/oauth/${VERSION}/token$`);
 const RETIRED = /^\/(crm\/v\d+|oauth\/v1)\//;
+const CREATE = new RegExp(`^/crm/objects/${VERSION}/(calls|contacts)$`);
 /** The owners API, which has no date-versioned path yet: v3 is served (supported until September 2027). */
+const OWNERS = /^\/crm\/v3\/owners\/$/;
 const OWNER = /^\/crm\/v3\/owners\/([^/]+)$/;
+/** The calls properties HubSpot documents (Calls guide) that a PBX can fill. */
+const CALL_PROPERTIES = new Set(['hs_timestamp', 'hs_call_title', 'hs_call_body', 'hs_call_direction', 'hs_call_status', 'hs_call_disposition', 'hs_call_duration', 'hs_call_from_number', 'hs_call_to_number', 'hs_call_recording_url', 'hubspot_owner_id', 'hs_call_external_id', 'hs_call_callee_object_id', 'hs_call_callee_object_type']);
+const CALL_STATUSES = ['BUSY', 'CALLING_CRM_USER', 'CANCELED', 'COMPLETED', 'CONNECTING', 'FAILED', 'IN_PROGRESS', 'NO_ANSWER', 'QUEUED', 'RINGING'];
+/** The default outcomes of every account (hs_call_disposition). */
+export const HUBSPOT_DEFAULT_OUTCOMES = ['9d9162e7-6cf3-4944-bf63-4dff82258764', 'f240bbac-87c9-4f6e-bf70-924b57d47db7', 'a4c4c377-d246-4b32-a13b-75a56a4cd0ff', 'b2cf5968-551e-4856-9783-52b3da59a7d0', '73a0d17f-1163-4015-bdd5-ec830791da20', '17b47fee-58de-441e-a44c-c6300d46f273'];
+
+/** One owner, served by id (GET /crm/v3/owners/{ownerId}) and by e-mail (GET /crm/v3/owners/?email=). */
+export interface HubSpotOwner {
+  id: string;
+  email: string | null;
+  userId: number;
+  firstName?: string;
+  lastName?: string;
+}
+
+export interface HubSpotCall {
+  id: string;
+  properties: Record<string, string>;
+  associations: Array<{ to: { id: string }; types: Array<{ associationCategory: string; associationTypeId: number }> }>;
+}
 const HUB_ID = 4417000;
 
 export class HubSpotFake extends VendorFake {
@@ -56,9 +78,14 @@ export class HubSpotFake extends VendorFake {
   readonly refreshToken = 'hs-refresh';
   /** Lifetime of issued OAuth access tokens, in seconds (HubSpot: 1800). */
   expiresIn = 1800;
-  readonly records: Record<string, HubSpotRecord[]> = { contacts: [], companies: [] };
-  /** Owners by id, as GET /crm/v3/owners/{ownerId} answers them. */
-  readonly owners = new Map<string, { email: string | null; firstName: string; lastName: string }>();
+  readonly records: Record<string, HubSpotRecord[]> = { contacts: [], companies: [], calls: [] };
+  /** Call engagements created (also searchable as records.calls). */
+  readonly calls: HubSpotCall[] = [];
+  /** Owners: record owners (read by id) and call-log owners (read by e-mail). */
+  readonly owners: HubSpotOwner[] = [];
+  /** How long a create is held before its answer (it is stored at once): a write that times out. */
+  createDelayMs = 0;
+  private nextId = 5000;
   /** Ids the last search answered with, before any re-check of the connector. */
   lastSearchIds: string[] = [];
   private readonly scripted = new ScriptedReplies();
@@ -94,7 +121,7 @@ export class HubSpotFake extends VendorFake {
   }
 
   protected handle(req: RecordedRequest): FakeReply {
-    if (RETIRED.test(req.path) && !OWNER.test(req.path)) {
+    if (RETIRED.test(req.path) && !OWNER.test(req.path) && !OWNERS.test(req.path)) {
       this.violations.push(`${req.method} ${req.path}: a numeric API version, retired in favour of the date-versioned paths`);
       return { status: 404, body: { status: 'error', message: 'This API version is no longer supported; use a date-versioned path.', category: 'OBJECT_NOT_FOUND' } };
     }
@@ -111,6 +138,14 @@ export class HubSpotFake extends VendorFake {
     if (!this.privateAppTokens.has(token) && !this.oauthTokens.has(token)) {
       const expired = token.startsWith('oauth-');
       return { status: 401, body: { status: 'error', message: expired ? 'The OAuth token used to make this call expired 1 minute(s) ago.' : 'Authentication credentials not found.', category: expired ? 'EXPIRED_AUTHENTICATION' : 'INVALID_AUTHENTICATION' } };
+    }
+    const create = CREATE.exec(req.path);
+    if (create) return this.create(create[2]!, JSON.parse(req.body) as { properties: Record<string, string>; associations?: HubSpotCall['associations'] });
+    if (OWNERS.test(req.path)) {
+      const email = req.query.get('email')?.toLowerCase();
+      const results = this.owners.filter((o) => email === undefined || o.email?.toLowerCase() === email).slice(0, Number(req.query.get('limit') ?? 100))
+        .map((o) => ownerBody(o));
+      return { body: { results } };
     }
     const owner = OWNER.exec(req.path);
     if (owner) return this.owner(decodeURIComponent(owner[1]!));
@@ -144,9 +179,49 @@ export class HubSpotFake extends VendorFake {
     }
     if (bearerToken(req) === undefined) return 'Authorization must be "Bearer {token}"';
     if (SEARCH.test(req.path)) return searchProblem(req);
+    const create = CREATE.exec(req.path);
+    if (create) return create[2] === 'calls' ? this.callProblem(req) : contactProblem(req);
+    if (OWNERS.test(req.path)) {
+      const keys = [...req.query.keys()].filter((k) => !['email', 'limit', 'after', 'archived'].includes(k));
+      return req.method === 'GET' && keys.length === 0 ? undefined : `owners takes GET with email, limit, after, archived (got ${req.method} ${keys.join(',')})`;
+    }
     if (PROPERTIES.test(req.path)) return req.method === 'GET' && [...req.query.keys()].length === 0 ? undefined : 'properties takes GET without parameters';
     if (OWNER.test(req.path)) return req.method === 'GET' && [...req.query.keys()].join(',') === 'idProperty' && req.query.get('idProperty') === 'id' ? undefined : 'an owner is read with GET ?idProperty=id';
     return `${req.path} is not an endpoint the connector has any business calling`;
+  }
+
+  /** What HubSpot would refuse in a call create, as the Calls guide documents it. */
+  private callProblem(req: RecordedRequest): string | undefined {
+    if (req.method !== 'POST' || req.headers['content-type'] !== 'application/json') return 'calls are created with a JSON POST';
+    let body: { properties?: Record<string, unknown>; associations?: unknown };
+    try { body = JSON.parse(req.body) as typeof body; } catch { return 'body is not JSON'; }
+    if (Object.keys(body).sort().join(',') !== 'associations,properties') return 'body must hold properties and associations';
+    const p = body.properties ?? {};
+    const unknown = Object.keys(p).filter((k) => !CALL_PROPERTIES.has(k));
+    if (unknown.length > 0) return `unknown call properties ${unknown.join(', ')}`;
+    if (Object.values(p).some((v) => typeof v !== 'string')) return 'property values are sent as strings';
+    if (!/^\d{13}$/.test(String(p.hs_timestamp ?? ''))) return 'hs_timestamp is required (Unix ms)';
+    if (p.hs_call_duration !== undefined && !/^\d+$/.test(String(p.hs_call_duration))) return 'hs_call_duration is whole milliseconds';
+    if (p.hs_call_direction !== undefined && !['INBOUND', 'OUTBOUND'].includes(String(p.hs_call_direction))) return 'hs_call_direction is INBOUND or OUTBOUND';
+    if (p.hs_call_status !== undefined && !CALL_STATUSES.includes(String(p.hs_call_status))) return `hs_call_status ${String(p.hs_call_status)} is not a status`;
+    if (p.hs_call_disposition !== undefined && !HUBSPOT_DEFAULT_OUTCOMES.includes(String(p.hs_call_disposition))) return 'hs_call_disposition must be an outcome GUID';
+    if (p.hs_call_recording_url !== undefined && !String(p.hs_call_recording_url).startsWith('https://')) return 'hs_call_recording_url must be https';
+    if (p.hubspot_owner_id !== undefined && !this.owners.some((o) => o.id === p.hubspot_owner_id)) return `hubspot_owner_id ${String(p.hubspot_owner_id)} is no owner id`;
+    const associations = body.associations as HubSpotCall['associations'];
+    if (!Array.isArray(associations)) return 'associations must be a list';
+    for (const a of associations) {
+      if (!this.records.contacts!.some((c) => c.id === a?.to?.id)) return `association to ${JSON.stringify(a?.to)}: no such contact`;
+      if (JSON.stringify(a.types) !== JSON.stringify([{ associationCategory: 'HUBSPOT_DEFINED', associationTypeId: 194 }])) return 'a call-to-contact association is HUBSPOT_DEFINED type 194';
+    }
+    return undefined;
+  }
+
+  private create(type: string, body: { properties: Record<string, string>; associations?: HubSpotCall['associations'] }): FakeReply {
+    const id = String((this.nextId += 1));
+    const now = new Date().toISOString();
+    this.records[type]!.push({ id, updatedAt: now, properties: { ...body.properties } });
+    if (type === 'calls') this.calls.push({ id, properties: body.properties, associations: body.associations ?? [] });
+    return { status: 201, delayMs: this.createDelayMs, body: { id, properties: { ...body.properties, hs_object_id: id }, createdAt: now, updatedAt: now, archived: false } };
   }
 
   /** The app's consent page, approved at once: back to the redirect URI with a code. */
@@ -178,9 +253,9 @@ export class HubSpotFake extends VendorFake {
 
   /** GET /crm/v3/owners/{ownerId}: the owner, or 404 as HubSpot answers an id it does not know. */
   private owner(id: string): FakeReply {
-    const owner = this.owners.get(id);
+    const owner = this.owners.find((o) => o.id === id);
     if (!owner) return { status: 404, body: { status: 'error', message: `Unable to find owner with id ${id}`, correlationId: 'c0ffee', category: 'OBJECT_NOT_FOUND' } };
-    return { body: { id, email: owner.email, type: 'PERSON', firstName: owner.firstName, lastName: owner.lastName, userId: 9586504, userIdIncludingInactive: 9586504, createdAt: '2019-12-25T13:01:35.228Z', updatedAt: '2020-01-09T20:28:50.080Z', archived: false } };
+    return { body: ownerBody(owner) };
   }
 
   private search(type: string, body: SearchBody): FakeReply {
@@ -208,6 +283,17 @@ export class HubSpotFake extends VendorFake {
   }
 }
 
+/** A contact create: `{properties}`, with one of email, firstname, lastname (HubSpot asks for one). */
+function contactProblem(req: RecordedRequest): string | undefined {
+  if (req.method !== 'POST' || req.headers['content-type'] !== 'application/json') return 'contacts are created with a JSON POST';
+  const body = JSON.parse(req.body) as { properties?: Record<string, unknown> };
+  if (Object.keys(body).join(',') !== 'properties') return 'body must hold properties';
+  const p = body.properties ?? {};
+  if (!['email', 'firstname', 'lastname'].some((k) => typeof p[k] === 'string' && p[k] !== '')) return 'a contact needs email, firstname or lastname';
+  if (p.lifecyclestage !== undefined && !['subscriber', 'lead', 'marketingqualifiedlead', 'salesqualifiedlead', 'opportunity', 'customer', 'evangelist', 'other'].includes(String(p.lifecyclestage))) return 'lifecyclestage is not a stage';
+  return undefined;
+}
+
 /** What HubSpot would refuse in a search request, as its search guide states the limits. */
 function searchProblem(req: RecordedRequest): string | undefined {
   if (req.method !== 'POST') return 'search takes POST';
@@ -227,7 +313,13 @@ function searchProblem(req: RecordedRequest): string | undefined {
   for (const f of filters) {
     if (typeof f.propertyName !== 'string' || (f.operator !== 'EQ' && f.operator !== 'IN')) return 'each filter needs propertyName and operator EQ or IN';
     const values = f.operator === 'IN' ? f.values : [f.value];
-    if (!Array.isArray(values) || values.some((v) => typeof v !== 'string' || !/^[0-9+ ().-]+$/.test(v))) return `filter values must be phone numbers, got ${JSON.stringify(values)}`;
+    const allowed = f.propertyName === 'hs_call_external_id' ? /^[A-Za-z0-9_-]{1,64}$/ : /^[0-9+ ().-]+$/;
+    if (!Array.isArray(values) || values.some((v) => typeof v !== 'string' || !allowed.test(v))) return `filter values must be phone numbers (or a call's external id), got ${JSON.stringify(values)}`;
   }
   return undefined;
+}
+
+/** An owner as the owners API answers it (list entry or single read). */
+function ownerBody(o: HubSpotOwner): Record<string, unknown> {
+  return { id: o.id, email: o.email, type: 'PERSON', firstName: o.firstName ?? 'Agent', lastName: o.lastName ?? o.id, userId: o.userId, userIdIncludingInactive: o.userId, createdAt: '2019-12-25T13:01:35.228Z', updatedAt: '2020-01-09T20:28:50.080Z', archived: false };
 }

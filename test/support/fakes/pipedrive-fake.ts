@@ -33,11 +33,30 @@ export interface PipedriveFakeField {
 
 export type PipedriveFakeRecord = { id: number; name: string; update_time: string; custom_fields: Record<string, unknown> } & Record<string, unknown>;
 
+const OUTCOMES = ['connected', 'no_answer', 'left_message', 'left_voicemail', 'wrong_number', 'busy'];
+const UTC_TIME = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/;
+/** Fields of AddCallLogRequest (client-nodejs v1). */
+const CALL_LOG_FIELDS = ['user_id', 'activity_id', 'subject', 'duration', 'outcome', 'from_phone_number', 'to_phone_number', 'start_time', 'end_time', 'person_id', 'org_id', 'deal_id', 'lead_id', 'note'];
+
+/** One user, served by id (GET /api/v1/users/{id}, record owners) and by e-mail (users/find, call-log owners). */
+export interface PipedriveFakeUser {
+  id: number;
+  email: string;
+  active_flag: boolean;
+  name?: string;
+}
+
+export type PipedriveFakeCallLog = { id: string; user_id: number } & Record<string, unknown>;
+
 export class PipedriveFake extends VendorFake {
   readonly tokens = new Set(['pd-token-good']);
+  readonly users: PipedriveFakeUser[] = [{ id: 77, email: 'pat@acme.test', active_flag: true, name: 'Pat Admin' }];
+  readonly callLogs: PipedriveFakeCallLog[] = [];
+  readonly leads: Array<{ id: string; title: string; person_id: number }> = [];
+  /** How long a call log create is held before its answer (it is stored at once): a write that times out. */
+  createDelayMs = 0;
+  private nextId = 100;
   readonly persons: PipedriveFakeRecord[] = [];
-  /** Users by id, as GET /api/v1/users/{id} answers them (record owners). */
-  readonly users = new Map<number, { name: string; email: string }>();
   readonly organizations: PipedriveFakeRecord[] = [];
   readonly personFields: PipedriveFakeField[] = [
     { id: 1, key: 'name', name: 'Name', field_type: 'varchar' },
@@ -103,13 +122,34 @@ export class PipedriveFake extends VendorFake {
     const bearer = /^Bearer (\S+)$/.exec(String(req.headers.authorization ?? ''))?.[1];
     const known = bearer !== undefined ? this.accessTokens.has(bearer) : this.tokens.has(String(req.headers['x-api-token']));
     if (!known) return { status: 401, body: { success: false, error: 'unauthorized access', errorCode: 401, error_info: 'Please check developers.pipedrive.com' } };
+    if (req.method === 'POST') return this.create(req);
     const user = /^\/api\/v1\/users\/(\d+)$/.exec(req.path);
     if (user) {
-      const found = this.users.get(Number(user[1]));
+      const found = this.users.find((u) => u.id === Number(user[1]));
       if (!found) return { status: 404, body: { success: false, error: 'User not found', error_info: 'Please check developers.pipedrive.com', data: null, additional_data: null } };
-      return { body: { success: true, data: { id: Number(user[1]), name: found.name, email: found.email, active_flag: true, is_admin: 0, role_id: 1 } } };
+      return { body: { success: true, data: { id: found.id, name: found.name ?? `User ${found.id}`, email: found.email, active_flag: found.active_flag, is_admin: 0, role_id: 1 } } };
     }
     switch (req.path) {
+      case '/api/v1/users/find': {
+        const term = req.query.get('term')!.toLowerCase();
+        const data = this.users.filter((u) => u.email.toLowerCase().includes(term)).map((u) => ({ id: u.id, name: u.name ?? `User ${u.id}`, email: u.email, active_flag: u.active_flag, is_admin: 0 }));
+        return { body: { success: true, data: data.length ? data : null } };
+      }
+      case '/api/v1/callLogs': {
+        // The API user's (77's) call logs, newest first.
+        const start = Number(req.query.get('start'));
+        const mine = this.callLogs.filter((c) => c.user_id === 77).reverse();
+        const data = mine.slice(start, start + Number(req.query.get('limit')));
+        return { body: { success: true, data, additional_data: { pagination: { start, limit: Number(req.query.get('limit')), more_items_in_collection: start + data.length < mine.length } } } };
+      }
+      case '/api/v2/activities': {
+        // Call logs as the activities they also are, newest first, two a page to exercise the cursor.
+        const since = req.query.get('updated_since')!.replace('T', ' ').replace('Z', '');
+        const all = this.callLogs.filter((c) => String(c.update_time) >= since).reverse();
+        const start = Number(req.query.get('cursor') ?? '0');
+        const data = all.slice(start, start + 2).map((c) => ({ id: c.activity_id, type: 'call', subject: c.subject, note: c.note, owner_id: c.user_id, person_id: c.person_id ?? null, done: true, update_time: c.update_time }));
+        return { body: { success: true, data, additional_data: { next_cursor: start + 2 < all.length ? String(start + 2) : null } } };
+      }
       case '/api/v1/users/me': return { body: { success: true, data: { id: 77, name: 'Pat Admin', email: 'pat@acme.test', company_domain: 'acme' } } };
       case '/api/v2/personFields': return this.fields(req, this.personFields);
       case '/api/v2/organizationFields': return this.fields(req, this.organizationFields);
@@ -122,12 +162,25 @@ export class PipedriveFake extends VendorFake {
   }
 
   private check(req: RecordedRequest): string | undefined {
-    if (req.method !== 'GET') return 'only GET is expected';
     if (req.query.has('api_token')) return 'the token belongs in the x-api-token header, not the query';
     const bearer = typeof req.headers.authorization === 'string';
     const apiToken = typeof req.headers['x-api-token'] === 'string' && req.headers['x-api-token'] !== '';
     if (bearer === apiToken) return 'exactly one of x-api-token (API token) and Authorization: Bearer (OAuth) is expected';
     if (bearer && !/^Bearer \S+$/.test(String(req.headers.authorization))) return 'Authorization must be Bearer {access token}';
+    if (req.method === 'POST') return this.createProblem(req);
+    if (req.method !== 'GET') return 'only GET, and POST of a call log, person or lead, are expected';
+    if (req.path === '/api/v1/users/find') return [...req.query.keys()].sort().join(',') === 'search_by_email,term' && req.query.get('search_by_email') === '1' ? undefined : 'users/find takes term and search_by_email=1';
+    if (req.path === '/api/v2/activities') {
+      const keys = [...req.query.keys()].filter((k) => k !== 'cursor').sort().join(',');
+      if (keys !== 'limit,sort_by,sort_direction,updated_since') return `activities are read here with updated_since, sort_by, sort_direction, limit (got ${keys})`;
+      if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/.test(req.query.get('updated_since') ?? '')) return 'updated_since is RFC 3339 (YYYY-MM-DDTHH:MM:SSZ)';
+      if (req.query.get('sort_by') !== 'update_time' || !['asc', 'desc'].includes(req.query.get('sort_direction') ?? '')) return 'sort_by update_time, sort_direction asc or desc';
+      return Number(req.query.get('limit')) <= 500 ? undefined : 'limit at most 500';
+    }
+    if (req.path === '/api/v1/callLogs') {
+      const limit = Number(req.query.get('limit'));
+      return [...req.query.keys()].sort().join(',') === 'limit,start' && limit >= 1 && limit <= 50 ? undefined : 'callLogs takes start and limit (at most 50)';
+    }
     if (req.path === '/api/v1/users/me') return [...req.query.keys()].length === 0 ? undefined : 'users/me takes no query';
     if (/^\/api\/v1\/users\/\d+$/.test(req.path)) return [...req.query.keys()].length === 0 ? undefined : 'users/{id} takes no query';
     const keys = [...req.query.keys()].sort().join(',');
@@ -150,6 +203,60 @@ export class PipedriveFake extends VendorFake {
       return undefined;
     }
     return undefined;
+  }
+
+  /** What Pipedrive would refuse in a create of a call log (v1), a person (v2) or a lead (v1). */
+  private createProblem(req: RecordedRequest): string | undefined {
+    if ([...req.query.keys()].length) return 'a create takes no query parameters';
+    if (req.headers['content-type'] !== 'application/json') return 'a create is a JSON body';
+    let b: Record<string, unknown>;
+    try { b = JSON.parse(req.body) as Record<string, unknown>; } catch { return 'body is not JSON'; }
+    const userOk = (key: string) => b[key] === undefined || this.users.some((u) => u.id === b[key] && u.active_flag);
+    if (req.path === '/api/v1/callLogs') {
+      const unknown = Object.keys(b).filter((k) => !CALL_LOG_FIELDS.includes(k));
+      if (unknown.length) return `call logs have no ${unknown.join(', ')}`;
+      if (!OUTCOMES.includes(String(b.outcome))) return `outcome ${String(b.outcome)} is not one of ${OUTCOMES.join(', ')}`;
+      if (typeof b.to_phone_number !== 'string' || b.to_phone_number === '') return 'to_phone_number is required';
+      if (!UTC_TIME.test(String(b.start_time)) || !UTC_TIME.test(String(b.end_time))) return 'start_time and end_time are UTC YYYY-MM-DD HH:MM:SS';
+      if (String(b.end_time) < String(b.start_time)) return 'end_time is before start_time';
+      if (b.duration !== undefined && (typeof b.duration !== 'string' || !/^\d+$/.test(b.duration))) return 'duration is a string of seconds';
+      if (b.deal_id !== undefined && b.lead_id !== undefined) return 'deal_id or lead_id, not both';
+      if (b.person_id !== undefined && !this.persons.some((p) => p.id === b.person_id)) return `person_id ${String(b.person_id)} is no person`;
+      if (b.lead_id !== undefined && !this.leads.some((l) => l.id === b.lead_id)) return `lead_id ${String(b.lead_id)} is no lead`;
+      if (!userOk('user_id')) return `user_id ${String(b.user_id)} is no active user`;
+      return undefined;
+    }
+    if (req.path === '/api/v2/persons') {
+      if (typeof b.name !== 'string' || b.name === '') return 'Name must be given';
+      const phones = b.phones as Array<{ value?: unknown; primary?: unknown; label?: unknown }> | undefined;
+      if (phones !== undefined && (!Array.isArray(phones) || phones.some((p) => typeof p.value !== 'string' || typeof p.primary !== 'boolean'))) return 'phones are [{value, primary, label}]';
+      return userOk('owner_id') ? undefined : 'owner_id is no active user';
+    }
+    if (req.path === '/api/v1/leads') {
+      if (typeof b.title !== 'string' || b.title === '') return 'a lead needs a title';
+      if (!this.persons.some((p) => p.id === b.person_id)) return 'a lead needs a person_id or organization_id';
+      return userOk('owner_id') ? undefined : 'owner_id is no active user';
+    }
+    return `POST ${req.path} is not a create the connector makes`;
+  }
+
+  private create(req: RecordedRequest): FakeReply {
+    const b = JSON.parse(req.body) as Record<string, unknown>;
+    const now = new Date().toISOString().slice(0, 19).replace('T', ' ');
+    if (req.path === '/api/v1/callLogs') {
+      const id = `${(this.nextId += 1).toString(16)}c0ffee`;
+      // A call log is an activity too (developers.pipedrive.com CallLogs), with an id of its own.
+      this.callLogs.push({ ...b, id, activity_id: (this.nextId += 1), user_id: (b.user_id as number | undefined) ?? 77, has_recording: false, company_id: 1, update_time: now });
+      return { status: 201, delayMs: this.createDelayMs, body: { success: true, data: { ...b, id, user_id: (b.user_id as number | undefined) ?? 77, has_recording: false, company_id: 1 } } };
+    }
+    if (req.path === '/api/v2/persons') {
+      const id = (this.nextId += 1);
+      this.persons.push({ id, name: String(b.name), org_id: null, update_time: now, phones: b.phones, custom_fields: {} });
+      return { body: { success: true, data: { id, name: b.name, phones: b.phones, owner_id: b.owner_id ?? 77, add_time: now, update_time: now } } };
+    }
+    const id = `5d6f${(this.nextId += 1)}-0000-4000-8000-000000000000`;
+    this.leads.push({ id, title: String(b.title), person_id: Number(b.person_id) });
+    return { status: 201, body: { success: true, data: { id, title: b.title, person_id: b.person_id, owner_id: b.owner_id ?? 77 } } };
   }
 
   private token(req: RecordedRequest): FakeReply {

@@ -46,7 +46,12 @@ export class SalesforceFake {
   readonly clientId = '3MVG9fakeConsumerKey';
   readonly clientSecret = 'fake-consumer-secret';
   readonly users = new Map([['router@acme.example', 'Passw0rd!TOKEN123']]);
-  readonly records: Record<string, SalesforceRecord[]> = { Contact: [], Lead: [], Account: [], Invoice__c: [], Opportunity: [], Project__c: [] };
+  readonly records: Record<string, SalesforceRecord[]> = { Contact: [], Lead: [], Account: [], Invoice__c: [], Opportunity: [], Project__c: [], Task: [] };
+  /** Users the call log's owner query finds by Email. */
+  readonly orgUsers: Array<{ Id: string; Email: string; IsActive: boolean }> = [];
+  /** How long a create is held before its answer (it is stored at once): a write that times out. */
+  createDelayMs = 0;
+  private nextId = 1;
   readonly fields: Record<string, FieldMeta[]> = {
     Contact: [
       { name: 'Id', label: 'Contact ID', type: 'id' },
@@ -176,9 +181,34 @@ export class SalesforceFake {
   }
 
   private handleApi(req: RecordedRequest): FakeReply {
-    if (req.method !== 'GET') return this.violation(req, 'only GET is expected');
     const session = bearerToken(req);
     if (session === undefined) return this.violation(req, 'Authorization must be "Bearer {session}"');
+    const create = new RegExp(`^${API}/sobjects/(Task|Contact|Lead)$`).exec(req.path);
+    if (create && req.method === 'POST') {
+      const problem = this.createProblem(create[1]!, req);
+      if (problem) return this.violation(req, problem);
+      const scripted = this.scripted.take(req);
+      if (scripted) return scripted;
+      if (!this.sessions.has(session)) return { status: 401, body: [{ message: 'Session expired or invalid', errorCode: 'INVALID_SESSION_ID' }] };
+      const prefix = { Task: '00T', Contact: '003', Lead: '00Q' }[create[1]!]!;
+      const Id = `${prefix}${String((this.nextId += 1)).padStart(12, '0')}AAA`;
+      this.records[create[1]!]!.push({ ...(JSON.parse(req.body) as Record<string, unknown>), Id, LastModifiedDate: new Date().toISOString().replace('Z', '+0000') });
+      return { status: 201, delayMs: this.createDelayMs, body: { id: Id, success: true, errors: [] } };
+    }
+    if (req.method !== 'GET') return this.violation(req, 'only GET, and POST of a Task, Contact or Lead, are expected');
+    if (req.path === `${API}/query/`) {
+      if ([...req.query.keys()].join(',') !== 'q') return this.violation(req, 'query takes exactly q');
+      const parsed = parseSoql(req.query.get('q') ?? '');
+      if (typeof parsed === 'string') return this.violation(req, parsed);
+      const scripted = this.scripted.take(req);
+      if (scripted) return scripted;
+      if (!this.sessions.has(session)) return { status: 401, body: [{ message: 'Session expired or invalid', errorCode: 'INVALID_SESSION_ID' }] };
+      const records = parsed.object === 'User'
+        ? this.orgUsers.filter((u) => u.Email.toLowerCase() === parsed.value.toLowerCase() && u.IsActive)
+        : this.records.Task!.filter((t) => t.CallObject === parsed.value);
+      const found = records.slice(0, parsed.limit).map((r) => ({ attributes: { type: parsed.object, url: `${API}/sobjects/${parsed.object}/${r.Id}` }, Id: r.Id }));
+      return { body: { totalSize: found.length, done: true, records: found } };
+    }
     let sosl: Sosl | undefined;
     if (req.path === `${API}/search/`) {
       if ([...req.query.keys()].join(',') !== 'q') return this.violation(req, 'search takes exactly q');
@@ -204,6 +234,37 @@ export class SalesforceFake {
     return { status: 404, body: [{ errorCode: 'NOT_FOUND', message: 'The requested resource does not exist' }] };
   }
 
+  /** What Salesforce would refuse in a create of a Task (a logged call), Contact or Lead. */
+  private createProblem(object: string, req: RecordedRequest): string | undefined {
+    if (req.headers['content-type'] !== 'application/json') return 'a create is a JSON POST';
+    if ([...req.query.keys()].length) return 'no query parameters expected';
+    let body: Record<string, unknown>;
+    try { body = JSON.parse(req.body) as Record<string, unknown>; } catch { return 'body is not JSON'; }
+    const allowed: Record<string, string[]> = {
+      Task: ['Subject', 'TaskSubtype', 'Status', 'Priority', 'ActivityDate', 'CallType', 'CallDisposition', 'CallDurationInSeconds', 'CallObject', 'Description', 'WhoId', 'WhatId', 'OwnerId'],
+      Contact: ['LastName', 'FirstName', 'Phone', 'MobilePhone', 'OwnerId'],
+      Lead: ['LastName', 'FirstName', 'Company', 'Phone', 'MobilePhone', 'OwnerId'],
+    };
+    const unknown = Object.keys(body).filter((k) => !allowed[object]!.includes(k));
+    if (unknown.length) return `No such column ${unknown.join(', ')} on ${object}`;
+    if (body.OwnerId !== undefined && !this.orgUsers.some((u) => u.Id === body.OwnerId && u.IsActive)) return `OwnerId ${String(body.OwnerId)} is no active user`;
+    if (object !== 'Task') {
+      if (typeof body.LastName !== 'string' || body.LastName === '') return 'REQUIRED_FIELD_MISSING: LastName';
+      if (object === 'Lead' && (typeof body.Company !== 'string' || body.Company === '')) return 'REQUIRED_FIELD_MISSING: Company';
+      return undefined;
+    }
+    if (body.TaskSubtype !== 'Call') return 'a logged call has TaskSubtype Call';
+    if (body.Status !== 'Completed') return 'Status must be a closed TaskStatus (Completed)';
+    if (!['High', 'Normal', 'Low'].includes(String(body.Priority))) return 'Priority is a picklist: High, Normal, Low';
+    if (!['Inbound', 'Outbound', 'Internal'].includes(String(body.CallType))) return 'CallType is a picklist: Inbound, Internal, Outbound';
+    if (!Number.isInteger(body.CallDurationInSeconds) || (body.CallDurationInSeconds as number) < 0) return 'CallDurationInSeconds is a whole number of seconds';
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(String(body.ActivityDate))) return 'ActivityDate is a date (YYYY-MM-DD)';
+    if (String(body.Subject ?? '').length > 255 || String(body.CallObject ?? '').length > 255 || String(body.CallDisposition ?? '').length > 255) return 'Subject, CallObject and CallDisposition hold 255 characters';
+    if (String(body.Description ?? '').length > 32_000) return 'Description holds 32,000 characters';
+    if (![...this.records.Contact!, ...this.records.Lead!].some((r) => r.Id === body.WhoId)) return `WhoId ${String(body.WhoId)} is no Contact or Lead`;
+    return undefined;
+  }
+
   private search(sosl: Sosl): FakeReply {
     const meta = this.fields[sosl.object];
     if (!meta) return { status: 400, body: [{ message: `sObject type '${sosl.object}' is not supported.`, errorCode: 'INVALID_TYPE' }] };
@@ -227,6 +288,16 @@ export class SalesforceFake {
     });
     return { body: { searchRecords } };
   }
+}
+
+/** The two SOQL queries the call log sends, parsed strictly; a string is what is wrong. */
+function parseSoql(q: string): { object: 'Task' | 'User'; value: string; limit: number } | string {
+  const literal = String.raw`'((?:[^'\\]|\\['\\])*)'`;
+  const task = new RegExp(`^SELECT Id FROM Task WHERE CallObject = ${literal} LIMIT (\\d+)$`).exec(q);
+  if (task) return { object: 'Task', value: task[1]!.replace(/\\(.)/g, '$1'), limit: Number(task[2]) };
+  const user = new RegExp(`^SELECT Id FROM User WHERE Email = ${literal} AND IsActive = true LIMIT (\\d+)$`).exec(q);
+  if (user) return { object: 'User', value: user[1]!.replace(/\\(.)/g, '$1'), limit: Number(user[2]) };
+  return `not a SOQL query the connector sends: ${q}`;
 }
 
 /** Strict parse of the SOSL the connector may send; a string is what is wrong with it. */

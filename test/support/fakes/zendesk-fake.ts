@@ -31,7 +31,24 @@ const GRANT_FIELDS: Record<string, { required: string[]; optional: string[] }> =
   refresh_token: { required: ['grant_type', 'refresh_token', 'client_id', 'client_secret'], optional: ['scope', 'expires_in', 'refresh_token_expires_in'] },
 };
 
+export interface ZendeskTicket {
+  id: number;
+  /** The Idempotency-Key it was created with. */
+  key?: string;
+  ticket: Record<string, unknown>;
+}
+
+const VOICE_COMMENT_KEYS = ['from', 'to', 'recording_url', 'started_at', 'call_duration', 'answered_by_id', 'transcription_text', 'location'];
+const TICKET_KEYS = ['subject', 'requester_id', 'assignee_id', 'external_id', 'tags', 'voice_comment', 'comment', 'status', 'priority', 'type'];
+
 export class ZendeskFake extends VendorFake {
+  /** Tickets created (the call log's). */
+  readonly tickets: ZendeskTicket[] = [];
+  /** Agents and admins the agent search finds (end users are in `users`). */
+  agents: Array<{ id: number; email: string; role: 'agent' | 'admin' | 'end-user'; active: boolean }> = [];
+  /** How long a ticket create is held before its answer (it is stored at once): a write that times out. */
+  createDelayMs = 0;
+  private nextId = 5000;
   email = 'agent@acme.test';
   apiToken = 'tok3n/with+chars';
   oauthToken = 'oauth-abc';
@@ -81,12 +98,25 @@ export class ZendeskFake extends VendorFake {
     if (req.path === '/oauth/tokens') return this.token(req);
     if (req.path === '/oauth/authorizations/new') return this.consent.authorize(req, (scope) => (scope.split(' ').includes('read') ? undefined : `scope "${scope}" does not include read`));
     if (req.path === DECISION_PATH && req.method === 'POST') return this.consent.decide(req);
-    if (req.method !== 'GET') return this.violation(`${req.method} ${req.path}: the connector only reads`, 405);
+    if (req.method !== 'GET' && !(req.method === 'POST' && (req.path === '/api/v2/tickets' || req.path === '/api/v2/users'))) return this.violation(`${req.method} ${req.path}: the connector only reads, and creates tickets and end users`, 405);
     if (!this.authenticated(req)) {
       this.counts.unauthenticated += 1;
       return { status: 401, body: { error: "Couldn't authenticate you" } };
     }
     if (req.path === '/api/v2/search.json') return this.search(req);
+    if (req.path === '/api/v2/tickets' && req.method === 'POST') return this.createTicket(req);
+    if (req.path === '/api/v2/users' && req.method === 'POST') return this.createUser(req);
+    if (req.path === '/api/v2/tickets') {
+      if ([...req.query.keys()].join(',') !== 'external_id') return this.violation('tickets is listed here by external_id only');
+      const tickets = this.tickets.filter((t) => t.ticket.external_id === req.query.get('external_id')).map((t) => ({ id: t.id, ...t.ticket }));
+      return { body: { tickets, next_page: null, previous_page: null, count: tickets.length } };
+    }
+    if (req.path === '/api/v2/users/search') {
+      if ([...req.query.keys()].join(',') !== 'query') return this.violation('users/search takes query');
+      const q = req.query.get('query')!.toLowerCase();
+      const users = this.agents.filter((a) => a.email.toLowerCase() === q).map((a) => ({ ...a, name: `Agent ${a.id}` }));
+      return { body: { users, next_page: null, previous_page: null, count: users.length } };
+    }
     if (req.path === '/api/v2/users/me.json') return { body: { user: { id: 9001, name: 'Ann Agent', email: this.email, role: 'admin' } } };
     const org = /^\/api\/v2\/organizations\/(\d+)$/.exec(req.path);
     if (org) return this.organization(req, Number(org[1]));
@@ -166,6 +196,50 @@ export class ZendeskFake extends VendorFake {
       Object.assign(answer, { refresh_token: refresh, refresh_token_expires_in: refreshSeconds });
     }
     return answer;
+  }
+
+  /** A ticket create as the Tickets API and "Adding voice comments to tickets" document it, with Idempotency-Key. */
+  private createTicket(req: RecordedRequest): FakeReply {
+    if (req.headers['content-type'] !== 'application/json') return this.violation('tickets are created with a JSON body');
+    const key = req.headers['idempotency-key'];
+    if (key !== undefined && (typeof key !== 'string' || key.length > 255)) return this.violation('Idempotency-Key is one string of at most 255 characters');
+    const ticket = (JSON.parse(req.body) as { ticket?: Record<string, unknown> }).ticket;
+    if (!ticket) return this.violation('body is {"ticket": {...}}');
+    const extra = Object.keys(ticket).filter((k) => !TICKET_KEYS.includes(k));
+    if (extra.length) return this.violation(`unknown ticket properties ${extra.join(', ')}`);
+    if (!this.users.some((u) => u.id === ticket.requester_id)) return this.violation(`requester_id ${String(ticket.requester_id)} is no user`);
+    const isAgent = (id: unknown) => this.agents.some((a) => a.id === id && a.role !== 'end-user' && a.active);
+    if (ticket.assignee_id !== undefined && !isAgent(ticket.assignee_id)) return this.violation(`assignee_id ${String(ticket.assignee_id)} is no agent`);
+    const voice = ticket.voice_comment as Record<string, unknown> | undefined;
+    if (!voice && !ticket.comment) return this.violation('a new ticket needs a comment or a voice_comment');
+    if (voice) {
+      const unknown = Object.keys(voice).filter((k) => !VOICE_COMMENT_KEYS.includes(k));
+      if (unknown.length) return this.violation(`unknown voice_comment properties ${unknown.join(', ')}`);
+      if (typeof voice.from !== 'string' || typeof voice.to !== 'string') return this.violation('voice_comment needs from and to');
+      if (Number.isNaN(Date.parse(String(voice.started_at))) || !/T.*Z$/.test(String(voice.started_at))) return this.violation('started_at is an ISO 8601 time');
+      if (!Number.isInteger(voice.call_duration) || (voice.call_duration as number) < 0) return this.violation('call_duration is whole seconds');
+      if (voice.recording_url !== undefined && !/^https:\/\/.+\.(mp3|wav)$/.test(String(voice.recording_url))) return this.violation('recording_url is a link to an MP3 or WAV file');
+      if (voice.answered_by_id !== undefined && !isAgent(voice.answered_by_id)) return this.violation('answered_by_id is no agent');
+    }
+    if (typeof key === 'string') {
+      const first = this.tickets.find((t) => t.key === key);
+      if (first) {
+        if (JSON.stringify(first.ticket) !== JSON.stringify(ticket)) return { status: 400, body: { error: 'IdempotentRequestError', description: 'The idempotency key was used with a different request' } };
+        return { status: 201, headers: { 'x-idempotency-lookup': 'hit' }, body: { ticket: { id: first.id, ...first.ticket } } };
+      }
+    }
+    const id = (this.nextId += 1);
+    this.tickets.push({ id, ...(typeof key === 'string' ? { key } : {}), ticket });
+    return { status: 201, delayMs: this.createDelayMs, headers: { ...(typeof key === 'string' ? { 'x-idempotency-lookup': 'miss' } : {}) }, body: { ticket: { id, status: 'new', ...ticket }, audit: { id: id + 1, ticket_id: id, events: [] } } };
+  }
+
+  private createUser(req: RecordedRequest): FakeReply {
+    const user = (JSON.parse(req.body) as { user?: Record<string, unknown> }).user;
+    if (!user || typeof user.name !== 'string' || user.name === '') return this.violation('a user needs a name');
+    if (user.role !== 'end-user') return this.violation('callers are created as end-user');
+    const id = (this.nextId += 1);
+    this.users.push({ id, name: user.name, phone: String(user.phone ?? ''), role: 'end-user', updated_at: new Date().toISOString() });
+    return { status: 201, body: { user: { id, ...user } } };
   }
 
   private search(req: RecordedRequest): FakeReply {

@@ -28,7 +28,16 @@ export interface ZohoRequest extends RecordedRequest {
 }
 
 /** Every scope the connector asks for. */
-export const ALL_SCOPES = ['ZohoCRM.modules.READ', 'ZohoSearch.securesearch.READ', 'ZohoCRM.settings.fields.READ', 'ZohoCRM.settings.modules.READ'];
+export const ALL_SCOPES = ['ZohoCRM.modules.READ', 'ZohoSearch.securesearch.READ', 'ZohoCRM.settings.fields.READ', 'ZohoCRM.settings.modules.READ', 'ZohoCRM.modules.calls.CREATE', 'ZohoCRM.modules.contacts.CREATE', 'ZohoCRM.modules.leads.CREATE', 'ZohoCRM.users.READ'];
+
+/** Fields of a Calls record the call log may write (Zoho's v8 SDK, class Calls). */
+const CALL_FIELDS = new Set(['Subject', 'Call_Type', 'Call_Start_Time', 'Call_Duration', 'Description', 'Caller_ID', 'Dialled_Number', 'Outgoing_Call_Status', 'Who_Id', 'What_Id', '$se_module', 'Owner', 'Call_Purpose', 'Call_Result', 'Voice_Recording__s']);
+
+export interface ZohoUser {
+  id: string;
+  email: string;
+  status: 'active' | 'disabled';
+}
 
 const STANDARD_FIELDS: Record<string, ZohoFieldMeta[]> = {
   Contacts: [
@@ -70,6 +79,11 @@ export class ZohoFake {
   readonly fields: Record<string, ZohoFieldMeta[]> = structuredClone(STANDARD_FIELDS);
   readonly violations: string[] = [];
   readonly requests: ZohoRequest[] = [];
+  /** Users per data centre (the call log's owners by e-mail). */
+  readonly users: ZohoUser[] = [];
+  /** How long an insert is held before its answer (it is stored at once): a write that times out. */
+  insertDelayMs = 0;
+  private nextId = 4150868000000900000n;
   /** The data centre of the account that consents (default: the one whose consent page is used). */
   consentDc: string | undefined;
   private readonly scripted = new ScriptedReplies<ZohoRequest>();
@@ -195,9 +209,18 @@ export class ZohoFake {
   }
 
   private checkApi(req: ZohoRequest): string | undefined {
-    if (req.method !== 'GET') return 'only GET is expected';
     if (!/^Zoho-oauthtoken \S+$/.test(String(req.headers.authorization ?? ''))) return 'Authorization must be "Zoho-oauthtoken {token}"';
     const keys = [...req.query.keys()].sort().join(',');
+    if (req.method === 'POST') return this.insertProblem(req, keys);
+    if (req.method !== 'GET') return 'only GET, and POST of an insert, are expected';
+    if (req.path === '/crm/v8/users') {
+      if (keys !== 'page,per_page,type' || req.query.get('type') !== 'ActiveUsers') return `users takes type=ActiveUsers, per_page, page (got ${keys})`;
+      return Number(req.query.get('per_page')) <= 200 ? undefined : 'per_page at most 200';
+    }
+    if (req.path === '/crm/v8/Calls/search') {
+      if (keys !== 'fields,page,per_page,word') return `a Calls word search takes exactly word, fields, per_page, page (got ${keys})`;
+      return /^[A-Za-z0-9_-]{2,64}$/.test(req.query.get('word') ?? '') ? undefined : 'word must be a call id';
+    }
     if (/^\/crm\/v8\/[A-Za-z0-9_]+\/search$/.test(req.path)) {
       if (keys !== 'fields,page,per_page,phone') return `search takes exactly phone, fields, per_page, page (got ${keys})`;
       const perPage = Number(req.query.get('per_page'));
@@ -217,6 +240,31 @@ export class ZohoFake {
     const grant = this.accessTokens.get(String(req.headers.authorization).slice('Zoho-oauthtoken '.length));
     if (grant?.dc !== req.dc) return { status: 401, body: { code: 'INVALID_TOKEN', details: {}, message: 'invalid oauth token', status: 'error' } };
     const has = (...scopes: string[]) => scopes.some((s) => grant.scopes.includes(s));
+    const insert = /^\/crm\/v8\/(Calls|Contacts|Leads)$/.exec(req.path);
+    if (insert && req.method === 'POST') {
+      const module = insert[1]!.toLowerCase();
+      if (!has('ZohoCRM.modules.ALL', `ZohoCRM.modules.${module}.ALL`, `ZohoCRM.modules.${module}.CREATE`, `ZohoCRM.modules.${module}.WRITE`)) return SCOPE_MISMATCH;
+      const record = (JSON.parse(req.body) as { data: Array<Record<string, unknown>> }).data[0]!;
+      const id = String((this.nextId += 1n));
+      const now = new Date().toISOString().slice(0, 19) + '+00:00';
+      this.add(req.dc, insert[1]!, { ...record, id, Modified_Time: now } as ZohoRecord);
+      return { status: 201, delayMs: this.insertDelayMs, body: { data: [{ code: 'SUCCESS', details: { Modified_Time: now, Modified_By: { name: 'API', id: '1' }, Created_Time: now, id, Created_By: { name: 'API', id: '1' } }, message: 'record added', status: 'success' }] } };
+    }
+    if (req.path === '/crm/v8/users') {
+      if (!has('ZohoCRM.users.ALL', 'ZohoCRM.users.READ')) return SCOPE_MISMATCH;
+      const active = this.users.filter((u) => u.status === 'active');
+      const perPage = Number(req.query.get('per_page'));
+      const page = Number(req.query.get('page'));
+      const users = active.slice((page - 1) * perPage, page * perPage).map((u) => ({ id: u.id, email: u.email, status: u.status, full_name: `Agent ${u.id}`, role: { name: 'Agent', id: '2' } }));
+      if (users.length === 0) return { status: 204 };
+      return { body: { users, info: { per_page: perPage, count: users.length, page, more_records: page * perPage < active.length } } };
+    }
+    if (req.path === '/crm/v8/Calls/search') {
+      if (!has('ZohoCRM.modules.ALL', 'ZohoCRM.modules.READ', 'ZohoCRM.modules.calls.READ') || !has('ZohoSearch.securesearch.READ')) return SCOPE_MISMATCH;
+      const word = req.query.get('word')!;
+      const data = (this.records.get(req.dc)!.Calls ?? []).filter((c) => String(c.Description ?? '').includes(word)).map((c) => ({ id: c.id, Description: c.Description }));
+      return data.length === 0 ? { status: 204 } : { body: { data, info: { per_page: 10, count: data.length, page: 1, more_records: false } } };
+    }
     const search = /^\/crm\/v8\/([A-Za-z0-9_]+)\/search$/.exec(req.path);
     if (search) {
       const module = search[1]!.toLowerCase();
@@ -234,6 +282,35 @@ export class ZohoFake {
       return fields ? { body: { fields } } : { status: 400, body: { code: 'INVALID_MODULE', details: {}, message: 'the module name given seems to be invalid', status: 'error' } };
     }
     return { status: 404, body: { code: 'INVALID_URL_PATTERN', details: {}, message: 'Please check if the URL trying to access is a correct one', status: 'error' } };
+  }
+
+  /** What Zoho would refuse in an insert of a call, contact or lead (v8 Insert Records). */
+  private insertProblem(req: ZohoRequest, keys: string): string | undefined {
+    const insert = /^\/crm\/v8\/(Calls|Contacts|Leads)$/.exec(req.path);
+    if (!insert) return `POST ${req.path} is not an insert the connector makes`;
+    if (keys !== '') return 'an insert takes no query parameters';
+    if (req.headers['content-type'] !== 'application/json') return 'an insert is a JSON body';
+    let body: { data?: Array<Record<string, unknown>> };
+    try { body = JSON.parse(req.body) as typeof body; } catch { return 'body is not JSON'; }
+    if (Object.keys(body).join(',') !== 'data' || !Array.isArray(body.data) || body.data.length !== 1) return 'body is {"data":[one record]}';
+    const r = body.data[0]!;
+    const owner = r.Owner as { id?: unknown } | undefined;
+    if (owner !== undefined && !this.users.some((u) => u.id === owner.id && u.status === 'active')) return `Owner ${JSON.stringify(owner)} is no active user`;
+    if (insert[1] !== 'Calls') return typeof r.Last_Name === 'string' && r.Last_Name !== '' ? undefined : 'MANDATORY_NOT_FOUND: Last_Name';
+    const unknown = Object.keys(r).filter((k) => !CALL_FIELDS.has(k));
+    if (unknown.length) return `no such Calls field ${unknown.join(', ')}`;
+    for (const field of ['Subject', 'Call_Type', 'Call_Start_Time', 'Call_Duration']) if (typeof r[field] !== 'string' || r[field] === '') return `MANDATORY_NOT_FOUND: ${field}`;
+    if (!['Inbound', 'Outbound', 'Missed'].includes(String(r.Call_Type))) return `Call_Type ${String(r.Call_Type)} is not Inbound, Outbound or Missed`;
+    if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}$/.test(String(r.Call_Start_Time))) return 'Call_Start_Time is ISO 8601 with an offset, without milliseconds';
+    if (!/^\d{2,}:[0-5]\d$/.test(String(r.Call_Duration))) return 'Call_Duration is mm:ss';
+    if (r.Call_Type !== 'Missed' && r.Call_Duration === '00:00' && r.Call_Type === 'Inbound') return 'INVALID_DATA: an Inbound call needs a duration';
+    const records = this.records.get(req.dc)!;
+    const who = r.Who_Id as { id?: unknown } | undefined;
+    const what = r.What_Id as { id?: unknown } | undefined;
+    if (who && !(records.Contacts ?? []).some((c) => c.id === who.id)) return 'Who_Id takes a Contact';
+    if (what && (r.$se_module !== 'Leads' || !(records.Leads ?? []).some((l) => l.id === what.id))) return 'What_Id here is a Lead with $se_module Leads';
+    if (!who && !what) return 'a call is linked to its caller';
+    return undefined;
   }
 
   /**
