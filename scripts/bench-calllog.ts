@@ -31,7 +31,9 @@ import type { CompletedCall } from '../src/calllog/completed-call';
 import { DEFAULT_LOG_OPTIONS } from '../src/calllog/log-options';
 import type { CrmKind } from '../src/domain/crm-kinds';
 import { RuleConnectors } from '../src/crm/rule-connectors';
+import { hubspotCallPaths } from '../src/crm/hubspot/call-log';
 import { callUuid } from '../src/crm/shared/call-log-support';
+import { ZOHO_DATA_CENTRES } from '../src/crm/zoho';
 import { HttpClient } from '../src/crm/shared/http-client';
 import { PluginStore } from '../src/store/plugin-store';
 import { anotherConnectionPool, openTestDatabase } from '../test/support/databases';
@@ -40,6 +42,11 @@ import { testHttpClient } from '../test/support/connector-harness';
 import { FakeHttpsServer, type RecordedRequest } from '../test/support/fake-https';
 import { VendorFake } from '../test/support/fakes/vendor-fake';
 import { BullhornFake } from '../test/support/fakes/bullhorn-fake';
+import { HubSpotFake } from '../test/support/fakes/hubspot-fake';
+import { PipedriveFake } from '../test/support/fakes/pipedrive-fake';
+import { SalesforceFake } from '../test/support/fakes/salesforce-fake';
+import { ZendeskFake } from '../test/support/fakes/zendesk-fake';
+import { ZohoFake } from '../test/support/fakes/zoho-fake';
 import { Dynamics2015Fake, Dynamics365Fake } from '../test/support/fakes/dynamics-fake';
 import { SugarFake } from '../test/support/fakes/sugarcrm-fake';
 import { SuiteCrmFake } from '../test/support/fakes/suitecrm-fake';
@@ -260,6 +267,78 @@ const CRM_SETUPS: Array<{ name: string; kind: CrmKind; start(numbers: string[]):
         settings: { clientId: fake.clientId, clientSecret: fake.clientSecret, username: fake.username, password: fake.password, loginInfoUrl: fake.url, region: 'US' },
         isCreate: (r) => r.method === 'PUT' && r.path.endsWith('/entity/Note'),
         externalIdOf: (_k, a) => (typeof a.externalID === 'string' ? a.externalID : undefined),
+      };
+    },
+  },
+  {
+    name: 'HubSpot', kind: 'hubspot',
+    async start(numbers) {
+      const fake = await HubSpotFake.start();
+      fake.records.contacts!.push(...numbers.map((n, i) => ({ id: String(1000 + i), updatedAt: '2024-05-01T10:00:00.000Z', properties: { firstname: `Caller ${i}`, phone: dialled(n), hs_searchable_calculated_phone_number: n.slice(2) } })));
+      fake.owners.push({ id: '41629779', email: OWNER_EMAIL, userId: 9586504 });
+      return {
+        fake, requests: () => fake.requests, delayCreate: (ms) => { fake.createDelayMs = ms; }, activities: fake.calls as unknown as StartedFake['activities'],
+        settings: { region: 'US', baseUrl: fake.url, accessToken: 'pat-na1-good' },
+        isCreate: (r) => r.method === 'POST' && r.path === hubspotCallPaths.calls,
+        externalIdOf: (_k, a) => (a.properties as { hs_call_external_id?: string }).hs_call_external_id,
+      };
+    },
+  },
+  {
+    name: 'Salesforce', kind: 'salesforce',
+    async start(numbers) {
+      const fake = await SalesforceFake.start();
+      fake.records.Contact!.push(...numbers.map((n, i) => ({ Id: `003${String(i + 1).padStart(12, '0')}AAA`, LastModifiedDate: '2024-05-01T10:00:00.000+0000', Name: `Caller ${i}`, Phone: dialled(n) })));
+      fake.orgUsers.push({ Id: '005000000000001AAA', Email: OWNER_EMAIL, IsActive: true });
+      return {
+        fake, requests: () => [...fake.login.requests, ...fake.instance.requests], delayCreate: (ms) => { fake.createDelayMs = ms; }, activities: fake.records.Task as StartedFake['activities'],
+        settings: { region: 'US', loginUrl: fake.login.url, authFlow: 'client_credentials', clientId: fake.clientId, clientSecret: fake.clientSecret },
+        isCreate: (r) => r.method === 'POST' && r.path.endsWith('/sobjects/Task'),
+        externalIdOf: (_k, a) => (typeof a.CallObject === 'string' ? a.CallObject : undefined),
+      };
+    },
+  },
+  {
+    name: 'Zoho CRM', kind: 'zoho',
+    async start(numbers) {
+      const fake = await ZohoFake.start({ eu: { accounts: ZOHO_DATA_CENTRES.eu.accounts, api: 'https://www.zohoapis.eu' } });
+      numbers.forEach((n, i) => fake.add('eu', 'Contacts', { id: String(4150868000000224000n + BigInt(i)), Modified_Time: '2024-03-01T10:00:00+01:00', Last_Name: `Caller ${i}`, Phone: dialled(n) }));
+      fake.users.push({ id: '4150868000000180001', email: OWNER_EMAIL, status: 'active' });
+      const calls: Array<Record<string, unknown>> = [];
+      fake.records.get('eu')!.Calls = calls as never;
+      return {
+        fake, requests: () => fake.requests, delayCreate: (ms) => { fake.insertDelayMs = ms; }, activities: calls, resolveOrigin: fake.resolveOrigin,
+        settings: { region: 'US', dataCentre: 'eu', clientId: fake.clientId, clientSecret: fake.clientSecret, refreshToken: '1000.refresh-eu' },
+        isCreate: (r) => r.method === 'POST' && r.path === '/crm/v8/Calls',
+        externalIdOf: byIdLine,
+      };
+    },
+  },
+  {
+    name: 'Pipedrive', kind: 'pipedrive',
+    async start(numbers) {
+      const fake = await PipedriveFake.start();
+      fake.persons.push(...numbers.map((n, i) => ({ id: 11 + i, name: `Caller ${i}`, org_id: null, update_time: '2024-05-01T10:00:00Z', phones: [{ value: dialled(n), primary: true, label: 'work' }], custom_fields: {} })));
+      fake.users.push({ id: 88, email: OWNER_EMAIL, active_flag: true });
+      return {
+        fake, requests: () => fake.requests, delayCreate: (ms) => { fake.createDelayMs = ms; }, activities: fake.callLogs as unknown as StartedFake['activities'],
+        settings: { region: 'US', companyDomain: fake.url, apiToken: 'pd-token-good' },
+        isCreate: (r) => r.method === 'POST' && r.path === '/api/v1/callLogs',
+        externalIdOf: byIdLine,
+      };
+    },
+  },
+  {
+    name: 'Zendesk', kind: 'zendesk',
+    async start(numbers) {
+      const fake = await ZendeskFake.start();
+      fake.users = numbers.map((n, i) => ({ id: 101 + i, name: `Caller ${i}`, phone: dialled(n), role: 'end-user', updated_at: '2024-03-01T10:00:00Z' }));
+      fake.agents = [{ id: 9001, email: OWNER_EMAIL, role: 'agent', active: true }];
+      return {
+        fake, requests: () => fake.requests, delayCreate: (ms) => { fake.createDelayMs = ms; }, activities: fake.tickets as unknown as StartedFake['activities'],
+        settings: { subdomain: fake.url, region: 'US', authMode: 'client_credentials', clientId: fake.clientId, clientSecret: fake.clientSecret },
+        isCreate: (r) => r.method === 'POST' && r.path === '/api/v2/tickets',
+        externalIdOf: (_k, a) => (a.ticket as { external_id?: string }).external_id,
       };
     },
   },
