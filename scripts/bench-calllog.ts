@@ -320,6 +320,7 @@ const CRM_SETUPS: Array<{ name: string; kind: CrmKind; start(numbers: string[]):
       const fake = await PipedriveFake.start();
       fake.persons.push(...numbers.map((n, i) => ({ id: 11 + i, name: `Caller ${i}`, org_id: null, update_time: '2024-05-01T10:00:00Z', phones: [{ value: dialled(n), primary: true, label: 'work' }], custom_fields: {} })));
       fake.users.push({ id: 88, email: OWNER_EMAIL, active_flag: true });
+      fake.activityPageSize = 100; // a full page, as Pipedrive answers limit=100
       return {
         fake, requests: () => fake.requests, delayCreate: (ms) => { fake.createDelayMs = ms; }, activities: fake.callLogs as unknown as StartedFake['activities'],
         settings: { region: 'US', companyDomain: fake.url, apiToken: 'pd-token-good' },
