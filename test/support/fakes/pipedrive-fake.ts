@@ -55,6 +55,8 @@ export class PipedriveFake extends VendorFake {
   readonly leads: Array<{ id: string; title: string; person_id: number }> = [];
   /** How long a call log create is held before its answer (it is stored at once): a write that times out. */
   createDelayMs = 0;
+  /** Activities a page of GET /api/v2/activities holds at most (Pipedrive: the request's limit; 2 here exercises the cursor). */
+  activityPageSize = 2;
   private nextId = 100;
   readonly persons: PipedriveFakeRecord[] = [];
   readonly organizations: PipedriveFakeRecord[] = [];
@@ -143,12 +145,13 @@ export class PipedriveFake extends VendorFake {
         return { body: { success: true, data, additional_data: { pagination: { start, limit: Number(req.query.get('limit')), more_items_in_collection: start + data.length < mine.length } } } };
       }
       case '/api/v2/activities': {
-        // Call logs as the activities they also are, newest first, two a page to exercise the cursor.
+        // Call logs as the activities they also are, newest first, two a page (activityPageSize) to exercise the cursor.
         const since = req.query.get('updated_since')!.replace('T', ' ').replace('Z', '');
         const all = this.callLogs.filter((c) => String(c.update_time) >= since).reverse();
         const start = Number(req.query.get('cursor') ?? '0');
-        const data = all.slice(start, start + 2).map((c) => ({ id: c.activity_id, type: 'call', subject: c.subject, note: c.note, owner_id: c.user_id, person_id: c.person_id ?? null, done: true, update_time: c.update_time }));
-        return { body: { success: true, data, additional_data: { next_cursor: start + 2 < all.length ? String(start + 2) : null } } };
+        const size = Math.min(this.activityPageSize, Number(req.query.get('limit')));
+        const data = all.slice(start, start + size).map((c) => ({ id: c.activity_id, type: 'call', subject: c.subject, note: c.note, owner_id: c.user_id, person_id: c.person_id ?? null, done: true, update_time: c.update_time }));
+        return { body: { success: true, data, additional_data: { next_cursor: start + size < all.length ? String(start + size) : null } } };
       }
       case '/api/v1/users/me': return { body: { success: true, data: { id: 77, name: 'Pat Admin', email: 'pat@acme.test', company_domain: 'acme' } } };
       case '/api/v2/personFields': return this.fields(req, this.personFields);
