@@ -17,8 +17,8 @@
  * Pipedrive has no idempotency key. The external id goes into the note, and `findLoggedCall`
  * reads the API user's latest call logs (`GET /api/v1/callLogs?start=0&limit=50`) for it; that
  * list holds only the API user's call logs, so a call logged for another owner is then looked
- * for among the activities updated in the last 26 hours (`GET /api/v2/activities`, 3 pages of
- * 100 at most): Pipedrive keeps call logs as activities too. The outbox's own key table stays
+ * for among the activities updated in the last 26 hours (`GET /api/v2/activities`, 50 pages
+ * of 100 at most): Pipedrive keeps call logs as activities too. The outbox's own key table stays
  * the first guard.
  */
 import { z } from 'zod';
@@ -36,9 +36,14 @@ const WHAT = 'Pipedrive';
 const LIMITS = { timeoutMs: CALL_LOG_TIMEOUT_MS, maxBodyBytes: 512 * 1024 };
 /** Call logs read back by findLoggedCall (Pipedrive's page limit). */
 const RECENT_CALL_LOGS = '50';
-/** Activities read back by findLoggedCall: updated within the outbox's 24 hours of retries (and a bit), 3 pages of 100. */
+/**
+ * Activities read back by findLoggedCall: updated within the outbox's 24 hours of retries (and a
+ * bit), up to 50 pages of 100. Only asked after a write whose answer never came; 3 pages missed the
+ * call log when more than 300 activities changed in between (bench:calllog --crm pipedrive --faults:
+ * 10 duplicates in 1,000 calls), so it reads on until Pipedrive has no more.
+ */
 const ACTIVITY_WINDOW_MS = 26 * 3600_000;
-const ACTIVITY_PAGES = 3;
+const ACTIVITY_PAGES = 50;
 
 export const PIPEDRIVE_PATHS = {
   callLogs: '/api/v1/callLogs',
