@@ -67,6 +67,29 @@ export function notesWithRecording(activity: CallActivity): string {
   return activity.recordingUrl ? `${activity.notes}\nRecording: ${activity.recordingUrl}` : activity.notes;
 }
 
+/**
+ * A Calls record's fields as SugarCRM and its fork SuiteCRM name them (subject cut to their
+ * 50-character name), with dates written the way each API takes them.
+ */
+export function sugarFamilyCallFields(
+  activity: CallActivity, caller: { module: string; id: string }, ownerId: string | undefined, date: (d: Date) => string,
+): Record<string, string | number> {
+  const { hours, minutes } = hoursAndMinutes(activity.durationSeconds);
+  return {
+    name: activity.subject.length > 50 ? `${activity.subject.slice(0, 49)}…` : activity.subject,
+    date_start: date(activity.startedAt),
+    date_end: date(endedAt(activity)),
+    duration_hours: hours,
+    duration_minutes: minutes,
+    status: heldStatus(activity),
+    direction: directionWord(activity),
+    description: notesWithRecording(activity),
+    parent_type: caller.module,
+    parent_id: caller.id,
+    ...(ownerId ? { assigned_user_id: ownerId } : {}),
+  };
+}
+
 /** "Caller +15551234567": the name of a record created for an unknown caller. */
 export function unknownCallerName(activity: CallActivity): string {
   return nameOfNumber(activity.externalNumber);

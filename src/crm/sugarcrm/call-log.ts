@@ -21,7 +21,7 @@
 import { z } from 'zod';
 import type { CallActivity, CallLogResult } from '../call-log-writer';
 import type { Credentials } from '../integration';
-import { callLogResult, callUuid, directionWord, endedAt, heldStatus, hoursAndMinutes, notesWithRecording, unknownCallerName, UNKNOWN_SKIPPED, WRITE_BUDGET_MS, WRITE_TIMEOUT_MS } from '../shared/call-log-support';
+import { callLogResult, callUuid, sugarFamilyCallFields, unknownCallerName, UNKNOWN_SKIPPED, WRITE_BUDGET_MS, WRITE_TIMEOUT_MS } from '../shared/call-log-support';
 import { OWNER_READ, type OwnerEmailCache } from '../owner-lookup';
 import { CrmError } from '../shared/crm-error';
 import type { SugarCrmConnector } from './index';
@@ -102,19 +102,5 @@ function sugarDate(date: Date): string {
 }
 
 export function callBody(id: string, activity: CallActivity, caller: Caller, ownerId: string | undefined): Record<string, unknown> {
-  const { hours, minutes } = hoursAndMinutes(activity.durationSeconds);
-  return {
-    id,
-    name: activity.subject.length > 50 ? `${activity.subject.slice(0, 49)}…` : activity.subject,
-    date_start: sugarDate(activity.startedAt),
-    date_end: sugarDate(endedAt(activity)),
-    duration_hours: hours,
-    duration_minutes: minutes,
-    status: heldStatus(activity),
-    direction: directionWord(activity),
-    description: notesWithRecording(activity),
-    parent_type: caller.module,
-    parent_id: caller.id,
-    ...(ownerId ? { assigned_user_id: ownerId } : {}),
-  };
+  return { id, ...sugarFamilyCallFields(activity, caller, ownerId, sugarDate) };
 }

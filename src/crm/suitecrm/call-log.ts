@@ -19,7 +19,7 @@
  */
 import type { CallActivity, CallLogResult } from '../call-log-writer';
 import type { Credentials } from '../integration';
-import { callLogResult, callUuid, directionWord, endedAt, heldStatus, hoursAndMinutes, naiveUtc, notesWithRecording, unknownCallerName, UNKNOWN_SKIPPED, WRITE_BUDGET_MS } from '../shared/call-log-support';
+import { callLogResult, callUuid, naiveUtc, sugarFamilyCallFields, unknownCallerName, UNKNOWN_SKIPPED, WRITE_BUDGET_MS } from '../shared/call-log-support';
 import type { OwnerEmailCache } from '../owner-lookup';
 import type { CachedToken } from '../shared/token-cache';
 import type { SuiteCrmConnector } from './index';
@@ -81,18 +81,5 @@ export class SuiteCrmCallLog<S extends CachedToken> {
 }
 
 export function callFields(activity: CallActivity, caller: { module: string; id: string }, ownerId: string | undefined): Record<string, string | number> {
-  const { hours, minutes } = hoursAndMinutes(activity.durationSeconds);
-  return {
-    name: activity.subject.slice(0, 50),
-    date_start: naiveUtc(activity.startedAt),
-    date_end: naiveUtc(endedAt(activity)),
-    duration_hours: hours,
-    duration_minutes: minutes,
-    status: heldStatus(activity),
-    direction: directionWord(activity),
-    description: notesWithRecording(activity),
-    parent_type: caller.module,
-    parent_id: caller.id,
-    ...(ownerId ? { assigned_user_id: ownerId } : {}),
-  };
+  return sugarFamilyCallFields(activity, caller, ownerId, naiveUtc);
 }
