@@ -136,7 +136,14 @@ export const customCrmSettingsSchema = z.object({
  * The GET URL: the configured URL's query kept byte for byte, then ours form-URL-encoded. A
  * parameter of the URL with one of our names is dropped, so the middleware never sees two.
  */
-export function customCrmGetUrl(base: string | URL, params: Record<(typeof OUR_PARAMS)[number], string>): URL {
+export function customCrmGetUrl(base: string | URL, params: LookupParams): URL {
+  return new URL(`${customCrmGetPrefix(base)}${formEncoded(params)}`);
+}
+
+type LookupParams = Record<(typeof OUR_PARAMS)[number], string>;
+
+/** The GET URL up to our parameters: the URL without its fragment or our names, ending in ? or &. */
+function customCrmGetPrefix(base: string | URL): string {
   const url = new URL(base);
   url.hash = '';
   const ours = new Set<string>(OUR_PARAMS);
@@ -144,24 +151,44 @@ export function customCrmGetUrl(base: string | URL, params: Record<(typeof OUR_P
     .slice(1)
     .split('&')
     .filter((pair) => pair !== '' && !ours.has(new URLSearchParams(pair).keys().next().value ?? ''));
-  const added = new URLSearchParams(OUR_PARAMS.map((name): [string, string] => [name, params[name]])).toString();
-  url.search = [...kept, added].join('&');
-  return url;
+  url.search = '';
+  return `${url.href}?${kept.map((pair) => `${pair}&`).join('')}`;
 }
 
-/** The request for one lookup (no I/O): method, URL, headers and body exactly as the contract says. */
-export function customCrmRequest(settings: CustomCrmSettings, request: LookupRequest, signal: AbortSignal): HttpRequest {
-  const params = { field_name: request.fieldName, dtmf: request.dtmf, caller_id: request.callerId, did: request.did };
+/** Our four parameters as URLSearchParams serializes them (application/x-www-form-urlencoded). */
+function formEncoded(params: LookupParams): string {
+  return `field_name=${formComponent(params.field_name)}&dtmf=${formComponent(params.dtmf)}&caller_id=${formComponent(params.caller_id)}&did=${formComponent(params.did)}`;
+}
+
+/** encodeURIComponent leaves !'()~ as they are and writes a space as %20; the form encoding does neither. */
+function formComponent(value: string): string {
+  return encodeURIComponent(value).replace(/%20|[!'()~]/g, (c) => (c === '%20' ? '+' : `%${c.charCodeAt(0).toString(16).toUpperCase()}`));
+}
+
+/** What every lookup of one rule sends alike, worked out once: where, and which headers. */
+interface PreparedRequest {
+  /** GET: the URL up to our parameters. POST: the whole URL. */
+  url: string;
+  headers: Record<string, string>;
+}
+
+function prepareRequest(settings: CustomCrmSettings): PreparedRequest {
   const custom = Object.fromEntries(settings.headers.map((h) => [h.name, h.value]));
   const overridesAccept = settings.headers.some((h) => h.name.toLowerCase() === 'accept');
   const headers: Record<string, string> = { ...(overridesAccept ? {} : { accept: ACCEPT }), ...custom };
-  const remaining = request.deadlineAt - Date.now();
-  const timeoutMs = Number.isFinite(remaining) ? Math.min(Math.max(1, remaining), MAX_REQUEST_MS) : MAX_REQUEST_MS;
-  const common = { signal, timeoutMs, what: WHAT };
-  if (!settings.post) return { ...common, method: 'GET', url: customCrmGetUrl(settings.url, params), headers };
+  if (!settings.post) return { url: customCrmGetPrefix(settings.url), headers };
   const url = new URL(settings.url);
   url.hash = '';
-  return { ...common, method: 'POST', url, headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(params) };
+  return { url: url.href, headers: { ...headers, 'content-type': 'application/json' } };
+}
+
+/** The request for one lookup (no I/O): method, URL, headers and body exactly as the contract says. */
+export function customCrmRequest(settings: CustomCrmSettings, request: LookupRequest, signal: AbortSignal, prepared = prepareRequest(settings)): HttpRequest {
+  const params = { field_name: request.fieldName, dtmf: request.dtmf, caller_id: request.callerId, did: request.did };
+  const remaining = request.deadlineAt - Date.now();
+  const timeoutMs = Number.isFinite(remaining) ? Math.min(Math.max(1, remaining), MAX_REQUEST_MS) : MAX_REQUEST_MS;
+  if (!settings.post) return { signal, timeoutMs, what: WHAT, method: 'GET', url: `${prepared.url}${formEncoded(params)}`, headers: prepared.headers };
+  return { signal, timeoutMs, what: WHAT, method: 'POST', url: prepared.url, headers: prepared.headers, body: JSON.stringify(params) };
 }
 
 /** Reads the middleware's answer (pure) as the contract says; throws CrmError for anything else. */
@@ -218,18 +245,20 @@ function withoutBom(text: string): string {
 export class CustomCrmConnector implements CrmConnector {
   /** The settings as checked once, or why they cannot be used (each lookup reports it, sending nothing). */
   private readonly settings: CustomCrmSettings | CrmError;
+  private readonly prepared: PreparedRequest | undefined;
 
   constructor(settings: CustomCrmSettings, private readonly http: HttpClient) {
     const checked = customCrmSettingsSchema.safeParse(settings);
     this.settings = checked.success
       ? checked.data
       : new CrmError('CONFIG', checked.error.issues.map((issue) => issue.message).join(' '));
+    if (checked.success) this.prepared = prepareRequest(checked.data);
   }
 
   lookup(request: LookupRequest, signal: AbortSignal): Promise<LookupResult> {
     return lookupResult(WHAT, signal, async () => {
       if (this.settings instanceof CrmError) throw this.settings;
-      const res = await this.http.request(customCrmRequest(this.settings, request, signal));
+      const res = await this.http.request(customCrmRequest(this.settings, request, signal, this.prepared));
       return readCustomCrmAnswer(res, request.fieldName);
     });
   }

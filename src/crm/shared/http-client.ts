@@ -6,10 +6,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { createSecureContext, rootCertificates, type SecureContext } from 'node:tls';
-import { Agent, Client, errors as undiciErrors, request, type Dispatcher } from 'undici';
+import { Agent, Client, errors as undiciErrors, type Dispatcher } from 'undici';
 import type { CrmEgressPolicy } from '../../host';
 import { abortedError, CrmError, possessive } from './crm-error';
 import { EgressPolicy, EgressRefusedError, type ConnectLookup } from './egress-policy';
+import { RequestStop } from './request-stop';
 
 export interface HttpClientOptions {
   /** PEM of a private CA to trust in addition to the system's roots (and NODE_EXTRA_CA_CERTS). */
@@ -104,19 +105,21 @@ export class HttpClient {
     if (refused) throw new CrmError('EGRESS', refused.explain(what), { cause: refused });
     const timeoutMs = req.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const maxBodyBytes = req.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-    const { signal, done } = boundedSignal(req.signal, timeoutMs);
+    const stop = new RequestStop(req.signal, timeoutMs);
     try {
-      const pending = request(url, {
-        dispatcher: req.dispatcher ?? this.agent,
+      // The dispatcher's own request(): undici's top-level request() parses the URL once more.
+      const pending = (req.dispatcher ?? this.agent).request({
+        origin: url.origin,
+        path: `${url.pathname}${url.search}`,
         method: req.method,
         headers: req.headers,
         body: req.body,
-        signal,
+        signal: stop,
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,
       });
-      const res = await untilAborted(pending, signal, (late) => late.body.destroy());
-      const body = await readCapped(res.body, maxBodyBytes, what);
+      const res = await untilAborted(pending, stop, (late) => late.body.destroy());
+      const body = await readCapped(res, maxBodyBytes, what);
       const headers: Record<string, string> = {};
       for (const [name, value] of Object.entries(res.headers)) {
         if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
@@ -128,7 +131,7 @@ export class HttpClient {
     } catch (err) {
       throw toCrmError(err, what, req.signal, timeoutMs);
     } finally {
-      done();
+      stop.done();
     }
   }
 
@@ -138,46 +141,21 @@ export class HttpClient {
 }
 
 /**
- * The call's signal or `timeoutMs`, whichever ends first, as one signal; `done()` clears the
- * timer and the listener as soon as the request is over. (AbortSignal.timeout() fires for every
- * request `timeoutMs` later, answered or not, and AbortSignal.any() keeps both signals tracked
- * until then: at hundreds of calls a second that was thousands of live timers and signals, a
- * DOMException and an abort event per request, for nothing; scripts/profile-agi.ts --crm https.)
- */
-function boundedSignal(callSignal: AbortSignal, timeoutMs: number): { signal: AbortSignal; done: () => void } {
-  const controller = new AbortController();
-  if (callSignal.aborted) {
-    controller.abort(callSignal.reason);
-    return { signal: controller.signal, done: () => undefined };
-  }
-  const onCallAbort = () => controller.abort(callSignal.reason);
-  callSignal.addEventListener('abort', onCallAbort, { once: true });
-  const timer = setTimeout(() => controller.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')), timeoutMs);
-  return {
-    signal: controller.signal,
-    done() {
-      clearTimeout(timer);
-      callSignal.removeEventListener('abort', onCallAbort);
-    },
-  };
-}
-
-/**
  * undici notices an abort only once the request is on a connection: a connect that hangs (a
  * firewall dropping packets, a stalled TLS handshake) would outlive the deadline and the hang-up
  * by the whole connect timeout. So the signal is raced here; an answer arriving late is released.
  */
-function untilAborted<T>(pending: Promise<T>, signal: AbortSignal, release: (late: T) => void): Promise<T> {
+function untilAborted<T>(pending: Promise<T>, stop: RequestStop, release: (late: T) => void): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => {
       pending.then(release, () => undefined);
-      reject(signal.reason);
+      reject(stop.reason);
     };
-    if (signal.aborted) return onAbort();
-    signal.addEventListener('abort', onAbort, { once: true });
+    if (stop.aborted) return onAbort();
+    stop.once('abort', onAbort);
     pending.then(
-      (value) => { signal.removeEventListener('abort', onAbort); resolve(value); },
-      (err: unknown) => { signal.removeEventListener('abort', onAbort); reject(err); },
+      (value) => { stop.removeListener('abort', onAbort); resolve(value); },
+      (err: unknown) => { stop.removeListener('abort', onAbort); reject(err); },
     );
   });
 }
@@ -193,18 +171,34 @@ function envExtraCa(): string[] {
   }
 }
 
-async function readCapped(body: AsyncIterable<Buffer> & { destroy(err?: Error): unknown }, cap: number, what: string): Promise<string> {
+/**
+ * The answer's body as text, at most `cap` bytes. A Content-Length within the cap is read in one
+ * go (undici holds the response to that length); without one, chunk by chunk up to the cap.
+ */
+async function readCapped(res: Dispatcher.ResponseData, cap: number, what: string): Promise<string> {
+  const body = res.body;
+  const length = res.headers['content-length'];
+  const declared = typeof length === 'string' ? Number(length) : Number.NaN;
+  if (declared > cap) {
+    body.destroy();
+    throw tooLarge(cap, what);
+  }
+  if (declared >= 0) return body.text();
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of body) {
     size += chunk.length;
     if (size > cap) {
       body.destroy();
-      throw new CrmError('TOO_LARGE', `${what} sent more than ${Math.round(cap / 1024)} KiB; only the field's value is expected.`);
+      throw tooLarge(cap, what);
     }
     chunks.push(chunk);
   }
   return Buffer.concat(chunks).toString('utf8');
+}
+
+function tooLarge(cap: number, what: string): CrmError {
+  return new CrmError('TOO_LARGE', `${what} sent more than ${Math.round(cap / 1024)} KiB; only the field's value is expected.`);
 }
 
 const TLS_CODES = new Set([

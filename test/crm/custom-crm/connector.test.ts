@@ -122,6 +122,14 @@ describe('CustomCrmConnector', () => {
       assert.equal(url.href, 'https://mw.example/l?a=b%20c&x=1+2&empty=&flag&field_name=Account_Name&dtmf=&caller_id=%2B1+555+%26+%C3%BC&did=100');
     });
 
+    it('encodes our values exactly as URLSearchParams does, every printable ASCII character and beyond', () => {
+      const ascii = Array.from({ length: 95 }, (_, i) => String.fromCharCode(32 + i)).join('');
+      for (const value of [ascii, "!'()~*-._", 'tab\there', 'Ünïcødé ☎ 😀', '']) {
+        const params = { field_name: value, dtmf: '12#', caller_id: value, did: `${value}%` };
+        assert.equal(customCrmGetUrl('https://mw.example/l', params).search, `?${new URLSearchParams(params).toString()}`);
+      }
+    });
+
     it('replaces a parameter of the URL that has one of our names, so each arrives once', async () => {
       const result = await lookup({ url: `${fake.url}/lookup?caller_id=spoofed&keep=1&DID=upper&did=x` }, {}, [['keep', '1'], ['DID', 'upper']]);
       assert.deepEqual(result, { kind: 'value', value: 'Gold' });
