@@ -80,25 +80,41 @@ const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
  * token pair, in its own SET VARIABLE, which carries any text. MSet lines come first.
  */
 export function setVariablesLines(variables: ReadonlyArray<readonly [string, string]>): string[] {
-  const tokens = variables.filter(([name, value]) => VARIABLE_NAME.test(name) && MSET_TOKEN.test(value));
-  const others = variables.filter((pair) => !tokens.includes(pair));
   const lines: string[] = [];
-  let batch: Array<readonly [string, string]> = [];
-  const msetLine = (pairs: typeof batch) => agiCommandLine.exec('MSet', pairs.map(([name, value]) => `${name}=${value}`).join(','));
+  const others: Array<readonly [string, string]> = [];
+  let batch: string[] = [];
+  let firstPair: readonly [string, string] | undefined;
+  // `EXEC MSet "` + the pairs joined by commas + `"`; tokens are ASCII and need no escaping, so
+  // the line's length (its size in bytes) is known without building it.
+  let length = 0;
   const flush = () => {
-    if (batch.length === 1) lines.push(agiCommandLine.setVariable(...batch[0]!));
-    else if (batch.length > 1) lines.push(msetLine(batch));
+    if (batch.length === 1) lines.push(agiCommandLine.setVariable(...firstPair!));
+    else if (batch.length > 1) lines.push(agiCommandLine.exec('MSet', batch.join(',')));
     batch = [];
   };
-  for (const pair of tokens) {
-    // Tokens are ASCII, so the line's length is its size in bytes.
-    if (batch.length > 0 && msetLine([...batch, pair]).length > AGI_MAX_COMMAND_BYTES) flush();
-    batch.push(pair);
+  for (const pair of variables) {
+    const [name, value] = pair;
+    if (!VARIABLE_NAME.test(name) || !MSET_TOKEN.test(value)) {
+      others.push(pair);
+      continue;
+    }
+    const assignment = `${name}=${value}`;
+    if (batch.length > 0 && length + 1 + assignment.length > AGI_MAX_COMMAND_BYTES) flush();
+    if (batch.length === 0) {
+      firstPair = pair;
+      length = MSET_PREFIX_BYTES + assignment.length;
+    } else {
+      length += 1 + assignment.length;
+    }
+    batch.push(assignment);
   }
   flush();
   for (const [name, value] of others) lines.push(agiCommandLine.setVariable(name, value));
   return lines;
 }
+
+/** `EXEC MSet ""`: an MSet line without its pairs. */
+const MSET_PREFIX_BYTES = 'EXEC MSet ""'.length;
 
 /** What GET DATA gave, per the measured table in asterisk.md. */
 export interface GetDataResult {

@@ -60,6 +60,15 @@ export const GET_DATA_PROMPT_ALLOWANCE_MS = 30_000;
 /** One error for every connection dropped under pressure (an error per drop costs its stack trace). */
 const DROPPED = new AgiError('HEADER_TIMEOUT', 'The connection sent no AGI header in time while others waited; it was closed.');
 
+/**
+ * Longest command line (in characters, up to 3 bytes each) that surely fits one TCP segment.
+ * Commands go out one at a time, each only after the reply to the one before, which carries
+ * Asterisk's ACK: Nagle's algorithm never holds a line that fits one segment, so the socket
+ * keeps it (setNoDelay is a system call per call). A longer line may be split, and its tail
+ * would wait for a delayed ACK (40 ms and more): such a session turns Nagle off first.
+ */
+const NAGLE_SAFE_CHARS = 400;
+
 /** Unexpected lines logged per session; the rest are counted and summed up in one line at the close. */
 export const LOGGED_IGNORED_LINES = 3;
 
@@ -148,6 +157,7 @@ export class AgiSession {
   private current: Command | undefined;
   private queue: Command[] | undefined;
   private socketClosed = false;
+  private noDelay = false;
   private deadline = Deadline.None;
   private deadlineAt = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -458,9 +468,7 @@ export class AgiSession {
   private onHeader(fields: Map<string, string>): void {
     this.currentState = 'open';
     this.headerRead = true;
-    // Commands go out one line at a time from here on; nothing was written before. The peer's
-    // address is read now, while the socket is surely open, for the call's log lines.
-    this.socket.setNoDelay(true);
+    // The peer's address is read now, while the socket is surely open, for the call's log lines.
     void this.remoteAddress;
     let outcome: AgiRequest | AgiError;
     try {
@@ -511,6 +519,10 @@ export class AgiSession {
     this.current = command;
     this.arm(Deadline.Command, command.timeoutMs);
     if (this.log.isDebugEnabled?.() !== false) this.log.debug('AGI command', { command: verbOf(command.line) });
+    if (!this.noDelay && command.line.length > NAGLE_SAFE_CHARS) {
+      this.noDelay = true;
+      this.socket.setNoDelay(true);
+    }
     this.socket.write(`${command.line}\n`);
   }
 

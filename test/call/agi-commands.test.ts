@@ -75,6 +75,16 @@ describe('AGI command lines', () => {
     assert.deepEqual(carried, pairs.map(([name, value]) => `${name}=${value}`));
   });
 
+  it('fills an MSet line up to exactly the longest command, and not one byte more', () => {
+    // `EXEC MSet "A=<x...>,B=<y...>"`: 12 bytes around the pairs, 2 for "A=", 1 comma, 2 for "B=".
+    const fits = AGI_MAX_COMMAND_BYTES - 12 - 2 - 1 - 2;
+    const full = setVariablesLines([['A', 'x'.repeat(fits - 10)], ['B', 'y'.repeat(10)]]);
+    assert.equal(full.length, 1);
+    assert.equal(Buffer.byteLength(full[0]!), AGI_MAX_COMMAND_BYTES);
+    const over = setVariablesLines([['A', 'x'.repeat(fits - 10)], ['B', 'y'.repeat(11)]]);
+    assert.deepEqual(over, [agiCommandLine.setVariable('A', 'x'.repeat(fits - 10)), agiCommandLine.setVariable('B', 'y'.repeat(11))]);
+  });
+
   it('refuses numbers and application names that are not plain', () => {
     assert.throws(() => agiCommandLine.getData('x', 1.5, 4), { code: 'UNSAFE_ARGUMENT' });
     assert.throws(() => agiCommandLine.getData('x', 2000, 0), { code: 'UNSAFE_ARGUMENT' });

@@ -173,28 +173,30 @@ function envExtraCa(): string[] {
 
 /**
  * The answer's body as text, at most `cap` bytes. A Content-Length within the cap is read in one
- * go (undici holds the response to that length); without one, chunk by chunk up to the cap.
+ * go (undici holds the response to that length); without one (chunked), chunk by chunk up to the
+ * cap, on the stream's own events (an async iterator costs promises per chunk).
  */
-async function readCapped(res: Dispatcher.ResponseData, cap: number, what: string): Promise<string> {
+function readCapped(res: Dispatcher.ResponseData, cap: number, what: string): Promise<string> {
   const body = res.body;
   const length = res.headers['content-length'];
   const declared = typeof length === 'string' ? Number(length) : Number.NaN;
   if (declared > cap) {
     body.destroy();
-    throw tooLarge(cap, what);
+    return Promise.reject(tooLarge(cap, what));
   }
   if (declared >= 0) return body.text();
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    size += chunk.length;
-    if (size > cap) {
+  return new Promise<string>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    body.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= cap) return void chunks.push(chunk);
       body.destroy();
-      throw tooLarge(cap, what);
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString('utf8');
+      reject(tooLarge(cap, what));
+    });
+    body.once('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    body.once('error', reject);
+  });
 }
 
 function tooLarge(cap: number, what: string): CrmError {

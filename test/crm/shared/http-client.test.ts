@@ -148,6 +148,15 @@ describe('HttpClient', () => {
     assert.equal(res.body.length, 80 * 1024);
   });
 
+  it('refuses a Content-Length over the cap before reading the body, and reads one within it whole (UTF-8)', async () => {
+    const text = 'ü'.repeat(30 * 1024);
+    const bytes = Buffer.byteLength(text);
+    fake.handler = () => ({ raw: `HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${bytes}\r\n\r\n${text}` });
+    await rejectsWith(client.request({ method: 'GET', url: `${fake.url}/x`, signal: live(), maxBodyBytes: bytes - 1 }), 'TOO_LARGE');
+    const res = await client.request({ method: 'GET', url: `${fake.url}/x`, signal: live(), maxBodyBytes: bytes });
+    assert.equal(res.body, text);
+  });
+
   describe('while the body is still arriving', () => {
     let stalling: Awaited<ReturnType<typeof listen<https.Server>>>;
     const url = () => `https://localhost:${stalling.port}/`;
