@@ -20,10 +20,12 @@
  *   c. A CRM that answers in 300 ms: 2,000 calls arriving at a paced rate the machine keeps up
  *      with (see PACED_RATE), then 2,000 spread over 300 ms (all 2,000 in flight at once: a
  *      burst beyond the machine's sustained rate) and 2,000 placed at the same instant (the
- *      harshest burst); each call's total against 300 ms, and the server's RSS before / peak /
- *      after each. Targets: about 300 ms; under 150 MB. Run it compiled too (`npx tsc -p .
- *      --outDir dist && node --expose-gc dist/scripts/bench-agi.js --phases c`): tsx itself
- *      adds tens of MB to every process.
+ *      harshest burst); each call's total against 300 ms, and this process's RSS before / peak.
+ *      Then the plugin alone in a process of its own (bench-alone.ts: one call path, AMI path),
+ *      with Node's default heap settings and with a smaller young generation: its RSS with 2,000
+ *      in flight. Targets: about 300 ms; the plugin alone under 150 MB. Run it compiled
+ *      (`npx tsc -p . --outDir dist && node --expose-gc dist/scripts/bench-agi.js --phases c`):
+ *      tsx itself adds tens of MB to every process.
  *
  * Peers (issue 13), in this process like the plugin: ding-dong 0.1.7's bare handler (header, one
  * SET VARIABLE, close), and ding-dong doing the plugin's AGI-path dialogue by hand against the same
@@ -47,9 +49,11 @@ import os from 'node:os';
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { readManifest } from '../src/config';
+import type { AmiSettings } from '../src/host';
 import { AsteriskSimulator } from './lib/asterisk-simulator';
 import { BareAgiServer } from './lib/bare-agi-server';
 import { DingDongPeer } from './lib/ding-dong-peers';
+import { runAloneMemory } from './lib/bench-alone';
 import { runWorkersPhase } from './lib/bench-cluster';
 import { startBenchCallPath, type BenchCallPath } from './lib/bench-call-path';
 import { describeMachine, listenOverflows, machineBusyMs, ms, summarize, table, type Summary } from './lib/bench-stats';
@@ -127,6 +131,9 @@ interface Rig {
   heldBaseline(holdMs: number): Promise<Target>;
   logger: FormattingLogger;
   stub: StubCrm | undefined;
+  /** "Asterisk" (the load client) and its fake AMI, for phase c's plugin-alone process. */
+  asterisk: BenchWorker;
+  ami: AmiSettings;
   /** Phase a's CPU per call of the AMI path, µs, for c's arithmetic. */
   cpuPerCallUs?: { server: number; client: number };
   /** Phase a's calls/s of the AMI path. */
@@ -172,7 +179,7 @@ async function main(): Promise<void> {
     servers.push(bare, bareSameCommands);
     const held = new Map<number, Target>();
     const rig: Rig = {
-      options, logger, stub,
+      options, logger, stub, asterisk, ami,
       baseline: { label: 'bare ding-dong handler (baseline)', port: bare.port, script: 'ding-dong', commands: 1 },
       floor: { label: `bare handler, ${commands} commands`, port: bareSameCommands.port, script: 'ding-dong', commands },
       path: { label: 'plugin call path, AGI', port: pipeline.port, script: pipeline.script, commands },
@@ -427,8 +434,17 @@ async function slowCrmPhase(rig: Rig): Promise<void> {
   }
   const full = rows.filter(({ runs }) => runs.some((done) => done.result.maxInFlight >= BURST * 0.9));
   const peak = Math.max(...full.map(({ memory }) => memory.peak));
-  console.log(`Server RSS peak with ~${BURST} in flight: ${mb(peak)} MB (target < ${TARGETS.rssMb} MB): ${peak < TARGETS.rssMb * MB ? 'PASS' : 'FAIL'}`);
-  console.log(`  for scale: an empty process with these exec arguments has RSS ${mb(emptyProcessRss(true))} MB, plain node ${mb(emptyProcessRss(false))} MB; this process holds two call paths and the bare handlers`);
+  console.log(`This process's RSS peak with ~${BURST} in flight: ${mb(peak)} MB (it holds two call paths, the bare handlers and the peers' code)`);
+  console.log(`  for scale: an empty process with these exec arguments has RSS ${mb(emptyProcessRss(true))} MB, plain node ${mb(emptyProcessRss(false))} MB`);
+  const alone = await runAloneMemory({ asterisk: rig.asterisk, ami: rig.ami, crmDelayMs: SLOW_CRM_MS, burst: BURST, spreadRate, warmup: options.warmup, callerId: CALLER });
+  for (const [flags, alonePeak] of alone) {
+    console.log(`Plugin alone, RSS peak with ~${BURST} in flight, ${flags}: ${mb(alonePeak)} MB (target < ${TARGETS.rssMb} MB${tsxNote()}): ${alonePeak < TARGETS.rssMb * MB ? 'PASS' : 'FAIL'}`);
+  }
+}
+
+/** The RSS target is for compiled code: under tsx every process carries the compiler too. */
+function tsxNote(): string {
+  return process.execArgv.some((arg) => arg.includes('tsx')) ? '; under tsx, run compiled for the real figure' : '';
 }
 
 /** One call through the full Asterisk simulator must land where the rule says; returns how many AGI commands a call takes. */
