@@ -73,8 +73,8 @@ export class AgiParser {
   /** The open `520-` block, if any. */
   private usage: { first: string; lines: string[]; bytes: number } | undefined;
 
-  constructor(options: AgiParserOptions = {}) {
-    this.limits = { ...AGI_PARSER_DEFAULTS, ...definedOnly(options) };
+  constructor(options?: AgiParserOptions) {
+    this.limits = limitsOf(options);
   }
 
   get phase(): AgiParserPhase {
@@ -239,6 +239,19 @@ function codedReply(code: '510' | '511' | '520', message: string, raw: string): 
     case '520':
       return { kind: 'usage', code: 520, message, usage: [], raw };
   }
+}
+
+/** The limits per options object, worked out once: a server passes the same one to every session. */
+const resolvedLimits = new WeakMap<AgiParserOptions, Required<AgiParserOptions>>();
+
+function limitsOf(options: AgiParserOptions | undefined): Required<AgiParserOptions> {
+  if (!options) return AGI_PARSER_DEFAULTS;
+  let limits = resolvedLimits.get(options);
+  if (!limits) {
+    limits = { ...AGI_PARSER_DEFAULTS, ...definedOnly(options) };
+    resolvedLimits.set(options, limits);
+  }
+  return limits;
 }
 
 function definedOnly<T extends object>(options: T): Partial<T> {
