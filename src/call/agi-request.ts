@@ -24,10 +24,12 @@ export interface AgiRequest {
   networkScript: string;
   /** `agi_request`: the whole URL, e.g. `agi://127.0.0.1:4573/crm-routing?rule=1`. */
   request: string;
-  /** `agi_arg_1`, `agi_arg_2`, ... in order: the dialplan's `AGI(url,arg1,arg2)`. */
+  /**
+   * `agi_arg_1`, `agi_arg_2`, ... in order: the dialplan's `AGI(url,arg1,arg2)`. The other header
+   * fields are not kept: a call holds its request while in flight, and the whole header (20 and
+   * more lines) would stay in memory with it.
+   */
   args: string[];
-  /** Every header field as received. */
-  raw: ReadonlyMap<string, string>;
 }
 
 // Tab, CR, NUL and the rest of C0, plus DEL.
@@ -91,6 +93,5 @@ export function parseAgiRequest(fields: ReadonlyMap<string, string>): AgiRequest
     networkScript: header.agi_network_script,
     request: header.agi_request,
     args,
-    raw: fields,
   };
 }

@@ -12,8 +12,7 @@ function fieldsOf(header: string): Map<string, string> {
 describe('parseAgiRequest', () => {
   it('maps the measured header to an AgiRequest', () => {
     const request = parseAgiRequest(fieldsOf(FULL_HEADER));
-    const { raw, ...rest } = request;
-    assert.deepEqual(rest, {
+    assert.deepEqual(request, {
       channel: 'Local/5551234@from-did-00000000;2',
       uniqueId: '1795556051.1',
       callerId: '+15550001111',
@@ -26,8 +25,6 @@ describe('parseAgiRequest', () => {
       request: 'agi://127.0.0.1:4573/crm-routing?rule=1',
       args: [],
     });
-    assert.equal(raw.get('agi_threadid'), '140350374528704');
-    assert.equal(raw.get('agi_accountcode'), '');
   });
 
   it('turns "unknown" caller ID into empty strings', () => {
@@ -65,7 +62,6 @@ describe('parseAgiRequest', () => {
   it('keeps a __proto__ key as plain data', () => {
     const request = parseAgiRequest(fieldsOf(FULL_HEADER.replace(/\n\n$/, '\n__proto__: x\nagi_polluted: no\n\n')));
     assert.equal(request.channel, 'Local/5551234@from-did-00000000;2');
-    assert.equal(request.raw.get('__proto__'), 'x');
     assert.equal(Object.getPrototypeOf({}), Object.prototype);
   });
 });
