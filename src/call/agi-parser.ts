@@ -97,11 +97,11 @@ export class AgiParser {
         this.keep(bytes.subarray(start), events);
         break;
       }
-      const piece = bytes.subarray(start, lf);
+      const lineStart = start;
       start = lf + 1;
-      if (this.exceedsLimit(piece.length, events)) break;
-      const size = this.pendingBytes + piece.length + 1;
-      const line = this.takeLine(piece);
+      if (this.exceedsLimit(lf - lineStart, events)) break;
+      const size = this.pendingBytes + lf - lineStart + 1;
+      const line = this.takeLine(bytes, lineStart, lf);
       if (this.currentPhase === 'header') this.headerLine(line, size, events);
       else this.replyLine(line, size, events);
     }
@@ -130,15 +130,16 @@ export class AgiParser {
     return false;
   }
 
-  private takeLine(piece: Buffer): string {
-    let bytes = piece;
+  /** The line in bytes[start, end) after what is pending, as text, without its CR. No view is made of a line that came whole. */
+  private takeLine(bytes: Buffer, start: number, end: number): string {
     if (this.pendingBytes > 0) {
-      bytes = Buffer.concat([...this.pending, piece], this.pendingBytes + piece.length);
+      const whole = Buffer.concat([...this.pending, bytes.subarray(start, end)], this.pendingBytes + end - start);
       this.pending = [];
       this.pendingBytes = 0;
+      return this.takeLine(whole, 0, whole.length);
     }
-    const end = bytes.length > 0 && bytes[bytes.length - 1] === CR ? bytes.length - 1 : bytes.length;
-    return bytes.toString('utf8', 0, end);
+    const stop = end > start && bytes[end - 1] === CR ? end - 1 : end;
+    return bytes.toString('utf8', start, stop);
   }
 
   private headerLine(line: string, size: number, events: AgiParserEvent[]): void {
