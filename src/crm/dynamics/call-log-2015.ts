@@ -22,7 +22,7 @@
  */
 import type { CallActivity, CallLogResult } from '../call-log-writer';
 import type { Credentials } from '../integration';
-import { callLogResult, callUuid, durationMinutes, endedAt, notesWithRecording, unknownCallerName, UNKNOWN_SKIPPED, WRITE_BUDGET_MS, WRITE_TIMEOUT_MS } from '../shared/call-log-support';
+import { logCallWithId, callLogResult, callUuid, durationMinutes, endedAt, notesWithRecording, unknownCallerName, WRITE_BUDGET_MS, WRITE_TIMEOUT_MS } from '../shared/call-log-support';
 import { OWNER_READ, type OwnerEmailCache } from '../owner-lookup';
 import { CrmError } from '../shared/crm-error';
 import type { Dynamics2015Api } from './crm-2015';
@@ -42,20 +42,19 @@ export class Dynamics2015CallLog {
   constructor(private readonly api: Dynamics2015Api, private readonly orgUrl: string, private readonly owners: OwnerEmailCache) {}
 
   logCall(activity: CallActivity, credentials: Credentials, signal: AbortSignal): Promise<CallLogResult> {
-    return callLogResult(WHAT, signal, async () => {
-      const deadlineAt = Date.now() + WRITE_BUDGET_MS;
-      const caller = await this.caller(activity, credentials, signal, deadlineAt);
-      if (!caller) return UNKNOWN_SKIPPED;
-      const ownerId = activity.ownerEmail ? await this.owner(activity.ownerEmail, credentials, signal, deadlineAt) : undefined;
-      const id = callUuid(activity.externalId);
-      try {
-        await this.api.send('POST', 'PhoneCallSet', credentials, signal, deadlineAt, { body: phoneCallBody(id, activity, caller, ownerId), timeoutMs: WRITE_TIMEOUT_MS });
-      } catch (err) {
-        // A repeated ActivityId is refused; the call is then already there.
-        if (err instanceof CrmError && err.code === 'HTTP_ERROR' && (await this.exists(id, credentials, signal, deadlineAt))) return this.written(id);
-        throw err;
-      }
-      return this.written(id);
+    return logCallWithId(WHAT, activity, signal, {
+      caller: (deadlineAt) => this.caller(activity, credentials, signal, deadlineAt),
+      owner: (email, deadlineAt) => this.owner(email, credentials, signal, deadlineAt),
+      write: async ({ deadlineAt, caller, ownerId, id }) => {
+        try {
+          await this.api.send('POST', 'PhoneCallSet', credentials, signal, deadlineAt, { body: phoneCallBody(id, activity, caller, ownerId), timeoutMs: WRITE_TIMEOUT_MS });
+        } catch (err) {
+          // A repeated ActivityId is refused; the call is then already there.
+          if (err instanceof CrmError && err.code === 'HTTP_ERROR' && (await this.exists(id, credentials, signal, deadlineAt))) return this.written(id);
+          throw err;
+        }
+        return this.written(id);
+      },
     });
   }
 

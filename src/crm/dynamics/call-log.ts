@@ -19,7 +19,7 @@
  */
 import type { CallActivity, CallLogResult } from '../call-log-writer';
 import type { Credentials } from '../integration';
-import { callLogResult, callUuid, durationMinutes, endedAt, notesWithRecording, unknownCallerName, UNKNOWN_SKIPPED, WRITE_BUDGET_MS, WRITE_TIMEOUT_MS } from '../shared/call-log-support';
+import { logCallWithId, callLogResult, callUuid, durationMinutes, endedAt, notesWithRecording, unknownCallerName, WRITE_BUDGET_MS, WRITE_TIMEOUT_MS } from '../shared/call-log-support';
 import { OWNER_READ, type OwnerEmailCache } from '../owner-lookup';
 import { CrmError } from '../shared/crm-error';
 import type { Dynamics365Api } from './dynamics-365';
@@ -43,21 +43,20 @@ export class Dynamics365CallLog {
   constructor(private readonly api: Dynamics365Api, private readonly orgUrl: string, private readonly owners: OwnerEmailCache) {}
 
   logCall(activity: CallActivity, credentials: Credentials, signal: AbortSignal): Promise<CallLogResult> {
-    return callLogResult(WHAT, signal, async () => {
-      const deadlineAt = Date.now() + WRITE_BUDGET_MS;
-      const caller = await this.caller(activity, credentials, signal, deadlineAt);
-      if (!caller) return UNKNOWN_SKIPPED;
-      const ownerId = activity.ownerEmail ? await this.owner(activity.ownerEmail, credentials, signal, deadlineAt) : undefined;
-      const id = callUuid(activity.externalId);
-      const created = await this.api.send('PATCH', `phonecalls(${id})`, credentials, signal, deadlineAt, {
-        body: phonecallBody(activity, caller, ownerId), headers: CREATE_ONLY, accept: [204, 412], timeoutMs: WRITE_TIMEOUT_MS,
-      });
-      if (created.status === 412 && (await this.isClosed(id, credentials, signal, deadlineAt))) return this.written(id);
-      const received = activity.direction === 'inbound';
-      await this.api.send('PATCH', `phonecalls(${id})`, credentials, signal, deadlineAt, {
-        body: { statecode: 1, statuscode: received ? 4 : 2 }, headers: { 'If-Match': '*' }, accept: [204], timeoutMs: WRITE_TIMEOUT_MS,
-      });
-      return this.written(id);
+    return logCallWithId(WHAT, activity, signal, {
+      caller: (deadlineAt) => this.caller(activity, credentials, signal, deadlineAt),
+      owner: (email, deadlineAt) => this.owner(email, credentials, signal, deadlineAt),
+      write: async ({ deadlineAt, caller, ownerId, id }) => {
+        const created = await this.api.send('PATCH', `phonecalls(${id})`, credentials, signal, deadlineAt, {
+          body: phonecallBody(activity, caller, ownerId), headers: CREATE_ONLY, accept: [204, 412], timeoutMs: WRITE_TIMEOUT_MS,
+        });
+        if (created.status === 412 && (await this.isClosed(id, credentials, signal, deadlineAt))) return this.written(id);
+        const received = activity.direction === 'inbound';
+        await this.api.send('PATCH', `phonecalls(${id})`, credentials, signal, deadlineAt, {
+          body: { statecode: 1, statuscode: received ? 4 : 2 }, headers: { 'If-Match': '*' }, accept: [204], timeoutMs: WRITE_TIMEOUT_MS,
+        });
+        return this.written(id);
+      },
     });
   }
 

@@ -2,11 +2,12 @@
  * What the call-log writers of several CRMs share: a CrmError turned into a CallLogResult (with
  * whether a retry can help, from call-log-result.ts), the record id derived from the call's external id (CRMs that take
  * a client-chosen id make a retry find its own earlier write), durations in minutes, the
- * Held / Not Held status of the Sugar family, and the limits every write runs under.
+ * Held / Not Held status of the Sugar family, the limits every write runs under, and the order in
+ * which the writers that choose their record's id go about a call (logCallWithId).
  */
 import { createHash } from 'node:crypto';
 import type { CallActivity, CallLogResult } from '../call-log-writer';
-import { CALL_LOG_TIMEOUT_MS, unknownCallerName as nameOfNumber } from './call-log-result';
+import { CALL_LOG_TIMEOUT_MS, callLogResult, unknownCallerName as nameOfNumber } from './call-log-result';
 
 /** Shared with the other writers (call-log-result.ts): error results and whether a retry can help. */
 export { callLogResult, isRetryable } from './call-log-result';
@@ -96,3 +97,33 @@ export function unknownCallerName(activity: CallActivity): string {
 }
 
 export const UNKNOWN_SKIPPED: CallLogResult = { kind: 'skipped', reason: 'The caller has no record in the CRM and the log options say to skip unknown callers.' };
+
+/** What a writer that chooses its record's id knows before it writes: the caller, the owner, the id. */
+export interface PlannedWrite<Caller> {
+  /** Epoch ms this logCall must be done by (WRITE_BUDGET_MS from its start). */
+  deadlineAt: number;
+  caller: Caller;
+  /** The agent's user id in the CRM; undefined when the call has no owner or the CRM has no such user. */
+  ownerId: string | undefined;
+  /** callUuid(externalId): the same for every retry of this call. */
+  id: string;
+}
+
+/**
+ * logCall of the CRMs whose call records take an id of ours (Dynamics 365 and 2015, SugarCRM,
+ * SuiteCRM), in the order they share: the caller found (or made, as the log options say; none:
+ * skipped), the owner looked up, the id derived, then `write`; any error becomes a result.
+ */
+export function logCallWithId<Caller>(what: string, activity: CallActivity, signal: AbortSignal, steps: {
+  caller(deadlineAt: number): Promise<Caller | undefined>;
+  owner(email: string, deadlineAt: number): Promise<string | undefined>;
+  write(plan: PlannedWrite<Caller>): Promise<CallLogResult>;
+}): Promise<CallLogResult> {
+  return callLogResult(what, signal, async () => {
+    const deadlineAt = Date.now() + WRITE_BUDGET_MS;
+    const caller = await steps.caller(deadlineAt);
+    if (!caller) return UNKNOWN_SKIPPED;
+    const ownerId = activity.ownerEmail ? await steps.owner(activity.ownerEmail, deadlineAt) : undefined;
+    return steps.write({ deadlineAt, caller, ownerId, id: callUuid(activity.externalId) });
+  });
+}

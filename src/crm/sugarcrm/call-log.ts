@@ -21,7 +21,7 @@
 import { z } from 'zod';
 import type { CallActivity, CallLogResult } from '../call-log-writer';
 import type { Credentials } from '../integration';
-import { callLogResult, callUuid, sugarFamilyCallFields, unknownCallerName, UNKNOWN_SKIPPED, WRITE_BUDGET_MS, WRITE_TIMEOUT_MS } from '../shared/call-log-support';
+import { logCallWithId, callLogResult, callUuid, sugarFamilyCallFields, unknownCallerName, WRITE_BUDGET_MS, WRITE_TIMEOUT_MS } from '../shared/call-log-support';
 import { OWNER_READ, type OwnerEmailCache } from '../owner-lookup';
 import { CrmError } from '../shared/crm-error';
 import type { SugarCrmConnector } from './index';
@@ -42,20 +42,19 @@ export class SugarCallLog {
   constructor(private readonly sugar: SugarCrmConnector, private readonly siteUrl: string, private readonly owners: OwnerEmailCache) {}
 
   logCall(activity: CallActivity, credentials: Credentials, signal: AbortSignal): Promise<CallLogResult> {
-    return callLogResult(WHAT, signal, async () => {
-      const deadlineAt = Date.now() + WRITE_BUDGET_MS;
-      const caller = await this.caller(activity, credentials, signal, deadlineAt);
-      if (!caller) return UNKNOWN_SKIPPED;
-      const ownerId = activity.ownerEmail ? await this.owner(activity.ownerEmail, credentials, signal, deadlineAt) : undefined;
-      const id = callUuid(activity.externalId);
-      try {
-        await this.sugar.send('POST', 'Calls', callBody(id, activity, caller, ownerId), credentials, signal, deadlineAt, undefined, { timeoutMs: WRITE_TIMEOUT_MS });
-      } catch (err) {
-        if (!(err instanceof CrmError && err.code === 'HTTP_ERROR' && (await this.exists(id, credentials, signal, deadlineAt)))) throw err;
-      }
-      const link = LINKS[caller.module];
-      if (link) await this.sugar.send('POST', `Calls/${id}/link/${link}/${encodeURIComponent(caller.id)}`, {}, credentials, signal, deadlineAt, undefined, { timeoutMs: WRITE_TIMEOUT_MS });
-      return this.written(id);
+    return logCallWithId(WHAT, activity, signal, {
+      caller: (deadlineAt) => this.caller(activity, credentials, signal, deadlineAt),
+      owner: (email, deadlineAt) => this.owner(email, credentials, signal, deadlineAt),
+      write: async ({ deadlineAt, caller, ownerId, id }) => {
+        try {
+          await this.sugar.send('POST', 'Calls', callBody(id, activity, caller, ownerId), credentials, signal, deadlineAt, undefined, { timeoutMs: WRITE_TIMEOUT_MS });
+        } catch (err) {
+          if (!(err instanceof CrmError && err.code === 'HTTP_ERROR' && (await this.exists(id, credentials, signal, deadlineAt)))) throw err;
+        }
+        const link = LINKS[caller.module];
+        if (link) await this.sugar.send('POST', `Calls/${id}/link/${link}/${encodeURIComponent(caller.id)}`, {}, credentials, signal, deadlineAt, undefined, { timeoutMs: WRITE_TIMEOUT_MS });
+        return this.written(id);
+      },
     });
   }
 

@@ -19,7 +19,7 @@
  */
 import type { CallActivity, CallLogResult } from '../call-log-writer';
 import type { Credentials } from '../integration';
-import { callLogResult, callUuid, naiveUtc, sugarFamilyCallFields, unknownCallerName, UNKNOWN_SKIPPED, WRITE_BUDGET_MS } from '../shared/call-log-support';
+import { logCallWithId, callLogResult, callUuid, naiveUtc, sugarFamilyCallFields, unknownCallerName, WRITE_BUDGET_MS } from '../shared/call-log-support';
 import type { OwnerEmailCache } from '../owner-lookup';
 import type { CachedToken } from '../shared/token-cache';
 import type { SuiteCrmConnector } from './index';
@@ -33,19 +33,18 @@ export class SuiteCrmCallLog<S extends CachedToken> {
   constructor(private readonly suite: SuiteCrmConnector<S>, private readonly site: string, private readonly owners: OwnerEmailCache) {}
 
   logCall(activity: CallActivity, credentials: Credentials, signal: AbortSignal): Promise<CallLogResult> {
-    return callLogResult(SUITECRM, signal, async () => {
-      const deadlineAt = Date.now() + WRITE_BUDGET_MS;
-      const caller = await this.caller(activity, credentials, signal, deadlineAt);
-      if (!caller) return UNKNOWN_SKIPPED;
-      const ownerId = activity.ownerEmail ? await this.owner(activity.ownerEmail, credentials, signal, deadlineAt) : undefined;
-      const id = callUuid(activity.externalId);
-      const { protocol } = this.suite;
-      await this.suite.withSession(credentials, signal, deadlineAt, async (session) => {
-        await protocol.create(session, 'Calls', id, callFields(activity, caller, ownerId), signal);
-        const link = LINKS[caller.module];
-        if (link) await protocol.link(session, 'Calls', id, link, caller, signal);
-      });
-      return this.written(id);
+    return logCallWithId(SUITECRM, activity, signal, {
+      caller: (deadlineAt) => this.caller(activity, credentials, signal, deadlineAt),
+      owner: (email, deadlineAt) => this.owner(email, credentials, signal, deadlineAt),
+      write: async ({ deadlineAt, caller, ownerId, id }) => {
+        const { protocol } = this.suite;
+        await this.suite.withSession(credentials, signal, deadlineAt, async (session) => {
+          await protocol.create(session, 'Calls', id, callFields(activity, caller, ownerId), signal);
+          const link = LINKS[caller.module];
+          if (link) await protocol.link(session, 'Calls', id, link, caller, signal);
+        });
+        return this.written(id);
+      },
     });
   }
 
